@@ -1,0 +1,80 @@
+"""The app SDK: what an app declares so that the grid, the worker, the oracle and the GUI can
+serve it without knowing it.
+
+An app has a name and version, a parameter schema (JSON Schema; used to validate requests and
+to build the GUI form), resource needs, whether its results are verifiable (then one result
+that passes `verify` suffices, no replication vote), and how it runs: a built-in app runs as a
+Python entry point in a subprocess; a Docker app is an image reference plus a command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from deskgrid.errors import DeskGridError
+
+
+class AppParamsError(DeskGridError):
+    """Parameters an app refuses; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one run of the app needs from a worker."""
+
+    cores: int = 1
+    memory_mb: int = 256
+    max_seconds: int = 3600
+    docker: bool = False
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """One app the grid can run.
+
+    `run` is the module path of a built-in app's entry point (`module:function`) executed in a
+    worker subprocess; `image`/`command` describe a Docker app instead.
+    `validate` raises AppParamsError with a sentence when params are not acceptable and returns
+    the normalised params. `verify(params, result)` returns True when a result is correct.
+    """
+
+    name: str
+    version: str
+    description: str
+    params_schema: dict[str, Any]
+    validate: Callable[[dict[str, Any]], dict[str, Any]]
+    resources: Resources = field(default_factory=Resources)
+    verify: Callable[[dict[str, Any], bytes], bool] | None = None
+    run: str | None = None
+    image: str | None = None
+    command: tuple[str, ...] = ()
+
+    @property
+    def verifiable(self) -> bool:
+        return self.verify is not None
+
+    @property
+    def uri(self) -> str:
+        """The on-chain URI: `builtin:<name>@<version>` or `docker:<image>`."""
+        if self.image:
+            return f"docker:{self.image}"
+        return f"builtin:{self.name}@{self.version}"
+
+    def describe(self) -> dict[str, Any]:
+        """The catalog entry served by the grid and shown by the GUI."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "params_schema": self.params_schema,
+            "verifiable": self.verifiable,
+            "uri": self.uri,
+            "resources": {
+                "cores": self.resources.cores,
+                "memory_mb": self.resources.memory_mb,
+                "max_seconds": self.resources.max_seconds,
+                "docker": self.resources.docker,
+            },
+        }
