@@ -1,0 +1,360 @@
+"""Typed wrappers for the RLC, Hub and VanityRequester contracts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from web3.contract import Contract
+from web3.logs import DISCARD
+
+from deskgrid.chain.artifacts import load_artifact
+from deskgrid.chain.connection import Chain
+from deskgrid.chain.reverts import ChainError, explain
+from deskgrid.chain.transactions import TxResult, TxSender
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+class TaskStatus(enum.IntEnum):
+    UNSET = 0
+    ACTIVE = 1
+    COMPLETED = 2
+    FAILED = 3
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    app_id: int
+    owner: str
+    name: str
+    uri: str
+    params_schema_hash: bytes
+    price: int
+    retired: bool
+
+
+@dataclass(frozen=True)
+class PoolInfo:
+    pool_id: int
+    owner: str
+    description: str
+    fee: int
+    worker_share_bps: int
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    category: int
+    name: str
+    time_ref: int
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    """What a requester asks for; `max_price` in nRLC."""
+
+    app_id: int
+    pool_id: int
+    params: str
+    max_price: int
+    category: int = 0
+    callback: str = ZERO_ADDRESS
+    beneficiary: str = ZERO_ADDRESS
+
+    def encode(self) -> bytes:
+        """The `data` of `RLC.approveAndCall(hub, amount, data)`."""
+        return abi_encode(
+            ["uint256", "uint256", "string", "uint256", "uint256", "address", "address"],
+            [
+                self.app_id,
+                self.pool_id,
+                self.params,
+                self.max_price,
+                self.category,
+                self.callback,
+                self.beneficiary,
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    task_id: bytes
+    status: TaskStatus
+    requester: str
+    beneficiary: str
+    callback: str
+    app_id: int
+    pool_id: int
+    category: int
+    app_price: int
+    pool_fee: int
+    worker_share_bps: int
+    requested_at: int
+    final_deadline: int
+    result_digest: bytes
+    results: bytes
+    params: str
+
+    @property
+    def price(self) -> int:
+        return self.app_price + self.pool_fee
+
+
+class _Bound:
+    """A contract at an address on a chain; reads take the chain's lock."""
+
+    ARTIFACT = ""
+
+    def __init__(self, chain: Chain, address: str) -> None:
+        self.chain = chain
+        self.address = chain.w3.to_checksum_address(address)
+        self.contract: Contract = chain.w3.eth.contract(
+            address=self.address, abi=load_artifact(self.ARTIFACT).abi
+        )
+
+    def _call(self, name: str, *args: Any) -> Any:
+        with self.chain.lock:
+            try:
+                return getattr(self.contract.functions, name)(*args).call()
+            except Exception as exc:
+                raise explain(exc) from None
+
+    def _send(self, sender: TxSender, name: str, *args: Any, value: int = 0) -> TxResult:
+        return sender.send(getattr(self.contract.functions, name)(*args), value=value)
+
+    def events(self, name: str, receipt: Any) -> list[Any]:
+        """The decoded events `name` of this contract in a receipt."""
+        with self.chain.lock:
+            return list(
+                getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD)
+            )
+
+    def logs(
+        self, name: str, from_block: int, to_block: int | str = "latest", **filters: Any
+    ) -> list[Any]:
+        """Decoded events `name` in a block range (argument filters on indexed fields)."""
+        with self.chain.lock:
+            event = getattr(self.contract.events, name)()
+            return list(
+                event.get_logs(
+                    from_block=from_block, to_block=to_block, argument_filters=filters or None
+                )
+            )
+
+
+class RLCToken(_Bound):
+    ARTIFACT = "RLC"
+
+    def balance_of(self, account: str) -> int:
+        return int(self._call("balanceOf", account))
+
+    def total_supply(self) -> int:
+        return int(self._call("totalSupply"))
+
+    def allowance(self, owner: str, spender: str) -> int:
+        return int(self._call("allowance", owner, spender))
+
+    def decimals(self) -> int:
+        return int(self._call("decimals"))
+
+    def symbol(self) -> str:
+        return str(self._call("symbol"))
+
+    def owner(self) -> str:
+        return str(self._call("owner"))
+
+    def transfer(self, sender: TxSender, to: str, amount: int) -> TxResult:
+        return self._send(sender, "transfer", to, amount)
+
+    def approve(self, sender: TxSender, spender: str, amount: int) -> TxResult:
+        return self._send(sender, "approve", spender, amount)
+
+    def mint(self, sender: TxSender, to: str, amount: int) -> TxResult:
+        return self._send(sender, "mint", to, amount)
+
+    def approve_and_call(
+        self, sender: TxSender, spender: str, amount: int, data: bytes
+    ) -> TxResult:
+        return self._send(sender, "approveAndCall", spender, amount, data)
+
+
+def _task_id_from(hub: HubContract, receipt: Any) -> bytes:
+    requested = hub.events("TaskRequested", receipt)
+    if not requested:
+        raise ChainError("The request was mined but no task was created; check the hub address.")
+    return bytes(requested[-1]["args"]["taskId"])
+
+
+class HubContract(_Bound):
+    ARTIFACT = "Hub"
+
+    # -- registry -----------------------------------------------------------------------
+
+    def register_app(
+        self, sender: TxSender, name: str, uri: str, schema_hash: bytes, price: int
+    ) -> int:
+        result = self._send(sender, "registerApp", name, uri, schema_hash, price)
+        return int(self.events("AppRegistered", result.receipt)[0]["args"]["appId"])
+
+    def set_app_price(self, sender: TxSender, app_id: int, price: int) -> TxResult:
+        return self._send(sender, "setAppPrice", app_id, price)
+
+    def retire_app(self, sender: TxSender, app_id: int) -> TxResult:
+        return self._send(sender, "retireApp", app_id)
+
+    def app_count(self) -> int:
+        return int(self._call("appCount"))
+
+    def app(self, app_id: int) -> AppInfo:
+        owner, name, uri, schema_hash, price, retired = self._call("app", app_id)
+        return AppInfo(app_id, owner, name, uri, bytes(schema_hash), int(price), bool(retired))
+
+    def apps(self) -> list[AppInfo]:
+        return [self.app(i) for i in range(1, self.app_count() + 1)]
+
+    def register_pool(
+        self, sender: TxSender, description: str, fee: int, worker_share_bps: int
+    ) -> int:
+        result = self._send(sender, "registerPool", description, fee, worker_share_bps)
+        return int(self.events("PoolRegistered", result.receipt)[0]["args"]["poolId"])
+
+    def update_pool(
+        self, sender: TxSender, pool_id: int, fee: int, worker_share_bps: int
+    ) -> TxResult:
+        return self._send(sender, "updatePool", pool_id, fee, worker_share_bps)
+
+    def pool_count(self) -> int:
+        return int(self._call("poolCount"))
+
+    def pool(self, pool_id: int) -> PoolInfo:
+        owner, description, fee, share = self._call("pool", pool_id)
+        return PoolInfo(pool_id, owner, description, int(fee), int(share))
+
+    def create_category(self, sender: TxSender, name: str, time_ref: int) -> TxResult:
+        return self._send(sender, "createCategory", name, time_ref)
+
+    def categories(self) -> list[CategoryInfo]:
+        count = int(self._call("categoryCount"))
+        return [CategoryInfo(i, *self._call("category", i)) for i in range(count)]
+
+    # -- escrow -------------------------------------------------------------------------
+
+    def deposit(self, sender: TxSender, amount: int) -> TxResult:
+        return self._send(sender, "deposit", amount)
+
+    def withdraw(self, sender: TxSender, amount: int) -> TxResult:
+        return self._send(sender, "withdraw", amount)
+
+    def balance_of(self, account: str) -> int:
+        return int(self._call("balanceOf", account))
+
+    def locked_of(self, account: str) -> int:
+        return int(self._call("lockedOf", account))
+
+    def token(self) -> str:
+        return str(self._call("token"))
+
+    # -- tasks --------------------------------------------------------------------------
+
+    def next_task_id(self, requester: str) -> bytes:
+        return bytes(self._call("nextTaskId", requester))
+
+    def request_task(self, sender: TxSender, request: TaskRequest) -> bytes:
+        """Request from the sender's escrow (deposit first); returns the task id."""
+        result = self._send(
+            sender,
+            "requestTask",
+            request.app_id,
+            request.pool_id,
+            request.params,
+            request.max_price,
+            request.category,
+            request.callback,
+            request.beneficiary,
+        )
+        return _task_id_from(self, result.receipt)
+
+    def pay_and_request(
+        self, sender: TxSender, rlc: RLCToken, request: TaskRequest, amount: int | None = None
+    ) -> bytes:
+        """Deposit + request in ONE transaction: `RLC.approveAndCall(hub, amount, request)`."""
+        amount = request.max_price if amount is None else amount
+        result = rlc.approve_and_call(sender, self.address, amount, request.encode())
+        return _task_id_from(self, result.receipt)
+
+    def task(self, task_id: bytes) -> TaskInfo:
+        raw = self._call("task", task_id)
+        return TaskInfo(
+            task_id=bytes(task_id),
+            status=TaskStatus(int(raw[0])),
+            requester=raw[1],
+            beneficiary=raw[2],
+            callback=raw[3],
+            app_id=int(raw[4]),
+            pool_id=int(raw[5]),
+            category=int(raw[6]),
+            app_price=int(raw[7]),
+            pool_fee=int(raw[8]),
+            worker_share_bps=int(raw[9]),
+            requested_at=int(raw[10]),
+            final_deadline=int(raw[11]),
+            result_digest=bytes(raw[12]),
+            results=bytes(raw[13]),
+            params=raw[14],
+        )
+
+    def task_status(self, task_id: bytes) -> TaskStatus:
+        return TaskStatus(int(self._call("taskStatus", task_id)))
+
+    def finalize(
+        self,
+        sender: TxSender,
+        task_id: bytes,
+        result_digest: bytes,
+        results: bytes,
+        workers: list[str],
+        weights: list[int],
+    ) -> TxResult:
+        return self._send(sender, "finalize", task_id, result_digest, results, workers, weights)
+
+    def fail(self, sender: TxSender, task_id: bytes, reason: str) -> TxResult:
+        return self._send(sender, "fail", task_id, reason)
+
+    def claim(self, sender: TxSender, task_id: bytes) -> TxResult:
+        return self._send(sender, "claim", task_id)
+
+
+class VanityRequesterContract(_Bound):
+    ARTIFACT = "VanityRequester"
+
+    def request(
+        self,
+        sender: TxSender,
+        rlc: RLCToken,
+        params: str,
+        max_price: int,
+        category: int = 0,
+        amount: int | None = None,
+    ) -> bytes:
+        """Pay and request through this contract in one transaction; returns the task id."""
+        data = abi_encode(["string", "uint256", "uint256"], [params, max_price, category])
+        amount = max_price if amount is None else amount
+        result = rlc.approve_and_call(sender, self.address, amount, data)
+        return bytes(self.events("VanityRequested", result.receipt)[0]["args"]["taskId"])
+
+    def has_result(self, task_id: bytes) -> bool:
+        return bool(self._call("hasResult", task_id))
+
+    def result_of(self, task_id: bytes) -> bytes:
+        return bytes(self._call("resultOf", task_id))
+
+    def request_of(self, task_id: bytes) -> tuple[str, int, bool]:
+        user, amount, refunded = self._call("requests", task_id)
+        return user, int(amount), bool(refunded)
+
+    def withdraw_refund(self, sender: TxSender, task_id: bytes) -> TxResult:
+        return self._send(sender, "withdrawRefund", task_id)
