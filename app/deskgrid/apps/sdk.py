@@ -9,8 +9,10 @@ Python entry point in a subprocess; a Docker app is an image reference plus a co
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from deskgrid.errors import DeskGridError
@@ -18,6 +20,32 @@ from deskgrid.errors import DeskGridError
 
 class AppParamsError(DeskGridError):
     """Parameters an app refuses; the message says what to change."""
+
+
+class AppRunError(DeskGridError):
+    """A run that failed for a reason the app can state (shown to the requester)."""
+
+
+@dataclass
+class RunContext:
+    """What a built-in app's run function gets besides its params.
+
+    `workdir` is the job's private directory (its input files are there); `cores` is how many
+    cores the worker allots; `progress()` reports a fraction in [0, 1] (or None when unknown)
+    and any extra figures (e.g. keys_tried, keys_per_second) to the worker.
+    """
+
+    workdir: Path
+    cores: int = 1
+    report: Callable[[dict[str, Any]], None] = field(default=lambda event: None)
+
+    def progress(self, fraction: float | None = None, **figures: Any) -> None:
+        event: dict[str, Any] = {"progress": fraction}
+        event.update(figures)
+        self.report(event)
+
+
+RunFunction = Callable[[dict[str, Any], RunContext], bytes]
 
 
 @dataclass(frozen=True)
@@ -28,6 +56,7 @@ class Resources:
     memory_mb: int = 256
     max_seconds: int = 3600
     docker: bool = False
+    multicore: bool = False  # the app can use more cores than `cores` when a worker allots them
 
 
 @dataclass(frozen=True)
@@ -38,6 +67,8 @@ class AppSpec:
     worker subprocess; `image`/`command` describe a Docker app instead.
     `validate` raises AppParamsError with a sentence when params are not acceptable and returns
     the normalised params. `verify(params, result)` returns True when a result is correct.
+    `estimate(params)`, when present, returns figures for the GUI before a request (e.g. the
+    difficulty of a vanity pattern and the expected time).
     """
 
     name: str
@@ -50,6 +81,7 @@ class AppSpec:
     run: str | None = None
     image: str | None = None
     command: tuple[str, ...] = ()
+    estimate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def verifiable(self) -> bool:
@@ -76,5 +108,20 @@ class AppSpec:
                 "memory_mb": self.resources.memory_mb,
                 "max_seconds": self.resources.max_seconds,
                 "docker": self.resources.docker,
+                "multicore": self.resources.multicore,
             },
         }
+
+    def load_run_function(self) -> RunFunction:
+        """The built-in entry point named by `run` (`package.module:function`)."""
+        if not self.run:
+            raise AppRunError(f"The app {self.name} has no built-in entry point.")
+        import importlib
+
+        module_name, _, func_name = self.run.partition(":")
+        return getattr(importlib.import_module(module_name), func_name)
+
+
+def params_json(params: dict[str, Any]) -> str:
+    """The canonical JSON form of params (sorted keys), e.g. for files and digests."""
+    return json.dumps(params, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,93 @@
+"""The entry point a worker runs for one job of a built-in app, in a subprocess:
+
+    python -m deskgrid.apps.run APP --params FILE --workdir DIR --result FILE [--cores N]
+
+It validates the params, runs the app in DIR, writes the result bytes to FILE (atomically) and
+exits 0. Progress goes to standard output as one JSON object per line, e.g.
+`{"progress": 0.42, "keys_tried": 1000000, "keys_per_second": 500000.0}` (anything the app
+itself prints goes to standard error instead). On error the last line of standard error is a
+sentence and the exit code is 2 for parameters the app refuses, 1 for a failed run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from deskgrid.apps.registry import get_app
+from deskgrid.apps.sdk import AppParamsError, RunContext
+from deskgrid.errors import DeskGridError
+
+EXIT_OK, EXIT_FAILED, EXIT_PARAMS = 0, 1, 2
+
+
+def _progress_stream() -> TextIO:
+    """The real standard output for progress lines; fd 1 then points at standard error."""
+    stream = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return stream
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deskgrid.apps.run")
+    parser.add_argument("app")
+    parser.add_argument("--params", type=Path, required=True)
+    parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--result", type=Path, required=True)
+    parser.add_argument("--cores", type=int, default=1)
+    args = parser.parse_args(argv)
+    progress = _progress_stream()
+
+    def report(event: dict[str, Any]) -> None:
+        progress.write(json.dumps(event) + "\n")
+
+    try:
+        app = get_app(args.app)
+        try:
+            raw = json.loads(args.params.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise AppParamsError(f"The parameters file cannot be read as JSON ({exc}).") from None
+        if not isinstance(raw, dict):
+            raise AppParamsError("The parameters must be a JSON object.")
+        params = app.validate(raw)
+        func = app.load_run_function()
+        ctx = RunContext(workdir=args.workdir, cores=max(1, args.cores), report=report)
+        os.chdir(args.workdir)
+        result = func(params, ctx)
+        write_atomically(args.result, result)
+    except AppParamsError as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_PARAMS
+    except DeskGridError as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_FAILED
+    except MemoryError:
+        print("The app ran out of memory (the worker's memory limit).", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # the app's bug: a sentence for the requester, not a traceback
+        if os.environ.get("DESKGRID_DEBUG"):
+            raise
+        print(f"The app {args.app} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        progress.flush()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""Small built-in apps for tests and demos: echo, sleep, fail and misbehave.
+
+They exercise the grid and the worker without heavy computing: `echo` is verifiable (the
+result must equal the input), `sleep` reports progress, `fail` always fails with a sentence,
+`misbehave` returns a wrong result (with a chosen probability) to test replication votes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from deskgrid.apps.sdk import AppParamsError, AppRunError, AppSpec, Resources, RunContext
+
+MAX_TEXT = 1 << 20
+MAX_SLEEP = 3600.0
+
+
+def _text(params: dict[str, Any], app: str) -> str:
+    text = params.get("text", "")
+    if not isinstance(text, str):
+        raise AppParamsError(f"The {app} app needs 'text' to be a string.")
+    if len(text.encode()) > MAX_TEXT:
+        raise AppParamsError(f"The {app} app takes at most {MAX_TEXT} bytes of text.")
+    return text
+
+
+def _no_extra(params: dict[str, Any], allowed: set[str], app: str) -> None:
+    extra = sorted(set(params) - allowed)
+    if extra:
+        raise AppParamsError(f"The {app} app does not know the parameter(s) {', '.join(extra)}.")
+
+
+# -- echo ---------------------------------------------------------------------------------------
+def validate_echo(params: dict[str, Any]) -> dict[str, Any]:
+    _no_extra(params, {"text"}, "echo")
+    return {"text": _text(params, "echo")}
+
+
+def run_echo(params: dict[str, Any], ctx: RunContext) -> bytes:
+    ctx.progress(1.0)
+    return params["text"].encode()
+
+
+def verify_echo(params: dict[str, Any], result: bytes) -> bool:
+    return result == params.get("text", "").encode()
+
+
+# -- sleep --------------------------------------------------------------------------------------
+def validate_sleep(params: dict[str, Any]) -> dict[str, Any]:
+    _no_extra(params, {"seconds", "steps"}, "sleep")
+    seconds = params.get("seconds", 1.0)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise AppParamsError("The sleep app needs 'seconds' to be a number.")
+    if not 0 <= seconds <= MAX_SLEEP:
+        raise AppParamsError(f"The sleep app sleeps between 0 and {MAX_SLEEP:g} seconds.")
+    steps = params.get("steps", 10)
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 1000:
+        raise AppParamsError("The sleep app needs 'steps' to be a whole number from 1 to 1000.")
+    return {"seconds": float(seconds), "steps": steps}
+
+
+def run_sleep(params: dict[str, Any], ctx: RunContext) -> bytes:
+    seconds, steps = params["seconds"], params["steps"]
+    for step in range(steps):
+        time.sleep(seconds / steps)
+        ctx.progress((step + 1) / steps)
+    return f"slept {seconds:g} s".encode()
+
+
+# -- fail ---------------------------------------------------------------------------------------
+def validate_fail(params: dict[str, Any]) -> dict[str, Any]:
+    _no_extra(params, {"message"}, "fail")
+    message = params.get("message", "This app always fails.")
+    if not isinstance(message, str) or not message or len(message) > 1000:
+        raise AppParamsError("The fail app needs 'message' to be a sentence (1–1000 characters).")
+    return {"message": message}
+
+
+def run_fail(params: dict[str, Any], ctx: RunContext) -> bytes:
+    raise AppRunError(params["message"])
+
+
+# -- misbehave ----------------------------------------------------------------------------------
+def validate_misbehave(params: dict[str, Any]) -> dict[str, Any]:
+    _no_extra(params, {"text", "wrong_probability"}, "misbehave")
+    wrong = params.get("wrong_probability", 1.0)
+    if isinstance(wrong, bool) or not isinstance(wrong, int | float) or not 0 <= wrong <= 1:
+        raise AppParamsError("The misbehave app needs 'wrong_probability' between 0 and 1.")
+    return {"text": _text(params, "misbehave"), "wrong_probability": float(wrong)}
+
+
+def run_misbehave(params: dict[str, Any], ctx: RunContext) -> bytes:
+    """The text (the right answer) or, with the given probability, random bytes."""
+    ctx.progress(1.0)
+    if secrets.randbelow(1_000_000) < params["wrong_probability"] * 1_000_000:
+        return b"wrong:" + secrets.token_hex(16).encode()
+    return params["text"].encode()
+
+
+_SMALL = Resources(cores=1, memory_mb=128, max_seconds=60)
+
+ECHO = AppSpec(
+    name="echo",
+    version="1.0",
+    description="Returns its input text (a verifiable app for tests).",
+    params_schema={
+        "type": "object",
+        "properties": {"text": {"type": "string", "title": "Text", "maxLength": MAX_TEXT}},
+        "required": ["text"],
+        "additionalProperties": False,
+    },
+    validate=validate_echo,
+    verify=verify_echo,
+    resources=_SMALL,
+    run="deskgrid.apps.testapps:run_echo",
+)
+
+SLEEP = AppSpec(
+    name="sleep",
+    version="1.0",
+    description="Sleeps for a number of seconds, reporting progress.",
+    params_schema={
+        "type": "object",
+        "properties": {
+            "seconds": {"type": "number", "title": "Seconds", "minimum": 0, "maximum": MAX_SLEEP},
+            "steps": {"type": "integer", "title": "Progress steps", "minimum": 1, "default": 10},
+        },
+        "required": ["seconds"],
+        "additionalProperties": False,
+    },
+    validate=validate_sleep,
+    resources=Resources(cores=1, memory_mb=128, max_seconds=int(MAX_SLEEP) + 60),
+    run="deskgrid.apps.testapps:run_sleep",
+)
+
+FAIL = AppSpec(
+    name="fail",
+    version="1.0",
+    description="Always fails with the given message (for error handling tests).",
+    params_schema={
+        "type": "object",
+        "properties": {"message": {"type": "string", "title": "Message", "maxLength": 1000}},
+        "additionalProperties": False,
+    },
+    validate=validate_fail,
+    resources=_SMALL,
+    run="deskgrid.apps.testapps:run_fail",
+)
+
+MISBEHAVE = AppSpec(
+    name="misbehave",
+    version="1.0",
+    description="Returns its text, or a wrong random result with a given probability "
+    "(for replication and quorum tests).",
+    params_schema={
+        "type": "object",
+        "properties": {
+            "text": {"type": "string", "title": "Text", "maxLength": MAX_TEXT},
+            "wrong_probability": {
+                "type": "number",
+                "title": "Probability of a wrong result",
+                "minimum": 0,
+                "maximum": 1,
+                "default": 1,
+            },
+        },
+        "required": ["text"],
+        "additionalProperties": False,
+    },
+    validate=validate_misbehave,
+    resources=_SMALL,
+    run="deskgrid.apps.testapps:run_misbehave",
+)
+
+TEST_APPS: tuple[AppSpec, ...] = (ECHO, SLEEP, FAIL, MISBEHAVE)
