@@ -1,0 +1,115 @@
+"""Deploy on a real anvil process and run a request → finalize round trip over JSON-RPC."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from deskgrid.chain.anvil import AnvilNode, find_anvil
+from deskgrid.chain.connection import connect
+from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest, TaskStatus
+from deskgrid.chain.deployment import Roles, ensure_deployment, load_deployment
+from deskgrid.chain.reverts import ContractRevert
+from deskgrid.chain.transactions import TxSender
+from deskgrid.money import NRLC_PER_RLC as RLC
+from tests.conftest import require
+from tests.unit.chain.conftest import TEST_LISTINGS
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def anvil():
+    require(find_anvil() is not None, "anvil is not installed: run `npm ci --prefix contracts`")
+    node = AnvilNode().start()
+    yield node
+    node.stop()
+
+
+def test_deploy_and_round_trip_on_anvil(anvil):
+    chain = connect(anvil.url)
+    assert chain.kind == "anvil"
+    roles = Roles.dev(chain)
+    deployment, created = ensure_deployment(chain, roles, listings=TEST_LISTINGS)
+    assert created
+    again, created_again = ensure_deployment(chain, roles, listings=TEST_LISTINGS)
+    assert again == deployment and not created_again
+    assert load_deployment(chain) == deployment
+
+    rlc, hub = RLCToken(chain, deployment.rlc), HubContract(chain, deployment.hub)
+    user = TxSender(chain, chain.dev_accounts[4])
+    rlc.transfer(TxSender(chain, roles.faucet), user.address, 10 * RLC)
+    price = 5 * RLC
+    request = TaskRequest(deployment.apps["vanity"], deployment.pool_id, "{}", price, 0,
+                          deployment.vanity_requester)
+    task_id = hub.pay_and_request(user, rlc, request)
+    assert hub.task_status(task_id) is TaskStatus.ACTIVE
+    [event] = hub.logs("TaskRequested", deployment.block)
+    assert bytes(event["args"]["taskId"]) == task_id
+
+    scheduler = TxSender(chain, roles.scheduler)
+    worker = chain.dev_accounts[6].address
+    with pytest.raises(ContractRevert) as err:
+        hub.finalize(user, task_id, b"\1" * 32, b"x", [worker], [1])
+    assert err.value.name == "NotScheduler"
+    result = hub.finalize(scheduler, task_id, b"\1" * 32, b'{"address":"1Ab"}', [worker], [1])
+    assert result.effective_gas_price > 0  # EIP-1559 fees on anvil
+    assert hub.task_status(task_id) is TaskStatus.COMPLETED
+    assert hub.balance_of(worker) == RLC * 7 // 10
+    from deskgrid.chain.contracts import VanityRequesterContract
+
+    assert VanityRequesterContract(chain, deployment.vanity_requester).result_of(task_id) == (
+        b'{"address":"1Ab"}'
+    )
+    chain.close()
+
+
+def test_claim_on_anvil_after_the_deadline(anvil):
+    chain = connect(anvil.url)
+    roles = Roles.dev(chain)
+    deployment, _ = ensure_deployment(chain, roles, listings=TEST_LISTINGS)
+    rlc, hub = RLCToken(chain, deployment.rlc), HubContract(chain, deployment.hub)
+    user = TxSender(chain, chain.dev_accounts[4])
+    rlc.transfer(TxSender(chain, roles.faucet), user.address, 5 * RLC)
+    task_id = hub.pay_and_request(
+        user, rlc, TaskRequest(deployment.apps["vanity"], deployment.pool_id, "{}", 5 * RLC)
+    )
+    chain.advance_time(601)
+    hub.claim(TxSender(chain, chain.dev_accounts[7]), task_id)
+    assert hub.balance_of(user.address) == 5 * RLC
+
+
+@pytest.mark.parametrize("spec", ["embedded", "anvil"])
+def test_cli_deploy_prints_the_addresses(spec, tmp_path):
+    if spec == "anvil":
+        require(find_anvil() is not None, "anvil is not installed: run `npm ci --prefix contracts`")
+    env = dict(os.environ, DESKGRID_HOME=str(tmp_path))
+    out = subprocess.run(
+        [sys.executable, "-m", "deskgrid.cli", "chain", "deploy", "--chain", spec, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    for key in ("chain_id", "rlc", "hub", "vanity_requester"):
+        assert report[key]
+    assert report["hub"].startswith("0x") and len(report["hub"]) == 42
+    assert "vanity" in report["apps"]
+
+
+def test_cli_refuses_an_unknown_chain(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "deskgrid.cli", "chain", "deploy", "--chain", "bogus"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "'bogus' is not a chain" in out.stderr
+    assert "Traceback" not in out.stderr
