@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from deskgrid import __version__
 from deskgrid.errors import DeskGridError
 
-COMMAND_MODULES: tuple[str, ...] = ("deskgrid.chain.commands",)
+COMMAND_MODULES: tuple[str, ...] = ("deskgrid.chain.commands", "deskgrid.apps.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:
