@@ -46,7 +46,10 @@ def test_constants() -> None:
 @settings(max_examples=30)
 def test_point_add_and_mul_match_coincurve(a: int, b: int) -> None:
     assert point_mul(a) == cc_point(a)
-    assert point_add(cc_point(a), cc_point(b)) == cc_point(a + b)
+    if (a + b) % N:
+        assert point_add(cc_point(a), cc_point(b)) == cc_point(a + b)
+    else:
+        assert point_add(cc_point(a), cc_point(b)) is None
     assert point_neg(cc_point(a)) == cc_point(N - a)
 
 
