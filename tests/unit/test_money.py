@@ -8,8 +8,14 @@ from deskgrid.money import format_eth, format_rlc, parse_eth, parse_rlc
 
 @pytest.mark.parametrize(
     "text, nrlc",
-    [("1", 10**9), ("2.5", 2_500_000_000), ("0.000000001", 1), (".5", 500_000_000),
-     (" 3. ", 3 * 10**9), ("0", 0)],
+    [
+        ("1", 10**9),
+        ("2.5", 2_500_000_000),
+        ("0.000000001", 1),
+        (".5", 500_000_000),
+        (" 3. ", 3 * 10**9),
+        ("0", 0),
+    ],
 )
 def test_parse_rlc(text, nrlc):
     assert parse_rlc(text) == nrlc

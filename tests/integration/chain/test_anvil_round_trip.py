@@ -44,8 +44,9 @@ def test_deploy_and_round_trip_on_anvil(anvil):
     user = TxSender(chain, chain.dev_accounts[4])
     rlc.transfer(TxSender(chain, roles.faucet), user.address, 10 * RLC)
     price = 5 * RLC
-    request = TaskRequest(deployment.apps["vanity"], deployment.pool_id, "{}", price, 0,
-                          deployment.vanity_requester)
+    request = TaskRequest(
+        deployment.apps["vanity"], deployment.pool_id, "{}", price, 0, deployment.vanity_requester
+    )
     task_id = hub.pay_and_request(user, rlc, request)
     assert hub.task_status(task_id) is TaskStatus.ACTIVE
     [event] = hub.logs("TaskRequested", deployment.block)
