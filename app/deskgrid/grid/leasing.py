@@ -1,0 +1,221 @@
+"""Handing out work: worker registration and atomic leasing (part of `Scheduler`)."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from sqlalchemy import Connection, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from deskgrid.grid.clock import Clock
+from deskgrid.grid.config import GridConfig
+from deskgrid.grid.db import Database
+from deskgrid.grid.errors import Forbidden
+from deskgrid.grid.events import PendingEvent
+from deskgrid.grid.models import Capabilities, Lease, WorkReply
+from deskgrid.grid.schema import jobs, leases, workers
+from deskgrid.grid.states import (
+    OPEN_JOB_STATES,
+    VOTING_LEASE_STATES,
+    EventKind,
+    JobState,
+    LeaseState,
+)
+from deskgrid.grid.store import Row, Store, capabilities_of, new_id
+
+
+class Leasing:
+    db: Database
+    config: GridConfig
+    clock: Clock
+    store: Store
+
+    def _commit(self, conn: Connection, pending: list[PendingEvent], now: float) -> None:
+        raise NotImplementedError
+
+    def _after(self, pending: list[PendingEvent]) -> None:
+        raise NotImplementedError
+
+    rng: random.Random
+
+    def register_worker(self, address: str, name: str | None, caps: Capabilities) -> None:
+        now = self.clock.now()
+        values = _caps_values(caps) | {"name": name, "last_seen": now}
+        with self.db.write() as conn:
+            found = conn.execute(
+                update(workers).where(workers.c.address == address).values(**values)
+            )
+            if found.rowcount == 0:
+                conn.execute(
+                    insert(workers).values(
+                        address=address,
+                        consecutive_valid=0,
+                        n_valid=0,
+                        n_invalid=0,
+                        n_errors=0,
+                        n_expired=0,
+                        created_at=now,
+                        **values,
+                    )
+                )
+
+    def request_work(
+        self, address: str, max_leases: int = 1, caps: Capabilities | None = None
+    ) -> WorkReply:
+        """Lease up to `max_leases` jobs the worker can run, or say when to ask again."""
+        try:
+            return self._request_work(address, max_leases, caps)
+        except IntegrityError:  # the same worker asked twice at once (another server)
+            return WorkReply(leases=[], retry_after=min(1.0, self.config.idle_retry_s))
+
+    def _request_work(self, address: str, max_leases: int, caps: Capabilities | None) -> WorkReply:
+        now = self.clock.now()
+        cfg = self.config
+        pending: list[PendingEvent] = []
+        granted: list[Lease] = []
+        with self.db.write() as conn:
+            worker = (
+                conn.execute(select(workers).where(workers.c.address == address)).mappings().first()
+            )
+            if worker is None:
+                raise Forbidden("This worker is not registered; log in again.")
+            if caps is None:
+                caps = capabilities_of(worker)
+            active = conn.execute(
+                select(func.count())
+                .select_from(leases)
+                .where(leases.c.worker == address, leases.c.state == LeaseState.IN_PROGRESS.value)
+            ).scalar()
+            room = min(max_leases, cfg.max_leases_per_request)
+            room = min(room, cfg.max_active_leases_per_worker - int(active or 0))
+            if room > 0 and caps.apps:
+                trusted = worker["consecutive_valid"] >= cfg.trust_threshold
+                for job in self._candidates(conn, address, caps, room):
+                    lease = self._lease_one(conn, job, address, trusted, now, pending)
+                    if lease is not None:
+                        granted.append(lease)
+            seen = _caps_values(caps) | {"last_seen": now}
+            conn.execute(update(workers).where(workers.c.address == address).values(**seen))
+            self._commit(conn, pending, now)
+        self._after(pending)
+        return WorkReply(leases=granted, retry_after=None if granted else cfg.idle_retry_s)
+
+    def _candidates(
+        self, conn: Connection, address: str, caps: Capabilities, room: int
+    ) -> list[Row]:
+        mine = exists().where(
+            leases.c.job_id == jobs.c.id,
+            leases.c.worker == address,
+            leases.c.state.in_(VOTING_LEASE_STATES),
+        )
+        query = (
+            select(jobs)
+            .where(
+                jobs.c.n_wanted > 0,
+                jobs.c.state.in_(OPEN_JOB_STATES),
+                jobs.c.app.in_(caps.apps),
+                jobs.c.need_cores <= caps.cores,
+                jobs.c.need_memory_mb <= caps.memory_mb,
+                jobs.c.need_docker <= int(caps.docker),
+                ~mine,
+            )
+            .order_by(jobs.c.priority.desc(), jobs.c.created_at, jobs.c.id)
+            .limit(room)
+        )
+        if self.db.is_postgresql:
+            query = query.with_for_update(skip_locked=True, of=jobs)
+        return list(conn.execute(query).mappings().all())
+
+    def _lease_one(
+        self,
+        conn: Connection,
+        job: Row,
+        address: str,
+        trusted: bool,
+        now: float,
+        pending: list[PendingEvent],
+    ) -> Lease | None:
+        cfg = self.config
+        unreplicated = (
+            trusted
+            and job["adaptive"]
+            and not job["verifiable"]
+            and job["n_total"] == 0
+            and job["eff_target"] > 1
+            and self.rng.random() >= cfg.spot_check_rate
+        )
+        values: dict[str, Any] = {
+            "n_in_progress": jobs.c.n_in_progress + 1,
+            "n_total": jobs.c.n_total + 1,
+            "state": JobState.RUNNING.value,
+            "updated_at": now,
+        }
+        where = [
+            jobs.c.id == job["id"],
+            jobs.c.n_wanted > 0,
+            jobs.c.state.in_(OPEN_JOB_STATES),
+            jobs.c.n_total < jobs.c.max_total_results,
+        ]
+        if unreplicated:
+            values.update(n_wanted=0, eff_target=1, eff_quorum=1)
+            where.append(jobs.c.n_total == 0)
+        else:
+            values["n_wanted"] = jobs.c.n_wanted - 1
+        taken = conn.execute(
+            update(jobs).where(*where).values(**values).returning(jobs.c.n_in_progress)
+        ).first()
+        if taken is None:
+            return None
+        lease_id = new_id()
+        expires = now + job["delay_bound"]
+        conn.execute(
+            insert(leases).values(
+                id=lease_id,
+                job_id=job["id"],
+                worker=address,
+                state=LeaseState.IN_PROGRESS.value,
+                adaptive=int(unreplicated),
+                leased_at=now,
+                expires_at=expires,
+                progress=0.0,
+                keys_per_s=0.0,
+            )
+        )
+        pending.append(
+            PendingEvent(
+                job["id"],
+                job["external_id"],
+                EventKind.LEASED.value,
+                {
+                    "state": JobState.RUNNING.value,
+                    "lease_id": lease_id,
+                    "worker": address,
+                    "n_in_progress": taken[0],
+                },
+            )
+        )
+        return Lease(
+            lease_id=lease_id,
+            job_id=job["id"],
+            app=job["app"],
+            app_version=job["app_version"],
+            params=json.loads(job["params"]),
+            inputs=json.loads(job["inputs"]),
+            leased_at=now,
+            expires_at=expires,
+            delay_bound=job["delay_bound"],
+            heartbeat_interval=job["delay_bound"] / 3.0,
+            max_result_bytes=cfg.max_result_bytes,
+            max_runtime=job["max_runtime"],
+        )
+
+
+def _caps_values(caps: Capabilities) -> dict[str, Any]:
+    return {
+        "apps": json.dumps(sorted(set(caps.apps))),
+        "cores": caps.cores,
+        "memory_mb": caps.memory_mb,
+        "docker": int(caps.docker),
+    }

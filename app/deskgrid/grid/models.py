@@ -1,0 +1,256 @@
+"""The data that crosses the grid's HTTP boundary, shared by the server and `GridClient`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReplicationPolicy(Strict):
+    """How much redundancy a job gets; unset fields take the server's defaults."""
+
+    target_nresults: int | None = Field(None, ge=1, le=20)
+    min_quorum: int | None = Field(None, ge=1, le=20)
+    max_error_results: int | None = Field(None, ge=1, le=100)
+    max_total_results: int | None = Field(None, ge=1, le=200)
+    delay_bound: float | None = Field(None, ge=0.05, le=30 * 86400)
+    adaptive: bool = True
+
+
+class InputRef(Strict):
+    """A data file the job needs, uploaded beforehand through the data API."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    sha256: str = Field(pattern=SHA256_PATTERN)
+
+
+class JobSubmit(Strict):
+    app: str = Field(pattern=NAME_PATTERN)
+    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: list[InputRef] = Field(default_factory=list, max_length=32)
+    policy: ReplicationPolicy = Field(default_factory=ReplicationPolicy)
+    deadline: float | None = Field(None, gt=0, description="seconds since the epoch")
+    external_id: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+    priority: int = Field(0, ge=-100, le=100)
+
+
+class InputFile(BaseModel):
+    name: str
+    sha256: str
+    size: int
+
+
+class Policy(BaseModel):
+    target_nresults: int
+    min_quorum: int
+    max_error_results: int
+    max_total_results: int
+    delay_bound: float
+    adaptive: bool
+
+
+class LeaseView(BaseModel):
+    id: str
+    worker: str
+    state: str
+    leased_at: float
+    expires_at: float
+    heartbeat_at: float | None = None
+    progress: float = 0.0
+    keys_per_s: float = 0.0
+    result_sha256: str | None = None
+    result_size: int | None = None
+    message: str | None = None
+    finished_at: float | None = None
+
+
+class JobView(BaseModel):
+    id: str
+    external_id: str | None = None
+    app: str
+    app_version: str
+    params: dict[str, Any]
+    inputs: list[InputFile]
+    state: str
+    priority: int
+    policy: Policy
+    verifiable: bool
+    deadline: float | None = None
+    created_at: float
+    updated_at: float
+    completed_at: float | None = None
+    progress: float
+    keys_per_s: float
+    n_in_progress: int
+    n_success: int
+    n_errors: int
+    n_total: int
+    result_sha256: str | None = None
+    result_size: int | None = None
+    message: str | None = None
+    leases: list[LeaseView] | None = None
+
+
+class JobsPage(BaseModel):
+    jobs: list[JobView]
+    total: int
+
+
+class Capabilities(Strict):
+    """What a worker can run."""
+
+    apps: list[str] = Field(default_factory=list, max_length=200)
+    cores: int = Field(1, ge=1, le=4096)
+    memory_mb: int = Field(1024, ge=0, le=16 * 1024 * 1024)
+    docker: bool = False
+
+
+class WorkRequest(Strict):
+    max_leases: int = Field(1, ge=1, le=256)
+    capabilities: Capabilities | None = None
+
+
+class Lease(BaseModel):
+    """One replica handed to a worker."""
+
+    lease_id: str
+    job_id: str
+    app: str
+    app_version: str
+    params: dict[str, Any]
+    inputs: list[InputFile]
+    leased_at: float
+    expires_at: float
+    delay_bound: float
+    heartbeat_interval: float
+    max_result_bytes: int
+    max_runtime: float
+
+
+class WorkReply(BaseModel):
+    leases: list[Lease]
+    retry_after: float | None = None  # seconds; set when there are no leases
+
+
+class Heartbeat(Strict):
+    progress: float | None = Field(None, ge=0.0, le=1.0)
+    keys_per_s: float | None = Field(None, ge=0.0, le=1e18)
+    message: str | None = Field(None, max_length=500)
+
+
+class HeartbeatReply(BaseModel):
+    lease_id: str
+    state: str
+    expires_at: float
+    keep_going: bool  # False: stop computing, the lease is over
+
+
+class ErrorReport(Strict):
+    message: str = Field(min_length=1, max_length=4000)
+
+
+class ResultAck(BaseModel):
+    lease_id: str
+    lease_state: str
+    job_state: str
+    sha256: str
+    size: int
+
+
+class ChallengeRequest(Strict):
+    address: str = Field(pattern=ADDRESS_PATTERN)
+
+
+class Challenge(BaseModel):
+    address: str
+    nonce: str
+    message: str  # sign this text with EIP-191 (personal_sign)
+    expires_at: float
+
+
+class LoginRequest(Strict):
+    address: str = Field(pattern=ADDRESS_PATTERN)
+    nonce: str = Field(min_length=1, max_length=128)
+    signature: str = Field(min_length=2, max_length=200)
+    name: str | None = Field(None, max_length=100)
+    capabilities: Capabilities = Field(default_factory=Capabilities)
+
+
+class LoginReply(BaseModel):
+    token: str
+    address: str
+    expires_at: float
+
+
+class WorkerView(BaseModel):
+    address: str
+    name: str | None
+    apps: list[str]
+    cores: int
+    memory_mb: int
+    docker: bool
+    consecutive_valid: int
+    n_valid: int
+    n_invalid: int
+    n_errors: int
+    n_expired: int
+    created_at: float
+    last_seen: float
+    online: bool
+
+
+class Event(BaseModel):
+    seq: int
+    job_id: str
+    external_id: str | None = None
+    kind: str
+    at: float
+    data: dict[str, Any]
+
+
+class EventsPage(BaseModel):
+    events: list[Event]
+    last_seq: int  # pass as `since` to get what follows
+
+
+class DataRef(BaseModel):
+    sha256: str
+    size: int
+
+
+class AppInfo(BaseModel):
+    name: str
+    version: str
+    description: str
+    params_schema: dict[str, Any]
+    verifiable: bool
+    uri: str
+    resources: dict[str, Any]
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    schema_version: int
+    database: str
+    time: float
+
+
+class Metrics(BaseModel):
+    jobs_by_state: dict[str, int]
+    leases_in_progress: int
+    workers_online: int
+    workers_known: int
+    completed_last_minute: int
+    jobs_per_s_last_minute: float
+    last_event_seq: int
+    time: float

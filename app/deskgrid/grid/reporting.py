@@ -1,0 +1,244 @@
+"""What workers send back: heartbeats, results (with the app's verifier), errors (part of
+`Scheduler`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlalchemy import Connection, func, select, update
+
+from deskgrid.apps.sdk import AppSpec
+from deskgrid.grid import outcomes
+from deskgrid.grid.clock import Clock
+from deskgrid.grid.config import GridConfig
+from deskgrid.grid.datastore import DataStore
+from deskgrid.grid.db import Database
+from deskgrid.grid.errors import Conflict, Forbidden, NotFound
+from deskgrid.grid.events import PendingEvent
+from deskgrid.grid.models import DataRef, Heartbeat, HeartbeatReply, JobView, ResultAck
+from deskgrid.grid.schema import jobs, leases
+from deskgrid.grid.states import EventKind, LeaseState
+from deskgrid.grid.store import Row, Store
+
+log = logging.getLogger(__name__)
+
+
+class Reporting:
+    db: Database
+    config: GridConfig
+    clock: Clock
+    store: Store
+
+    def _commit(self, conn: Connection, pending: list[PendingEvent], now: float) -> None:
+        raise NotImplementedError
+
+    def _after(self, pending: list[PendingEvent]) -> None:
+        raise NotImplementedError
+
+    catalog: dict[str, AppSpec]
+    data: DataStore
+
+    def _job(self, job_id: str) -> JobView:
+        raise NotImplementedError
+
+    def check_lease(self, address: str, lease_id: str) -> tuple[Row, Row]:
+        """The lease and its job, if `address` holds it and it is still in progress."""
+        with self.db.read() as conn:
+            lease = self._owned_lease(conn, address, lease_id)
+            job = conn.execute(select(jobs).where(jobs.c.id == lease["job_id"])).mappings().one()
+        if lease["state"] != LeaseState.IN_PROGRESS.value:
+            raise Conflict(_over(lease["state"]))
+        return lease, job
+
+    def _owned_lease(self, conn: Connection, address: str, lease_id: str) -> Row:
+        lease = conn.execute(select(leases).where(leases.c.id == lease_id)).mappings().first()
+        if lease is None:
+            raise NotFound(f"No lease {lease_id} on this grid.")
+        if lease["worker"] != address:
+            raise Forbidden("This lease belongs to another worker.")
+        return lease
+
+    def _lock_lease(self, conn: Connection, address: str, lease_id: str) -> tuple[Row, Row]:
+        first = self._owned_lease(conn, address, lease_id)
+        job = self.store.lock_job(conn, first["job_id"])
+        assert job is not None
+        lease = conn.execute(select(leases).where(leases.c.id == lease_id)).mappings().one()
+        return lease, job
+
+    def heartbeat(self, address: str, lease_id: str, beat: Heartbeat) -> HeartbeatReply:
+        """Record progress and extend the lease by the job's delay_bound."""
+        now = self.clock.now()
+        pending: list[PendingEvent] = []
+        with self.db.write() as conn:
+            lease, job = self._lock_lease(conn, address, lease_id)
+            state, expires = lease["state"], lease["expires_at"]
+            if state == LeaseState.IN_PROGRESS.value and expires < now:
+                outcomes.end_lease(conn, job, lease, LeaseState.EXPIRED, None, now, pending)
+                state = LeaseState.EXPIRED.value
+            elif state == LeaseState.IN_PROGRESS.value:
+                cap = lease["leased_at"] + job["max_runtime"] + job["delay_bound"]
+                expires = max(expires, min(now + job["delay_bound"], cap))
+                progress = lease["progress"] if beat.progress is None else beat.progress
+                keys = lease["keys_per_s"] if beat.keys_per_s is None else beat.keys_per_s
+                conn.execute(
+                    update(leases)
+                    .where(leases.c.id == lease_id)
+                    .values(
+                        progress=progress, keys_per_s=keys, heartbeat_at=now, expires_at=expires
+                    )
+                )
+                job_keys = conn.execute(
+                    select(func.coalesce(func.sum(leases.c.keys_per_s), 0.0)).where(
+                        leases.c.job_id == job["id"],
+                        leases.c.state == LeaseState.IN_PROGRESS.value,
+                    )
+                ).scalar()
+                job_progress = max(job["progress"], progress)
+                conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id == job["id"])
+                    .values(progress=job_progress, keys_per_s=job_keys, updated_at=now)
+                )
+                data = {
+                    "state": job["state"],
+                    "lease_id": lease_id,
+                    "worker": address,
+                    "progress": job_progress,
+                    "keys_per_s": job_keys,
+                }
+                if beat.message:
+                    data["message"] = beat.message
+                pending.append(
+                    PendingEvent(job["id"], job["external_id"], EventKind.PROGRESS.value, data)
+                )
+            self._commit(conn, pending, now)
+        self._after(pending)
+        return HeartbeatReply(
+            lease_id=lease_id,
+            state=state,
+            expires_at=expires,
+            keep_going=state == LeaseState.IN_PROGRESS.value,
+        )
+
+    def upload_result(self, address: str, lease_id: str, ref: DataRef) -> ResultAck:
+        """Record a result already stored in the data store under `ref.sha256`, then vote."""
+        _lease, first = self.check_lease(address, lease_id)
+        verdict = self._verify(first, ref) if first["verifiable"] else None
+        now = self.clock.now()
+        pending: list[PendingEvent] = []
+        refusal: str | None = None
+        with self.db.write() as conn:
+            lease, job = self._lock_lease(conn, address, lease_id)
+            if lease["state"] != LeaseState.IN_PROGRESS.value:
+                raise Conflict(_over(lease["state"]))
+            if lease["expires_at"] < now:
+                outcomes.end_lease(conn, job, lease, LeaseState.EXPIRED, None, now, pending)
+                refusal = _over(LeaseState.EXPIRED.value)
+            else:
+                self._record_result(conn, job, lease, ref, verdict, now, pending)
+            self._commit(conn, pending, now)
+        self._after(pending)
+        if refusal is not None:
+            raise Conflict(refusal)
+        view = self._job(job["id"])
+        return ResultAck(
+            lease_id=lease_id,
+            lease_state=next(x.state for x in view.leases or [] if x.id == lease_id),
+            job_state=view.state,
+            sha256=ref.sha256,
+            size=ref.size,
+        )
+
+    def _record_result(
+        self,
+        conn: Connection,
+        job: Row,
+        lease: Row,
+        ref: DataRef,
+        verdict: bool | None,
+        now: float,
+        pending: list[PendingEvent],
+    ) -> str:
+        state = {True: LeaseState.VALID, False: LeaseState.INVALID, None: LeaseState.SUCCESS}[
+            verdict
+        ]
+        conn.execute(
+            update(leases)
+            .where(leases.c.id == lease["id"])
+            .values(
+                state=state.value,
+                result_sha256=ref.sha256,
+                result_size=ref.size,
+                progress=1.0,
+                keys_per_s=0.0,
+                finished_at=now,
+            )
+        )
+        pending.append(
+            PendingEvent(
+                job["id"],
+                job["external_id"],
+                EventKind.RESULT.value,
+                {
+                    "lease_id": lease["id"],
+                    "worker": lease["worker"],
+                    "sha256": ref.sha256,
+                    "size": ref.size,
+                    "verified": verdict,
+                },
+            )
+        )
+        if verdict is True:
+            outcomes.adjust_trust(conn, valid=[lease["worker"]], invalid=[])
+        elif verdict is False:
+            outcomes.adjust_trust(conn, valid=[], invalid=[lease["worker"]])
+            pending.append(
+                PendingEvent(
+                    job["id"],
+                    job["external_id"],
+                    EventKind.INVALID.value,
+                    {"lease_id": lease["id"], "worker": lease["worker"], "verifier": True},
+                )
+            )
+        elif job["verifiable"] and (job["eff_target"], job["eff_quorum"]) != (
+            job["target_nresults"],
+            job["min_quorum"],
+        ):  # the verifier could not tell: fall back to the job's replication vote
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job["id"])
+                .values(eff_target=job["target_nresults"], eff_quorum=job["min_quorum"])
+            )
+        return outcomes.settle(conn, job["id"], now, pending)
+
+    def _verify(self, job: Row, ref: DataRef) -> bool | None:
+        spec = self.catalog.get(job["app"])
+        if spec is None or spec.verify is None:
+            return None
+        try:
+            verdict = spec.verify(json.loads(job["params"]), self.data.read_bytes(ref.sha256))
+        except Exception:  # a hostile result must not break the server
+            log.info("the %s verifier rejected a result by raising", job["app"], exc_info=True)
+            return False
+        return None if verdict is None else bool(verdict)
+
+    def report_error(self, address: str, lease_id: str, message: str) -> JobView:
+        now = self.clock.now()
+        pending: list[PendingEvent] = []
+        with self.db.write() as conn:
+            lease, job = self._lock_lease(conn, address, lease_id)
+            if lease["state"] != LeaseState.IN_PROGRESS.value:
+                raise Conflict(_over(lease["state"]))
+            outcomes.end_lease(conn, job, lease, LeaseState.ERROR, message, now, pending)
+            self._commit(conn, pending, now)
+        self._after(pending)
+        return self._job(job["id"])
+
+
+def _over(state: str) -> str:
+    if state == LeaseState.EXPIRED.value:
+        return "The lease expired; its job was handed to another worker. Ask for new work."
+    if state == LeaseState.CANCELLED.value:
+        return "The lease was cancelled (the job ended); stop working on it and ask for new work."
+    return f"The lease is already {state}; nothing more is accepted for it."

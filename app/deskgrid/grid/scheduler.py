@@ -1,0 +1,208 @@
+"""The job state machine (XtremWeb-HEP / BOINC rules) over the store; no HTTP, no Qt.
+
+Submitters submit and cancel; workers pull leases, heartbeat, return results or errors;
+`tick()` expires lost leases and passed deadlines. All times come from the injected clock.
+Leasing is atomic: a job's `n_wanted` is decremented by a conditional UPDATE whose row count
+is checked, so no job ever has more leases than it wants, whatever the number of servers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from deskgrid.apps.sdk import AppParamsError, AppSpec
+from deskgrid.grid import outcomes
+from deskgrid.grid.clock import Clock, SystemClock
+from deskgrid.grid.config import GridConfig
+from deskgrid.grid.datastore import DataStore
+from deskgrid.grid.db import Database
+from deskgrid.grid.errors import Conflict, NotFound
+from deskgrid.grid.events import EventBell, EventLog, PendingEvent
+from deskgrid.grid.leasing import Leasing
+from deskgrid.grid.models import (
+    JobSubmit,
+    JobView,
+)
+from deskgrid.grid.reporting import Reporting
+from deskgrid.grid.schema import jobs, leases
+from deskgrid.grid.states import (
+    OPEN_JOB_STATES,
+    EventKind,
+    JobState,
+    LeaseState,
+)
+from deskgrid.grid.store import Store
+from deskgrid.grid.submission import resolve_submission
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler(Leasing, Reporting):
+    def __init__(
+        self,
+        db: Database,
+        catalog: Mapping[str, AppSpec],
+        datastore: DataStore,
+        config: GridConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        bell: EventBell | None = None,
+    ) -> None:
+        self.db = db
+        self.catalog = dict(catalog)
+        self.data = datastore
+        self.config = config or GridConfig()
+        self.clock = clock or SystemClock()
+        self.rng = rng or random.Random()
+        self.bell = bell or EventBell()
+        self.store = Store(db)
+        self.events = EventLog(db)
+
+    def _commit(self, conn: Connection, pending: list[PendingEvent], now: float) -> None:
+        self.events.append(conn, pending, now)
+
+    def _after(self, pending: list[PendingEvent]) -> None:
+        if pending:
+            self.bell.ring()
+
+    # ---------------------------------------------------------------- submitters
+
+    def submit(self, request: JobSubmit) -> tuple[JobView, bool]:
+        """Queue a job; with an `external_id` already known, return that job (created=False)."""
+        now = self.clock.now()
+        if request.external_id is not None:
+            existing = self.store.get_job_by_external_id(request.external_id)
+            if existing is not None:
+                return self._same_submission(existing, request), False
+        values = resolve_submission(request, self.catalog, self.data, self.config, now)
+        pending = [
+            PendingEvent(
+                values["id"],
+                request.external_id,
+                EventKind.SUBMITTED.value,
+                {"state": JobState.PENDING.value, "app": request.app},
+            )
+        ]
+        try:
+            with self.db.write() as conn:
+                conn.execute(insert(jobs).values(**values))
+                self._commit(conn, pending, now)
+        except IntegrityError:  # the same external id, submitted concurrently elsewhere
+            existing = self.store.get_job_by_external_id(request.external_id or "")
+            if existing is None:
+                raise
+            return self._same_submission(existing, request), False
+        self._after(pending)
+        job = self.store.get_job(values["id"])
+        assert job is not None
+        return job, True
+
+    def _same_submission(self, existing: JobView, request: JobSubmit) -> JobView:
+        spec = self.catalog.get(request.app)
+        params = request.params
+        if spec is not None:
+            try:
+                params = spec.validate(dict(request.params))
+            except AppParamsError:
+                pass
+        if existing.app != request.app or _canon(existing.params) != _canon(params):
+            raise Conflict(
+                f"The external id {request.external_id!r} already names job {existing.id} "
+                "with another app or other parameters."
+            )
+        return existing
+
+    def cancel(self, job_id: str) -> JobView:
+        now = self.clock.now()
+        pending: list[PendingEvent] = []
+        with self.db.write() as conn:
+            job = self.store.lock_job(conn, job_id)
+            if job is None:
+                raise NotFound(f"No job {job_id} on this grid.")
+            state = JobState(job["state"])
+            if state.final and state is not JobState.CANCELLED:
+                raise Conflict(f"The job is already {state.value}; it cannot be cancelled.")
+            if state is not JobState.CANCELLED:
+                outcomes.cancel_job(conn, job, now, pending)
+                self._commit(conn, pending, now)
+        self._after(pending)
+        return self._job(job_id)
+
+    def _job(self, job_id: str) -> JobView:
+        job = self.store.get_job(job_id)
+        if job is None:
+            raise NotFound(f"No job {job_id} on this grid.")
+        return job
+
+    # ---------------------------------------------------------------- housekeeping
+
+    def expire_leases(self, limit: int = 1000) -> int:
+        """Leases past their expiry: the worker is lost; its job goes back to PENDING."""
+        now = self.clock.now()
+        with self.db.read() as conn:
+            due = conn.execute(
+                select(leases.c.id, leases.c.job_id)
+                .where(leases.c.state == LeaseState.IN_PROGRESS.value, leases.c.expires_at < now)
+                .order_by(leases.c.expires_at)
+                .limit(limit)
+            ).all()
+        expired = 0
+        for lease_id, job_id in due:
+            pending: list[PendingEvent] = []
+            with self.db.write() as conn:
+                job = self.store.lock_job(conn, job_id)
+                lease = conn.execute(select(leases).where(leases.c.id == lease_id)).mappings().one()
+                if (
+                    job is not None
+                    and lease["state"] == LeaseState.IN_PROGRESS.value
+                    and lease["expires_at"] < now
+                ):
+                    ended = outcomes.end_lease(
+                        conn, job, lease, LeaseState.EXPIRED, None, now, pending
+                    )
+                    expired += int(ended)
+                self._commit(conn, pending, now)
+            self._after(pending)
+        return expired
+
+    def enforce_deadlines(self) -> int:
+        now = self.clock.now()
+        with self.db.read() as conn:
+            due = (
+                conn.execute(
+                    select(jobs.c.id).where(
+                        jobs.c.state.in_(OPEN_JOB_STATES),
+                        jobs.c.deadline.is_not(None),
+                        jobs.c.deadline < now,
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        failed = 0
+        for job_id in due:
+            pending: list[PendingEvent] = []
+            with self.db.write() as conn:
+                job = self.store.lock_job(conn, job_id)
+                if job is not None and job["state"] in OPEN_JOB_STATES:
+                    outcomes.fail_job(conn, job, "The job's deadline passed.", now, pending)
+                    failed += 1
+                self._commit(conn, pending, now)
+            self._after(pending)
+        return failed
+
+    def tick(self) -> dict[str, int]:
+        """One round of housekeeping (the server runs it every `reap_interval_s`)."""
+        return {"expired": self.expire_leases(), "deadlines": self.enforce_deadlines()}
+
+
+def _canon(params: Mapping[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, separators=(",", ":"))

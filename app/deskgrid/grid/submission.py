@@ -1,0 +1,94 @@
+"""Turning a submission into a job row: the app's own parameter check, the inputs, and the
+replication policy resolved against the server's defaults."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from deskgrid.apps.sdk import AppParamsError, AppSpec
+from deskgrid.grid.config import GridConfig
+from deskgrid.grid.datastore import DataStore
+from deskgrid.grid.errors import Unprocessable
+from deskgrid.grid.models import JobSubmit
+from deskgrid.grid.states import JobState
+from deskgrid.grid.store import new_id
+
+
+def resolve_submission(
+    request: JobSubmit,
+    catalog: Mapping[str, AppSpec],
+    data: DataStore,
+    config: GridConfig,
+    now: float,
+) -> dict[str, Any]:
+    spec = catalog.get(request.app)
+    if spec is None:
+        known = ", ".join(sorted(catalog)) or "none"
+        raise Unprocessable(f"This grid has no app named {request.app!r} (it has: {known}).")
+    try:
+        params = spec.validate(dict(request.params))
+    except AppParamsError as exc:
+        raise Unprocessable(f"{request.app}: {exc}") from None
+    except Exception as exc:  # an app's validator must not turn bad input into a 500
+        raise Unprocessable(f"{request.app} refused these parameters ({exc}).") from None
+    params_json = json.dumps(params, separators=(",", ":"))
+    if len(params_json) > config.max_json_bytes:
+        raise Unprocessable("The parameters are too large; pass big data as an input file.")
+    inputs = []
+    for ref in request.inputs:
+        size = data.size(ref.sha256)
+        if size is None:
+            raise Unprocessable(
+                f"Input {ref.name!r} ({ref.sha256}) is not stored on this grid; upload it first."
+            )
+        inputs.append({"name": ref.name, "sha256": ref.sha256, "size": size})
+    if len({item["name"] for item in inputs}) != len(inputs):
+        raise Unprocessable("Two inputs have the same name; give each input its own name.")
+    if request.deadline is not None and request.deadline <= now:
+        raise Unprocessable("The deadline is already past; give a time in the future.")
+
+    d, p = config.defaults, request.policy
+    target = p.target_nresults or max(d.target_nresults, p.min_quorum or 1)
+    quorum = p.min_quorum or min(d.min_quorum, target)
+    if quorum > target:
+        raise Unprocessable("min_quorum cannot exceed target_nresults.")
+    max_total = p.max_total_results or max(d.max_total_results, target)
+    if max_total < target:
+        raise Unprocessable("max_total_results cannot be smaller than target_nresults.")
+    verifiable = spec.verifiable
+    eff_target, eff_quorum = (1, 1) if verifiable else (target, quorum)
+    return {
+        "id": new_id(),
+        "external_id": request.external_id,
+        "app": spec.name,
+        "app_version": spec.version,
+        "params": params_json,
+        "inputs": json.dumps(inputs, separators=(",", ":")),
+        "state": JobState.PENDING.value,
+        "priority": request.priority,
+        "target_nresults": target,
+        "min_quorum": quorum,
+        "max_error_results": p.max_error_results or d.max_error_results,
+        "max_total_results": max_total,
+        "delay_bound": p.delay_bound or d.delay_bound,
+        "max_runtime": float(spec.resources.max_seconds),
+        "deadline": request.deadline,
+        "adaptive": int(p.adaptive),
+        "verifiable": int(verifiable),
+        "eff_target": eff_target,
+        "eff_quorum": eff_quorum,
+        "need_cores": spec.resources.cores,
+        "need_memory_mb": spec.resources.memory_mb,
+        "need_docker": int(spec.resources.docker),
+        "n_wanted": eff_target,
+        "n_in_progress": 0,
+        "n_success": 0,
+        "n_errors": 0,
+        "n_total": 0,
+        "progress": 0.0,
+        "keys_per_s": 0.0,
+        "created_at": now,
+        "updated_at": now,
+    }

@@ -1,0 +1,63 @@
+"""A scheduler on a fresh SQLite file with a manual clock, and workers to drive it."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from deskgrid.grid.clock import ManualClock
+from deskgrid.grid.config import GridConfig, JobDefaults
+from deskgrid.grid.datastore import DataStore
+from deskgrid.grid.db import Database
+from deskgrid.grid.migrations import upgrade
+from deskgrid.grid.models import Capabilities, DataRef, JobSubmit, Lease
+from deskgrid.grid.scheduler import Scheduler
+from tests.grid_fixtures import catalog
+
+
+@dataclass
+class Harness:
+    scheduler: Scheduler
+    clock: ManualClock
+    data: DataStore
+
+    def worker(self, n: int, apps: tuple[str, ...] = ("echo", "sum"), **caps) -> str:
+        address = "0x" + f"{n:040x}"
+        self.scheduler.register_worker(address, f"w{n}", Capabilities(apps=list(apps), **caps))
+        return address
+
+    def submit(self, app: str = "echo", **fields) -> str:
+        params = fields.pop("params", {"message": "hello"})
+        job, _ = self.scheduler.submit(JobSubmit(app=app, params=params, **fields))
+        return job.id
+
+    def lease(self, worker: str, n: int = 1) -> list[Lease]:
+        return self.scheduler.request_work(worker, n).leases
+
+    def upload(self, worker: str, lease_id: str, content: bytes):
+        ref: DataRef = self.data.put_bytes(content)
+        return self.scheduler.upload_result(worker, lease_id, ref)
+
+    def job(self, job_id: str):
+        job = self.scheduler.store.get_job(job_id)
+        assert job is not None
+        return job
+
+
+def make_harness(tmp_path: Path, **config_fields) -> Harness:
+    clock = ManualClock()
+    defaults = config_fields.pop("defaults", JobDefaults(delay_bound=60.0))
+    config = replace(GridConfig(data_dir=tmp_path), defaults=defaults, **config_fields)
+    db = Database(f"sqlite:///{tmp_path / 'grid.db'}")
+    upgrade(db)
+    data = DataStore(tmp_path / "data")
+    scheduler = Scheduler(db, catalog(), data, config, clock=clock, rng=random.Random(7))
+    return Harness(scheduler, clock, data)
+
+
+@pytest.fixture
+def grid(tmp_path: Path) -> Harness:
+    return make_harness(tmp_path)
