@@ -1,0 +1,292 @@
+"""The native runner: a built-in app in a low-priority, resource-limited subprocess.
+
+The job runs `python -m deskgrid.apps.run` in its own process group (so cancelling kills its
+children too) at nice 19, with limits on address space, CPU time, file size and core dumps, in
+a fresh directory that is its HOME and TMPDIR, and with a scrubbed environment: nothing of
+the volunteer's (tokens, keyring or D-Bus addresses, SSH agent, DeskGrid settings) reaches it.
+The wall clock limit counts running time only: a job paused by the throttle is not penalised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import psutil
+
+from deskgrid.apps.sdk import AppSpec
+from deskgrid.worker.runner import (
+    MAX_LINE_BYTES,
+    MAX_RESULT_BYTES,
+    Job,
+    JobDir,
+    JobOutcome,
+    Limits,
+    ProgressCallback,
+    Status,
+    last_line,
+    parse_progress,
+    read_result,
+)
+
+POSIX = os.name == "posix"
+# The interpreter maps shared libraries, thread stacks and malloc arenas beyond what the app
+# itself allocates: the address-space limit is the app's memory plus this allowance.
+ADDRESS_SPACE_ALLOWANCE_MB = 768
+MAX_STDERR = 64 * 1024
+# Environment variables passed through (none can carry a secret); everything else is dropped.
+PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "SYSTEMROOT", "WINDIR")
+
+
+def scrubbed_environment(workdir: Path) -> dict[str, str]:
+    env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
+    env.setdefault("PATH", os.defpath)
+    env.update(
+        HOME=str(workdir),
+        TMPDIR=str(workdir),
+        TEMP=str(workdir),
+        TMP=str(workdir),
+        PYTHONNOUSERSITE="1",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _preexec(limits: Limits, nice: int) -> Callable[[], None]:
+    def apply() -> None:  # runs in the child between fork and exec
+        import resource
+
+        os.nice(nice)
+        address_space = (limits.memory_mb + ADDRESS_SPACE_ALLOWANCE_MB) * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+        cpu = max(1, int(limits.cpu_seconds))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4 * MAX_RESULT_BYTES, 4 * MAX_RESULT_BYTES))
+
+    return apply
+
+
+class NativeRunner:
+    """Runs built-in apps (those with a `run` entry point) in subprocesses."""
+
+    kind = "native"
+
+    def __init__(self, command: Sequence[str] | None = None, nice: int = 19) -> None:
+        # `command` replaces `python -m deskgrid.apps.run` (tests, frozen builds).
+        self.command = list(command or [sys.executable, "-s", "-m", "deskgrid.apps.run"])
+        self.nice = nice
+
+    def available(self) -> bool:
+        return True
+
+    def can_run(self, app: AppSpec) -> bool:
+        return app.run is not None and not app.image
+
+    async def start(self, job: Job, on_progress: ProgressCallback | None = None) -> NativeExecution:
+        jobdir = JobDir(job)
+        limits = job.effective_limits
+        result = jobdir.root / "result"
+        args = [job.app.name, "--params", str(jobdir.params), "--workdir", str(jobdir.work)]
+        args += ["--result", str(result), "--cores", str(max(1, job.cores))]
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self.command,
+                *args,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=jobdir.work,
+                env=scrubbed_environment(jobdir.work),
+                preexec_fn=_preexec(limits, self.nice) if POSIX else None,
+                start_new_session=POSIX,
+                limit=MAX_LINE_BYTES,
+            )
+        except BaseException:
+            jobdir.remove()
+            raise
+        if not POSIX:  # pragma: no cover - Windows: lowest priority class instead of nice
+            with contextlib.suppress(psutil.Error):
+                psutil.Process(proc.pid).nice(psutil.IDLE_PRIORITY_CLASS)  # type: ignore[attr-defined]
+        return NativeExecution(proc, jobdir, result, limits, on_progress)
+
+
+class NativeExecution:
+    """A running native job (see runner.Execution)."""
+
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        jobdir: JobDir,
+        result: Path,
+        limits: Limits,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self._proc = proc
+        self._jobdir = jobdir
+        self._result = result
+        self._limits = limits
+        self._on_progress = on_progress
+        self._started = time.monotonic()
+        self._paused_since: float | None = None
+        self._paused_total = 0.0
+        self._cancelled = False
+        self._cpu = 0.0
+        self._stderr = bytearray()
+        self._task = asyncio.create_task(self._supervise())
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_since is not None
+
+    def running_seconds(self) -> float:
+        now = time.monotonic()
+        paused = self._paused_total + (now - self._paused_since if self._paused_since else 0.0)
+        return now - self._started - paused
+
+    def _processes(self) -> list[psutil.Process]:
+        try:
+            root = psutil.Process(self._proc.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the job's processes (user + system)."""
+        total = 0.0
+        for proc in self._processes():
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        self._cpu = max(self._cpu, total)
+        return self._cpu
+
+    def _signal(self, action: str) -> None:
+        """Send "stop", "cont" or "kill" to the whole process group."""
+        if self._proc.returncode is not None:
+            return
+        if POSIX:
+            sig = {"stop": signal.SIGSTOP, "cont": signal.SIGCONT, "kill": signal.SIGKILL}[action]
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._proc.pid, sig)
+            return
+        for proc in self._processes():  # pragma: no cover - Windows
+            with contextlib.suppress(psutil.Error):
+                {"stop": proc.suspend, "cont": proc.resume, "kill": proc.kill}[action]()
+
+    async def pause(self) -> None:
+        if self._paused_since is None and self._proc.returncode is None:
+            self._signal("stop")
+            self._paused_since = time.monotonic()
+
+    async def resume(self) -> None:
+        if self._paused_since is not None:
+            self._signal("cont")
+            self._paused_total += time.monotonic() - self._paused_since
+            self._paused_since = None
+
+    async def cancel(self) -> None:
+        """Kill the job and its children; `wait()` then returns a CANCELLED outcome."""
+        self._cancelled = True
+        self._signal("kill")
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(self._task)
+
+    async def wait(self) -> JobOutcome:
+        return await asyncio.shield(self._task)
+
+    # -- supervision -------------------------------------------------------------------------
+    async def _read_progress(self) -> None:
+        assert self._proc.stdout is not None
+        while True:
+            try:
+                line = await self._proc.stdout.readline()
+            except (asyncio.LimitOverrunError, ValueError):
+                continue  # an over-long line: not progress
+            if not line:
+                return
+            event = parse_progress(line)
+            if event is not None and self._on_progress is not None:
+                with contextlib.suppress(Exception):
+                    self._on_progress(event)
+
+    async def _read_stderr(self) -> None:
+        assert self._proc.stderr is not None
+        while chunk := await self._proc.stderr.read(8192):
+            self._stderr += chunk
+            del self._stderr[:-MAX_STDERR]
+
+    async def _wait_within_limit(self) -> bool:
+        """Wait for the process; False when the running-time limit passed first."""
+        waiter = asyncio.ensure_future(self._proc.wait())
+        try:
+            while not waiter.done():
+                remaining = self._limits.wall_seconds - self.running_seconds()
+                if remaining <= 0 and not self.paused:
+                    return False
+                await asyncio.wait({waiter}, timeout=min(max(remaining, 0.05), 1.0))
+                self.cpu_seconds()
+            return True
+        finally:
+            if not waiter.done():
+                self._signal("kill")
+                await waiter
+
+    async def _supervise(self) -> JobOutcome:
+        readers = [
+            asyncio.create_task(self._read_progress()),
+            asyncio.create_task(self._read_stderr()),
+        ]
+        try:
+            in_time = await self._wait_within_limit()
+            await asyncio.gather(*readers)
+            return self._outcome(in_time)
+        finally:
+            for reader in readers:
+                reader.cancel()
+            self._jobdir.remove()
+
+    def _outcome(self, in_time: bool) -> JobOutcome:
+        seconds = time.monotonic() - self._started
+        common = {"seconds": seconds, "cpu_seconds": self._cpu}
+        code = self._proc.returncode
+        if self._cancelled:
+            return JobOutcome(Status.CANCELLED, message="The job was cancelled.", **common)
+        if not in_time:
+            message = (
+                f"The job ran longer than its limit of {self._limits.wall_seconds:g} s "
+                "and was stopped."
+            )
+            return JobOutcome(Status.TIMEOUT, message=message, **common)
+        stderr = last_line(self._stderr.decode("utf-8", errors="replace"))
+        if code == 0:
+            data = read_result(self._result)
+            if isinstance(data, str):
+                return JobOutcome(Status.ERROR, message=data, **common)
+            return JobOutcome(Status.SUCCESS, result=data, **common)
+        if code is not None and code < 0:
+            return JobOutcome(Status.ERROR, message=self._signal_message(-code), **common)
+        return JobOutcome(
+            Status.ERROR, message=stderr or f"The app exited with code {code}.", **common
+        )
+
+    def _signal_message(self, signum: int) -> str:
+        near_limit = self._cpu >= self._limits.cpu_seconds * 0.9
+        if POSIX and (signum == signal.SIGXCPU or (signum == signal.SIGKILL and near_limit)):
+            return f"The job used more than its CPU time limit of {self._limits.cpu_seconds} s."
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = str(signum)
+        return f"The app was killed by signal {name}."
