@@ -1,0 +1,313 @@
+"""The Docker runner: an app's image in a locked-down container.
+
+The container has no network (`network_mode=none`), a read-only root file system, no
+capabilities, `no-new-privileges`, a non-root user (the worker's own uid, or nobody when the
+worker runs as root), memory / CPU / pids limits and lowest CPU shares; the only thing mounted
+is the job's directory, at /job. The app reads /job/params.json and its input files there,
+writes /job/result, and may print progress lines (`{"progress": 0.4}`) on standard output.
+Environment: DESKGRID_JOB_DIR, DESKGRID_PARAMS, DESKGRID_RESULT, DESKGRID_CORES.
+
+No daemon or a missing image is a RunnerError with a sentence; `docker_available()` is False
+without a daemon, so the worker does not offer Docker apps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from deskgrid.apps.sdk import AppSpec
+from deskgrid.worker.runner import (
+    Job,
+    JobDir,
+    JobOutcome,
+    Limits,
+    ProgressCallback,
+    RunnerError,
+    Status,
+    last_line,
+    parse_progress,
+    read_result,
+)
+
+JOB_MOUNT = "/job"
+NOBODY = "65534:65534"
+NO_DAEMON = (
+    "Docker is not running on this computer (or this user may not use it): start Docker to "
+    "run Docker apps; the worker runs the other apps meanwhile."
+)
+
+
+def _default_client() -> Any:
+    import docker
+
+    return docker.from_env(timeout=10)
+
+
+def docker_available(client_factory: Callable[[], Any] = _default_client) -> bool:
+    """True when a Docker daemon answers."""
+    try:
+        client = client_factory()
+        client.ping()
+        return True
+    except Exception:
+        return False
+
+
+def container_user() -> str:
+    """The worker's own uid:gid (files in the job directory stay ours), nobody for root."""
+    if os.name != "posix" or os.getuid() == 0:
+        return NOBODY
+    return f"{os.getuid()}:{os.getgid()}"
+
+
+class DockerRunner:
+    """Runs Docker apps (those with an `image`)."""
+
+    kind = "docker"
+
+    def __init__(
+        self, client_factory: Callable[[], Any] = _default_client, pull_missing: bool = False
+    ) -> None:
+        self._client_factory = client_factory
+        self._client: Any = None
+        self.pull_missing = pull_missing
+
+    def _docker(self) -> Any:
+        if self._client is None:
+            try:
+                client = self._client_factory()
+                client.ping()
+            except Exception:
+                raise RunnerError(NO_DAEMON) from None
+            self._client = client
+        return self._client
+
+    def available(self) -> bool:
+        try:
+            self._docker()
+            return True
+        except RunnerError:
+            return False
+
+    def can_run(self, app: AppSpec) -> bool:
+        return bool(app.image) and self.available()
+
+    async def start(self, job: Job, on_progress: ProgressCallback | None = None) -> DockerExecution:
+        if not job.app.image:
+            raise RunnerError(f"The app {job.app.name} is not a Docker app.")
+        client = self._docker()
+        jobdir = JobDir(job, world_writable=container_user() == NOBODY)
+        shutil.copyfile(jobdir.params, jobdir.work / "params.json")
+        try:
+            container = await asyncio.to_thread(self._create, client, job, jobdir)
+        except BaseException:
+            jobdir.remove()
+            raise
+        return DockerExecution(container, jobdir, job.effective_limits, on_progress)
+
+    def _create(self, client: Any, job: Job, jobdir: JobDir) -> Any:
+        import docker.errors
+        from docker.types import Ulimit
+
+        limits = job.effective_limits
+        image = job.app.image
+        options: dict[str, Any] = {
+            "command": list(job.app.command) or None,
+            "user": container_user(),
+            "network_mode": "none",
+            "read_only": True,
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "mem_limit": f"{limits.memory_mb}m",
+            "memswap_limit": f"{limits.memory_mb}m",
+            "nano_cpus": int(max(1, job.cores) * 1e9),
+            "cpu_shares": 2,  # the lowest weight: the volunteer's programs come first
+            "pids_limit": limits.pids,
+            "ulimits": [Ulimit(name="core", soft=0, hard=0)],
+            "volumes": {str(jobdir.work): {"bind": JOB_MOUNT, "mode": "rw"}},
+            "tmpfs": {"/tmp": "rw,noexec,nosuid,size=64m"},
+            "working_dir": JOB_MOUNT,
+            "environment": {
+                "HOME": JOB_MOUNT,
+                "DESKGRID_JOB_DIR": JOB_MOUNT,
+                "DESKGRID_PARAMS": f"{JOB_MOUNT}/params.json",
+                "DESKGRID_RESULT": f"{JOB_MOUNT}/result",
+                "DESKGRID_CORES": str(max(1, job.cores)),
+            },
+            "labels": {"deskgrid.job": job.job_id},
+            "detach": True,
+        }
+        try:
+            try:
+                container = client.containers.create(image, **options)
+            except docker.errors.ImageNotFound:
+                if not self.pull_missing:
+                    raise
+                client.images.pull(image)
+                container = client.containers.create(image, **options)
+            container.start()
+            return container
+        except docker.errors.ImageNotFound:
+            raise RunnerError(
+                f"The Docker image {image} is not on this computer: pull it with "
+                f"`docker pull {image}`, or let the worker pull images."
+            ) from None
+        except docker.errors.APIError as exc:
+            raise RunnerError(
+                f"Docker could not start the job: {exc.explanation or exc}."
+            ) from None
+        except docker.errors.DockerException:
+            raise RunnerError(NO_DAEMON) from None
+
+
+class DockerExecution:
+    """A running container job (see runner.Execution)."""
+
+    def __init__(
+        self,
+        container: Any,
+        jobdir: JobDir,
+        limits: Limits,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self._container = container
+        self._jobdir = jobdir
+        self._limits = limits
+        self._on_progress = on_progress
+        self._loop = asyncio.get_running_loop()
+        self._started = time.monotonic()
+        self._paused_since: float | None = None
+        self._paused_total = 0.0
+        self._cancelled = False
+        self._cpu = 0.0
+        self._task = asyncio.create_task(self._supervise())
+
+    @property
+    def container_id(self) -> str:
+        return self._container.id
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_since is not None
+
+    def running_seconds(self) -> float:
+        now = time.monotonic()
+        paused = self._paused_total + (now - self._paused_since if self._paused_since else 0.0)
+        return now - self._started - paused
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the container as last sampled (the supervisor samples it)."""
+        return self._cpu
+
+    def _sample_cpu(self) -> None:
+        with contextlib.suppress(Exception):
+            stats = self._container.stats(stream=False, one_shot=True)
+            usage = stats["cpu_stats"]["cpu_usage"]["total_usage"] / 1e9
+            self._cpu = max(self._cpu, usage)
+
+    async def pause(self) -> None:
+        if self._paused_since is None and not self._task.done():
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._container.pause)
+                self._paused_since = time.monotonic()
+
+    async def resume(self) -> None:
+        if self._paused_since is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._container.unpause)
+            self._paused_total += time.monotonic() - self._paused_since
+            self._paused_since = None
+
+    async def cancel(self) -> None:
+        self._cancelled = True
+        await asyncio.to_thread(self._kill)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(self._task)
+
+    def _kill(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._paused_since is not None:
+                self._container.unpause()
+        with contextlib.suppress(Exception):
+            self._container.kill()
+
+    async def wait(self) -> JobOutcome:
+        return await asyncio.shield(self._task)
+
+    def _follow_logs(self) -> None:
+        """Runs in a thread: progress lines from the container's standard output."""
+        buffer = b""
+        with contextlib.suppress(Exception):
+            for chunk in self._container.logs(stream=True, follow=True, stdout=True, stderr=False):
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                buffer = buffer[-65536:]
+                for line in lines:
+                    event = parse_progress(line)
+                    if event is not None and self._on_progress is not None:
+                        self._loop.call_soon_threadsafe(self._report, event)
+
+    def _report(self, event: Any) -> None:
+        with contextlib.suppress(Exception):
+            self._on_progress(event)  # type: ignore[misc]
+
+    async def _supervise(self) -> JobOutcome:
+        logs = threading.Thread(target=self._follow_logs, daemon=True)
+        logs.start()
+        waiter = asyncio.ensure_future(asyncio.to_thread(self._container.wait))
+        in_time = True
+        try:
+            last_sample = 0.0
+            while not waiter.done():
+                remaining = self._limits.wall_seconds - self.running_seconds()
+                if remaining <= 0 and not self.paused:
+                    in_time = False
+                    await asyncio.to_thread(self._kill)
+                    break
+                await asyncio.wait({waiter}, timeout=min(max(remaining, 0.05), 1.0))
+                if time.monotonic() - last_sample > 2:
+                    last_sample = time.monotonic()
+                    await asyncio.to_thread(self._sample_cpu)
+            status = await waiter
+            await asyncio.to_thread(logs.join, 5)
+            return await asyncio.to_thread(self._outcome, status, in_time)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._container.remove, force=True)
+            self._jobdir.remove()
+
+    def _outcome(self, status: dict[str, Any], in_time: bool) -> JobOutcome:
+        common = {"seconds": time.monotonic() - self._started, "cpu_seconds": self._cpu}
+        if self._cancelled:
+            return JobOutcome(Status.CANCELLED, message="The job was cancelled.", **common)
+        if not in_time:
+            message = (
+                f"The job ran longer than its limit of {self._limits.wall_seconds:g} s "
+                "and was stopped."
+            )
+            return JobOutcome(Status.TIMEOUT, message=message, **common)
+        code = status.get("StatusCode", -1)
+        with contextlib.suppress(Exception):
+            self._container.reload()
+            if self._container.attrs["State"].get("OOMKilled"):
+                message = f"The job ran out of memory (its limit is {self._limits.memory_mb} MiB)."
+                return JobOutcome(Status.ERROR, message=message, **common)
+        if code == 0:
+            data = read_result(self._jobdir.work / "result")
+            if isinstance(data, str):
+                return JobOutcome(Status.ERROR, message=data, **common)
+            return JobOutcome(Status.SUCCESS, result=data, **common)
+        stderr = ""
+        with contextlib.suppress(Exception):
+            stderr = self._container.logs(stdout=False, stderr=True, tail=20).decode(
+                "utf-8", errors="replace"
+            )
+        message = last_line(stderr) or f"The app exited with code {code}."
+        return JobOutcome(Status.ERROR, message=message, **common)
