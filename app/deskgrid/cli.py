@@ -14,7 +14,11 @@ from collections.abc import Sequence
 from deskgrid import __version__
 from deskgrid.errors import DeskGridError
 
-COMMAND_MODULES: tuple[str, ...] = ("deskgrid.chain.commands", "deskgrid.apps.commands")
+COMMAND_MODULES: tuple[str, ...] = (
+    "deskgrid.chain.commands",
+    "deskgrid.apps.commands",
+    "deskgrid.grid.commands",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

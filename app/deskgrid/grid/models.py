@@ -12,7 +12,7 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ReplicationPolicy(Strict):
@@ -38,7 +38,7 @@ class JobSubmit(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     inputs: list[InputRef] = Field(default_factory=list, max_length=32)
     policy: ReplicationPolicy = Field(default_factory=ReplicationPolicy)
-    deadline: float | None = Field(None, gt=0, description="seconds since the epoch")
+    deadline: float | None = Field(None, gt=0, lt=1e11, description="seconds since the epoch")
     external_id: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
     priority: int = Field(0, ge=-100, le=100)
 
@@ -254,3 +254,9 @@ class Metrics(BaseModel):
     jobs_per_s_last_minute: float
     last_event_seq: int
     time: float
+
+
+class LeaseAck(BaseModel):
+    lease_id: str
+    lease_state: str
+    job_state: str

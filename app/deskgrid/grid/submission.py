@@ -33,7 +33,10 @@ def resolve_submission(
         raise Unprocessable(f"{request.app}: {exc}") from None
     except Exception as exc:  # an app's validator must not turn bad input into a 500
         raise Unprocessable(f"{request.app} refused these parameters ({exc}).") from None
-    params_json = json.dumps(params, separators=(",", ":"))
+    try:
+        params_json = json.dumps(params, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        raise Unprocessable("The parameters must be plain JSON with finite numbers.") from None
     if len(params_json) > config.max_json_bytes:
         raise Unprocessable("The parameters are too large; pass big data as an input file.")
     inputs = []

@@ -61,3 +61,58 @@ def make_harness(tmp_path: Path, **config_fields) -> Harness:
 @pytest.fixture
 def grid(tmp_path: Path) -> Harness:
     return make_harness(tmp_path)
+
+
+SUBMITTER = "submitter-token-for-tests"
+
+
+@dataclass
+class Api:
+    client: object  # fastapi.testclient.TestClient
+    service: object  # deskgrid.grid.service.GridService
+    clock: ManualClock
+
+    @property
+    def submitter(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {SUBMITTER}"}
+
+    def login(self, account=None, apps=("echo", "sum")) -> tuple[object, dict[str, str]]:
+        from eth_account import Account
+        from eth_account.messages import encode_defunct
+
+        account = account or Account.create()
+        challenge = self.client.post(
+            "/api/v1/workers/challenge", json={"address": account.address}
+        ).json()
+        signed = account.sign_message(encode_defunct(text=challenge["message"]))
+        reply = self.client.post(
+            "/api/v1/workers/login",
+            json={
+                "address": account.address,
+                "nonce": challenge["nonce"],
+                "signature": signed.signature.hex(),
+                "capabilities": {"apps": list(apps), "cores": 2},
+            },
+        )
+        assert reply.status_code == 200, reply.text
+        return account, {"Authorization": f"Bearer {reply.json()['token']}"}
+
+
+def make_api(tmp_path: Path, **config_fields) -> Api:
+    from fastapi.testclient import TestClient
+
+    from deskgrid.grid.api.app import create_app
+    from deskgrid.grid.service import GridService
+
+    clock = ManualClock()
+    config = replace(GridConfig(data_dir=tmp_path, submitter_tokens=(SUBMITTER,)), **config_fields)
+    service = GridService(config, catalog(), clock=clock, rng=random.Random(1))
+    client = TestClient(create_app(service, housekeeping=False))
+    return Api(client, service, clock)
+
+
+@pytest.fixture
+def api(tmp_path: Path):
+    made = make_api(tmp_path)
+    yield made
+    made.service.close()

@@ -1,0 +1,1 @@
+"""The grid's HTTP API (FastAPI) under /api/v1."""

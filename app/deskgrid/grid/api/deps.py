@@ -1,0 +1,62 @@
+"""Request-scoped helpers: the grid service, and who is calling (bearer tokens)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from deskgrid.grid.errors import Forbidden, Unauthorized
+from deskgrid.grid.service import GridService
+
+
+def service(request: Request) -> GridService:
+    return request.app.state.grid
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send a token: 'Authorization: Bearer <token>'.")
+    return token.strip()
+
+
+def submitter(request: Request) -> str:
+    """Require a submitter (operator / oracle) token."""
+    grid = service(request)
+    token = _bearer(request)
+    if not grid.auth.is_submitter(token):
+        try:
+            grid.auth.worker_address(token)
+        except Unauthorized:
+            raise Unauthorized("Unknown token; use the grid's submitter token.") from None
+        raise Forbidden("Workers may not do this; it needs a submitter token.")
+    return token
+
+
+def worker(request: Request) -> str:
+    """Require a worker token; returns the worker's address. Rate limited per worker."""
+    grid = service(request)
+    token = _bearer(request)
+    if grid.auth.is_submitter(token):
+        raise Forbidden("This is a worker call; log in as a worker to get a worker token.")
+    address = grid.auth.worker_address(token)
+    grid.limiter.check(address)
+    return address
+
+
+def anyone_known(request: Request) -> str:
+    """A submitter or a worker (data access). Workers are rate limited."""
+    grid = service(request)
+    token = _bearer(request)
+    if grid.auth.is_submitter(token):
+        return "submitter"
+    address = grid.auth.worker_address(token)
+    grid.limiter.check(address)
+    return address
+
+
+def client_address(request: Request) -> str:
+    """Rate limit unauthenticated calls by the caller's network address."""
+    host = request.client.host if request.client else "unknown"
+    service(request).limiter.check("ip:" + host)
+    return host

@@ -1,0 +1,127 @@
+"""Worker routes: log in with a signed challenge, pull work, heartbeat, result, error."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, Path, Request
+
+from deskgrid.grid.api.deps import client_address, service, submitter, worker
+from deskgrid.grid.errors import NotFound
+from deskgrid.grid.models import (
+    Challenge,
+    ChallengeRequest,
+    ErrorReport,
+    Heartbeat,
+    HeartbeatReply,
+    LeaseAck,
+    LoginReply,
+    LoginRequest,
+    ResultAck,
+    WorkerView,
+    WorkReply,
+    WorkRequest,
+)
+from deskgrid.grid.service import GridService
+
+router = APIRouter(tags=["workers"])
+LEASE_ID = Path(pattern=r"^[0-9a-f]{32}$", description="the lease's id")
+
+
+@router.post(
+    "/workers/challenge",
+    response_model=Challenge,
+    dependencies=[Depends(client_address)],
+    summary="A one-time text for the worker to sign (EIP-191)",
+)
+async def challenge(body: ChallengeRequest, grid: GridService = Depends(service)) -> Challenge:
+    return grid.auth.challenge(body.address)
+
+
+@router.post(
+    "/workers/login",
+    response_model=LoginReply,
+    dependencies=[Depends(client_address)],
+    summary="Exchange a signed challenge for a worker token",
+)
+async def login(body: LoginRequest, grid: GridService = Depends(service)) -> LoginReply:
+    reply = grid.auth.login(body)
+    grid.scheduler.register_worker(reply.address, body.name, body.capabilities)
+    return reply
+
+
+@router.get("/workers/me", response_model=WorkerView, summary="The calling worker's record")
+async def me(address: str = Depends(worker), grid: GridService = Depends(service)) -> WorkerView:
+    found = grid.scheduler.store.get_worker(address, grid.clock.now(), grid.config.workers_online_s)
+    if found is None:
+        raise NotFound("This worker is not registered; log in again.")
+    return found
+
+
+@router.get(
+    "/workers",
+    response_model=list[WorkerView],
+    dependencies=[Depends(submitter)],
+    summary="Known workers, most recently seen first",
+)
+async def list_workers(grid: GridService = Depends(service)) -> list[WorkerView]:
+    return grid.scheduler.store.list_workers(grid.clock.now(), grid.config.workers_online_s)
+
+
+@router.post(
+    "/work",
+    response_model=WorkReply,
+    summary="Ask for leases; an empty list comes with retry_after seconds",
+)
+async def request_work(
+    body: WorkRequest, address: str = Depends(worker), grid: GridService = Depends(service)
+) -> WorkReply:
+    return grid.scheduler.request_work(address, body.max_leases, body.capabilities)
+
+
+@router.post(
+    "/leases/{lease_id}/heartbeat",
+    response_model=HeartbeatReply,
+    summary="Report progress and extend the lease (keep_going=false: stop)",
+)
+async def heartbeat(
+    body: Heartbeat,
+    lease_id: str = LEASE_ID,
+    address: str = Depends(worker),
+    grid: GridService = Depends(service),
+) -> HeartbeatReply:
+    return grid.scheduler.heartbeat(address, lease_id, body)
+
+
+@router.put(
+    "/leases/{lease_id}/result",
+    response_model=ResultAck,
+    summary="Upload the result's bytes; X-Content-SHA256 must match them",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def upload_result(
+    request: Request,
+    lease_id: str = LEASE_ID,
+    x_content_sha256: str = Header(pattern=r"^[0-9a-f]{64}$"),
+    address: str = Depends(worker),
+    grid: GridService = Depends(service),
+) -> ResultAck:
+    grid.scheduler.check_lease(address, lease_id)  # refuse before reading the body
+    ref = await grid.data.put_stream(
+        request.stream(), limit=grid.config.max_result_bytes, expected=x_content_sha256
+    )
+    return grid.scheduler.upload_result(address, lease_id, ref)
+
+
+@router.post("/leases/{lease_id}/error", response_model=LeaseAck, summary="Report a failure")
+async def report_error(
+    body: ErrorReport,
+    lease_id: str = LEASE_ID,
+    address: str = Depends(worker),
+    grid: GridService = Depends(service),
+) -> LeaseAck:
+    job = grid.scheduler.report_error(address, lease_id, body.message)
+    return LeaseAck(lease_id=lease_id, lease_state="ERROR", job_state=job.state)

@@ -1,0 +1,171 @@
+"""Running the grid's HTTP API: embedded in any running asyncio loop (`GridServer`, used by
+the local demo node and the tests) or as the `deskgrid grid serve` process (`serve`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Callable, Iterator, Mapping
+
+import uvicorn
+
+from deskgrid.apps.sdk import AppSpec
+from deskgrid.errors import DeskGridError
+from deskgrid.grid.api.app import create_app
+from deskgrid.grid.catalog import builtin_catalog
+from deskgrid.grid.clock import Clock
+from deskgrid.grid.config import GridConfig
+from deskgrid.grid.service import GridService
+
+log = logging.getLogger(__name__)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise DeskGridError(
+            f"Cannot listen on {host}:{port} ({exc.strerror}); choose another --port."
+        ) from exc
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves the host's signal handlers alone."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _uvicorn_config(app: object, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=3,
+        server_header=False,
+    )
+
+
+class GridServer:
+    """A grid server inside the current asyncio loop, on a loopback port (free by default).
+    `catalog` is the apps it serves (default: the built-in apps).
+
+        server = GridServer(GridConfig(), catalog)
+        await server.start()      # server.url -> "http://127.0.0.1:54321"
+        ...
+        await server.stop()
+    """
+
+    def __init__(
+        self,
+        config: GridConfig | None = None,
+        catalog: Mapping[str, AppSpec] | None = None,
+        *,
+        clock: Clock | None = None,
+        log_level: str = "warning",
+    ) -> None:
+        self.config = config or GridConfig()
+        self.catalog = dict(builtin_catalog() if catalog is None else catalog)
+        self.clock = clock
+        self.log_level = log_level
+        self.service: GridService | None = None
+        self._server: _QuietServer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._port: int | None = None
+
+    @property
+    def url(self) -> str:
+        if self._port is None:
+            raise DeskGridError("The grid server is not started.")
+        host = self.config.host
+        return f"http://[{host}]:{self._port}" if ":" in host else f"http://{host}:{self._port}"
+
+    @property
+    def submitter_token(self) -> str:
+        if self.service is None:
+            raise DeskGridError("The grid server is not started.")
+        return self.service.submitter_tokens[0]
+
+    async def start(self) -> str:
+        """Open the database, bind the port and serve; returns the base URL."""
+        if self._task is not None:
+            return self.url
+        self.service = await asyncio.to_thread(
+            GridService, self.config, self.catalog, clock=self.clock
+        )
+        sock = bind_socket(self.config.host, self.config.port)
+        self._port = sock.getsockname()[1]
+        self._server = _QuietServer(_uvicorn_config(create_app(self.service), self.log_level))
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+                raise DeskGridError("The grid server stopped while starting.")
+            await asyncio.sleep(0.01)
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop serving, finish the requests in flight, close the database."""
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._server, self._task = None, None
+        if self.service is not None:
+            self.service.close()
+            self.service = None
+
+    async def __aenter__(self) -> GridServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+
+def serve(
+    config: GridConfig,
+    catalog: Mapping[str, AppSpec],
+    *,
+    on_ready: Callable[[str, GridService], None] | None = None,
+    log_level: str = "warning",
+) -> None:
+    """Serve until SIGINT/SIGTERM (the `deskgrid grid serve` process)."""
+    service = GridService(config, catalog)
+    sock = bind_socket(config.host, config.port)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(_uvicorn_config(create_app(service), log_level))
+    url = f"http://{config.host}:{port}"
+
+    async def main() -> None:
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not task.done():
+            await asyncio.sleep(0.01)
+        if server.started and on_ready is not None:
+            on_ready(url, service)
+        await task
+
+    try:
+        _run(main())
+    finally:
+        service.close()
+
+
+def _run(coro: object) -> None:
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coro)  # type: ignore[arg-type]
+    else:
+        uvloop.run(coro)  # type: ignore[arg-type]
