@@ -1,0 +1,224 @@
+"""The volunteer's preferences and when, and how much, the worker may compute.
+
+BOINC's names and meanings: `max_ncpus_pct` (share of the cores), `cpu_usage_limit` (duty
+cycle of running jobs: run X % of each period, pause the rest), `run_if_user_active` and
+`idle_time_to_run` (minutes without keyboard/mouse before computing), `suspend_cpu_usage`
+(suspend while other programs use more than this % of the CPU; 0 = never), `run_on_batteries`,
+`start_hour`/`end_hour` (a daily window; equal = any time; may wrap past midnight) and
+`ram_max_used_busy_pct`/`ram_max_used_idle_pct` (memory cap while in use / idle).
+
+`decide(prefs, observations, now)` is pure: the worker feeds it what it observes and gets
+back whether to run, the reason shown to the volunteer (the tray shows it), and how many cores
+and how much memory jobs may use. `throttle()` enforces `cpu_usage_limit` on an execution.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import json
+import math
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from deskgrid.paths import settings_file
+
+SETTINGS_KEY = "volunteer"
+
+
+class Preferences(BaseModel):
+    """What the volunteer allows. Defaults lean towards leaving the computer alone."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    max_ncpus_pct: float = Field(50.0, gt=0, le=100)
+    cpu_usage_limit: float = Field(100.0, ge=1, le=100)
+    run_if_user_active: bool = False
+    idle_time_to_run: float = Field(3.0, ge=0, le=24 * 60)  # minutes
+    suspend_cpu_usage: float = Field(25.0, ge=0, le=100)  # 0 = never suspend for CPU load
+    run_on_batteries: bool = False
+    start_hour: float = Field(0.0, ge=0, lt=24)
+    end_hour: float = Field(0.0, ge=0, lt=24)
+    ram_max_used_busy_pct: float = Field(50.0, gt=0, le=100)
+    ram_max_used_idle_pct: float = Field(90.0, gt=0, le=100)
+
+
+def load_preferences(path: Path | None = None) -> Preferences:
+    """The saved preferences (the `volunteer` entry of the settings file), else defaults.
+
+    A missing, unreadable or invalid entry gives the defaults: the worker must start anyway.
+    """
+    path = path or settings_file()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")).get(SETTINGS_KEY, {})
+        return Preferences.model_validate(data)
+    except (OSError, ValueError, AttributeError, ValidationError):
+        return Preferences()
+
+
+def save_preferences(prefs: Preferences, path: Path | None = None) -> None:
+    """Write the preferences into the settings file atomically (temp file + os.replace),
+    keeping the file's other entries."""
+    path = path or settings_file()
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(settings, dict):
+            settings = {}
+    except (OSError, ValueError):
+        settings = {}
+    settings[SETTINGS_KEY] = prefs.model_dump()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(settings, fh, indent=2, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class SuspendReason(enum.StrEnum):
+    NONE = "none"
+    USER_REQUEST = "user_request"
+    BATTERIES = "batteries"
+    USER_ACTIVE = "user_active"
+    TIME_OF_DAY = "time_of_day"
+    CPU_BUSY = "cpu_busy"
+
+
+@dataclass(frozen=True)
+class Observations:
+    """What the worker sees. None means unknown: a rule that needs it does not suspend."""
+
+    cpu_count: int
+    user_idle_seconds: float | None = None
+    other_cpu_pct: float | None = None  # CPU use of everything but DeskGrid's jobs, 0..100
+    on_batteries: bool | None = None
+    memory_total_mb: int | None = None
+    paused_by_user: bool = False  # "Pause computing" in the tray
+
+
+@dataclass(frozen=True)
+class Decision:
+    run: bool
+    reason: str  # the sentence shown to the volunteer
+    cores: int  # cores jobs may use (computed even when suspended)
+    memory_mb: int | None  # memory jobs may use, None when the total is unknown
+    code: SuspendReason = SuspendReason.NONE
+
+
+def allowed_cores(prefs: Preferences, cpu_count: int) -> int:
+    """BOINC's rule: floor(cores × pct), at least one."""
+    return max(1, math.floor(cpu_count * prefs.max_ncpus_pct / 100 + 1e-9))
+
+
+def in_time_window(prefs: Preferences, now: datetime) -> bool:
+    start, end = prefs.start_hour, prefs.end_hour
+    if start == end:
+        return True
+    hour = now.hour + now.minute / 60 + now.second / 3600
+    if start < end:
+        return start <= hour < end
+    return hour >= start or hour < end  # the window wraps past midnight
+
+
+def _hh_mm(hour: float) -> str:
+    minutes = round(hour * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def decide(prefs: Preferences, obs: Observations, now: datetime) -> Decision:
+    """Whether to compute now, why not, and with how many cores and how much memory."""
+    cores = allowed_cores(prefs, obs.cpu_count)
+    idle_needed = prefs.idle_time_to_run * 60
+    user_active = obs.user_idle_seconds is not None and obs.user_idle_seconds < idle_needed
+    memory_pct = prefs.ram_max_used_busy_pct if user_active else prefs.ram_max_used_idle_pct
+    memory = (
+        int(obs.memory_total_mb * memory_pct / 100) if obs.memory_total_mb is not None else None
+    )
+
+    def suspend(code: SuspendReason, reason: str) -> Decision:
+        return Decision(False, reason, cores, memory, code)
+
+    if obs.paused_by_user:
+        return suspend(SuspendReason.USER_REQUEST, "Paused by you.")
+    if obs.on_batteries and not prefs.run_on_batteries:
+        return suspend(SuspendReason.BATTERIES, "Suspended: the computer is on batteries.")
+    if user_active and not prefs.run_if_user_active:
+        return suspend(
+            SuspendReason.USER_ACTIVE,
+            f"Suspended: the computer is in use (computing starts after "
+            f"{prefs.idle_time_to_run:g} min without keyboard or mouse).",
+        )
+    if not in_time_window(prefs, now):
+        return suspend(
+            SuspendReason.TIME_OF_DAY,
+            f"Suspended: outside the hours you allow ({_hh_mm(prefs.start_hour)}–"
+            f"{_hh_mm(prefs.end_hour)}).",
+        )
+    if (
+        prefs.suspend_cpu_usage > 0
+        and obs.other_cpu_pct is not None
+        and obs.other_cpu_pct > prefs.suspend_cpu_usage
+    ):
+        return suspend(
+            SuspendReason.CPU_BUSY,
+            f"Suspended: other programs use {obs.other_cpu_pct:.0f} % of the CPU "
+            f"(more than {prefs.suspend_cpu_usage:g} %).",
+        )
+    reason = f"Computing on {cores} core{'s' if cores > 1 else ''}"
+    if prefs.cpu_usage_limit < 100:
+        reason += f" at {prefs.cpu_usage_limit:g} % of the time"
+    return Decision(True, reason + ".", cores, memory)
+
+
+# -- the duty-cycle throttle --------------------------------------------------------------------
+class Pausable(Protocol):
+    async def pause(self) -> None: ...
+
+    async def resume(self) -> None: ...
+
+
+def duty_cycle(cpu_usage_limit: float, period: float = 1.0) -> tuple[float, float]:
+    """(seconds running, seconds paused) in each period for a CPU usage limit in %."""
+    pct = min(100.0, max(1.0, cpu_usage_limit))
+    on = period * pct / 100
+    return on, period - on
+
+
+async def throttle(
+    execution: Pausable,
+    limit: Callable[[], float],
+    period: float = 1.0,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> None:
+    """Run `execution` `limit()` % of each period and pause it the rest, until cancelled.
+
+    `limit` is read every period, so a change of preference applies at once. The execution is
+    always left running when the throttle stops.
+    """
+    try:
+        while True:
+            on, off = duty_cycle(limit(), period)
+            if off <= 0:
+                await execution.resume()
+                await sleep(period)
+                continue
+            await execution.resume()
+            await sleep(on)
+            await execution.pause()
+            await sleep(off)
+    finally:
+        await execution.resume()
