@@ -134,14 +134,28 @@ async def run_job(
 
 
 # -- helpers shared by the runners -------------------------------------------------------------
+def jobs_dir() -> Path:
+    path = sub_dir("worker") / "jobs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def remove_leftover_job_dirs() -> int:
+    """Remove job directories left by a crash (call when the worker starts, before any job);
+    returns how many there were."""
+    count = 0
+    for path in jobs_dir().iterdir():
+        shutil.rmtree(path, ignore_errors=True)
+        count += 1
+    return count
+
+
 class JobDir:
     """A fresh directory for one job: `work/` (the app's directory, with its inputs),
     `params.json` and `result` (inside work/ for Docker, beside it for native jobs)."""
 
     def __init__(self, job: Job, world_writable: bool = False) -> None:
-        parent = sub_dir("worker") / "jobs"
-        parent.mkdir(parents=True, exist_ok=True)
-        self.root = Path(tempfile.mkdtemp(prefix="job-", dir=parent))
+        self.root = Path(tempfile.mkdtemp(prefix="job-", dir=jobs_dir()))
         self.work = self.root / "work"
         self.work.mkdir()
         for name, data in job.inputs.items():

@@ -1,0 +1,80 @@
+"""Shared runner helpers: progress lines, results, job directories, limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deskgrid.apps.registry import get_app
+from deskgrid.worker.runner import (
+    MAX_RESULT_BYTES,
+    Job,
+    JobDir,
+    Limits,
+    ProgressEvent,
+    RunnerError,
+    jobs_dir,
+    last_line,
+    parse_progress,
+    read_result,
+    remove_leftover_job_dirs,
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "event"),
+    [
+        (b'{"progress": 0.5}', ProgressEvent(0.5, {})),
+        (b'{"progress": null, "keys_tried": 3}', ProgressEvent(None, {"keys_tried": 3})),
+        (b'{"progress": 2}', ProgressEvent(1.0, {})),
+        (b'{"progress": -1}', ProgressEvent(0.0, {})),
+        (b'{"progress": 1, "nested": {"a": 1}}', ProgressEvent(1.0, {})),
+        (b'{"progress": "half"}', None),
+        (b'{"progress": true}', None),
+        (b'{"keys": 1}', None),
+        (b"[1]", None),
+        (b"hello", None),
+    ],
+)
+def test_parse_progress(line: bytes, event: ProgressEvent | None) -> None:
+    assert parse_progress(line) == event
+
+
+def test_read_result(tmp_path: Path) -> None:
+    assert "without writing a result" in str(read_result(tmp_path / "none"))
+    (tmp_path / "r").write_bytes(b"x")
+    assert read_result(tmp_path / "r") == b"x"
+    with open(tmp_path / "big", "wb") as fh:
+        fh.truncate(MAX_RESULT_BYTES + 1)
+    assert "larger than" in str(read_result(tmp_path / "big"))
+
+
+def test_last_line() -> None:
+    assert last_line("a\nb\n\n") == "b"
+    assert last_line("") == ""
+    assert len(last_line("x" * 1000)) == 500
+
+
+def test_job_dir_and_leftovers() -> None:
+    job = Job("j", get_app("echo"), {"text": "t"}, inputs={"a.txt": b"1"})
+    jobdir = JobDir(job)
+    assert (jobdir.work / "a.txt").read_bytes() == b"1"
+    assert jobdir.params.read_text() == '{"text": "t"}'
+    JobDir(job)
+    assert remove_leftover_job_dirs() == 2
+    assert list(jobs_dir().iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", ".hidden", "", "x" * 200])
+def test_unsafe_input_names(name: str) -> None:
+    with pytest.raises(RunnerError, match="not a plain file name"):
+        JobDir(Job("j", get_app("echo"), {}, inputs={name: b""}))
+    assert list(jobs_dir().iterdir()) == []
+
+
+def test_limits_from_the_app() -> None:
+    limits = Limits.for_app(get_app("vanity"), cores=2)
+    assert limits.memory_mb == 256
+    assert limits.wall_seconds == 24 * 3600
+    assert limits.cpu_seconds == 2 * 24 * 3600 + 10
