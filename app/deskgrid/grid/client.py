@@ -1,0 +1,389 @@
+"""`GridClient`: the typed asyncio client of the grid API, for submitters (the oracle, the
+GUI, the operator) and for workers.
+
+    async with GridClient(url, token=submitter_token) as grid:
+        job = await grid.submit("echo", {"message": "hi"}, external_id="0x…")
+        async for event in grid.stream_events(since=0): ...
+
+    async with GridClient(url) as grid:          # a worker
+        await grid.authenticate(account, capabilities=Capabilities(apps=["vanity"]))
+        reply = await grid.request_work()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+
+from deskgrid.grid.models import (
+    AppInfo,
+    Capabilities,
+    DataRef,
+    Event,
+    EventsPage,
+    Health,
+    HeartbeatReply,
+    InputRef,
+    JobsPage,
+    JobSubmit,
+    JobView,
+    LeaseAck,
+    LoginReply,
+    Metrics,
+    ReplicationPolicy,
+    ResultAck,
+    WorkerView,
+    WorkReply,
+)
+from deskgrid.grid.states import FINAL_JOB_STATES
+from deskgrid.grid.transport import (
+    CHUNK,
+    GridClientError,
+    GridUnavailable,
+    LeaseGone,
+    NotAuthorized,
+    checked,
+    error_from,
+    file_chunks,
+    file_sha256,
+    read_sse,
+)
+
+__all__ = [
+    "GridClient",
+    "GridClientError",
+    "GridUnavailable",
+    "LeaseGone",
+    "NotAuthorized",
+]
+
+
+class GridClient:
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.address: str | None = None
+        self._account: LocalAccount | None = None
+        self._login: dict[str, Any] = {}
+        self._http = httpx.AsyncClient(
+            base_url=self.url + "/api/v1",
+            timeout=timeout,
+            transport=transport,
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        )
+
+    async def __aenter__(self) -> GridClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ------------------------------------------------------------ plumbing
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = dict(extra or {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    async def _request(
+        self, method: str, path: str, *, lease: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        extra = kwargs.pop("headers", None)
+        for attempt in (0, 1):
+            try:
+                response = await self._http.request(
+                    method, path, headers=self._headers(extra), **kwargs
+                )
+            except httpx.TransportError as exc:
+                raise GridUnavailable(
+                    0, f"Cannot reach the grid at {self.url} ({type(exc).__name__})."
+                ) from exc
+            if response.status_code == 401 and attempt == 0 and self._account is not None:
+                await self.authenticate(self._account, **self._login)  # token expired
+                continue
+            if response.status_code >= 400:
+                raise error_from(response, lease=lease)
+            return response
+        raise AssertionError("unreachable")
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return (await self._request(method, path, **kwargs)).json()
+
+    # ------------------------------------------------------------ public
+
+    async def health(self) -> Health:
+        return Health.model_validate(await self._json("GET", "/health"))
+
+    async def metrics(self) -> Metrics:
+        return Metrics.model_validate(await self._json("GET", "/metrics"))
+
+    async def apps(self) -> list[AppInfo]:
+        return [AppInfo.model_validate(a) for a in await self._json("GET", "/apps")]
+
+    # ------------------------------------------------------------ submitters
+
+    async def submit(
+        self,
+        app: str | JobSubmit,
+        params: dict[str, Any] | None = None,
+        *,
+        inputs: Iterable[InputRef | dict[str, str]] = (),
+        policy: ReplicationPolicy | dict[str, Any] | None = None,
+        deadline: float | None = None,
+        external_id: str | None = None,
+        priority: int = 0,
+    ) -> JobView:
+        """Submit a job; resubmitting with the same `external_id` returns the same job."""
+        if isinstance(app, JobSubmit):
+            request = app
+        else:
+            request = JobSubmit(
+                app=app,
+                params=params or {},
+                inputs=[InputRef.model_validate(i) for i in inputs],
+                policy=ReplicationPolicy.model_validate(policy or {}),
+                deadline=deadline,
+                external_id=external_id,
+                priority=priority,
+            )
+        body = request.model_dump(exclude_none=True)
+        return JobView.model_validate(await self._json("POST", "/jobs", json=body))
+
+    async def get_job(self, job_id: str) -> JobView:
+        return JobView.model_validate(await self._json("GET", f"/jobs/{job_id}"))
+
+    async def find_job(self, external_id: str) -> JobView | None:
+        """The job submitted with this external id (the on-chain task id), if any."""
+        page = await self.list_jobs(external_id=external_id, limit=1)
+        return page.jobs[0] if page.jobs else None
+
+    async def list_jobs(
+        self,
+        *,
+        state: str | Iterable[str] | None = None,
+        app: str | None = None,
+        external_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> JobsPage:
+        params: list[tuple[str, str | int]] = [("limit", limit), ("offset", offset)]
+        states = [state] if isinstance(state, str) else list(state or [])
+        params += [("state", s) for s in states]
+        if app:
+            params.append(("app", app))
+        if external_id:
+            params.append(("external_id", external_id))
+        return JobsPage.model_validate(await self._json("GET", "/jobs", params=params))
+
+    async def cancel(self, job_id: str) -> JobView:
+        return JobView.model_validate(await self._json("POST", f"/jobs/{job_id}/cancel"))
+
+    async def wait_job(self, job_id: str, *, timeout: float = 60.0, poll: float = 0.2) -> JobView:
+        """Poll until the job is COMPLETED, ERROR or CANCELLED (TimeoutError after `timeout`)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                job = await self.get_job(job_id)
+                if job.state in FINAL_JOB_STATES:
+                    return job
+                await asyncio.sleep(poll)
+
+    async def download_result(self, job_id: str) -> bytes:
+        """The canonical result of a COMPLETED job, checked against its sha256."""
+        response = await self._request("GET", f"/jobs/{job_id}/result")
+        return checked(response.content, response.headers.get("x-content-sha256"))
+
+    async def events(
+        self, since: int = 0, *, job_id: str | None = None, limit: int = 500
+    ) -> EventsPage:
+        params: dict[str, Any] = {"since": since, "limit": limit}
+        if job_id:
+            params["job_id"] = job_id
+        return EventsPage.model_validate(await self._json("GET", "/events", params=params))
+
+    async def stream_events(
+        self, since: int = 0, *, reconnect: bool = True, retry_s: float = 1.0
+    ) -> AsyncIterator[Event]:
+        """Live events after `since`, forever; reconnects and resumes where it stopped."""
+        last = since
+        while True:
+            try:
+                async with self._http.stream(
+                    "GET",
+                    "/events/stream",
+                    params={"since": last},
+                    headers=self._headers({"Accept": "text/event-stream"}),
+                    timeout=httpx.Timeout(10.0, read=None),
+                ) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        raise error_from(response)
+                    async for event in read_sse(response.aiter_lines()):
+                        last = event.seq
+                        yield event
+            except (httpx.TransportError, GridUnavailable) as exc:
+                if not reconnect:
+                    raise GridUnavailable(0, f"Lost the event stream from {self.url}.") from exc
+            await asyncio.sleep(retry_s)
+
+    async def workers(self) -> list[WorkerView]:
+        return [WorkerView.model_validate(w) for w in await self._json("GET", "/workers")]
+
+    # ------------------------------------------------------------ workers
+
+    async def authenticate(
+        self,
+        account: LocalAccount,
+        *,
+        name: str | None = None,
+        capabilities: Capabilities | None = None,
+    ) -> LoginReply:
+        """Log in as a worker: sign the grid's challenge with `account` (EIP-191); the token
+        is kept and renewed by itself when it expires."""
+        caps = capabilities or Capabilities()
+        self.token = None
+        challenge = await self._json(
+            "POST", "/workers/challenge", json={"address": account.address}
+        )
+        signed = account.sign_message(encode_defunct(text=challenge["message"]))
+        body = {
+            "address": account.address,
+            "nonce": challenge["nonce"],
+            "signature": "0x" + signed.signature.hex().removeprefix("0x"),
+            "name": name,
+            "capabilities": caps.model_dump(),
+        }
+        reply = LoginReply.model_validate(await self._json("POST", "/workers/login", json=body))
+        self.token, self.address = reply.token, reply.address
+        self._account, self._login = account, {"name": name, "capabilities": caps}
+        return reply
+
+    async def me(self) -> WorkerView:
+        return WorkerView.model_validate(await self._json("GET", "/workers/me"))
+
+    async def request_work(
+        self, max_leases: int = 1, capabilities: Capabilities | None = None
+    ) -> WorkReply:
+        """Leases to compute, or none and `retry_after` seconds to wait."""
+        body: dict[str, Any] = {"max_leases": max_leases}
+        if capabilities is not None:
+            body["capabilities"] = capabilities.model_dump()
+        return WorkReply.model_validate(await self._json("POST", "/work", json=body))
+
+    async def heartbeat(
+        self,
+        lease_id: str,
+        *,
+        progress: float | None = None,
+        keys_per_s: float | None = None,
+        message: str | None = None,
+    ) -> HeartbeatReply:
+        body = {"progress": progress, "keys_per_s": keys_per_s, "message": message}
+        body = {k: v for k, v in body.items() if v is not None}
+        data = await self._json("POST", f"/leases/{lease_id}/heartbeat", json=body, lease=True)
+        return HeartbeatReply.model_validate(data)
+
+    async def upload_result(self, lease_id: str, data: bytes) -> ResultAck:
+        digest = hashlib.sha256(data).hexdigest()
+        response = await self._request(
+            "PUT",
+            f"/leases/{lease_id}/result",
+            content=data,
+            headers={"X-Content-SHA256": digest, "Content-Type": "application/octet-stream"},
+            lease=True,
+        )
+        return ResultAck.model_validate(response.json())
+
+    async def upload_result_file(self, lease_id: str, path: Path) -> ResultAck:
+        digest = await asyncio.to_thread(file_sha256, path)
+        response = await self._request(
+            "PUT",
+            f"/leases/{lease_id}/result",
+            content=file_chunks(path),
+            headers={
+                "X-Content-SHA256": digest,
+                "Content-Type": "application/octet-stream",
+                "Content-Length": str(path.stat().st_size),
+            },
+            lease=True,
+        )
+        return ResultAck.model_validate(response.json())
+
+    async def reporterror_from(self, lease_id: str, message: str) -> LeaseAck:
+        body = {"message": message[:4000] or "error"}
+        data = await self._json("POST", f"/leases/{lease_id}/error", json=body, lease=True)
+        return LeaseAck.model_validate(data)
+
+    # ------------------------------------------------------------ data
+
+    async def upload_data(self, data: bytes) -> DataRef:
+        digest = hashlib.sha256(data).hexdigest()
+        response = await self._request(
+            "PUT",
+            f"/data/{digest}",
+            content=data,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        return DataRef.model_validate(response.json())
+
+    async def upload_file(self, path: Path) -> DataRef:
+        digest = await asyncio.to_thread(file_sha256, path)
+        response = await self._request(
+            "PUT",
+            f"/data/{digest}",
+            content=file_chunks(path),
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Content-Length": str(path.stat().st_size),
+            },
+        )
+        return DataRef.model_validate(response.json())
+
+    async def download_data(self, sha256: str) -> bytes:
+        response = await self._request("GET", f"/data/{sha256}")
+        return checked(response.content, sha256)
+
+    async def download_data_to(self, sha256: str, path: Path) -> Path:
+        """Stream stored content into `path` (atomically; the hash is checked first)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".download-")
+        tmp = Path(tmp_name)
+        hasher = hashlib.sha256()
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                async with self._http.stream(
+                    "GET", f"/data/{sha256}", headers=self._headers()
+                ) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        raise error_from(response)
+                    async for chunk in response.aiter_bytes(CHUNK):
+                        hasher.update(chunk)
+                        handle.write(chunk)
+            if hasher.hexdigest() != sha256:
+                raise GridClientError(0, f"The data received for {sha256} has another hash.")
+            os.replace(tmp, path)
+            return path
+        except httpx.TransportError as exc:
+            raise GridUnavailable(0, f"Cannot reach the grid at {self.url}.") from exc
+        finally:
+            tmp.unlink(missing_ok=True)

@@ -1,0 +1,136 @@
+"""Two grid servers on one PostgreSQL database: atomic leasing across processes."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import text
+
+from deskgrid.grid.client import GridClient
+from deskgrid.grid.clock import ManualClock
+from deskgrid.grid.config import GridConfig
+from deskgrid.grid.datastore import DataStore
+from deskgrid.grid.db import Database
+from deskgrid.grid.errors import Conflict
+from deskgrid.grid.migrations import HEAD, upgrade
+from deskgrid.grid.models import Capabilities, JobSubmit, ReplicationPolicy
+from deskgrid.grid.scheduler import Scheduler
+from tests.grid_fixtures import catalog
+
+from .processes import TOKEN, start_server, start_workers
+from .test_grid_processes import poll
+
+pytestmark = pytest.mark.integration
+
+
+def _lease_counts(db: Database) -> tuple[dict[str, int], dict[str, int], int]:
+    with db.read() as conn:
+        targets = dict(conn.execute(text("SELECT id, target_nresults FROM jobs")).all())
+        counts = dict(
+            conn.execute(text("SELECT job_id, count(*) FROM leases GROUP BY job_id")).all()
+        )
+        doubles = conn.execute(
+            text(
+                "SELECT count(*) FROM (SELECT job_id, worker FROM leases "
+                "GROUP BY job_id, worker HAVING count(*) > 1) AS d"
+            )
+        ).scalar()
+    return targets, counts, int(doubles or 0)
+
+
+def test_two_schedulers_racing_on_postgresql_never_over_lease(pg_grid_url, tmp_path) -> None:
+    schedulers = []
+    for n in range(2):
+        db = Database(pg_grid_url)
+        assert upgrade(db) == HEAD  # the second one finds the schema in place
+        config = GridConfig(data_dir=tmp_path)
+        schedulers.append(
+            Scheduler(
+                db,
+                catalog(),
+                DataStore(tmp_path / "data"),
+                config,
+                clock=ManualClock(),
+                rng=random.Random(n),
+            )  # fmt: skip
+        )
+    first = schedulers[0]
+    for n in range(30):
+        first.submit(
+            JobSubmit(
+                app="echo",
+                params={"message": str(n)},
+                policy=ReplicationPolicy(target_nresults=3, min_quorum=2),
+            )  # fmt: skip
+        )
+    addresses = [f"0x{n:040x}" for n in range(24)]
+    for address in addresses:
+        first.register_worker(address, None, Capabilities(apps=["echo"]))
+    errors: list[BaseException] = []
+
+    def hammer(index: int, address: str) -> None:
+        scheduler = schedulers[index % 2]
+        try:
+            for _ in range(40):
+                for lease in scheduler.request_work(address, 3).leases:
+                    ref = scheduler.data.put_bytes(b"1")
+                    try:
+                        scheduler.upload_result(address, lease.lease_id, ref)
+                    except Conflict:  # the job completed meanwhile: its lease was cancelled
+                        pass
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hammer, args=(i, a)) for i, a in enumerate(addresses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors[:3]
+    targets, counts, doubles = _lease_counts(first.db)
+    assert doubles == 0
+    assert all(counts.get(job, 0) <= target for job, target in targets.items())
+    states = first.store.list_jobs(limit=100)[0]
+    assert {job.state for job in states} == {"COMPLETED"}
+    for scheduler in schedulers:
+        scheduler.db.close()
+
+
+async def test_two_server_processes_on_one_postgresql_with_fifty_workers(
+    pg_grid_url, tmp_path
+) -> None:
+    data = tmp_path / "shared-data"  # the servers share one data folder, as on a shared disk
+    extra = ("--delay-bound", "60", "--idle-retry", "0.5")
+    one, url_one = start_server(pg_grid_url, data, 0, *extra)
+    two, url_two = start_server(pg_grid_url, data, 0, *extra)
+    procs = [one, two]
+    try:
+        for n in range(5):  # 5 processes x 10 workers, half on each server
+            url = url_one if n % 2 == 0 else url_two
+            procs.append(start_workers(url, 10, "--max-leases", "2"))
+        async with GridClient(url_one, token=TOKEN) as a, GridClient(url_two, token=TOKEN) as b:
+            for n in range(150):
+                grid = a if n % 2 else b
+                policy = {"target_nresults": 1 + n % 3, "min_quorum": 1 + n % 3}
+                await grid.submit("echo", {"message": f"m{n % 7}"}, policy=policy)
+
+            async def all_done():
+                page = await a.list_jobs(limit=1000)
+                return all(j.state == "COMPLETED" for j in page.jobs) and page
+
+            page = await poll(all_done, timeout=90)
+            assert len(page.jobs) == 150
+            metrics = await b.metrics()
+            assert metrics.workers_known == 50
+        db = Database(pg_grid_url)
+        targets, counts, doubles = _lease_counts(db)
+        db.close()
+        assert doubles == 0
+        assert counts == targets  # exactly the target: never a lease beyond it
+        assert Counter(targets.values()) == {1: 50, 2: 50, 3: 50}
+    finally:
+        for proc in procs:
+            proc.stop()
