@@ -1,0 +1,1 @@
+"""The wallet core (Qt-free): keys, accounts, balances, transfers, escrow, history."""

@@ -6,6 +6,7 @@ import getpass
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -44,10 +45,30 @@ def load_key_file(path: str | Path, password: str | None = None) -> LocalAccount
     return Account.from_key(key)
 
 
+def decrypt_keystore(keystore: dict[str, Any], password: str) -> LocalAccount:
+    """Decrypt a keystore (v3) already read as JSON; the error messages are sentences."""
+    try:
+        key = Account.decrypt(keystore, password)
+    except ValueError:
+        raise DeskGridError("The password does not open this keystore; type it again.") from None
+    except (KeyError, TypeError):
+        raise DeskGridError(
+            "This is not a valid keystore file (v3): choose the JSON file your wallet exported."
+        ) from None
+    return Account.from_key(key)
+
+
+def encrypt_keystore(
+    account: LocalAccount, password: str, *, scrypt_n: int | None = None
+) -> dict[str, Any]:
+    """The keystore (v3, scrypt) of an account's key; `scrypt_n` defaults to 2**18."""
+    return dict(Account.encrypt(account.key, password, kdf="scrypt", iterations=scrypt_n))
+
+
 def write_key_file(account: LocalAccount, path: str | Path, password: str) -> Path:
     """Encrypt an account's key (scrypt) into a keystore file readable only by its owner."""
     file = Path(path).expanduser()
-    keystore = Account.encrypt(account.key, password, kdf="scrypt")
+    keystore = encrypt_keystore(account, password)
     file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

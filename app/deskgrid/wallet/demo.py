@@ -1,0 +1,75 @@
+"""The offline demo backend: an embedded chain, the marketplace deployed on it, and a demo
+wallet funded from the faucet. Everything lives only while the app runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from deskgrid.chain.connection import Chain, connect
+from deskgrid.chain.deployment import Deployment, Roles, ensure_deployment
+from deskgrid.wallet.backend import MarketAddresses, progress
+from deskgrid.wallet.events import EventBus
+from deskgrid.wallet.faucet import DemoFaucet
+from deskgrid.wallet.history import TxHistory, forget_other_runs
+from deskgrid.wallet.service import WalletService
+
+DEMO_WALLET_NAME = "Demo wallet"
+
+
+class DemoBackend:
+    is_demo = True
+    grid_url: str | None = None
+
+    def __init__(
+        self,
+        bus: EventBus | None = None,
+        *,
+        chain_factory: Callable[[], Chain] = lambda: connect("embedded"),
+        fund_demo_wallet: bool = True,
+    ) -> None:
+        self.bus = bus or EventBus()
+        self._chain_factory = chain_factory
+        self._fund = fund_demo_wallet
+        self.chain: Chain | None = None
+        self.deployment: Deployment | None = None
+        self.market: MarketAddresses | None = None
+        self.faucet: DemoFaucet | None = None
+        self.demo_account: LocalAccount | None = None
+        self.demo_history = TxHistory(None)
+
+    async def start(self) -> None:
+        progress(self.bus, "Starting the embedded chain…", 0.05)
+        chain = await asyncio.to_thread(self._chain_factory)
+        self.chain = chain
+        progress(self.bus, "Deploying the marketplace contracts…", 0.45)
+        deployment, _ = await asyncio.to_thread(ensure_deployment, chain, Roles.dev(chain))
+        self.deployment = deployment
+        self.market = MarketAddresses(deployment.rlc, deployment.hub, deployment.faucet)
+        self.faucet = DemoFaucet(chain, deployment.rlc, deployment.faucet)
+        await asyncio.to_thread(forget_other_runs, deployment.chain_id, deployment.genesis_hash)
+        self.demo_account = Account.create()
+        if self._fund:
+            progress(self.bus, "Funding the demo wallet…", 0.8)
+            await asyncio.to_thread(self.demo_service().faucet)
+        progress(self.bus, "Ready.", 1.0)
+
+    def demo_service(self) -> WalletService:
+        """A service for the demo wallet (its history is kept in memory only)."""
+        assert self.chain is not None and self.market is not None
+        assert self.demo_account is not None
+        return WalletService(
+            self.chain,
+            self.market,
+            self.demo_account,
+            history=self.demo_history,
+            faucet=self.faucet,
+        )
+
+    async def stop(self) -> None:
+        if self.chain is not None:
+            await asyncio.to_thread(self.chain.close)
+            self.chain = None

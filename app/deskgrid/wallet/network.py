@@ -1,0 +1,65 @@
+"""Connect to a marketplace on a real network: an RPC URL and the hub's address."""
+
+from __future__ import annotations
+
+import asyncio
+
+from eth_account.signers.local import LocalAccount
+
+from deskgrid.chain.connection import Chain, connect
+from deskgrid.chain.contracts import HubContract
+from deskgrid.chain.deployment import load_deployment
+from deskgrid.chain.reverts import ChainError
+from deskgrid.wallet.addresses import check_address
+from deskgrid.wallet.backend import MarketAddresses, progress
+from deskgrid.wallet.events import EventBus
+from deskgrid.wallet.faucet import DemoFaucet
+
+
+class NetworkBackend:
+    is_demo = False
+    demo_account: LocalAccount | None = None
+
+    def __init__(
+        self, rpc_url: str, hub_address: str, grid_url: str = "", bus: EventBus | None = None
+    ) -> None:
+        self.bus = bus or EventBus()
+        self.rpc_url = rpc_url
+        self.hub_address = check_address(hub_address, what="hub contract address")
+        self.grid_url: str | None = grid_url or None
+        self.chain: Chain | None = None
+        self.market: MarketAddresses | None = None
+        self.faucet: DemoFaucet | None = None
+
+    def _open(self) -> tuple[Chain, MarketAddresses]:
+        chain = connect(self.rpc_url, timeout=10.0)
+        try:
+            with chain.lock:
+                code = chain.w3.eth.get_code(self.hub_address)
+            if len(code) == 0:
+                raise ChainError(
+                    f"There is no contract at {self.hub_address} on this network; check the hub "
+                    "address (and that the RPC URL is the network it was deployed on)."
+                )
+            rlc = HubContract(chain, self.hub_address).token()
+            faucet = None
+            if chain.is_dev:
+                known = load_deployment(chain)
+                if known is not None and known.hub == self.hub_address:
+                    faucet = known.faucet
+            return chain, MarketAddresses(rlc=rlc, hub=self.hub_address, faucet=faucet)
+        except Exception:
+            chain.close()
+            raise
+
+    async def start(self) -> None:
+        progress(self.bus, f"Connecting to {self.rpc_url}…", 0.1)
+        self.chain, self.market = await asyncio.to_thread(self._open)
+        if self.market.faucet:
+            self.faucet = DemoFaucet(self.chain, self.market.rlc, self.market.faucet)
+        progress(self.bus, "Connected.", 1.0)
+
+    async def stop(self) -> None:
+        if self.chain is not None:
+            await asyncio.to_thread(self.chain.close)
+            self.chain = None

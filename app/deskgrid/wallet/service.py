@@ -1,0 +1,331 @@
+"""What one unlocked wallet can do on one marketplace: balances, sends (RLC, ETH) with a fee
+quote for a confirmation step, escrow deposit / withdraw, history, and the demo faucet.
+
+Every method blocks on the chain: call them off the GUI thread (`asyncio.to_thread`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from eth_account.signers.local import LocalAccount
+from web3.exceptions import TransactionNotFound
+
+from deskgrid.chain.connection import Chain
+from deskgrid.chain.contracts import HubContract, RLCToken
+from deskgrid.chain.reverts import ChainError, explain
+from deskgrid.chain.transactions import FeeQuote, TxResult
+from deskgrid.errors import DeskGridError
+from deskgrid.money import format_eth, format_rlc
+from deskgrid.wallet.addresses import check_address
+from deskgrid.wallet.faucet import DemoFaucet
+from deskgrid.wallet.history import Asset, TxHistory, TxKind, TxRecord
+from deskgrid.wallet.sender import RecordingTxSender
+
+Action = Literal["send", "deposit", "withdraw"]
+
+
+class Market(Protocol):
+    """Where the marketplace is (a `Deployment` is one)."""
+
+    rlc: str
+    hub: str
+
+
+@dataclass(frozen=True)
+class Balances:
+    eth: int  # wei
+    rlc: int  # nRLC in the wallet
+    escrow: int  # nRLC free in the hub escrow
+    locked: int  # nRLC locked in the hub for active tasks
+    block_number: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A checked action and what it may cost, for the confirmation step."""
+
+    action: Action
+    asset: Asset
+    amount: int
+    to: str
+    fee: FeeQuote
+
+    @property
+    def max_fee_wei(self) -> int:
+        return self.fee.max_cost_wei
+
+    def describe(self) -> str:
+        shown = format_rlc(self.amount) if self.asset == "RLC" else format_eth(self.amount)
+        if self.action == "deposit":
+            return f"Deposit {shown} into the hub escrow"
+        if self.action == "withdraw":
+            return f"Withdraw {shown} from the hub escrow"
+        return f"Send {shown} to {self.to}"
+
+
+def _fmt(asset: Asset, amount: int) -> str:
+    return format_rlc(amount) if asset == "RLC" else format_eth(amount)
+
+
+class WalletService:
+    def __init__(
+        self,
+        chain: Chain,
+        market: Market,
+        account: LocalAccount,
+        *,
+        history: TxHistory | None = None,
+        faucet: DemoFaucet | None = None,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.chain = chain
+        self.account = account
+        self.address: str = account.address
+        self.rlc = RLCToken(chain, market.rlc)
+        self.hub = HubContract(chain, market.hub)
+        self.sender = RecordingTxSender(chain, account)
+        self.history = history or TxHistory.for_address(
+            chain.chain_id, chain.genesis_hash, account.address
+        )
+        self._faucet = faucet
+        self._market = market
+        self.on_change = on_change
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    # -- reading ------------------------------------------------------------------------
+
+    def balances(self) -> Balances:
+        with self.chain.lock:
+            try:
+                eth = int(self.chain.w3.eth.get_balance(self.address))
+                block = int(self.chain.w3.eth.block_number)
+            except Exception as exc:
+                raise explain(exc) from None
+            return Balances(
+                eth=eth,
+                rlc=self.rlc.balance_of(self.address),
+                escrow=self.hub.balance_of(self.address),
+                locked=self.hub.locked_of(self.address),
+                block_number=block,
+            )
+
+    def records(self) -> list[TxRecord]:
+        return self.history.records()
+
+    def refresh_history(self) -> list[TxRecord]:
+        """Settle pending records whose receipts have appeared; returns the records."""
+        changed = False
+        for record in self.history.pending():
+            try:
+                with self.chain.lock:
+                    receipt = self.chain.w3.eth.get_transaction_receipt(record.tx_hash)
+            except TransactionNotFound:
+                continue
+            except Exception:  # a node that is away now will answer on a later block
+                continue
+            ok = receipt["status"] == 1
+            fee = int(receipt["gasUsed"]) * int(receipt.get("effectiveGasPrice", 0) or 0)
+            self.history.update(
+                record.tx_hash,
+                status="mined" if ok else "failed",
+                block_number=int(receipt["blockNumber"]),
+                fee_wei=fee,
+                error=None if ok else "The transaction failed on chain.",
+            )
+            changed = True
+        if changed:
+            self._changed()
+        return self.records()
+
+    # -- checks and quotes --------------------------------------------------------------
+
+    def _positive(self, amount: int, asset: Asset) -> None:
+        if amount <= 0:
+            raise DeskGridError(f"Enter an amount of {asset} above zero.")
+
+    def _check_fee(self, fee: FeeQuote, eth: int, extra_wei: int = 0) -> None:
+        need = fee.max_cost_wei + extra_wei
+        if eth < need:
+            if extra_wei:
+                raise DeskGridError(
+                    f"You have {format_eth(eth)}: not enough for {format_eth(extra_wei)} plus up "
+                    f"to {format_eth(fee.max_cost_wei)} of network fee; send less."
+                )
+            raise DeskGridError(
+                f"The network fee may reach {format_eth(fee.max_cost_wei)} and you have "
+                f"{format_eth(eth)}; get some ETH for fees first."
+            )
+
+    def _need_some_eth(self, balances: Balances) -> None:
+        if balances.eth == 0:
+            raise DeskGridError(
+                "This wallet has no ETH to pay the network fee; get some ETH for fees first."
+            )
+
+    def quote_send(self, asset: Asset, to: str, amount: int) -> Quote:
+        """Check a send (address, amount, funds) and estimate its fee."""
+        to = check_address(to, what="recipient address")
+        self._positive(amount, asset)
+        balances = self.balances()
+        self._need_some_eth(balances)
+        if asset == "RLC":
+            if balances.rlc < amount:
+                raise DeskGridError(
+                    f"You have {format_rlc(balances.rlc)}; you cannot send {format_rlc(amount)}."
+                )
+            fee = self.sender.quote(self.rlc.contract.functions.transfer(to, amount))
+            self._check_fee(fee, balances.eth)
+        elif asset == "ETH":
+            if balances.eth < amount:
+                raise DeskGridError(
+                    f"You have {format_eth(balances.eth)}; you cannot send {format_eth(amount)}."
+                )
+            # The gas of a transfer does not depend on its value; estimating with the full
+            # value would fail before the sentence below could say why.
+            fee = self.sender.quote(to=to, value=0)
+            self._check_fee(fee, balances.eth, amount)
+        else:
+            raise DeskGridError(f"'{asset}' cannot be sent from this wallet: choose RLC or ETH.")
+        return Quote("send", asset, amount, to, fee)
+
+    def quote_deposit(self, amount: int) -> Quote:
+        self._positive(amount, "RLC")
+        balances = self.balances()
+        if balances.rlc < amount:
+            raise DeskGridError(
+                f"You have {format_rlc(balances.rlc)} in the wallet; you cannot deposit "
+                f"{format_rlc(amount)}."
+            )
+        self._need_some_eth(balances)
+        fn = self.rlc.contract.functions.approveAndCall(self.hub.address, amount, b"")
+        fee = self.sender.quote(fn)
+        self._check_fee(fee, balances.eth)
+        return Quote("deposit", "RLC", amount, self.hub.address, fee)
+
+    def quote_withdraw(self, amount: int) -> Quote:
+        self._positive(amount, "RLC")
+        balances = self.balances()
+        if balances.escrow < amount:
+            raise DeskGridError(
+                f"{format_rlc(balances.escrow)} is free in the escrow; you cannot withdraw "
+                f"{format_rlc(amount)} (RLC locked for active tasks comes back when they end)."
+            )
+        self._need_some_eth(balances)
+        fee = self.sender.quote(self.hub.contract.functions.withdraw(amount))
+        self._check_fee(fee, balances.eth)
+        return Quote("withdraw", "RLC", amount, self.hub.address, fee)
+
+    def quote(self, action: Action, asset: Asset, amount: int, to: str = "") -> Quote:
+        if action == "deposit":
+            return self.quote_deposit(amount)
+        if action == "withdraw":
+            return self.quote_withdraw(amount)
+        return self.quote_send(asset, to, amount)
+
+    # -- sending ------------------------------------------------------------------------
+
+    def _execute(
+        self,
+        kind: TxKind,
+        asset: Asset,
+        amount: int,
+        counterparty: str,
+        send: Callable[[RecordingTxSender], TxResult],
+    ) -> TxRecord:
+        sent: list[str] = []
+
+        def on_sent(tx_hash: str) -> None:
+            sent.append(tx_hash)
+            self.history.add(TxRecord(tx_hash, kind, asset, amount, counterparty))
+            self._changed()
+
+        with self.sender.reporting(on_sent):
+            try:
+                result = send(self.sender)
+            except ChainError as exc:
+                if sent:
+                    self.history.update(sent[-1], status="failed", error=str(exc))
+                    self._changed()
+                raise
+        record = self.history.update(
+            result.tx_hash,
+            status="mined",
+            block_number=result.block_number,
+            fee_wei=result.fee_wei,
+        )
+        self._changed()
+        assert record is not None
+        return record
+
+    def execute(self, quote: Quote) -> TxRecord:
+        """Carry out a quoted (and confirmed) action."""
+        if quote.action == "deposit":
+            return self.deposit(quote.amount)
+        if quote.action == "withdraw":
+            return self.withdraw(quote.amount)
+        if quote.asset == "RLC":
+            return self.send_rlc(quote.to, quote.amount)
+        return self.send_eth(quote.to, quote.amount)
+
+    def send_rlc(self, to: str, amount: int) -> TxRecord:
+        to = check_address(to, what="recipient address")
+        self._positive(amount, "RLC")
+        return self._execute("send", "RLC", amount, to, lambda s: self.rlc.transfer(s, to, amount))
+
+    def send_eth(self, to: str, amount: int) -> TxRecord:
+        to = check_address(to, what="recipient address")
+        self._positive(amount, "ETH")
+        return self._execute("send", "ETH", amount, to, lambda s: s.send(to=to, value=amount))
+
+    def deposit(self, amount: int) -> TxRecord:
+        """Move RLC from the wallet into the hub escrow in one transaction (approveAndCall)."""
+        self._positive(amount, "RLC")
+        return self._execute(
+            "deposit",
+            "RLC",
+            amount,
+            self.hub.address,
+            lambda s: self.rlc.approve_and_call(s, self.hub.address, amount, b""),
+        )
+
+    def withdraw(self, amount: int) -> TxRecord:
+        self._positive(amount, "RLC")
+        return self._execute(
+            "withdraw", "RLC", amount, self.hub.address, lambda s: self.hub.withdraw(s, amount)
+        )
+
+    # -- demo faucet --------------------------------------------------------------------
+
+    @property
+    def faucet_available(self) -> bool:
+        return self._faucet is not None or (
+            self.chain.is_dev and getattr(self._market, "faucet", None) is not None
+        )
+
+    def faucet(self) -> list[TxRecord]:
+        """Demo only: receive RLC and ETH from the development faucet."""
+        if self._faucet is None:
+            faucet_address = getattr(self._market, "faucet", None)
+            if not faucet_address:
+                raise ChainError("This network has no demo faucet.")
+            self._faucet = DemoFaucet(self.chain, self.rlc.address, faucet_address)
+        records = []
+        for gift in self._faucet.fund(self.address):
+            record = TxRecord(
+                gift.result.tx_hash,
+                "faucet",
+                gift.asset,  # type: ignore[arg-type]
+                gift.amount,
+                gift.source,
+                status="mined",
+                block_number=gift.result.block_number,
+                fee_wei=0,
+            )
+            records.append(self.history.add(record))
+        self._changed()
+        return records

@@ -1,0 +1,38 @@
+"""Wallet fixtures: a keyring per test (never the real one) and an embedded chain with the
+marketplace deployed once per session, reverted to the same snapshot for every test."""
+
+from __future__ import annotations
+
+import keyring
+import pytest
+
+from deskgrid.chain.connection import connect
+from deskgrid.chain.deployment import Roles, deploy
+from tests.unit.wallet.memory_keyring import MemoryKeyring, use_memory_keyring
+
+FAST_SCRYPT_N = 2**10
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> MemoryKeyring:
+    previous = keyring.get_keyring()
+    backend = use_memory_keyring()
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(scope="session")
+def _deployed():
+    chain = connect("embedded")
+    deployment = deploy(chain, Roles.dev(chain))
+    snapshot = chain.snapshot()
+    yield chain, deployment, snapshot
+    chain.close()
+
+
+@pytest.fixture
+def market(_deployed):
+    """(chain, deployment) at the state right after deployment."""
+    chain, deployment, snapshot = _deployed
+    chain.revert(snapshot)
+    return chain, deployment
