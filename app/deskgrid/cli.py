@@ -24,9 +24,13 @@ COMMAND_MODULES: tuple[str, ...] = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deskgrid",
-        description="DeskGrid: pay in RLC for computing done on a volunteer desktop grid.",
+        description="DeskGrid: pay in RLC for computing done on a volunteer desktop grid. "
+        "Without a command, opens the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"deskgrid {__version__}")
+    parser.add_argument(
+        "--tray", action="store_true", help="start in the system tray (volunteer mode)"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
@@ -37,9 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return 0
+    if handler is None:  # no subcommand: the desktop app
+        from deskgrid.ui.app import run_gui
+
+        handler = run_gui
     try:
         return int(handler(args) or 0)
     except DeskGridError as exc:

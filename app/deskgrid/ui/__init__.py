@@ -1,0 +1,1 @@
+"""The desktop app (PySide6 + qasync). Only this package imports Qt."""

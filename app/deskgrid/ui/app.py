@@ -1,0 +1,63 @@
+"""`deskgrid` with no subcommand: the desktop app (one instance per user and data folder)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from deskgrid.errors import DeskGridError
+
+
+def _display_available() -> bool:
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_gui(args: argparse.Namespace | None = None) -> int:
+    """Open the main window (or bring the running one forward) and run until it closes.
+
+    `--tray` is accepted; starting hidden in the tray arrives with the tray controller."""
+    if not _display_available():
+        raise DeskGridError(
+            "No graphical display is available: start DeskGrid from a desktop session, or use "
+            "a subcommand (deskgrid --help)."
+        )
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from deskgrid.settings import SettingsStore
+    from deskgrid.ui.controller import AppController
+    from deskgrid.ui.icons import icon
+    from deskgrid.ui.main_window import MainWindow
+    from deskgrid.ui.single_instance import SingleInstance, ask_running_instance_to_raise
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("DeskGrid")
+    app.setOrganizationName("DeskGrid")
+    app.setDesktopFileName("deskgrid")
+    app.setWindowIcon(icon("deskgrid"))
+    if ask_running_instance_to_raise():
+        print("DeskGrid is already running; its window was brought forward.")
+        return 0
+    instance = SingleInstance()
+    instance.listen()
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    controller = AppController(SettingsStore())
+    window = MainWindow(controller)
+    instance.raise_requested.connect(window.bring_to_front)
+    window.show()
+    window.start()
+    try:
+        loop.run_forever()
+        loop.run_until_complete(controller.shutdown())
+    finally:
+        instance.close()
+        loop.close()
+    return 0

@@ -1,0 +1,195 @@
+"""Create a wallet: name (and password when keys go to encrypted files), the 12-word recovery
+phrase shown once, then three of its words typed back before anything is stored."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from eth_account.signers.local import LocalAccount
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from deskgrid.ui.status_line import StatusLine
+from deskgrid.ui.tasks import error_sentence, spawn
+from deskgrid.wallet.accounts import (
+    NewWallet,
+    check_confirmation,
+    confirmation_positions,
+    create_account,
+)
+from deskgrid.wallet.keystores import check_new_password
+
+Store = Callable[[str, LocalAccount, str | None], Awaitable[None]]
+Check = Callable[[str], str]
+
+
+class CreateWalletDialog(QDialog):
+    def __init__(
+        self,
+        store: Store,
+        check_name: Check,
+        needs_password: bool,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Create a wallet")
+        self.setMinimumWidth(520)
+        self._store = store
+        self._check_name = check_name
+        self.needs_password = needs_password
+        self.new: NewWallet | None = None
+        self.positions: list[int] = []
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._name_page())
+        self.pages.addWidget(self._phrase_page())
+        self.pages.addWidget(self._confirm_page())
+        self.status = StatusLine()
+        buttons = QDialogButtonBox()
+        self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.next_button = QPushButton("Next")
+        self.next_button.setDefault(True)
+        buttons.addButton(self.next_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.cancel_button.clicked.connect(self.reject)
+        self.next_button.clicked.connect(self.next_step)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+        self.finished.connect(self._forget)
+
+    # -- pages --------------------------------------------------------------------------
+
+    def _name_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.name = QLineEdit("Main")
+        form.addRow("Wallet name", self.name)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat = QLineEdit()
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        if self.needs_password:
+            note = QLabel(
+                "No system keyring is available, so the key is kept in an encrypted file. "
+                "Choose a password (at least 8 characters): it cannot be recovered."
+            )
+            note.setWordWrap(True)
+            form.addRow(note)
+            form.addRow("Password", self.password)
+            form.addRow("Repeat password", self.repeat)
+        return page
+
+    def _phrase_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        warning = QLabel(
+            "<b>Write these 12 words down, in order, and keep them offline.</b> They are the "
+            "only way to restore this wallet; anyone who has them controls its funds. "
+            "DeskGrid will not show them again."
+        )
+        warning.setWordWrap(True)
+        layout.addWidget(warning)
+        self.word_grid = QGridLayout()
+        self.word_labels: list[QLabel] = []
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        for i in range(12):
+            label = QLabel()
+            label.setFont(mono)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.word_labels.append(label)
+            self.word_grid.addWidget(label, i % 6, i // 6)
+        layout.addLayout(self.word_grid)
+        self.written = QCheckBox("I have written the words down")
+        layout.addWidget(self.written)
+        return page
+
+    def _confirm_page(self) -> QWidget:
+        page = QWidget()
+        self.confirm_form = QFormLayout(page)
+        self.confirm_form.addRow(QLabel("Type these words from your copy of the phrase:"))
+        self.answers: list[QLineEdit] = []
+        for _ in range(3):
+            edit = QLineEdit()
+            self.answers.append(edit)
+            self.confirm_form.addRow("", edit)
+        return page
+
+    # -- flow ---------------------------------------------------------------------------
+
+    def next_step(self) -> None:
+        self.status.clear_message()
+        try:
+            page = self.pages.currentIndex()
+            if page == 0:
+                self._check_name(self.name.text())
+                if self.needs_password:
+                    check_new_password(self.password.text(), self.repeat.text())
+                self._show_phrase()
+            elif page == 1:
+                if not self.written.isChecked():
+                    self.status.error("Write the words down, then tick the box to go on.")
+                    return
+                self._ask_words()
+            else:
+                assert self.new is not None
+                answers = {p: e.text() for p, e in zip(self.positions, self.answers, strict=True)}
+                check_confirmation(self.new.mnemonic, answers)
+                self._finish()
+        except Exception as exc:
+            self.status.error(error_sentence(exc))
+
+    def _show_phrase(self) -> None:
+        self.new = create_account()
+        for i, (label, word) in enumerate(zip(self.word_labels, self.new.words, strict=True)):
+            label.setText(f"{i + 1:>2}. {word}")
+        self.pages.setCurrentIndex(1)
+
+    def _ask_words(self) -> None:
+        self.positions = confirmation_positions()
+        for row, position in enumerate(self.positions):
+            label = self.confirm_form.itemAt(row + 1, QFormLayout.ItemRole.LabelRole)
+            if label is not None and label.widget() is not None:
+                label.widget().setText(f"Word {position + 1}")
+            self.answers[row].clear()
+        self.next_button.setText("Create wallet")
+        self.pages.setCurrentIndex(2)
+        self.answers[0].setFocus()
+
+    def _finish(self) -> None:
+        assert self.new is not None
+        self.next_button.setEnabled(False)
+        self.status.info("Saving the key…")
+        password = self.password.text() if self.needs_password else None
+        spawn(self._save(self.name.text().strip(), self.new.account, password), self._fail)
+
+    async def _save(self, name: str, account: LocalAccount, password: str | None) -> None:
+        await self._store(name, account, password)
+        await asyncio.sleep(0)
+        self.accept()
+
+    def _fail(self, sentence: str) -> None:
+        self.next_button.setEnabled(True)
+        self.status.error(sentence)
+
+    def _forget(self) -> None:
+        """Drop the phrase and the password from the dialog once it closes."""
+        self.new = None
+        for label in self.word_labels:
+            label.clear()
+        self.password.clear()
+        self.repeat.clear()

@@ -1,0 +1,77 @@
+"""The transaction history of the current wallet, newest first, with each status."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from deskgrid.money import format_eth, format_rlc
+from deskgrid.wallet.addresses import short_address
+from deskgrid.wallet.history import TxRecord
+
+COLUMNS = ("When", "What", "Amount", "With", "Status", "Transaction")
+_WHAT = {
+    "send": "Sent",
+    "receive": "Received",
+    "deposit": "Deposit to escrow",
+    "withdraw": "Withdrawal from escrow",
+    "faucet": "Demo faucet",
+}
+_STATUS_COLOURS = {"pending": "#b26a00", "mined": "#2e7d32", "failed": "#c62828"}
+_OUTGOING = {"send", "deposit"}
+
+
+def amount_text(record: TxRecord) -> str:
+    shown = format_rlc(record.amount) if record.asset == "RLC" else format_eth(record.amount)
+    return ("−" if record.kind in _OUTGOING else "+") + shown
+
+
+class HistoryTable(QTableWidget):
+    def __init__(self) -> None:
+        super().__init__(0, len(COLUMNS))
+        self.setHorizontalHeaderLabels(COLUMNS)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setAlternatingRowColors(True)
+        self.verticalHeader().setVisible(False)
+        self.setShowGrid(False)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.records: list[TxRecord] = []
+
+    def show_records(self, records: list[TxRecord]) -> None:
+        if records == self.records:
+            return
+        self.records = list(records)
+        self.setRowCount(len(records))
+        for row, record in enumerate(records):
+            when = dt.datetime.fromtimestamp(record.created_at).strftime("%Y-%m-%d %H:%M")
+            cells = (
+                when,
+                _WHAT.get(record.kind, record.kind),
+                amount_text(record),
+                short_address(record.counterparty),
+                record.status,
+                record.tx_hash,
+            )
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column == 2:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                if column == 3:
+                    item.setToolTip(record.counterparty)
+                if column == 4:
+                    item.setForeground(QBrush(QColor(_STATUS_COLOURS[record.status])))
+                    if record.error:
+                        item.setToolTip(record.error)
+                self.setItem(row, column, item)
+
+    def status_of(self, row: int) -> str:
+        item = self.item(row, 4)
+        return item.text() if item is not None else ""

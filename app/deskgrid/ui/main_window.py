@@ -1,0 +1,144 @@
+"""The main window: a side navigation of panes (more are added as features arrive), the boot
+view until the backend is up, and a status bar with the network and the latest block."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QWidget,
+)
+
+from deskgrid.ui.boot_view import BootView
+from deskgrid.ui.controller import AppController
+from deskgrid.ui.first_run_dialog import FirstRunDialog
+from deskgrid.ui.icons import icon
+from deskgrid.ui.network_form import NetworkChoice
+
+BOOT_PAGE, SHELL_PAGE = 0, 1
+NAV_WIDTH = 190
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller: AppController) -> None:
+        super().__init__()
+        self.controller = controller
+        self.setWindowTitle("DeskGrid")
+        self.setWindowIcon(icon("deskgrid"))
+        self.resize(1040, 720)
+        self.panes: dict[str, QWidget] = {}
+        self.first_run: FirstRunDialog | None = None
+
+        self.nav = QListWidget()
+        self.nav.setFixedWidth(NAV_WIDTH)
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setFrameShape(QFrame.Shape.NoFrame)
+        self.nav.setSpacing(2)
+        self.nav.setStyleSheet("QListWidget::item { padding: 8px 6px; }")
+        self.stack = QStackedWidget()
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        shell = QWidget()
+        row = QHBoxLayout(shell)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.VLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        row.addWidget(line)
+        row.addWidget(self.stack, 1)
+
+        self.boot = BootView()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.boot)
+        self.pages.addWidget(shell)
+        self.setCentralWidget(self.pages)
+        self.network_label = QLabel()
+        self.block_label = QLabel()
+        self.statusBar().addWidget(self.network_label)
+        self.statusBar().addPermanentWidget(self.block_label)
+
+        bridge = controller.bridge
+        bridge.boot_progress.connect(self.boot.show_progress)
+        bridge.new_block.connect(lambda n: self.block_label.setText(f"Block {n:,}"))
+        controller.booting.connect(self._booting)
+        controller.booted.connect(self._booted)
+        controller.boot_failed.connect(self.boot.show_error)
+        self.boot.retry.connect(controller.start)
+        self.boot.change_network.connect(self.ask_network)
+
+    # -- panes --------------------------------------------------------------------------
+
+    def add_pane(self, key: str, title: str, widget: QWidget, pane_icon: QIcon | None = None):
+        """Add a pane to the navigation (in call order); returns its navigation item."""
+        item = QListWidgetItem(pane_icon or QIcon(), title)
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        self.panes[key] = widget
+        self.stack.addWidget(widget)
+        self.nav.addItem(item)
+        if self.nav.currentRow() < 0:
+            self.nav.setCurrentRow(0)
+        return item
+
+    def show_pane(self, key: str) -> None:
+        self.nav.setCurrentRow(list(self.panes).index(key))
+
+    def _add_panes(self) -> None:
+        from deskgrid.ui.settings_pane import SettingsPane
+        from deskgrid.ui.wallet_pane import WalletPane
+
+        assert self.controller.session is not None
+        self.add_pane(
+            "wallet",
+            "Wallet",
+            WalletPane(self.controller.session, self.controller.bridge),
+            icon("wallet"),
+        )
+        self.add_pane("settings", "Settings", SettingsPane(self.controller), icon("settings"))
+
+    # -- boot ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """First run: ask demo or network (non-blocking); then boot."""
+        if self.controller.needs_first_run:
+            self.ask_network()
+        else:
+            self.controller.start()
+
+    def ask_network(self) -> None:
+        self.first_run = FirstRunDialog(self)
+        self.first_run.form.load(self.controller.settings.settings)
+        self.first_run.chosen.connect(self._network_chosen)
+        self.first_run.open()
+
+    def _network_chosen(self, choice: NetworkChoice) -> None:
+        self.controller.apply_network(choice)
+
+    def _booting(self) -> None:
+        self.boot.reset()
+        self.pages.setCurrentIndex(BOOT_PAGE)
+        self.network_label.setText(self.controller.describe_network())
+        self.block_label.clear()
+
+    def _booted(self) -> None:
+        if not self.panes:
+            self._add_panes()
+        self.network_label.setText(self.controller.describe_network())
+        self.pages.setCurrentIndex(SHELL_PAGE)
+
+    def bring_to_front(self) -> None:
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        event.accept()

@@ -1,0 +1,43 @@
+"""Running coroutines from Qt slots: errors become sentences, never tracebacks in the UI."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from deskgrid.errors import DeskGridError
+
+log = logging.getLogger(__name__)
+
+ErrorSink = Callable[[str], None]
+
+
+def error_sentence(exc: BaseException) -> str:
+    """What to show a person for an exception (the details of unexpected ones go to the log)."""
+    if isinstance(exc, DeskGridError):
+        return str(exc)
+    return (
+        f"Something unexpected went wrong ({type(exc).__name__}); try again, and if it "
+        "persists, report it with the log."
+    )
+
+
+def spawn(coro: Coroutine[Any, Any, Any], on_error: ErrorSink | None = None) -> asyncio.Task:
+    """Schedule `coro` on the running loop; report a failure to `on_error` as a sentence."""
+    task = asyncio.ensure_future(coro)
+
+    def done(finished: asyncio.Task) -> None:
+        if finished.cancelled():
+            return
+        exc = finished.exception()
+        if exc is None:
+            return
+        if not isinstance(exc, DeskGridError):
+            log.error("task failed", exc_info=exc)
+        if on_error is not None:
+            on_error(error_sentence(exc))
+
+    task.add_done_callback(done)
+    return task
