@@ -13,10 +13,11 @@ GUI, the operator) and for workers.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -281,12 +282,27 @@ class GridClient:
         return WorkerView.model_validate(await self._json("GET", "/workers/me"))
 
     async def request_work(
-        self, max_leases: int = 1, capabilities: Capabilities | None = None
+        self,
+        max_leases: int = 1,
+        capabilities: Capabilities | None = None,
+        *,
+        results: Mapping[str, bytes] | None = None,
     ) -> WorkReply:
-        """Leases to compute, or none and `retry_after` seconds to wait."""
+        """Leases to compute, or none and `retry_after` seconds to wait. `results` (lease id
+        -> content, at most 64 KiB each) are reported in the same round trip; their outcomes
+        are in `reply.results` (max_leases=0 only reports)."""
         body: dict[str, Any] = {"max_leases": max_leases}
         if capabilities is not None:
             body["capabilities"] = capabilities.model_dump()
+        if results:
+            body["results"] = [
+                {
+                    "lease_id": lease_id,
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "content_b64": base64.b64encode(content).decode(),
+                }
+                for lease_id, content in results.items()
+            ]
         return WorkReply.model_validate(await self._json("POST", "/work", json=body))
 
     async def heartbeat(

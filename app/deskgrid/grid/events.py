@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, text
 
+from deskgrid.grid import queries
 from deskgrid.grid.db import Database
 from deskgrid.grid.models import Event
 from deskgrid.grid.schema import events
@@ -40,7 +41,7 @@ class EventLog:
         if self.db.is_postgresql:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENTS_LOCK_KEY})
         conn.execute(
-            events.insert(),
+            queries.INSERT_EVENT,
             [
                 {
                     "job_id": p.job_id,

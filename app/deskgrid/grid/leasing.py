@@ -6,24 +6,25 @@ import json
 import random
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, insert, select, update
+from sqlalchemy import Connection, insert, text, update
 from sqlalchemy.exc import IntegrityError
 
+from deskgrid.grid import queries
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Forbidden
 from deskgrid.grid.events import PendingEvent
 from deskgrid.grid.models import Capabilities, Lease, WorkReply
-from deskgrid.grid.schema import jobs, leases, workers
+from deskgrid.grid.schema import workers
 from deskgrid.grid.states import (
-    OPEN_JOB_STATES,
-    VOTING_LEASE_STATES,
     EventKind,
     JobState,
-    LeaseState,
 )
 from deskgrid.grid.store import Row, Store, capabilities_of, new_id
+
+QUEUE_PREDICATE = text("jobs.n_wanted > 0 AND jobs.state IN ('PENDING', 'RUNNING')")
+VOTING_PREDICATE = text("leases.state IN ('IN_PROGRESS', 'SUCCESS', 'VALID', 'INVALID')")
 
 
 class Leasing:
@@ -77,17 +78,13 @@ class Leasing:
         granted: list[Lease] = []
         with self.db.write() as conn:
             worker = (
-                conn.execute(select(workers).where(workers.c.address == address)).mappings().first()
+                conn.execute(queries.WORKER_BY_ADDRESS, {"address": address}).mappings().first()
             )
             if worker is None:
                 raise Forbidden("This worker is not registered; log in again.")
             if caps is None:
                 caps = capabilities_of(worker)
-            active = conn.execute(
-                select(func.count())
-                .select_from(leases)
-                .where(leases.c.worker == address, leases.c.state == LeaseState.IN_PROGRESS.value)
-            ).scalar()
+            active = conn.execute(queries.ACTIVE_LEASES_OF_WORKER, {"worker": address}).scalar()
             room = min(max_leases, cfg.max_leases_per_request)
             room = min(room, cfg.max_active_leases_per_worker - int(active or 0))
             if room > 0 and caps.apps:
@@ -96,8 +93,18 @@ class Leasing:
                     lease = self._lease_one(conn, job, address, trusted, now, pending)
                     if lease is not None:
                         granted.append(lease)
-            seen = _caps_values(caps) | {"last_seen": now}
-            conn.execute(update(workers).where(workers.c.address == address).values(**seen))
+            seen = _caps_values(caps)
+            conn.execute(
+                queries.TOUCH_WORKER,
+                {
+                    "apps": seen["apps"],
+                    "cores": seen["cores"],
+                    "memory": seen["memory_mb"],
+                    "docker": seen["docker"],
+                    "now": now,
+                    "address": address,
+                },
+            )
             self._commit(conn, pending, now)
         self._after(pending)
         return WorkReply(leases=granted, retry_after=None if granted else cfg.idle_retry_s)
@@ -105,28 +112,18 @@ class Leasing:
     def _candidates(
         self, conn: Connection, address: str, caps: Capabilities, room: int
     ) -> list[Row]:
-        mine = exists().where(
-            leases.c.job_id == jobs.c.id,
-            leases.c.worker == address,
-            leases.c.state.in_(VOTING_LEASE_STATES),
-        )
         query = (
-            select(jobs)
-            .where(
-                jobs.c.n_wanted > 0,
-                jobs.c.state.in_(OPEN_JOB_STATES),
-                jobs.c.app.in_(caps.apps),
-                jobs.c.need_cores <= caps.cores,
-                jobs.c.need_memory_mb <= caps.memory_mb,
-                jobs.c.need_docker <= int(caps.docker),
-                ~mine,
-            )
-            .order_by(jobs.c.priority.desc(), jobs.c.created_at, jobs.c.id)
-            .limit(room)
+            queries.CANDIDATES_POSTGRESQL if self.db.is_postgresql else queries.CANDIDATES_SQLITE
         )
-        if self.db.is_postgresql:
-            query = query.with_for_update(skip_locked=True, of=jobs)
-        return list(conn.execute(query).mappings().all())
+        params = {
+            "apps": list(caps.apps),
+            "cores": caps.cores,
+            "memory": caps.memory_mb,
+            "docker": int(caps.docker),
+            "worker": address,
+            "room": room,
+        }
+        return list(conn.execute(query, params).mappings().all())
 
     def _lease_one(
         self,
@@ -146,42 +143,22 @@ class Leasing:
             and job["eff_target"] > 1
             and self.rng.random() >= cfg.spot_check_rate
         )
-        values: dict[str, Any] = {
-            "n_in_progress": jobs.c.n_in_progress + 1,
-            "n_total": jobs.c.n_total + 1,
-            "state": JobState.RUNNING.value,
-            "updated_at": now,
-        }
-        where = [
-            jobs.c.id == job["id"],
-            jobs.c.n_wanted > 0,
-            jobs.c.state.in_(OPEN_JOB_STATES),
-            jobs.c.n_total < jobs.c.max_total_results,
-        ]
-        if unreplicated:
-            values.update(n_wanted=0, eff_target=1, eff_quorum=1)
-            where.append(jobs.c.n_total == 0)
-        else:
-            values["n_wanted"] = jobs.c.n_wanted - 1
-        taken = conn.execute(
-            update(jobs).where(*where).values(**values).returning(jobs.c.n_in_progress)
-        ).first()
+        statement = queries.TAKE_UNREPLICATED if unreplicated else queries.TAKE_ONE
+        taken = conn.execute(statement, {"id": job["id"], "now": now}).first()
         if taken is None:
             return None
         lease_id = new_id()
         expires = now + job["delay_bound"]
         conn.execute(
-            insert(leases).values(
-                id=lease_id,
-                job_id=job["id"],
-                worker=address,
-                state=LeaseState.IN_PROGRESS.value,
-                adaptive=int(unreplicated),
-                leased_at=now,
-                expires_at=expires,
-                progress=0.0,
-                keys_per_s=0.0,
-            )
+            queries.INSERT_LEASE,
+            {
+                "id": lease_id,
+                "job_id": job["id"],
+                "worker": address,
+                "adaptive": int(unreplicated),
+                "now": now,
+                "expires": expires,
+            },
         )
         pending.append(
             PendingEvent(

@@ -158,9 +158,23 @@ def _v2_metrics_indexes(conn: Connection, dialect: str) -> None:
     )
 
 
+def _v3_queue_index(conn: Connection, dialect: str) -> None:
+    # The leasing query walks the open jobs in queue order and stops at its LIMIT; the
+    # partial index holds only jobs that want leases, so finished jobs cost nothing.
+    _run(
+        conn,
+        """
+        DROP INDEX ix_jobs_leasable;
+        CREATE INDEX ix_jobs_queue ON jobs (priority DESC, created_at, id)
+            WHERE n_wanted > 0 AND state IN ('PENDING', 'RUNNING')
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs, leases, workers, tokens, challenges, events", _v1_initial),
     Migration(2, "indexes for metrics and housekeeping", _v2_metrics_indexes),
+    Migration(3, "queue-ordered partial index for leasing", _v3_queue_index),
 )
 HEAD = MIGRATIONS[-1].version
 

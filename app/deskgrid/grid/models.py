@@ -114,9 +114,19 @@ class Capabilities(Strict):
     docker: bool = False
 
 
+class InlineResult(Strict):
+    """A small result reported inside a work request (BOINC reports results with its
+    scheduler requests): base64 content and its sha256."""
+
+    lease_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    sha256: str = Field(pattern=SHA256_PATTERN)
+    content_b64: str = Field(max_length=90_000)  # 64 KiB of content
+
+
 class WorkRequest(Strict):
-    max_leases: int = Field(1, ge=1, le=256)
+    max_leases: int = Field(1, ge=0, le=256)  # 0: only report results
     capabilities: Capabilities | None = None
+    results: list[InlineResult] = Field(default_factory=list, max_length=256)
 
 
 class Lease(BaseModel):
@@ -136,9 +146,21 @@ class Lease(BaseModel):
     max_runtime: float
 
 
+class ReportOutcome(BaseModel):
+    """What became of one reported result: accepted (with states) or refused (why)."""
+
+    lease_id: str
+    accepted: bool
+    lease_state: str | None = None
+    job_state: str | None = None
+    status: int = 200  # the HTTP status the same refusal would get on its own
+    detail: str | None = None
+
+
 class WorkReply(BaseModel):
     leases: list[Lease]
     retry_after: float | None = None  # seconds; set when there are no leases
+    results: list[ReportOutcome] = Field(default_factory=list)
 
 
 class Heartbeat(Strict):

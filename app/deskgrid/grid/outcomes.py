@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, update
 
+from deskgrid.grid import queries
 from deskgrid.grid.events import PendingEvent
 from deskgrid.grid.schema import jobs, leases, workers
 from deskgrid.grid.states import EventKind, JobState, LeaseState
@@ -19,9 +20,7 @@ _LIVE = (LeaseState.IN_PROGRESS.value, LeaseState.SUCCESS.value, LeaseState.VALI
 
 
 def _fresh_job(conn: Connection, job_id: str) -> Row:
-    row = conn.execute(select(jobs).where(jobs.c.id == job_id)).mappings().first()
-    assert row is not None
-    return row
+    return conn.execute(queries.JOB_BY_ID, {"id": job_id}).mappings().one()
 
 
 def settle(conn: Connection, job_id: str, now: float, pending: list[PendingEvent]) -> str:
@@ -30,34 +29,20 @@ def settle(conn: Connection, job_id: str, now: float, pending: list[PendingEvent
     job = _fresh_job(conn, job_id)
     if JobState(job["state"]).final:
         return job["state"]
-    rows = (
-        conn.execute(
-            select(
-                leases.c.id,
-                leases.c.worker,
-                leases.c.state,
-                leases.c.result_sha256,
-                leases.c.result_size,
-            )
-            .where(leases.c.job_id == job_id, leases.c.state.in_(_LIVE))
-            .order_by(leases.c.leased_at, leases.c.id)
-        )
-        .mappings()
-        .all()
-    )
+    rows = conn.execute(queries.LIVE_LEASES_OF_JOB, {"job_id": job_id}).mappings().all()
     running = [r for r in rows if r["state"] == LeaseState.IN_PROGRESS.value]
     successes = [r for r in rows if r["state"] == LeaseState.SUCCESS.value]
     verified = [r for r in rows if r["state"] == LeaseState.VALID.value]
     if verified:  # a result passed the app's verifier
         canonical = verified[0]
         _judge(conn, job, successes, canonical["result_sha256"], False, pending)
-        return _complete(conn, job, canonical, now, pending)
+        return _complete(conn, job, canonical, now, pending, bool(running))
     counted = tally(r["result_sha256"] for r in successes)
     if counted.best_count >= job["eff_quorum"]:
         canonical = next(r for r in successes if r["result_sha256"] == counted.best_digest)
         vote = job["eff_quorum"] >= 2
         _judge(conn, job, successes, counted.best_digest, vote, pending)
-        return _complete(conn, job, canonical, now, pending)
+        return _complete(conn, job, canonical, now, pending, bool(running))
     if job["n_errors"] >= job["max_error_results"]:
         message = f"The job failed {job['n_errors']} times (limit {job['max_error_results']})."
         return fail_job(conn, job, message, now, pending)
@@ -78,15 +63,15 @@ def settle(conn: Connection, job_id: str, now: float, pending: list[PendingEvent
         return fail_job(conn, job, message, now, pending)
     state = JobState.RUNNING.value if running else JobState.PENDING.value
     conn.execute(
-        update(jobs)
-        .where(jobs.c.id == job_id)
-        .values(
-            state=state,
-            n_wanted=wanted,
-            n_in_progress=len(running),
-            n_success=len(successes),
-            updated_at=now,
-        )
+        queries.SETTLE_OPEN_JOB,
+        {
+            "id": job_id,
+            "state": state,
+            "wanted": wanted,
+            "running": len(running),
+            "successes": len(successes),
+            "now": now,
+        },
     )
     return state
 
@@ -106,9 +91,7 @@ def _judge(
     for rows, state in ((valid, LeaseState.VALID), (invalid, LeaseState.INVALID)):
         if rows:
             conn.execute(
-                update(leases)
-                .where(leases.c.id.in_([r["id"] for r in rows]))
-                .values(state=state.value)
+                queries.SET_LEASES_STATE, {"state": state.value, "ids": [r["id"] for r in rows]}
             )
     agreeing = [r["worker"] for r in valid] if vote else []
     adjust_trust(conn, valid=agreeing, invalid=[r["worker"] for r in invalid])
@@ -117,25 +100,24 @@ def _judge(
 
 
 def _complete(
-    conn: Connection, job: Row, canonical: Row, now: float, pending: list[PendingEvent]
+    conn: Connection,
+    job: Row,
+    canonical: Row,
+    now: float,
+    pending: list[PendingEvent],
+    running: bool = True,
 ) -> str:
-    _cancel_running(conn, job["id"], now)
+    if running:
+        _cancel_running(conn, job["id"], now)
     conn.execute(
-        update(jobs)
-        .where(jobs.c.id == job["id"])
-        .values(
-            state=JobState.COMPLETED.value,
-            canonical_lease=canonical["id"],
-            result_sha256=canonical["result_sha256"],
-            result_size=canonical["result_size"],
-            n_wanted=0,
-            n_in_progress=0,
-            n_success=0,
-            progress=1.0,
-            keys_per_s=0.0,
-            updated_at=now,
-            completed_at=now,
-        )
+        queries.COMPLETE_JOB,
+        {
+            "id": job["id"],
+            "lease_id": canonical["id"],
+            "sha256": canonical["result_sha256"],
+            "size": canonical["result_size"],
+            "now": now,
+        },
     )
     pending.append(
         _event(

@@ -9,19 +9,27 @@ import logging
 from sqlalchemy import Connection, func, select, update
 
 from deskgrid.apps.sdk import AppSpec
-from deskgrid.grid import outcomes
+from deskgrid.grid import outcomes, queries
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.datastore import DataStore
 from deskgrid.grid.db import Database
-from deskgrid.grid.errors import Conflict, Forbidden, NotFound
+from deskgrid.grid.errors import Conflict, Forbidden, GridError, NotFound
 from deskgrid.grid.events import PendingEvent
-from deskgrid.grid.models import DataRef, Heartbeat, HeartbeatReply, JobView, ResultAck
+from deskgrid.grid.models import (
+    DataRef,
+    Heartbeat,
+    HeartbeatReply,
+    JobView,
+    ReportOutcome,
+    ResultAck,
+)
 from deskgrid.grid.schema import jobs, leases
 from deskgrid.grid.states import EventKind, LeaseState
 from deskgrid.grid.store import Row, Store
 
 log = logging.getLogger(__name__)
+_REFUSALS: dict[int, type[GridError]] = {403: Forbidden, 404: NotFound, 409: Conflict}
 
 
 class Reporting:
@@ -46,13 +54,13 @@ class Reporting:
         """The lease and its job, if `address` holds it and it is still in progress."""
         with self.db.read() as conn:
             lease = self._owned_lease(conn, address, lease_id)
-            job = conn.execute(select(jobs).where(jobs.c.id == lease["job_id"])).mappings().one()
+            job = conn.execute(queries.JOB_BY_ID, {"id": lease["job_id"]}).mappings().one()
         if lease["state"] != LeaseState.IN_PROGRESS.value:
             raise Conflict(_over(lease["state"]))
         return lease, job
 
     def _owned_lease(self, conn: Connection, address: str, lease_id: str) -> Row:
-        lease = conn.execute(select(leases).where(leases.c.id == lease_id)).mappings().first()
+        lease = conn.execute(queries.LEASE_BY_ID, {"id": lease_id}).mappings().first()
         if lease is None:
             raise NotFound(f"No lease {lease_id} on this grid.")
         if lease["worker"] != address:
@@ -60,10 +68,12 @@ class Reporting:
         return lease
 
     def _lock_lease(self, conn: Connection, address: str, lease_id: str) -> tuple[Row, Row]:
-        first = self._owned_lease(conn, address, lease_id)
-        job = self.store.lock_job(conn, first["job_id"])
-        assert job is not None
-        lease = conn.execute(select(leases).where(leases.c.id == lease_id)).mappings().one()
+        lease = self._owned_lease(conn, address, lease_id)
+        if self.db.is_sqlite:  # the transaction already holds the database's write lock
+            job = conn.execute(queries.JOB_BY_ID, {"id": lease["job_id"]}).mappings().one()
+            return lease, job
+        job = conn.execute(queries.JOB_BY_ID_LOCKED, {"id": lease["job_id"]}).mappings().one()
+        lease = conn.execute(queries.LEASE_BY_ID, {"id": lease_id}).mappings().one()
         return lease, job
 
     def heartbeat(self, address: str, lease_id: str, beat: Heartbeat) -> HeartbeatReply:
@@ -123,31 +133,64 @@ class Reporting:
 
     def upload_result(self, address: str, lease_id: str, ref: DataRef) -> ResultAck:
         """Record a result already stored in the data store under `ref.sha256`, then vote."""
-        _lease, first = self.check_lease(address, lease_id)
-        verdict = self._verify(first, ref) if first["verifiable"] else None
-        now = self.clock.now()
-        pending: list[PendingEvent] = []
-        refusal: str | None = None
-        with self.db.write() as conn:
-            lease, job = self._lock_lease(conn, address, lease_id)
-            if lease["state"] != LeaseState.IN_PROGRESS.value:
-                raise Conflict(_over(lease["state"]))
-            if lease["expires_at"] < now:
-                outcomes.end_lease(conn, job, lease, LeaseState.EXPIRED, None, now, pending)
-                refusal = _over(LeaseState.EXPIRED.value)
-            else:
-                self._record_result(conn, job, lease, ref, verdict, now, pending)
-            self._commit(conn, pending, now)
-        self._after(pending)
-        if refusal is not None:
-            raise Conflict(refusal)
-        view = self._job(job["id"])
+        (outcome,) = self.report_results(address, [(lease_id, ref)])
+        if not outcome.accepted:
+            raise _REFUSALS.get(outcome.status, Conflict)(outcome.detail or "Refused.")
         return ResultAck(
             lease_id=lease_id,
-            lease_state=next(x.state for x in view.leases or [] if x.id == lease_id),
-            job_state=view.state,
+            lease_state=outcome.lease_state or "",
+            job_state=outcome.job_state or "",
             sha256=ref.sha256,
             size=ref.size,
+        )
+
+    def report_results(
+        self, address: str, results: list[tuple[str, DataRef]]
+    ) -> list[ReportOutcome]:
+        """Record several stored results in one transaction; each is accepted or refused
+        on its own (a refusal writes nothing for that result)."""
+        now = self.clock.now()
+        pending: list[PendingEvent] = []
+        outcomes_: list[ReportOutcome] = []
+        with self.db.write() as conn:
+            for lease_id, ref in results:
+                try:
+                    outcomes_.append(self._report_one(conn, address, lease_id, ref, now, pending))
+                except GridError as exc:
+                    outcomes_.append(
+                        ReportOutcome(
+                            lease_id=lease_id, accepted=False, status=exc.status, detail=exc.message
+                        )
+                    )
+            self._commit(conn, pending, now)
+        self._after(pending)
+        return outcomes_
+
+    def _report_one(
+        self,
+        conn: Connection,
+        address: str,
+        lease_id: str,
+        ref: DataRef,
+        now: float,
+        pending: list[PendingEvent],
+    ) -> ReportOutcome:
+        lease, job = self._lock_lease(conn, address, lease_id)
+        if lease["state"] != LeaseState.IN_PROGRESS.value:
+            raise Conflict(_over(lease["state"]))
+        if lease["expires_at"] < now:
+            outcomes.end_lease(conn, job, lease, LeaseState.EXPIRED, None, now, pending)
+            return ReportOutcome(
+                lease_id=lease_id,
+                accepted=False,
+                status=409,
+                detail=_over(LeaseState.EXPIRED.value),
+            )
+        verdict = self._verify(job, ref) if job["verifiable"] else None
+        job_state = self._record_result(conn, job, lease, ref, verdict, now, pending)
+        lease_state = conn.execute(queries.LEASE_STATE, {"id": lease_id}).scalar_one()
+        return ReportOutcome(
+            lease_id=lease_id, accepted=True, lease_state=lease_state, job_state=job_state
         )
 
     def _record_result(
@@ -164,16 +207,14 @@ class Reporting:
             verdict
         ]
         conn.execute(
-            update(leases)
-            .where(leases.c.id == lease["id"])
-            .values(
-                state=state.value,
-                result_sha256=ref.sha256,
-                result_size=ref.size,
-                progress=1.0,
-                keys_per_s=0.0,
-                finished_at=now,
-            )
+            queries.RECORD_RESULT,
+            {
+                "id": lease["id"],
+                "state": state.value,
+                "sha256": ref.sha256,
+                "size": ref.size,
+                "now": now,
+            },
         )
         pending.append(
             PendingEvent(

@@ -14,7 +14,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from deskgrid.apps.sdk import AppParamsError, AppSpec
@@ -38,7 +38,7 @@ from deskgrid.grid.states import (
     JobState,
     LeaseState,
 )
-from deskgrid.grid.store import Store
+from deskgrid.grid.store import Store, job_view
 from deskgrid.grid.submission import resolve_submission
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class Scheduler(Leasing, Reporting):
         ]
         try:
             with self.db.write() as conn:
-                conn.execute(insert(jobs).values(**values))
+                conn.execute(jobs.insert(), values)
                 self._commit(conn, pending, now)
         except IntegrityError:  # the same external id, submitted concurrently elsewhere
             existing = self.store.get_job_by_external_id(request.external_id or "")
@@ -101,9 +101,8 @@ class Scheduler(Leasing, Reporting):
                 raise
             return self._same_submission(existing, request), False
         self._after(pending)
-        job = self.store.get_job(values["id"])
-        assert job is not None
-        return job, True
+        unset = ("canonical_lease", "result_sha256", "result_size", "message", "completed_at")
+        return job_view({**values, **dict.fromkeys(unset)}, []), True
 
     def _same_submission(self, existing: JobView, request: JobSubmit) -> JobView:
         spec = self.catalog.get(request.app)

@@ -127,9 +127,20 @@ async def test_two_server_processes_on_one_postgresql_with_fifty_workers(
             assert metrics.workers_known == 50
         db = Database(pg_grid_url)
         targets, counts, doubles = _lease_counts(db)
-        db.close()
         assert doubles == 0
-        assert counts == targets  # exactly the target: never a lease beyond it
+        over = {job: (counts.get(job), target) for job, target in targets.items()
+                if counts.get(job, 0) > target}  # fmt: skip
+        assert not over  # never a lease beyond the target (adaptive replication may use fewer)
+        with db.read() as conn:
+            short = conn.execute(
+                text(
+                    "SELECT count(*) FROM jobs j WHERE (SELECT count(*) FROM leases l "
+                    "WHERE l.job_id = j.id) < j.target_nresults AND NOT EXISTS (SELECT 1 "
+                    "FROM leases l WHERE l.job_id = j.id AND l.adaptive = 1)"
+                )
+            ).scalar()
+        assert short == 0  # fewer leases only where a trusted host ran it unreplicated
+        db.close()
         assert Counter(targets.values()) == {1: 50, 2: 50, 3: 50}
     finally:
         for proc in procs:

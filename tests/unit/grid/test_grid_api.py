@@ -216,7 +216,11 @@ def test_the_worker_protocol_end_to_end(api: Api) -> None:
     (lease,) = reply["leases"]
     assert lease["job_id"] == job["id"] and reply["retry_after"] is None
     empty = api.client.post("/api/v1/work", json={}, headers=thief).json()
-    assert empty == {"leases": [], "retry_after": api.service.config.idle_retry_s}
+    assert empty == {
+        "leases": [],
+        "retry_after": api.service.config.idle_retry_s,
+        "results": [],
+    }
     base = f"/api/v1/leases/{lease['lease_id']}"
     beat = api.client.post(
         f"{base}/heartbeat", json={"progress": 0.5, "keys_per_s": 7}, headers=worker
@@ -323,3 +327,42 @@ def test_rate_limits_answer_429_with_retry_after(tmp_path) -> None:
     ]
     assert [s.status_code for s in statuses][-1] == 429
     assert int(statuses[-1].headers["retry-after"]) >= 1
+
+
+def test_small_results_reported_inline_with_the_work_request(api: Api) -> None:
+    import base64
+
+    _, worker = api.login()
+    _, other = api.login()
+    for n in range(3):
+        submit(api, params={"message": f"m{n}"})
+    leases = api.client.post("/api/v1/work", json={"max_leases": 3}, headers=worker).json()
+    ids = [lease["lease_id"] for lease in leases["leases"]]
+
+    def item(lease_id: str, content: bytes, sha: str | None = None) -> dict:
+        return {
+            "lease_id": lease_id,
+            "sha256": sha or hashlib.sha256(content).hexdigest(),
+            "content_b64": base64.b64encode(content).decode(),
+        }
+
+    stolen = api.client.post(
+        "/api/v1/work", json={"max_leases": 0, "results": [item(ids[0], b"x")]}, headers=other
+    ).json()
+    assert stolen["results"][0]["accepted"] is False and stolen["results"][0]["status"] == 403
+    body = {
+        "max_leases": 0,
+        "results": [
+            item(ids[0], b"ok"),
+            item(ids[1], b"ok", sha="0" * 64),
+            {"lease_id": ids[2], "sha256": "1" * 64, "content_b64": "%%%"},
+        ],
+    }
+    reply = api.client.post("/api/v1/work", json=body, headers=worker).json()
+    assert [r["accepted"] for r in reply["results"]] == [True, False, False]
+    assert reply["results"][0]["job_state"] == "COMPLETED"
+    assert [r["status"] for r in reply["results"][1:]] == [400, 400]
+    again = api.client.post(
+        "/api/v1/work", json={"max_leases": 0, "results": [item(ids[0], b"ok")]}, headers=worker
+    ).json()
+    assert again["results"][0]["status"] == 409

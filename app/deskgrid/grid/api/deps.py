@@ -1,4 +1,5 @@
-"""Request-scoped helpers: the grid service, and who is calling (bearer tokens)."""
+"""Request-scoped helpers: the grid service, and who is calling (bearer tokens). They are
+coroutines so that FastAPI runs them inline, not in a thread pool."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from deskgrid.grid.errors import Forbidden, Unauthorized
 from deskgrid.grid.service import GridService
 
 
-def service(request: Request) -> GridService:
+async def service(request: Request) -> GridService:
+    return _grid(request)
+
+
+def _grid(request: Request) -> GridService:
     return request.app.state.grid
 
 
@@ -20,9 +25,9 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-def submitter(request: Request) -> str:
+async def submitter(request: Request) -> str:
     """Require a submitter (operator / oracle) token."""
-    grid = service(request)
+    grid = _grid(request)
     token = _bearer(request)
     if not grid.auth.is_submitter(token):
         try:
@@ -33,9 +38,9 @@ def submitter(request: Request) -> str:
     return token
 
 
-def worker(request: Request) -> str:
+async def worker(request: Request) -> str:
     """Require a worker token; returns the worker's address. Rate limited per worker."""
-    grid = service(request)
+    grid = _grid(request)
     token = _bearer(request)
     if grid.auth.is_submitter(token):
         raise Forbidden("This is a worker call; log in as a worker to get a worker token.")
@@ -44,9 +49,9 @@ def worker(request: Request) -> str:
     return address
 
 
-def anyone_known(request: Request) -> str:
+async def anyone_known(request: Request) -> str:
     """A submitter or a worker (data access). Workers are rate limited."""
-    grid = service(request)
+    grid = _grid(request)
     token = _bearer(request)
     if grid.auth.is_submitter(token):
         return "submitter"
@@ -55,8 +60,8 @@ def anyone_known(request: Request) -> str:
     return address
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """Rate limit unauthenticated calls by the caller's network address."""
     host = request.client.host if request.client else "unknown"
-    service(request).limiter.check("ip:" + host)
+    _grid(request).limiter.check("ip:" + host)
     return host

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from pydantic import BaseModel
 
 from deskgrid.grid.api.deps import client_address, service, submitter, worker
+from deskgrid.grid.api.inline import store_inline_results
 from deskgrid.grid.errors import NotFound
 from deskgrid.grid.models import (
     Challenge,
@@ -23,6 +25,13 @@ from deskgrid.grid.models import (
 from deskgrid.grid.service import GridService
 
 router = APIRouter(tags=["workers"])
+
+
+def _json(model: BaseModel) -> Response:
+    """The hot routes answer with the model's JSON directly (no second validation)."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
 LEASE_ID = Path(pattern=r"^[0-9a-f]{32}$", description="the lease's id")
 
 
@@ -69,12 +78,15 @@ async def list_workers(grid: GridService = Depends(service)) -> list[WorkerView]
 @router.post(
     "/work",
     response_model=WorkReply,
-    summary="Ask for leases; an empty list comes with retry_after seconds",
+    summary="Ask for leases (and report small results inline); no leases: retry_after",
 )
 async def request_work(
     body: WorkRequest, address: str = Depends(worker), grid: GridService = Depends(service)
-) -> WorkReply:
-    return grid.scheduler.request_work(address, body.max_leases, body.capabilities)
+) -> Response:
+    outcomes = store_inline_results(grid, address, body.results) if body.results else []
+    reply = grid.scheduler.request_work(address, body.max_leases, body.capabilities)
+    reply.results = outcomes
+    return _json(reply)
 
 
 @router.post(
@@ -87,8 +99,8 @@ async def heartbeat(
     lease_id: str = LEASE_ID,
     address: str = Depends(worker),
     grid: GridService = Depends(service),
-) -> HeartbeatReply:
-    return grid.scheduler.heartbeat(address, lease_id, body)
+) -> Response:
+    return _json(grid.scheduler.heartbeat(address, lease_id, body))
 
 
 @router.put(
@@ -108,12 +120,12 @@ async def upload_result(
     x_content_sha256: str = Header(pattern=r"^[0-9a-f]{64}$"),
     address: str = Depends(worker),
     grid: GridService = Depends(service),
-) -> ResultAck:
+) -> Response:
     grid.scheduler.check_lease(address, lease_id)  # refuse before reading the body
     ref = await grid.data.put_stream(
         request.stream(), limit=grid.config.max_result_bytes, expected=x_content_sha256
     )
-    return grid.scheduler.upload_result(address, lease_id, ref)
+    return _json(grid.scheduler.upload_result(address, lease_id, ref))
 
 
 @router.post("/leases/{lease_id}/error", response_model=LeaseAck, summary="Report a failure")

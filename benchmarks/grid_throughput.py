@@ -1,0 +1,227 @@
+"""Grid throughput: simulated workers pull trivial jobs through the real HTTP API.
+
+Starts a real `deskgrid grid serve` process (SQLite in a temporary folder by default, or
+--db URL), submits --jobs jobs, then lets --workers simulated workers (spread over
+--processes processes) lease, "compute" (nothing) and upload until the queue is empty.
+
+    python benchmarks/grid_throughput.py [--db URL] [--workers N] [--jobs N] [--json]
+
+Prints submitted/s, leases/s, jobs completed/s and lease latency percentiles
+(keys `jobs_per_s`, `lease_p50_ms`, `lease_p99_ms`, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TOKEN = "benchmark-submitter-token"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+# ---------------------------------------------------------------- worker process
+
+
+async def worker_process(url: str, workers: int, max_leases: int, inline: bool) -> None:
+    from eth_account import Account
+
+    from deskgrid.grid.client import GridClient
+    from deskgrid.grid.models import Capabilities
+
+    clients = [GridClient(url, timeout=60.0) for _ in range(workers)]
+    caps = Capabilities(apps=["echo"], cores=max_leases)
+    for client in clients:
+        await client.authenticate(Account.create(), capabilities=caps)
+    print("READY", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)  # wait for GO
+    latencies: list[float] = []
+    counts = {"leases": 0, "uploads": 0}
+
+    async def run(client: GridClient) -> None:
+        done: dict[str, bytes] = {}
+        while True:
+            start = time.perf_counter()
+            reply = await client.request_work(max_leases, results=done if inline else None)
+            latencies.append((time.perf_counter() - start) * 1000)
+            counts["uploads"] += sum(r.accepted for r in reply.results)
+            done = {}
+            if not reply.leases:
+                return
+            counts["leases"] += len(reply.leases)
+            for lease in reply.leases:
+                result = hashlib.sha256(lease.params["message"].encode()).hexdigest().encode()
+                if inline:
+                    done[lease.lease_id] = result
+                else:
+                    await client.upload_result(lease.lease_id, result)
+                    counts["uploads"] += 1
+            if done and len(reply.leases) < max_leases:  # the queue is draining: report now
+                reply = await client.request_work(0, results=done)
+                counts["uploads"] += sum(r.accepted for r in reply.results)
+                done = {}
+
+    await asyncio.gather(*(run(c) for c in clients))
+    for client in clients:
+        await client.aclose()
+    print(json.dumps({"latencies": latencies, **counts}), flush=True)
+
+
+# ---------------------------------------------------------------- driver
+
+
+def start_server(db_url: str, data_dir: Path) -> tuple[subprocess.Popen, str]:
+    command = [
+        sys.executable, *os.environ.get("GRID_BENCH_SERVER", "-m deskgrid.cli").split(),
+        "grid", "serve", "--db", db_url,
+        "--port", "0", "--data-dir", str(data_dir), "--submitter-token", TOKEN,
+        "--catalog", "tests.grid_fixtures:catalog", "--rate-limit", "0",
+        "--idle-retry", "0.05",
+    ]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(REPO), DESKGRID_HOME=str(data_dir))
+    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("grid listening on "):
+            return proc, line.split()[-1]
+    raise RuntimeError("the grid server did not start")
+
+
+async def submit_all(url: str, jobs: int, concurrency: int = 16) -> float:
+    from deskgrid.grid.client import GridClient
+
+    async with GridClient(url, token=TOKEN, timeout=60.0) as grid:
+        queue = iter(range(jobs))
+
+        async def submitter() -> None:
+            for n in queue:
+                await grid.submit("echo", {"message": f"job {n}"})
+
+        start = time.perf_counter()
+        await asyncio.gather(*(submitter() for _ in range(concurrency)))
+        return time.perf_counter() - start
+
+
+async def completed(url: str) -> int:
+    from deskgrid.grid.client import GridClient
+
+    async with GridClient(url, token=TOKEN) as grid:
+        return (await grid.metrics()).jobs_by_state["COMPLETED"]
+
+
+def run(args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        db_url = args.db or f"sqlite:///{data / 'grid.db'}"
+        server, url = start_server(db_url, data)
+        try:
+            submit_s = asyncio.run(submit_all(url, args.jobs))
+            per_process = max(1, args.workers // args.processes)
+            env = dict(os.environ, PYTHONPATH=str(REPO))
+            procs = [
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--role",
+                        "worker",
+                        "--url",
+                        url,
+                        "--workers",
+                        str(per_process),
+                        "--max-leases",
+                        str(args.max_leases),
+                        "--report",
+                        args.report,
+                    ],
+                    cwd=REPO,
+                    env=env,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )  # fmt: skip
+                for _ in range(args.processes)
+            ]
+            for proc in procs:
+                assert proc.stdout is not None
+                assert proc.stdout.readline().strip() == "READY"
+            start = time.perf_counter()
+            for proc in procs:
+                assert proc.stdin is not None
+                proc.stdin.write("GO\n")
+                proc.stdin.flush()
+            reports = [json.loads(proc.communicate()[0].strip().splitlines()[-1]) for proc in procs]
+            work_s = time.perf_counter() - start
+            done = asyncio.run(completed(url))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    latencies = [x for r in reports for x in r["latencies"]]
+    leases = sum(r["leases"] for r in reports)
+    return {
+        "db": "postgresql" if args.db and args.db.startswith("postgres") else "sqlite",
+        "jobs": args.jobs,
+        "workers": per_process * args.processes,
+        "worker_processes": args.processes,
+        "max_leases_per_request": args.max_leases,
+        "report": args.report,
+        "completed": done,
+        "submitted_per_s": round(args.jobs / submit_s, 1),
+        "leases_per_s": round(leases / work_s, 1),
+        "jobs_per_s": round(done / work_s, 1),
+        "lease_p50_ms": round(percentile(latencies, 0.50), 2),
+        "lease_p99_ms": round(percentile(latencies, 0.99), 2),
+        "lease_mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="database URL (default: a SQLite file in a temp folder)")
+    parser.add_argument("--workers", type=int, default=8, help="simulated workers")
+    parser.add_argument("--processes", type=int, default=2, help="processes running them")
+    parser.add_argument("--jobs", type=int, default=5000)
+    parser.add_argument("--max-leases", type=int, default=8, help="leases asked per request")
+    parser.add_argument(
+        "--report",
+        choices=["inline", "upload"],
+        default="inline",
+        help="inline: results ride on the next work request (BOINC style); "
+        "upload: one PUT per result",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON line only")
+    parser.add_argument("--role", default="driver", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.role == "worker":
+        asyncio.run(
+            worker_process(args.url, args.workers, args.max_leases, args.report == "inline")
+        )
+        return
+    figures = run(args)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
