@@ -7,6 +7,7 @@ reader never sees a partial file and a crash leaves no corrupt blob.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import tempfile
@@ -30,6 +31,8 @@ class DataStore:
         self.root = root
         self._tmp = root / "tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
+        self._dirs: set[Path] = set()
+        self._count = itertools.count()
 
     def path(self, sha256: str) -> Path:
         check_sha256(sha256)
@@ -56,10 +59,13 @@ class DataStore:
             raise BadRequest(_mismatch(expected, digest))
         target = self.path(digest)
         if not target.exists():
-            fd, tmp = tempfile.mkstemp(dir=self._tmp)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            self._install(Path(tmp), target)
+            tmp = self._tmp / f"{digest}.{os.getpid()}.{next(self._count)}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
+            self._install(tmp, target)
         return DataRef(sha256=digest, size=len(data))
 
     async def put_stream(
@@ -94,8 +100,16 @@ class DataStore:
             raise
 
     def _install(self, tmp: Path, target: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._dirs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(target.parent)
         os.replace(tmp, target)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _mismatch(expected: str, actual: str) -> str:
