@@ -33,10 +33,15 @@ def _qasync_loop(qapp):
 
 
 @pytest.fixture(autouse=True)
-def aio(_qasync_loop):
-    """The Qt event loop doubles as the asyncio loop while the test processes events."""
+def aio(qtbot, _qasync_loop):
+    """The Qt event loop doubles as the asyncio loop while the test processes events; tasks
+    a test leaves behind are cancelled before the next test starts."""
     asyncio.events._set_running_loop(_qasync_loop)
     yield _qasync_loop
+    pending = [task for task in asyncio.all_tasks(_qasync_loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    qtbot.waitUntil(lambda: all(task.done() for task in pending), timeout=5000)
     asyncio.events._set_running_loop(None)
 
 

@@ -84,8 +84,8 @@ def test_deposit_withdraw_and_faucet(qtbot, booted):
         qtbot.waitUntil(lambda e=escrow: pane.escrow_card.value.text() == e, timeout=5000)
     assert pane.rlc_card.value.text() == "940.5 RLC"
     click(qtbot, pane.faucet_button)
-    qtbot.waitUntil(lambda: pane.rlc_card.value.text() == "1940.5 RLC", timeout=TX_TIMEOUT_MS)
-    assert "faucet sent RLC and ETH" in pane.status.text()
+    qtbot.waitUntil(lambda: "faucet sent RLC and ETH" in pane.status.text(), timeout=TX_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: pane.rlc_card.value.text() == "1940.5 RLC", timeout=5000)
 
 
 def test_create_wallet_shows_the_phrase_once_and_checks_three_words(qtbot, booted):

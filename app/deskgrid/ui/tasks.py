@@ -24,6 +24,11 @@ def error_sentence(exc: BaseException) -> str:
     )
 
 
+def _widget_gone(exc: BaseException) -> bool:
+    """The window closed while the task ran: the widget it wanted to update is gone."""
+    return isinstance(exc, RuntimeError) and "already deleted" in str(exc)
+
+
 def spawn(coro: Coroutine[Any, Any, Any], on_error: ErrorSink | None = None) -> asyncio.Task:
     """Schedule `coro` on the running loop; report a failure to `on_error` as a sentence."""
     task = asyncio.ensure_future(coro)
@@ -32,12 +37,16 @@ def spawn(coro: Coroutine[Any, Any, Any], on_error: ErrorSink | None = None) -> 
         if finished.cancelled():
             return
         exc = finished.exception()
-        if exc is None:
+        if exc is None or _widget_gone(exc):
             return
         if not isinstance(exc, DeskGridError):
             log.error("task failed", exc_info=exc)
         if on_error is not None:
-            on_error(error_sentence(exc))
+            try:
+                on_error(error_sentence(exc))
+            except RuntimeError as gone:
+                if not _widget_gone(gone):
+                    raise
 
     task.add_done_callback(done)
     return task
