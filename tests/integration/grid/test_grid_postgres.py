@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -71,11 +72,20 @@ def test_two_schedulers_racing_on_postgresql_never_over_lease(pg_grid_url, tmp_p
         first.register_worker(address, None, Capabilities(apps=["echo"]))
     errors: list[BaseException] = []
 
+    deadline = time.monotonic() + 60
+
+    def open_jobs(scheduler: Scheduler) -> int:
+        by_state = scheduler.store.metrics(0.0, 1.0).jobs_by_state
+        return by_state["PENDING"] + by_state["RUNNING"]
+
     def hammer(index: int, address: str) -> None:
         scheduler = schedulers[index % 2]
         try:
-            for _ in range(40):
-                for lease in scheduler.request_work(address, 3).leases:
+            while time.monotonic() < deadline:
+                leases = scheduler.request_work(address, 3).leases
+                if not leases and open_jobs(scheduler) == 0:
+                    return
+                for lease in leases:
                     ref = scheduler.data.put_bytes(b"1")
                     try:
                         scheduler.upload_result(address, lease.lease_id, ref)
