@@ -6,7 +6,7 @@ import json
 import random
 from typing import Any
 
-from sqlalchemy import Connection, insert, text, update
+from sqlalchemy import Connection, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from deskgrid.grid import queries
@@ -22,9 +22,6 @@ from deskgrid.grid.states import (
     JobState,
 )
 from deskgrid.grid.store import Row, Store, capabilities_of, new_id
-
-QUEUE_PREDICATE = text("jobs.n_wanted > 0 AND jobs.state IN ('PENDING', 'RUNNING')")
-VOTING_PREDICATE = text("leases.state IN ('IN_PROGRESS', 'SUCCESS', 'VALID', 'INVALID')")
 
 
 class Leasing:

@@ -16,7 +16,6 @@ from deskgrid.grid.states import EventKind, JobState, LeaseState
 from deskgrid.grid.voting import replicas_wanted, tally
 
 Row = Mapping[str, Any]
-_LIVE = (LeaseState.IN_PROGRESS.value, LeaseState.SUCCESS.value, LeaseState.VALID.value)
 
 
 def _fresh_job(conn: Connection, job_id: str) -> Row:
