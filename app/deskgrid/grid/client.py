@@ -344,7 +344,7 @@ class GridClient:
         )
         return ResultAck.model_validate(response.json())
 
-    async def reporterror_from(self, lease_id: str, message: str) -> LeaseAck:
+    async def report_error(self, lease_id: str, message: str) -> LeaseAck:
         body = {"message": message[:4000] or "error"}
         data = await self._json("POST", f"/leases/{lease_id}/error", json=body, lease=True)
         return LeaseAck.model_validate(data)
