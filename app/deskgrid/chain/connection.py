@@ -70,6 +70,14 @@ class Chain:
             else:
                 raise ChainError("Only a development chain (embedded or anvil) can move its clock.")
 
+    def mine(self) -> None:
+        """Mine an empty block on a development chain (so block time moves on)."""
+        with self.lock:
+            if self.kind == "embedded":
+                self._tester.mine_blocks(1)
+            elif self.kind == "anvil":
+                self.w3.provider.make_request("evm_mine", [])
+
     def snapshot(self) -> object:
         """Remember a development chain's state (see `revert`)."""
         with self.lock:

@@ -1,0 +1,286 @@
+"""The oracle: a workerpool's scheduler bridging the hub and the grid.
+
+One `step()`:
+1. follow `TaskRequested` (confirmed) into the store;
+2. check each new request (known app served by this pool, params valid) → submit a grid job
+   keyed by the task id (idempotent), or `fail` with the reason (the requester is refunded);
+3. follow the submitted jobs: COMPLETED → fetch and verify the result (the app's verifier, or
+   the grid's quorum), then `finalize` with the contributing workers; ERROR, or the final
+   deadline near → `fail`;
+4. send what is decided (FINALIZING / FAILING), checking the task's on-chain status first so
+   that a restart at any point neither duplicates nor misses a transaction.
+Every decision is written to the store before the transaction that carries it out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from deskgrid.apps.sdk import AppParamsError, AppSpec
+from deskgrid.chain.connection import Chain
+from deskgrid.chain.contracts import HubContract, TaskStatus
+from deskgrid.chain.reverts import ChainError, ContractRevert
+from deskgrid.chain.transactions import TxSender
+from deskgrid.grid.models import JobSubmit, ReplicationPolicy
+from deskgrid.oracle.follower import ChainFollower
+from deskgrid.oracle.store import OracleStore, OracleTask, OracleTaskState
+
+log = logging.getLogger(__name__)
+
+MAX_ONCHAIN_RESULT = 4096  # bytes of result written on chain; larger results go by digest
+
+
+@dataclass
+class OracleConfig:
+    pool_id: int
+    confirmations: int = 0
+    poll_interval: float = 0.5
+    deadline_margin: int = 20  # seconds before the final deadline when the oracle gives up
+    replication: ReplicationPolicy | None = None
+    start_block: int = 0
+
+
+def _uri_index(apps: Mapping[str, AppSpec]) -> dict[str, AppSpec]:
+    return {spec.uri: spec for spec in apps.values()}
+
+
+class Oracle:
+    def __init__(
+        self,
+        chain: Chain,
+        hub: HubContract,
+        scheduler: TxSender,
+        grid: Any,
+        store: OracleStore,
+        apps: Mapping[str, AppSpec],
+        config: OracleConfig,
+    ) -> None:
+        self.chain = chain
+        self.hub = hub
+        self.scheduler = scheduler
+        self.grid = grid
+        self.store = store
+        self.apps = dict(apps)
+        self._by_uri = _uri_index(apps)
+        self.config = config
+        self.follower = ChainFollower(
+            chain,
+            hub,
+            store,
+            pool_id=config.pool_id,
+            confirmations=config.confirmations,
+            start_block=config.start_block,
+            on_reorg=lambda r: None,
+        )
+        self._app_cache: dict[int, str] = {}
+        self._last_progress: dict[str, tuple[str, int, float]] = {}
+        self.errors = 0
+
+    # -- loop ---------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Step until `stop` is set; RPC and grid errors back off and retry."""
+        backoff = self.config.poll_interval
+        while not stop.is_set():
+            try:
+                await self.step()
+                backoff = self.config.poll_interval
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # network trouble: retry with backoff, never die
+                self.errors += 1
+                log.warning("oracle step failed (%s); retrying in %.1f s", exc, backoff)
+                backoff = min(backoff * 2, 30.0)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=backoff)
+            except TimeoutError:
+                pass
+
+    async def step(self) -> None:
+        await asyncio.to_thread(self.follower.poll)
+        for task in self.store.tasks_in(OracleTaskState.NEW):
+            await self._admit(task)
+        for task in self.store.tasks_in(OracleTaskState.SUBMITTED):
+            await self._follow_job(task)
+        for task in self.store.tasks_in(OracleTaskState.FINALIZING, OracleTaskState.FAILING):
+            await self._settle(task)
+
+    # -- 2. admission -------------------------------------------------------------------
+
+    async def _app_for(self, app_id: int) -> AppSpec | str:
+        uri = self._app_cache.get(app_id)
+        if uri is None:
+            try:
+                info = await asyncio.to_thread(self.hub.app, app_id)
+            except ContractRevert as exc:
+                return str(exc)
+            uri = self._app_cache[app_id] = info.uri
+        spec = self._by_uri.get(uri)
+        if spec is None:
+            return f"app #{app_id} ({uri}) is not served by this workerpool"
+        return spec
+
+    async def _admit(self, task: OracleTask) -> None:
+        spec = await self._app_for(task.app_id)
+        if isinstance(spec, str):
+            return self._decide_fail(task, f"invalid request: {spec}")
+        try:
+            params = json.loads(task.params)
+        except ValueError:
+            params = None
+        if not isinstance(params, dict):
+            return self._decide_fail(task, "invalid params: they must be a JSON object")
+        try:
+            params = spec.validate(params)
+        except AppParamsError as exc:
+            return self._decide_fail(task, f"invalid params: {exc}")
+        remaining = task.final_deadline - await asyncio.to_thread(self.chain.timestamp)
+        deadline = time.time() + remaining - self.config.deadline_margin
+        job = await self.grid.submit(
+            JobSubmit(
+                app=spec.name,
+                params=params,
+                external_id=task.task_id,
+                deadline=max(deadline, time.time() + 1),
+                policy=self.config.replication or ReplicationPolicy(),
+            )
+        )
+        self.store.update_task(
+            task.task_id,
+            state=OracleTaskState.SUBMITTED,
+            job_id=job.id,
+            app_name=spec.name,
+            event=("queued", {"job_id": job.id, "app": spec.name}),
+        )
+
+    # -- 3. following the grid ----------------------------------------------------------
+
+    def _note_progress(self, task: OracleTask, job: Any) -> None:
+        running = sum(1 for lease in job.leases or [] if lease.state == "IN_PROGRESS")
+        key = (job.state, running, round(job.progress, 2))
+        last = self._last_progress.get(task.task_id)
+        if last is not None and last[:3] == key:
+            return
+        self._last_progress[task.task_id] = key
+        if job.state in ("PENDING", "RUNNING"):
+            self.store.add_event(
+                task.task_id,
+                "running" if running else "queued",
+                {
+                    "job_id": job.id,
+                    "workers": running,
+                    "progress": job.progress,
+                    "keys_per_s": job.keys_per_s,
+                },
+            )
+
+    async def _follow_job(self, task: OracleTask) -> None:
+        job = await self.grid.get_job(task.job_id)
+        self._note_progress(task, job)
+        if job.state == "COMPLETED":
+            return await self._accept(task, job)
+        if job.state in ("ERROR", "CANCELLED"):
+            return self._decide_fail(
+                task, f"the grid could not compute it: {job.message or job.state.lower()}"
+            )
+        now = await asyncio.to_thread(self.chain.timestamp)
+        if now >= task.final_deadline - self.config.deadline_margin:
+            await self.grid.cancel(task.job_id)
+            return self._decide_fail(task, "the final deadline is near and no result came")
+        status = await asyncio.to_thread(self.hub.task_status, bytes.fromhex(task.task_id[2:]))
+        if status is not TaskStatus.ACTIVE:
+            await self.grid.cancel(task.job_id)
+            self.store.update_task(
+                task.task_id,
+                state=OracleTaskState.CLOSED,
+                event=("closed", {"status": status.name}),
+            )
+
+    async def _accept(self, task: OracleTask, job: Any) -> None:
+        result = await self.grid.download_result(job.id)
+        if hashlib.sha256(result).hexdigest() != job.result_sha256:
+            return self._decide_fail(
+                task, "the grid returned a result that does not match its hash"
+            )
+        spec = self.apps[task.app_name or job.app]
+        if spec.verify is not None and not spec.verify(job.params, result):
+            return self._decide_fail(task, "the result failed the app's verification")
+        weights: dict[str, int] = {}
+        for lease in job.leases or []:
+            if lease.state == "VALID":
+                weights[lease.worker] = weights.get(lease.worker, 0) + 1
+        onchain = result if len(result) <= MAX_ONCHAIN_RESULT else b""
+        self.store.update_task(
+            task.task_id,
+            state=OracleTaskState.FINALIZING,
+            result_digest="0x" + job.result_sha256,
+            results=onchain.hex(),
+            workers=sorted(weights.items()),
+            event=(
+                "completed",
+                {"job_id": job.id, "workers": sorted(weights), "result_sha256": job.result_sha256},
+            ),
+        )
+
+    def _decide_fail(self, task: OracleTask, reason: str) -> None:
+        log.info("task %s will fail: %s", task.task_id, reason)
+        self.store.update_task(
+            task.task_id, state=OracleTaskState.FAILING, reason=reason[:500], event=None
+        )
+
+    # -- 4. settling on chain -----------------------------------------------------------
+
+    async def _settle(self, task: OracleTask) -> None:
+        task_id = bytes.fromhex(task.task_id[2:])
+        status = await asyncio.to_thread(self.hub.task_status, task_id)
+        if status is TaskStatus.COMPLETED:
+            return self._closed(task, OracleTaskState.FINALIZED, "finalized", {})
+        if status is TaskStatus.FAILED:
+            if task.state is OracleTaskState.FAILING:
+                return self._closed(task, OracleTaskState.FAILED, "failed", {"reason": task.reason})
+            return self._closed(task, OracleTaskState.CLOSED, "closed", {"status": "FAILED"})
+        try:
+            if task.state is OracleTaskState.FINALIZING:
+                result = await asyncio.to_thread(
+                    self.hub.finalize,
+                    self.scheduler,
+                    task_id,
+                    bytes.fromhex(task.result_digest[2:]),
+                    bytes.fromhex(task.results or ""),
+                    [a for a, _ in task.workers],
+                    [w for _, w in task.workers],
+                )
+                self._closed(task, OracleTaskState.FINALIZED, "finalized", {"tx": result.tx_hash})
+            else:
+                result = await asyncio.to_thread(
+                    self.hub.fail, self.scheduler, task_id, task.reason or "failed"
+                )
+                self._closed(
+                    task,
+                    OracleTaskState.FAILED,
+                    "failed",
+                    {"tx": result.tx_hash, "reason": task.reason},
+                )
+        except ContractRevert as exc:
+            self.scheduler.resync_nonce()
+            if exc.name == "DeadlinePassed":
+                self._decide_fail(task, "the final deadline passed before the result was written")
+            elif exc.name != "TaskNotActive":
+                raise
+            # TaskNotActive: someone closed it meanwhile; the next step reads its status.
+        except ChainError:
+            self.scheduler.resync_nonce()
+            raise
+
+    def _closed(
+        self, task: OracleTask, state: OracleTaskState, kind: str, data: dict[str, Any]
+    ) -> None:
+        self._last_progress.pop(task.task_id, None)
+        self.store.update_task(task.task_id, state=state, event=(kind, data))

@@ -1,0 +1,115 @@
+"""An embedded chain with the default deployment, a real grid server on loopback, an oracle,
+and a small in-process volunteer that computes built-in apps through the grid API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from deskgrid.apps.registry import builtin_apps
+from deskgrid.apps.sdk import RunContext
+from deskgrid.chain.connection import Chain, connect
+from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest, VanityRequesterContract
+from deskgrid.chain.deployment import Deployment, Roles, deploy
+from deskgrid.chain.transactions import TxSender
+from deskgrid.grid.client import GridClient, GridClientError
+from deskgrid.grid.config import GridConfig, JobDefaults
+from deskgrid.grid.models import Capabilities
+from deskgrid.grid.server import GridServer
+from deskgrid.oracle.oracle import Oracle, OracleConfig
+from deskgrid.oracle.store import OracleStore
+
+
+async def volunteer(url: str, account, stop: asyncio.Event, apps=None) -> None:
+    """Pull leases and compute them in a thread with the app's own run function."""
+    catalog = builtin_apps()
+    async with GridClient(url) as client:
+        caps = Capabilities(apps=list(apps or catalog), cores=1, memory_mb=1024)
+        await client.authenticate(account, capabilities=caps)
+        while not stop.is_set():
+            reply = await client.request_work(1, caps)
+            if not reply.leases:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.2)
+                continue
+            for lease in reply.leases:
+                spec = catalog[lease.app]
+                try:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        ctx = RunContext(Path(tmp), 1)
+                        run = spec.load_run_function()
+                        result = await asyncio.to_thread(run, lease.params, ctx)
+                    await client.upload_result(lease.lease_id, result)
+                except GridClientError:
+                    raise
+                except Exception as exc:  # the app failed: tell the grid
+                    await client.report_error(lease.lease_id, str(exc)[:400])
+
+
+@dataclass
+class Setup:
+    chain: Chain
+    roles: Roles
+    deployment: Deployment
+    hub: HubContract
+    rlc: RLCToken
+    requester: VanityRequesterContract
+    server: GridServer
+    grid: GridClient
+    store_path: Path
+
+    def oracle(self) -> Oracle:
+        return Oracle(
+            self.chain,
+            self.hub,
+            TxSender(self.chain, self.roles.scheduler),
+            self.grid,
+            OracleStore(self.store_path),
+            builtin_apps(),
+            OracleConfig(
+                pool_id=self.deployment.pool_id,
+                poll_interval=0.1,
+                start_block=self.deployment.block,
+            ),
+        )
+
+    def pay(self, app: str, params: dict, *, who: int = 3, callback: str | None = None) -> bytes:
+        user = self.chain.dev_accounts[who]
+        price = self.hub.app(self.deployment.apps[app]).price + self.hub.pool(1).fee
+        self.rlc.transfer(TxSender(self.chain, self.roles.faucet), user.address, price)
+        request = TaskRequest(
+            self.deployment.apps[app],
+            self.deployment.pool_id,
+            json.dumps(params),
+            price,
+            0,
+            callback or self.requester.address,
+        )
+        return self.hub.pay_and_request(TxSender(self.chain, user), self.rlc, request)
+
+
+@pytest.fixture
+async def setup(tmp_path):
+    chain = await asyncio.to_thread(connect, "embedded")
+    roles = Roles.dev(chain)
+    deployment = await asyncio.to_thread(deploy, chain, roles)
+    server = GridServer(
+        GridConfig(data_dir=tmp_path / "grid", defaults=JobDefaults(delay_bound=10.0)),
+        builtin_apps(),
+    )
+    await server.start()
+    grid = GridClient(server.url, token=server.submitter_token)
+    requester = VanityRequesterContract(chain, deployment.vanity_requester)
+    hub, rlc = HubContract(chain, deployment.hub), RLCToken(chain, deployment.rlc)
+    yield Setup(
+        chain, roles, deployment, hub, rlc, requester, server, grid, tmp_path / "oracle.sqlite"
+    )
+    await grid.aclose()
+    await server.stop()
+    chain.close()

@@ -1,0 +1,111 @@
+"""The oracle end to end on the embedded chain with a real grid server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from deskgrid.chain.contracts import TaskStatus
+from deskgrid.money import NRLC_PER_RLC as RLC
+from deskgrid.oracle.store import OracleStore, OracleTaskState
+
+from .conftest import volunteer
+
+pytestmark = pytest.mark.integration
+
+
+async def run_until(setup, oracle, task_id: bytes, status: TaskStatus, timeout=60.0):
+    stop = asyncio.Event()
+    worker = setup.chain.dev_accounts[6]
+    tasks = [
+        asyncio.create_task(oracle.run(stop)),
+        asyncio.create_task(volunteer(setup.server.url, worker, stop)),
+    ]
+    try:
+        async with asyncio.timeout(timeout):
+            while setup.hub.task_status(task_id) is not status:
+                await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+
+
+async def test_paid_task_is_finalized_and_everyone_is_paid(setup):
+    task_id = setup.pay("echo", {"text": "hello grid"})
+    await run_until(setup, setup.oracle(), task_id, TaskStatus.COMPLETED)
+    task = setup.hub.task(task_id)
+    assert task.results == b"hello grid"
+    assert setup.requester.result_of(task_id) == b"hello grid"  # the callback got it
+    app_price = task.app_price
+    worker = setup.chain.dev_accounts[6].address
+    assert setup.hub.balance_of(setup.roles.deployer.address) == app_price
+    assert setup.hub.balance_of(worker) == RLC * 7 // 10
+    assert setup.hub.balance_of(setup.roles.scheduler.address) == RLC - RLC * 7 // 10
+    assert setup.hub.locked_of(setup.chain.dev_accounts[3].address) == 0
+    kinds = [e["kind"] for e in OracleStore(setup.store_path).events("0x" + task_id.hex())]
+    assert kinds[0] == "requested" and "queued" in kinds and kinds[-1] == "finalized"
+
+
+async def test_invalid_params_on_chain_are_refunded_with_the_reason(setup):
+    task_id = setup.pay("vanity", {"patterns": ["1LoVE0"]})
+    await run_until(setup, setup.oracle(), task_id, TaskStatus.FAILED)
+    [event] = setup.hub.logs("TaskFailed", setup.deployment.block)
+    assert "invalid params" in event["args"]["reason"]
+    assert "0 (zero)" in event["args"]["reason"]
+    assert setup.hub.balance_of(setup.chain.dev_accounts[3].address) == 5 * RLC
+
+
+async def test_grid_failure_is_refunded(setup):
+    task_id = setup.pay("fail", {"message": "boom"})
+    await run_until(setup, setup.oracle(), task_id, TaskStatus.FAILED)
+    [event] = setup.hub.logs("TaskFailed", setup.deployment.block)
+    assert "the grid could not compute it" in event["args"]["reason"]
+    user = setup.chain.dev_accounts[3].address
+    assert setup.hub.balance_of(user) == setup.hub.task(task_id).price
+
+
+async def test_a_restart_between_grid_completion_and_finalize_finalizes_once(setup):
+    task_id = setup.pay("echo", {"text": "once"})
+    hex_id = "0x" + task_id.hex()
+    first = setup.oracle()
+
+    async def die(_task):  # the oracle dies right before it would send finalize
+        raise SystemExit("killed")
+
+    first._settle = die
+    stop = asyncio.Event()
+    worker = asyncio.create_task(volunteer(setup.server.url, setup.chain.dev_accounts[6], stop))
+    async with asyncio.timeout(60):
+        while (t := first.store.task(hex_id)) is None or t.state is not OracleTaskState.FINALIZING:
+            try:
+                await first.step()
+            except SystemExit:
+                break
+            await asyncio.sleep(0.1)
+    stop.set()
+    await worker
+    assert first.store.task(hex_id).state is OracleTaskState.FINALIZING
+    assert setup.hub.task_status(task_id) is TaskStatus.ACTIVE
+    first.store.close()
+
+    second = setup.oracle()
+    await second.step()
+    await second.step()  # a second pass must not send anything again
+    assert setup.hub.task_status(task_id) is TaskStatus.COMPLETED
+    assert len(setup.hub.logs("TaskFinalized", setup.deployment.block)) == 1
+    assert second.store.task(hex_id).state is OracleTaskState.FINALIZED
+
+
+async def test_a_task_nobody_runs_can_be_claimed_after_the_deadline(setup):
+    task_id = setup.pay("echo", {"text": "nobody"})
+    setup.chain.advance_time(601)
+    from deskgrid.chain.transactions import TxSender
+
+    setup.hub.claim(TxSender(setup.chain, setup.chain.dev_accounts[8]), task_id)
+    assert setup.hub.task_status(task_id) is TaskStatus.FAILED
+    oracle = setup.oracle()
+    await oracle.step()
+    await oracle.step()
+    state = oracle.store.task("0x" + task_id.hex()).state
+    assert state in (OracleTaskState.CLOSED, OracleTaskState.FAILED)
