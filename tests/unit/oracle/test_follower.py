@@ -17,7 +17,11 @@ def request(market, who=3, pool=None, params="{}"):
 
 def follower(market, store, confirmations=0):
     return ChainFollower(
-        market.chain, market.hub, store, pool_id=market.pool, confirmations=confirmations,
+        market.chain,
+        market.hub,
+        store,
+        pool_id=market.pool,
+        confirmations=confirmations,
         start_block=market.deployment.block,
     )
 
