@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "deskgrid.chain.commands",
     "deskgrid.apps.commands",
     "deskgrid.grid.commands",
+    "deskgrid.worker.commands",
 )
 
 

@@ -1,0 +1,94 @@
+"""`deskgrid worker`: the headless volunteer worker."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from deskgrid.worker.status import WorkerStatus
+
+if TYPE_CHECKING:
+    from deskgrid.worker.worker import Worker
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    worker = subparsers.add_parser(
+        "worker",
+        help="compute jobs from a desktop grid (volunteer worker, headless)",
+        description="Pull jobs from a DeskGrid grid server and compute them on this computer "
+        "until stopped (Ctrl-C). Finished results are kept on disk until the grid has them.",
+    )
+    worker.add_argument("--grid", required=True, metavar="URL", help="the grid server's URL")
+    worker.add_argument("--cores", type=int, default=1, help="cores a job may use (default 1)")
+    worker.add_argument(
+        "--cpu-limit",
+        type=int,
+        default=100,
+        metavar="PCT",
+        help="run jobs this %% of the time (duty cycle, 1-100; default 100)",
+    )
+    worker.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="your keystore (v3) JSON file: results are credited to its address "
+        "(password from $DESKGRID_KEY_PASSWORD or a prompt); default: a worker key "
+        "kept in DeskGrid's worker folder",
+    )
+    worker.add_argument("--state-dir", type=Path, help=argparse.SUPPRESS)
+    worker.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    worker.set_defaults(handler=run_worker)
+
+
+def _printer(quiet: bool) -> Callable[[WorkerStatus], None]:
+    last: list[tuple[str, str]] = []
+
+    def show(status: WorkerStatus) -> None:
+        line = (status.state, status.reason)
+        if quiet or (last and last[-1] == line):
+            return
+        last[:] = [line]
+        print(f"[{status.state}] {status.reason}", flush=True)
+
+    return show
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from deskgrid.errors import DeskGridError
+    from deskgrid.worker.worker import Worker, WorkerConfig
+
+    if args.cores < 1:
+        raise DeskGridError("--cores must be at least 1.")
+    if not 1 <= args.cpu_limit <= 100:
+        raise DeskGridError("--cpu-limit must be a percentage between 1 and 100.")
+    account = None
+    if args.key_file is not None:
+        from deskgrid.wallet.keyfile import load_key_file
+
+        account = load_key_file(args.key_file)
+    config = WorkerConfig(
+        grid_url=args.grid, cores=args.cores, cpu_limit=args.cpu_limit, state_dir=args.state_dir
+    )
+    worker = Worker(config, account)
+    worker.on_status = _printer(args.quiet)
+    if not args.quiet:
+        print(f"Worker {worker.account.address} on {args.grid}; Ctrl-C stops.", flush=True)
+    asyncio.run(_serve(worker))
+    return 0
+
+
+async def _serve(worker: Worker) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
+            signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop.set))
+    await worker.run(stop)
+    print("Worker stopped.", file=sys.stderr, flush=True)

@@ -1,0 +1,56 @@
+"""The worker's own Ethereum key, made once when no volunteer key is given.
+
+It lives in the worker's state folder as `worker-key.json`, an encrypted keystore (v3, scrypt),
+with its random password beside it in `worker-key.password`; both files are readable by the
+owner only (0600). The password file protects the key no better than the folder's permissions
+do: this key only identifies the worker to the grid (its results and reputation), it holds no
+funds. A volunteer who wants to be paid on their own address passes `--key-file`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from deskgrid.wallet.keyfile import decrypt_keystore, encrypt_keystore
+
+KEY_FILE = "worker-key.json"
+PASSWORD_FILE = "worker-key.password"
+SCRYPT_N = 2**14  # the password is random and long: a cheap KDF loses nothing
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def worker_account(state_dir: Path) -> LocalAccount:
+    """The worker key kept in `state_dir`, created on first use."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    key_path, password_path = state_dir / KEY_FILE, state_dir / PASSWORD_FILE
+    if key_path.exists() and password_path.exists():
+        keystore = json.loads(key_path.read_text(encoding="utf-8"))
+        return decrypt_keystore(keystore, password_path.read_text(encoding="utf-8").strip())
+    account = Account.create()
+    password = secrets.token_urlsafe(32)
+    _write_private(password_path, password + "\n")
+    keystore = encrypt_keystore(account, password, scrypt_n=SCRYPT_N)
+    _write_private(key_path, json.dumps(keystore))
+    return account

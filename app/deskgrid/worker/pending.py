@@ -1,0 +1,123 @@
+"""Finished results kept on disk until the grid acknowledges them.
+
+Each result is two files in the pending folder: `<lease_id>.result` (the bytes) and
+`<lease_id>.json` (job id, app, sha256, size, when). Both are written atomically (temporary
+file, fsync, rename) and the `.json` last: it marks a complete entry, so a crash in between
+leaves only a stray `.result`, which `entries()` ignores and `clean()` removes. A worker that
+restarts uploads every complete entry before asking for new work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+_LEASE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class PendingResult:
+    lease_id: str
+    job_id: str
+    app: str
+    sha256: str
+    size: int
+    finished_at: float
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":  # pragma: no cover - directories cannot be opened on Windows
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class PendingStore:
+    """The folder of results waiting for the grid's acknowledgement."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _paths(self, lease_id: str) -> tuple[Path, Path]:
+        if not _LEASE_ID.match(lease_id):
+            raise ValueError(f"Not a lease id: {lease_id!r}")
+        return self.folder / f"{lease_id}.result", self.folder / f"{lease_id}.json"
+
+    def save(self, lease_id: str, job_id: str, app: str, data: bytes) -> PendingResult:
+        """Keep a finished result (durably) before anything is sent."""
+        result_path, meta_path = self._paths(lease_id)
+        entry = PendingResult(
+            lease_id=lease_id,
+            job_id=job_id,
+            app=app,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            finished_at=time.time(),
+        )
+        _write_atomic(result_path, data)
+        _write_atomic(meta_path, json.dumps(asdict(entry), sort_keys=True).encode())
+        return entry
+
+    def entries(self) -> list[PendingResult]:
+        """Complete entries, oldest first (a damaged one is skipped)."""
+        found: list[PendingResult] = []
+        for meta_path in self.folder.glob("*.json"):
+            try:
+                entry = PendingResult(**json.loads(meta_path.read_text(encoding="utf-8")))
+                result_path, _ = self._paths(entry.lease_id)
+            except (OSError, ValueError, TypeError):
+                continue
+            if result_path.exists():
+                found.append(entry)
+        return sorted(found, key=lambda e: e.finished_at)
+
+    def load(self, entry: PendingResult) -> bytes | None:
+        """The result's bytes, or None when they are missing or do not match their sha256."""
+        result_path, _ = self._paths(entry.lease_id)
+        try:
+            data = result_path.read_bytes()
+        except OSError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == entry.sha256 else None
+
+    def remove(self, lease_id: str) -> None:
+        """Forget a result (acknowledged by the grid, or its lease is gone): meta first."""
+        result_path, meta_path = self._paths(lease_id)
+        meta_path.unlink(missing_ok=True)
+        result_path.unlink(missing_ok=True)
+
+    def clean(self) -> int:
+        """Remove `.result` files without a meta file and stray temporary files."""
+        count = 0
+        for path in self.folder.iterdir():
+            orphan = path.suffix == ".result" and not path.with_suffix(".json").exists()
+            if orphan or path.name.endswith(".tmp"):
+                path.unlink(missing_ok=True)
+                count += 1
+        return count

@@ -1,0 +1,338 @@
+"""The volunteer worker: pulls leases from the grid, computes them in a sandbox, keeps each
+finished result on disk until the grid acknowledges it, and obeys the volunteer's policy.
+
+    worker = Worker(WorkerConfig(grid_url="http://127.0.0.1:8750", cores=2))
+    worker.on_status = print
+    await worker.run(stop)          # until `stop` is set
+
+One lease at a time. Network trouble never ends the loop: it waits (exponential backoff) and
+tries again. Results are written to `<state_dir>/pending/` before they are uploaded, so a
+crash or a lost connection loses nothing: the next start uploads them first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+from eth_account.signers.local import LocalAccount
+
+from deskgrid.apps.registry import builtin_apps
+from deskgrid.apps.sdk import AppParamsError, AppSpec
+from deskgrid.grid.client import GridClient, GridClientError, LeaseGone, NotAuthorized
+from deskgrid.grid.models import Capabilities, Lease
+from deskgrid.paths import sub_dir
+from deskgrid.worker.activity import NoActivitySource, default_activity_source
+from deskgrid.worker.docker_runner import DockerRunner, docker_available
+from deskgrid.worker.identity import worker_account
+from deskgrid.worker.lease_run import LeaseRun
+from deskgrid.worker.native_runner import NativeRunner
+from deskgrid.worker.observer import SystemObserver
+from deskgrid.worker.pending import PendingResult, PendingStore
+from deskgrid.worker.policy import Decision, Preferences, decide
+from deskgrid.worker.runner import Job, Limits, Runner, RunnerError, remove_leftover_job_dirs
+from deskgrid.worker.status import Backoff, WorkerStatus
+
+log = logging.getLogger(__name__)
+
+# The preferences used when none are given: compute whenever the worker runs.
+ALWAYS_RUN = Preferences(
+    max_ncpus_pct=100,
+    run_if_user_active=True,
+    suspend_cpu_usage=0,
+    run_on_batteries=True,
+)
+MAX_IDLE_WAIT = 60.0
+
+
+@dataclass
+class WorkerConfig:
+    grid_url: str
+    cores: int = 1  # max cores for jobs
+    cpu_limit: int = 100  # percent, duty-cycle throttle (cpu_usage_limit)
+    state_dir: Path | None = None  # None: deskgrid.paths.sub_dir("worker")
+    poll_interval: float = 1.0  # min wait when the grid has nothing
+    preferences: Preferences | None = None  # None: defaults that always run (tests, demo)
+
+
+def _transient(exc: GridClientError) -> bool:
+    """Worth trying again later: unreachable, rate limited or a server fault."""
+    return exc.status == 0 or exc.status == 429 or exc.status >= 500
+
+
+async def _pause(seconds: float, stop: asyncio.Event) -> None:
+    """Sleep, waking early when `stop` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), max(0.0, seconds))
+
+
+class Worker:
+    def __init__(self, config: WorkerConfig, account: LocalAccount | None = None) -> None:
+        self.config = config
+        self.state_dir = config.state_dir or sub_dir("worker")
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.account = account or worker_account(self.state_dir)
+        self.preferences = config.preferences or ALWAYS_RUN
+        self.pending = PendingStore(self.state_dir / "pending")
+        self.apps: dict[str, AppSpec] = builtin_apps()
+        self.native: Runner = NativeRunner()
+        self.docker: Runner | None = None  # set at start when a Docker daemon answers
+        self.paused_by_user = False  # "Pause computing" in the tray
+        self.on_status: Callable[[WorkerStatus], None] | None = None
+        self._status = WorkerStatus(address=self.account.address)
+        self._run: LeaseRun | None = None
+        self._logged_in = False
+        activity = NoActivitySource() if config.preferences is None else None
+        self.observer = SystemObserver(
+            activity or default_activity_source(), own_cpu_seconds=self._own_cpu_seconds
+        )
+
+    # ------------------------------------------------------------------ status
+    @property
+    def status(self) -> WorkerStatus:
+        return self._status
+
+    def _update(self, **changes: Any) -> None:
+        status = dataclasses.replace(self._status, **changes)
+        if status == self._status:
+            return
+        self._status = status
+        if self.on_status is not None:
+            try:
+                self.on_status(status)
+            except Exception:  # a broken listener must not stop the work
+                log.exception("on_status failed")
+
+    def _own_cpu_seconds(self) -> float:
+        return self._run.cpu_seconds() if self._run is not None else 0.0
+
+    def decision(self) -> Decision:
+        obs = self.observer.observe(paused_by_user=self.paused_by_user)
+        return decide(self.preferences, obs, datetime.now())
+
+    def cpu_limit(self) -> float:
+        return float(min(self.config.cpu_limit, self.preferences.cpu_usage_limit))
+
+    # ------------------------------------------------------------------ the loop
+    async def capabilities(self) -> Capabilities:
+        if await asyncio.to_thread(docker_available):
+            self.docker = DockerRunner()
+        names = sorted(
+            name
+            for name, app in self.apps.items()
+            if self.native.can_run(app) or (self.docker is not None and bool(app.image))
+        )
+        memory = psutil.virtual_memory().total // 2**20
+        return Capabilities(
+            apps=names, cores=max(1, self.config.cores), memory_mb=memory, docker=bool(self.docker)
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set; a job running then is cancelled (its lease expires)."""
+        await asyncio.to_thread(remove_leftover_job_dirs)
+        self.pending.clean()
+        caps = await self.capabilities()
+        backoff = Backoff(first=max(0.1, self.config.poll_interval / 2), cap=MAX_IDLE_WAIT)
+        try:
+            async with GridClient(self.config.grid_url, timeout=30.0) as client:
+                while not stop.is_set():
+                    try:
+                        wait = await self._cycle(client, caps, stop)
+                        backoff.reset()
+                    except NotAuthorized as exc:
+                        self._logged_in = False
+                        wait = backoff.next()
+                        self._error(f"The grid refused this worker: {exc.detail}", wait)
+                    except GridClientError as exc:
+                        wait = max(exc.retry_after or 0.0, backoff.next())
+                        self._error(exc.detail, wait)
+                    await _pause(wait, stop)
+        finally:
+            self._update(
+                state="stopped", reason="Stopped.", job_id=None, app=None, progress=None,
+                keys_per_s=None,
+            )  # fmt: skip
+
+    def _error(self, message: str, wait: float) -> None:
+        self._update(
+            state="error",
+            reason=f"{message} Trying again in {wait:.0f} s.",
+            last_error=message,
+            job_id=None,
+            app=None,
+        )
+
+    async def _cycle(self, client: GridClient, caps: Capabilities, stop: asyncio.Event) -> float:
+        """One round: log in, upload what is pending, ask for a lease and compute it.
+        Returns how long to wait before the next round."""
+        if not self._logged_in:
+            self._update(state="idle", reason=f"Connecting to the grid at {client.url}.")
+            await client.authenticate(self.account, capabilities=caps)
+            self._logged_in = True
+        for entry in self.pending.entries():
+            await self._upload(client, entry, stop)
+            if stop.is_set():
+                return 0.0
+        decision = self.decision()
+        if not decision.run:
+            self._update(state="suspended", reason=decision.reason, job_id=None, app=None)
+            return self.config.poll_interval
+        reply = await client.request_work(1)
+        if not reply.leases:
+            self._update(state="idle", reason="Waiting for work from the grid.", job_id=None)
+            retry = min(reply.retry_after or 0.0, MAX_IDLE_WAIT)
+            return max(self.config.poll_interval, retry)
+        for lease in reply.leases:
+            await self._work(client, lease, stop)
+        return 0.0
+
+    # ------------------------------------------------------------------ one lease
+    def _prepare(self, lease: Lease) -> tuple[AppSpec, Runner, dict[str, Any]]:
+        app = self.apps.get(lease.app)
+        if app is None:
+            raise RunnerError(f"This worker does not have the app {lease.app}.")
+        if app.version != lease.app_version:
+            raise RunnerError(
+                f"This worker has {app.name} {app.version}, the job needs {lease.app_version}."
+            )
+        runner = self.docker if app.image else self.native
+        if runner is None:
+            raise RunnerError(f"The app {app.name} needs Docker, which is not available here.")
+        try:
+            params = app.validate(dict(lease.params))
+        except AppParamsError as exc:
+            raise RunnerError(str(exc)) from None
+        return app, runner, params
+
+    async def _work(self, client: GridClient, lease: Lease, stop: asyncio.Event) -> None:
+        try:
+            app, runner, params = self._prepare(lease)
+            inputs = {f.name: await client.download_data(f.sha256) for f in lease.inputs}
+        except RunnerError as exc:
+            await self._report_error(client, lease, str(exc), stop)
+            return
+        cores = max(1, min(self.config.cores, self.decision().cores))
+        limits = Limits.for_app(app, cores)
+        if lease.max_runtime > 0:
+            limits = dataclasses.replace(
+                limits, wall_seconds=min(limits.wall_seconds, lease.max_runtime)
+            )
+        job = Job(lease.job_id, app, params, inputs, cores=cores, limits=limits)
+        run = LeaseRun(
+            client,
+            lease,
+            stop=stop,
+            policy=self.decision,
+            cpu_limit=self.cpu_limit,
+            on_change=self._job_changed,
+            check_period=min(1.0, self.config.poll_interval),
+        )
+        self._run = run
+        self._update(
+            state="computing",
+            reason=f"Computing {app.name} job {lease.job_id} on {cores} core(s).",
+            job_id=lease.job_id,
+            app=app.name,
+            progress=None,
+            keys_per_s=None,
+        )
+        try:
+            outcome = await run.execute(runner, job)
+        except RunnerError as exc:
+            await self._report_error(client, lease, str(exc), stop)
+            return
+        finally:
+            self._run = None
+        if outcome is None:
+            self._update(state="idle", reason=run.dropped or "The job was dropped.", job_id=None)
+            return
+        if not outcome.ok:
+            message = outcome.message or f"The job ended with status {outcome.status}."
+            await self._report_error(client, lease, message, stop)
+            return
+        entry = self.pending.save(lease.lease_id, lease.job_id, app.name, outcome.result or b"")
+        await self._upload(client, entry, stop)
+
+    def _job_changed(self, run: LeaseRun) -> None:
+        if run.suspended:
+            self._update(state="suspended", reason=run.suspended)
+        else:
+            app = self._status.app or run.lease.app
+            self._update(
+                state="computing",
+                reason=f"Computing {app} job {run.lease.job_id}.",
+                progress=run.progress,
+                keys_per_s=run.keys_per_s,
+            )
+
+    # ------------------------------------------------------------------ answers to the grid
+    async def _upload(self, client: GridClient, entry: PendingResult, stop: asyncio.Event) -> None:
+        """Upload a pending result until the grid answers; it stays on disk if `stop` comes
+        first. A lease the grid no longer knows drops the result."""
+        data = self.pending.load(entry)
+        if data is None:
+            self.pending.remove(entry.lease_id)
+            return
+        self._update(
+            state="computing",
+            reason=f"Uploading the result of job {entry.job_id}.",
+            job_id=entry.job_id,
+            app=entry.app,
+        )
+        backoff = Backoff(cap=MAX_IDLE_WAIT)
+        while True:
+            try:
+                await client.upload_result(entry.lease_id, data)
+            except LeaseGone as exc:
+                self.pending.remove(entry.lease_id)
+                self._update(last_error=f"Result of job {entry.job_id} dropped: {exc.detail}")
+                return
+            except NotAuthorized:
+                raise
+            except GridClientError as exc:
+                if not _transient(exc):
+                    self.pending.remove(entry.lease_id)
+                    self._update(last_error=f"The grid refused a result: {exc.detail}")
+                    return
+                wait = max(exc.retry_after or 0.0, backoff.next())
+                self._error(f"Cannot upload the result of job {entry.job_id}: {exc.detail}", wait)
+                await _pause(wait, stop)
+                if stop.is_set():
+                    return
+                continue
+            self.pending.remove(entry.lease_id)
+            self._update(
+                state="idle",
+                reason=f"Result of job {entry.job_id} delivered.",
+                jobs_done=self._status.jobs_done + 1,
+                job_id=None,
+            )
+            return
+
+    async def _report_error(
+        self, client: GridClient, lease: Lease, message: str, stop: asyncio.Event
+    ) -> None:
+        """Tell the grid a job failed (a few tries; an unreported error expires anyway)."""
+        self._update(last_error=message, job_id=None, app=None)
+        report = getattr(client, "report_error", None) or client.reporterror_from
+        backoff = Backoff()
+        for _ in range(5):
+            try:
+                await report(lease.lease_id, message)
+                return
+            except LeaseGone:
+                return
+            except GridClientError as exc:
+                if not _transient(exc):
+                    return
+                await _pause(backoff.next(), stop)
+                if stop.is_set():
+                    return

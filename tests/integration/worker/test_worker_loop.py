@@ -1,0 +1,170 @@
+"""The worker loop against a real grid server on loopback (in this test's event loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from deskgrid.grid.client import GridClient, GridUnavailable
+from deskgrid.grid.config import GridConfig
+from deskgrid.grid.server import GridServer
+from deskgrid.worker.pending import PendingStore
+from deskgrid.worker.worker import Worker, WorkerConfig
+
+pytestmark = pytest.mark.integration
+
+DEADLINE = 20.0
+
+
+async def until(check: Callable[[], Awaitable[bool] | bool], what: str) -> None:
+    """Poll `check` until true; fail after the deadline."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + DEADLINE
+    while True:
+        value = check()
+        if not isinstance(value, bool):
+            value = await value
+        if value:
+            return
+        if loop.time() > end:
+            pytest.fail(f"Timed out waiting for {what}.")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def grid(tmp_path: Path) -> AsyncIterator[tuple[GridServer, GridClient]]:
+    config = GridConfig(data_dir=tmp_path / "grid", idle_retry_s=0.1, reap_interval_s=0.1)
+    server = GridServer(config)
+    url = await server.start()
+    submitter = GridClient(url, token=server.submitter_token)
+    try:
+        yield server, submitter
+    finally:
+        await submitter.aclose()
+        await server.stop()
+
+
+class Running:
+    """A Worker running in a task until `stop()`."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.event = asyncio.Event()
+        self.task = asyncio.create_task(worker.run(self.event))
+
+    async def stop(self) -> None:
+        self.event.set()
+        await asyncio.wait_for(self.task, DEADLINE)
+
+
+def make_worker(url: str, state_dir: Path) -> Worker:
+    return Worker(WorkerConfig(grid_url=url, state_dir=state_dir, poll_interval=0.1))
+
+
+async def test_echo_job_completes_with_the_workers_address(grid, tmp_path: Path) -> None:
+    server, submitter = grid
+    seen: list[str] = []
+    worker = make_worker(server.url, tmp_path / "w")
+    worker.on_status = lambda status: seen.append(status.state)
+    running = Running(worker)
+    try:
+        job = await submitter.submit("echo", {"text": "hello grid"})
+        done = await submitter.wait_job(job.id, timeout=DEADLINE)
+        assert done.state == "COMPLETED"
+        assert await submitter.download_result(job.id) == b"hello grid"
+        view = await submitter.get_job(job.id)
+        valid = [lease for lease in view.leases or [] if lease.state == "VALID"]
+        assert [lease.worker.lower() for lease in valid] == [worker.account.address.lower()]
+        await until(lambda: worker.status.jobs_done == 1, "the worker to count the job")
+        assert not PendingStore(tmp_path / "w" / "pending").entries()
+    finally:
+        await running.stop()
+    assert "computing" in seen
+    assert worker.status.state == "stopped"
+    # the generated key is kept: the same folder gives the same worker
+    assert make_worker(server.url, tmp_path / "w").account.address == worker.account.address
+
+
+async def test_failing_job_is_reported_as_an_error(grid, tmp_path: Path) -> None:
+    server, submitter = grid
+    running = Running(make_worker(server.url, tmp_path / "w"))
+    try:
+        job = await submitter.submit(
+            "fail", {"message": "broken on purpose"}, policy={"max_error_results": 1}
+        )
+        done = await submitter.wait_job(job.id, timeout=DEADLINE)
+        assert done.state == "ERROR"
+        view = await submitter.get_job(job.id)
+        errors = [lease for lease in view.leases or [] if lease.state == "ERROR"]
+        assert errors and "broken on purpose" in (errors[0].message or "")
+        assert running.worker.status.last_error
+    finally:
+        await running.stop()
+
+
+async def test_pending_result_is_uploaded_after_a_restart(
+    grid, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, submitter = grid
+    state = tmp_path / "w"
+    pending = PendingStore(state / "pending")
+    attempts: list[str] = []
+
+    async def unreachable(self: GridClient, lease_id: str, data: bytes) -> None:
+        attempts.append(lease_id)
+        raise GridUnavailable(0, "Cannot reach the grid (test).")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(GridClient, "upload_result", unreachable)
+        first = Running(make_worker(server.url, state))
+        job = await submitter.submit("echo", {"text": "kept on disk"})
+        await until(lambda: len(attempts) >= 2, "upload retries")
+        await first.stop()
+    (entry,) = pending.entries()
+    assert entry.job_id == job.id and pending.load(entry) == b"kept on disk"
+    assert (await submitter.get_job(job.id)).state == "RUNNING"
+
+    second = Running(make_worker(server.url, state))
+    try:
+        done = await submitter.wait_job(job.id, timeout=DEADLINE)
+        assert done.state == "COMPLETED"
+        assert await submitter.download_result(job.id) == b"kept on disk"
+        await until(lambda: not pending.entries(), "the pending result to be removed")
+    finally:
+        await second.stop()
+
+
+async def test_worker_command_stops_cleanly_on_sigint(grid, tmp_path: Path) -> None:
+    server, _ = grid
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "deskgrid.cli",
+        "worker",
+        "--grid",
+        server.url,
+        "--state-dir",
+        str(tmp_path / "w"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        lines: list[str] = []
+        async with asyncio.timeout(DEADLINE):
+            while "Waiting for work" not in "".join(lines):
+                line = await proc.stdout.readline()  # type: ignore[union-attr]
+                assert line, "the worker exited: " + (await proc.stderr.read()).decode()  # type: ignore[union-attr]
+                lines.append(line.decode())
+        proc.send_signal(signal.SIGINT)
+        async with asyncio.timeout(DEADLINE):
+            code = await proc.wait()
+        assert code == 0, (await proc.stderr.read()).decode()  # type: ignore[union-attr]
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
