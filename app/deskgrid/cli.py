@@ -19,6 +19,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "deskgrid.apps.commands",
     "deskgrid.grid.commands",
     "deskgrid.worker.commands",
+    "deskgrid.oracle.commands",
+    "deskgrid.node_commands",
 )
 
 

@@ -1,0 +1,178 @@
+"""`deskgrid demo --headless` and `deskgrid run vanity`: the local node from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+
+from deskgrid.errors import DeskGridError
+from deskgrid.money import format_rlc
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    demo = subparsers.add_parser(
+        "demo", help="run the whole system offline: chain, grid, oracle and local workers"
+    )
+    demo.add_argument("--headless", action="store_true", help="no window; print events")
+    demo.add_argument("--chain", choices=("embedded", "anvil"), default="embedded")
+    demo.add_argument("--workers", type=int, default=1, help="local workers (default 1)")
+    demo.add_argument("--port", type=int, default=0, help="grid port (default: a free one)")
+    demo.set_defaults(handler=_demo)
+
+    run = subparsers.add_parser("run", help="pay for a task and follow it to its result")
+    apps = run.add_subparsers(dest="run_app", metavar="APP", required=True)
+    vanity = apps.add_parser(
+        "vanity", help="a Bitcoin vanity address (split-key: only you learn the private key)"
+    )
+    vanity.add_argument(
+        "--pattern",
+        required=True,
+        action="append",
+        help="address prefix such as 1LoVE (repeat for several)",
+    )
+    vanity.add_argument("--case-insensitive", action="store_true")
+    vanity.add_argument("--uncompressed", action="store_true")
+    where = vanity.add_mutually_exclusive_group()
+    where.add_argument(
+        "--demo",
+        action="store_true",
+        help="start a throw-away local node and pay from its demo wallet",
+    )
+    where.add_argument("--chain", help="JSON-RPC URL of the network")
+    vanity.add_argument("--hub", help="Hub address (with --chain)")
+    vanity.add_argument("--key-file", help="your keystore (with --chain)")
+    vanity.add_argument("--grid", help="grid URL, for progress (optional)")
+    vanity.add_argument("--workers", type=int, default=1, help="local workers with --demo")
+    vanity.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    vanity.set_defaults(handler=_run_vanity)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+# -- demo -------------------------------------------------------------------------------
+
+
+async def _demo_main(args: argparse.Namespace) -> None:
+    from deskgrid.node import LocalNode, NodeConfig
+
+    if not args.headless:
+        raise DeskGridError("Without a window use --headless; `deskgrid` alone opens the app.")
+    node = LocalNode(NodeConfig(chain=args.chain, workers=args.workers, port=args.port))
+    await node.start(lambda msg: print(f"… {msg}", flush=True))
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    d = node.deployment
+    where = f" {node.chain.url}" if node.chain.url else ""
+    print(f"chain      {node.chain.kind} (chain id {d.chain_id}){where}")
+    print(f"rlc        {d.rlc}\nhub        {d.hub}\nrequester  {d.vanity_requester}")
+    print(f"grid       {node.grid_url}\ndemo user  {node.demo_account.address}")
+    print("ready: press Ctrl-C to stop", flush=True)
+    seen = 0
+    try:
+        while not stop.is_set():
+            for event in node.oracle_store.events(since=seen):
+                seen = event["seq"]
+                facts = {
+                    k: v for k, v in event.items() if k not in ("seq", "task_id", "kind", "at")
+                }
+                print(
+                    f"task {event['task_id'][:10]}… {event['kind']:10} {json.dumps(facts)}",
+                    flush=True,
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+    finally:
+        await node.stop()
+        print("stopped", flush=True)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    asyncio.run(_demo_main(args))
+    return 0
+
+
+# -- run vanity -------------------------------------------------------------------------
+
+
+async def _vanity_main(args: argparse.Namespace) -> int:
+    from deskgrid.chain.transactions import TxSender
+    from deskgrid.requester import VanityOrder, VanityRun
+
+    order = VanityOrder(args.pattern, args.case_insensitive, not args.uncompressed)
+    order.params()  # refuse an impossible pattern before anything is started or paid
+    say = (lambda _m: None) if args.json else (lambda m: print(m, flush=True))
+    node = None
+    grid = None
+    try:
+        if args.demo or not args.chain:
+            from deskgrid.node import LocalNode, NodeConfig
+            from deskgrid.wallet.faucet import DemoFaucet
+
+            node = LocalNode(NodeConfig(workers=args.workers))
+            await node.start(lambda m: say(f"… {m}"))
+            chain, hub, rlc = node.chain, node.hub, node.rlc
+            account = node.demo_account
+            faucet = DemoFaucet(chain, node.deployment.rlc, node.deployment.faucet)
+            await asyncio.to_thread(faucet.fund, account.address)
+            app_id = node.deployment.apps["vanity"]
+            pool_id, callback = node.deployment.pool_id, node.deployment.vanity_requester
+            grid = node.grid
+        else:
+            from deskgrid.chain.connection import connect
+            from deskgrid.chain.contracts import HubContract, RLCToken
+            from deskgrid.wallet.keyfile import load_key_file
+
+            if not (args.hub and args.key_file):
+                raise DeskGridError("With --chain give --hub and --key-file too.")
+            chain = await asyncio.to_thread(connect, args.chain)
+            hub = HubContract(chain, args.hub)
+            rlc = RLCToken(chain, hub.token())
+            account = load_key_file(args.key_file)
+            app_id = next((a.app_id for a in hub.apps() if a.name == "vanity"), 0)
+            if not app_id:
+                raise DeskGridError("This hub has no VanityGen app registered.")
+            pool_id, callback = 1, "0x0000000000000000000000000000000000000000"
+            if args.grid:
+                from deskgrid.grid.client import GridClient
+
+                grid = GridClient(args.grid)
+        run = VanityRun(
+            chain,
+            hub,
+            rlc,
+            TxSender(chain, account),
+            app_id=app_id,
+            pool_id=pool_id,
+            callback=callback,
+            grid=grid,
+        )
+        task_id = await asyncio.to_thread(run.pay, order)
+        say(f"paid {format_rlc(run.price)}: task 0x{task_id.hex()}")
+        async for event in run.follow():
+            say(f"  {event.sentence()}")
+        outcome = await asyncio.to_thread(run.outcome, order)
+    finally:
+        if node is not None:
+            await node.stop()
+    if args.json:
+        print(json.dumps(outcome.to_json()))
+    elif outcome.address:
+        print(f"address  {outcome.address}\nwif      {outcome.wif}")
+        print(f"cost     {format_rlc(outcome.cost_nrlc)} in {outcome.seconds:.1f} s")
+    if outcome.status != "COMPLETED":
+        print(f"deskgrid: the task failed and was refunded: {outcome.reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_vanity(args: argparse.Namespace) -> int:
+    return asyncio.run(_vanity_main(args))

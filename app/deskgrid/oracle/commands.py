@@ -1,0 +1,91 @@
+"""`deskgrid oracle`: run the oracle headless against a chain, a hub and a grid."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+
+from deskgrid import paths
+from deskgrid.errors import DeskGridError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "oracle", help="bridge the hub and the grid as a workerpool's scheduler"
+    )
+    parser.add_argument("--chain", required=True, help="JSON-RPC URL of the chain")
+    parser.add_argument("--hub", required=True, help="address of the Hub contract")
+    parser.add_argument("--grid", required=True, help="base URL of the grid server")
+    parser.add_argument("--key-file", help="keystore of the pool's scheduler account")
+    parser.add_argument("--grid-token", help="submitter token of the grid server")
+    parser.add_argument("--pool", type=int, default=1, help="workerpool id (default 1)")
+    parser.add_argument("--confirmations", type=int, default=1, help="blocks deep (default 1)")
+    parser.add_argument("--db", help="the oracle's database (default: in the data folder)")
+    parser.add_argument("--poll", type=float, default=1.0, help="seconds between steps")
+    parser.set_defaults(handler=_run)
+
+
+def _scheduler_account(args: argparse.Namespace, chain):  # noqa: ANN001, ANN202
+    if args.key_file:
+        from deskgrid.wallet.keyfile import load_key_file
+
+        return load_key_file(args.key_file)
+    if chain.is_dev:
+        from deskgrid.chain.deployment import Roles
+
+        return Roles.dev(chain).scheduler
+    raise DeskGridError("Give the scheduler's keystore with --key-file.")
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    from deskgrid.apps.registry import builtin_apps
+    from deskgrid.chain.connection import connect
+    from deskgrid.chain.contracts import HubContract
+    from deskgrid.chain.transactions import TxSender
+    from deskgrid.grid.client import GridClient
+    from deskgrid.oracle.oracle import Oracle, OracleConfig
+    from deskgrid.oracle.store import OracleStore
+
+    chain = await asyncio.to_thread(connect, args.chain)
+    hub = HubContract(chain, args.hub)
+    account = _scheduler_account(args, chain)
+    pool = hub.pool(args.pool)
+    if pool.owner != account.address:
+        raise DeskGridError(
+            f"{account.address} is not the scheduler of workerpool #{args.pool} "
+            f"(its owner is {pool.owner}); use the pool owner's key."
+        )
+    db = args.db or str(paths.sub_dir("oracle") / f"oracle-{chain.chain_id}-{hub.address}.sqlite")
+    store = OracleStore(db)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with GridClient(args.grid, token=args.grid_token) as grid:
+        oracle = Oracle(
+            chain,
+            hub,
+            TxSender(chain, account),
+            grid,
+            store,
+            builtin_apps(),
+            OracleConfig(
+                pool_id=args.pool, confirmations=args.confirmations, poll_interval=args.poll
+            ),
+        )
+        print(
+            f"oracle: scheduler {account.address}, hub {hub.address}, grid {args.grid}", flush=True
+        )
+        await oracle.run(stop)
+    store.close()
+    chain.close()
+
+
+def _run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    asyncio.run(_serve(args))
+    return 0

@@ -1,0 +1,139 @@
+"""The requester's side of a VanityGen task: keep a secret, pay for a split-key search in one
+transaction, follow the task's timeline, and combine the partial key into the final one."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import coincurve
+
+from deskgrid.apps.registry import get_app
+from deskgrid.apps.vanity.secp256k1 import N
+from deskgrid.apps.vanity.splitkey import combine
+from deskgrid.chain.connection import Chain
+from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest, TaskStatus
+from deskgrid.chain.transactions import TxSender
+from deskgrid.errors import DeskGridError
+from deskgrid.oracle.timeline import TaskTimeline, TimelineEvent
+
+
+@dataclass
+class VanityOutcome:
+    task_id: str
+    status: str  # COMPLETED or FAILED
+    cost_nrlc: int
+    seconds: float
+    address: str | None = None
+    wif: str | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "task_id": self.task_id,
+            "status": self.status,
+            "address": self.address,
+            "wif": self.wif,
+            "cost_nrlc": self.cost_nrlc,
+            "seconds": round(self.seconds, 3),
+            **({"reason": self.reason} if self.reason else {}),
+        }
+
+
+@dataclass
+class VanityOrder:
+    """One vanity request; `secret` never leaves this object."""
+
+    patterns: list[str]
+    case_insensitive: bool = False
+    compressed: bool = True
+    category: int = 1
+    secret: int = field(default_factory=lambda: secrets.randbelow(N - 1) + 1, repr=False)
+
+    @property
+    def public_key(self) -> str:
+        key = coincurve.PrivateKey(self.secret.to_bytes(32, "big"))
+        return key.public_key.format(compressed=True).hex()
+
+    def params(self) -> dict[str, object]:
+        """Validated params (AppParamsError with a sentence when the pattern is impossible)."""
+        raw = {
+            "patterns": self.patterns,
+            "case_insensitive": self.case_insensitive,
+            "compressed": self.compressed,
+            "public_key": self.public_key,
+        }
+        get_app("vanity").validate(dict(raw))
+        return raw
+
+
+class VanityRun:
+    """Pays for an order and follows it to its end."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        hub: HubContract,
+        rlc: RLCToken,
+        sender: TxSender,
+        *,
+        app_id: int,
+        pool_id: int,
+        callback: str,
+        grid: object | None = None,
+    ) -> None:
+        self.chain, self.hub, self.rlc, self.sender = chain, hub, rlc, sender
+        self.app_id, self.pool_id, self.callback, self.grid = app_id, pool_id, callback, grid
+        self.started = time.monotonic()
+        self.task_id: bytes | None = None
+        self.price = 0
+
+    def pay(self, order: VanityOrder) -> bytes:
+        """One transaction: RLC.approveAndCall(hub, price, request). Blocking."""
+        self.price = self.hub.app(self.app_id).price + self.hub.pool(self.pool_id).fee
+        request = TaskRequest(
+            self.app_id,
+            self.pool_id,
+            json.dumps(order.params(), separators=(",", ":")),
+            self.price,
+            order.category,
+            self.callback,
+        )
+        self.from_block = self.chain.block_number()
+        self.task_id = self.hub.pay_and_request(self.sender, self.rlc, request)
+        return self.task_id
+
+    async def follow(self, interval: float = 0.3) -> AsyncIterator[TimelineEvent]:
+        assert self.task_id is not None
+        timeline = TaskTimeline(
+            self.chain, self.hub, self.task_id, self.grid, from_block=self.from_block
+        )
+        async for event in timeline.follow(interval):
+            yield event
+
+    def outcome(self, order: VanityOrder) -> VanityOutcome:
+        """Read the final task and combine the key locally (blocking)."""
+        assert self.task_id is not None
+        task = self.hub.task(self.task_id)
+        outcome = VanityOutcome(
+            "0x" + self.task_id.hex(),
+            task.status.name,
+            self.price,
+            time.monotonic() - self.started,
+        )
+        if task.status is not TaskStatus.COMPLETED:
+            failed = self.hub.logs("TaskFailed", self.from_block, taskId=self.task_id)
+            outcome.reason = failed[0]["args"]["reason"] if failed else "claimed after the deadline"
+            return outcome
+        try:
+            doc = json.loads(task.results)
+            partial = int(doc["partial_private_key"], 16)
+            address = doc["address"]
+        except (ValueError, KeyError, TypeError):
+            raise DeskGridError("The task's result is not a VanityGen result.") from None
+        _, wif = combine(order.secret, partial, address, order.compressed)
+        outcome.address, outcome.wif = address, wif
+        return outcome

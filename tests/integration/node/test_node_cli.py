@@ -1,0 +1,69 @@
+"""The local node from the command line: `deskgrid run vanity --demo --json` and
+`deskgrid demo --headless`, as real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from deskgrid.apps.vanity.keys import address_from_private_key, wif_decode
+
+pytestmark = pytest.mark.integration
+
+
+def deskgrid(*args: str, home, **kw) -> subprocess.Popen:
+    env = dict(os.environ, DESKGRID_HOME=str(home))
+    return subprocess.Popen(
+        [sys.executable, "-m", "deskgrid.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **kw,
+    )
+
+
+def test_run_vanity_demo_pays_and_returns_a_key_only_the_requester_knows(tmp_path):
+    proc = deskgrid("run", "vanity", "--pattern", "1Ab", "--demo", "--json", home=tmp_path)
+    out, err = proc.communicate(timeout=240)
+    assert proc.returncode == 0, err
+    report = json.loads(out.strip().splitlines()[-1])
+    assert set(report) >= {"task_id", "status", "address", "wif", "cost_nrlc", "seconds"}
+    assert report["status"] == "COMPLETED"
+    assert report["cost_nrlc"] == 5_000_000_000
+    assert report["address"].startswith("1Ab")
+    key, compressed = wif_decode(report["wif"])
+    assert address_from_private_key(key, compressed) == report["address"]
+
+
+def test_run_vanity_refuses_an_impossible_pattern_before_paying(tmp_path):
+    proc = deskgrid("run", "vanity", "--pattern", "1O0", "--demo", home=tmp_path)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert "Base58" in err and "Traceback" not in err
+
+
+def test_demo_headless_starts_and_stops_on_ctrl_c(tmp_path):
+    proc = deskgrid("demo", "--headless", home=tmp_path)
+    lines = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("ready"):
+            break
+    text = "".join(lines)
+    assert "ready" in text, proc.stderr.read()
+    assert "hub        0x" in text and "grid       http://127.0.0.1:" in text
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "stopped" in out
