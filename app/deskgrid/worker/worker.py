@@ -154,6 +154,10 @@ class Worker:
                     except GridClientError as exc:
                         wait = max(exc.retry_after or 0.0, backoff.next())
                         self._error(exc.detail, wait)
+                    except (OSError, RunnerError) as exc:  # e.g. a full disk: wait, try again
+                        log.exception("worker round failed")
+                        wait = backoff.next()
+                        self._error(f"Something went wrong on this computer: {exc}", wait)
                     await _pause(wait, stop)
         finally:
             self._update(
@@ -219,6 +223,11 @@ class Worker:
         except RunnerError as exc:
             await self._report_error(client, lease, str(exc), stop)
             return
+        except GridClientError as exc:
+            if _transient(exc) or isinstance(exc, NotAuthorized):
+                raise  # the lease expires if the grid stays away; the loop backs off
+            await self._report_error(client, lease, f"Cannot get the job's input: {exc}", stop)
+            return
         cores = max(1, min(self.config.cores, self.decision().cores))
         limits = Limits.for_app(app, cores)
         if lease.max_runtime > 0:
@@ -246,8 +255,8 @@ class Worker:
         )
         try:
             outcome = await run.execute(runner, job)
-        except RunnerError as exc:
-            await self._report_error(client, lease, str(exc), stop)
+        except (RunnerError, OSError) as exc:  # the job could not even start
+            await self._report_error(client, lease, f"The job could not start: {exc}", stop)
             return
         finally:
             self._run = None

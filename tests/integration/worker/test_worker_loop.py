@@ -168,3 +168,39 @@ async def test_worker_command_stops_cleanly_on_sigint(grid, tmp_path: Path) -> N
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_a_cancelled_job_is_dropped_at_the_next_heartbeat(grid, tmp_path: Path) -> None:
+    server, submitter = grid
+    running = Running(make_worker(server.url, tmp_path / "w"))
+    worker = running.worker
+    try:
+        job = await submitter.submit(
+            "sleep", {"seconds": 120, "steps": 120}, policy={"delay_bound": 0.6}
+        )
+        await until(lambda: worker.status.job_id == job.id, "the job to start")
+        await submitter.cancel(job.id)
+        await until(lambda: worker.status.job_id is None, "the job to be dropped")
+        assert worker.status.jobs_done == 0
+        assert not PendingStore(tmp_path / "w" / "pending").entries()
+    finally:
+        await running.stop()
+
+
+async def test_pause_suspends_the_running_job_and_resume_finishes_it(grid, tmp_path: Path) -> None:
+    server, submitter = grid
+    running = Running(make_worker(server.url, tmp_path / "w"))
+    worker = running.worker
+    try:
+        job = await submitter.submit("sleep", {"seconds": 1.0, "steps": 4})
+        await until(lambda: worker.status.job_id == job.id, "the job to start")
+        worker.paused_by_user = True
+        await until(lambda: worker.status.state == "suspended", "the suspension")
+        assert worker.status.reason == "Paused by you."
+        run = worker._run
+        assert run is not None and run.execution is not None and run.execution.paused
+        worker.paused_by_user = False
+        done = await submitter.wait_job(job.id, timeout=DEADLINE)
+        assert done.state == "COMPLETED"
+    finally:
+        await running.stop()
