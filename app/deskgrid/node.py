@@ -114,6 +114,8 @@ class LocalNode:
                 data_dir=data_dir / "grid",
                 port=self.config.port,
                 defaults=JobDefaults(delay_bound=self.config.delay_bound),
+                # local workers ask again soon: a desktop demo should start a job at once
+                idle_retry_s=0.5,
             ),
             apps,
         )
