@@ -1,7 +1,7 @@
 """How long the volunteer has left keyboard and mouse alone, per platform.
 
 `idle_seconds()` returns None when it cannot tell (no display, no supported API); the policy
-then does not suspend for user activity (see docs/volunteer-guide.md). Sources, tried in order:
+then does not suspend for user activity (see docs/volunteer.md). Sources, tried in order:
 X11's screensaver extension (libXss), systemd-logind's IdleSinceHint (Wayland desktops that
 set it), Windows' GetLastInputInfo, macOS's HIDIdleTime.
 """
