@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -139,20 +140,24 @@ async def test_pending_result_is_uploaded_after_a_restart(
         await second.stop()
 
 
-async def test_worker_command_stops_cleanly_on_sigint(grid, tmp_path: Path) -> None:
-    server, _ = grid
-    proc = await asyncio.create_subprocess_exec(
+async def worker_process(url: str, state_dir: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "deskgrid.cli",
         "worker",
         "--grid",
-        server.url,
+        url,
         "--state-dir",
-        str(tmp_path / "w"),
+        str(state_dir),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def test_worker_command_stops_cleanly_on_sigint(grid, tmp_path: Path) -> None:
+    server, _ = grid
+    proc = await worker_process(server.url, tmp_path / "w")
     try:
         lines: list[str] = []
         async with asyncio.timeout(DEADLINE):
@@ -204,3 +209,46 @@ async def test_pause_suspends_the_running_job_and_resume_finishes_it(grid, tmp_p
         assert done.state == "COMPLETED"
     finally:
         await running.stop()
+
+
+async def test_result_of_a_killed_worker_is_uploaded_by_the_next_one(tmp_path: Path) -> None:
+    """The grid goes away while a job runs, the job finishes (its result is kept on disk),
+    the worker is killed with SIGKILL; the grid comes back and a new worker process with
+    the same folder delivers the result."""
+    config = GridConfig(data_dir=tmp_path / "grid", idle_retry_s=0.1, reap_interval_s=0.1)
+    server = GridServer(config)
+    url = await server.start()
+    async with GridClient(url, token=server.submitter_token) as submitter:
+        job = await submitter.submit("sleep", {"seconds": 1.0, "steps": 2})
+        state = tmp_path / "w"
+        pending = PendingStore(state / "pending")
+        first = await worker_process(url, state)
+        try:
+            await until(
+                lambda: _job_state(submitter, job.id, "RUNNING"), "the worker to take the job"
+            )
+            await server.stop()
+            await until(lambda: bool(pending.entries()), "the result to be kept on disk")
+        finally:
+            first.kill()
+            await first.wait()
+        port = int(url.rsplit(":", 1)[1])
+        server = GridServer(dataclasses.replace(config, port=port))
+        await server.start()
+        second = await worker_process(url, state)
+        try:
+            done = await submitter.wait_job(job.id, timeout=DEADLINE)
+            assert done.state == "COMPLETED"
+            await until(lambda: not pending.entries(), "the pending result to be removed")
+            second.send_signal(signal.SIGINT)
+            async with asyncio.timeout(DEADLINE):
+                assert await second.wait() == 0
+        finally:
+            if second.returncode is None:
+                second.kill()
+                await second.wait()
+            await server.stop()
+
+
+async def _job_state(submitter: GridClient, job_id: str, state: str) -> bool:
+    return (await submitter.get_job(job_id)).state == state
