@@ -194,7 +194,8 @@ async def test_a_cancelled_job_is_dropped_at_the_next_heartbeat(grid, tmp_path: 
 
 async def test_pause_suspends_the_running_job_and_resume_finishes_it(grid, tmp_path: Path) -> None:
     server, submitter = grid
-    running = Running(make_worker(server.url, tmp_path / "w"))
+    config = WorkerConfig(server.url, cpu_limit=50, state_dir=tmp_path / "w", poll_interval=0.1)
+    running = Running(Worker(config))  # throttled too: the pause takes over from the throttle
     worker = running.worker
     try:
         job = await submitter.submit("sleep", {"seconds": 1.0, "steps": 4})
