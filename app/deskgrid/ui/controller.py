@@ -12,7 +12,6 @@ from deskgrid.ui.bridge import QtEventBridge
 from deskgrid.ui.network_form import NetworkChoice
 from deskgrid.ui.tasks import spawn
 from deskgrid.wallet.backend import Backend
-from deskgrid.wallet.demo import DemoBackend
 from deskgrid.wallet.events import EventBus
 from deskgrid.wallet.manager import WalletManager
 from deskgrid.wallet.network import NetworkBackend
@@ -23,10 +22,12 @@ BackendFactory = Callable[[Settings, EventBus], Backend]
 
 
 def default_backend(settings: Settings, bus: EventBus) -> Backend:
-    """The demo (later: the local node) or a network, from the settings."""
+    """The demo (the local node: chain, grid, oracle, one worker) or a network."""
     if settings.network_mode == "network":
         return NetworkBackend(settings.rpc_url, settings.hub_address, settings.grid_url, bus)
-    return DemoBackend(bus)
+    from deskgrid.wallet.node_backend import NodeBackend
+
+    return NodeBackend(bus)
 
 
 class AppController(QObject):

@@ -101,7 +101,18 @@ class MainWindow(QMainWindow):
             WalletPane(self.controller.session, self.controller.bridge),
             icon("wallet"),
         )
+        self._add_jobs_pane()
         self.add_pane("settings", "Settings", SettingsPane(self.controller), icon("settings"))
+
+    def _add_jobs_pane(self) -> None:
+        """The job composer, when the backend runs a local node (the offline demo)."""
+        node = getattr(self.controller.backend, "node", None)
+        if node is None or self.controller.session is None:
+            return
+        from deskgrid.ui.jobs_pane import JobsPane
+
+        pane = JobsPane(self.controller.session, node, self.controller.bridge)
+        self.add_pane("jobs", "Jobs", pane, icon("jobs"))
 
     # -- boot ---------------------------------------------------------------------------
 

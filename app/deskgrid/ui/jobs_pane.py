@@ -1,0 +1,284 @@
+"""The job composer: the app catalog from the chain, the VanityGen form, the price, Run (one
+transaction), the live timeline, the result combined locally, and the tasks of this session."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from deskgrid.apps.registry import builtin_apps
+from deskgrid.chain.contracts import AppInfo, TaskStatus
+from deskgrid.errors import DeskGridError
+from deskgrid.money import format_rlc
+from deskgrid.node import LocalNode
+from deskgrid.oracle.timeline import TimelineEvent
+from deskgrid.requester import VanityOrder, VanityRun
+from deskgrid.ui.bridge import QtEventBridge
+from deskgrid.ui.my_jobs_table import JobRecord, MyJobsTable
+from deskgrid.ui.result_view import ResultView
+from deskgrid.ui.status_line import StatusLine
+from deskgrid.ui.task_timeline_view import TaskTimelineView
+from deskgrid.ui.tasks import spawn
+from deskgrid.ui.vanity_form import VanityForm
+from deskgrid.wallet.session import WalletSession
+
+_STATUS_AFTER = {"finalized": "COMPLETED", "failed": "FAILED", "claimed": "FAILED"}
+
+
+class JobsPane(QWidget):
+    def __init__(
+        self,
+        session: WalletSession,
+        node: LocalNode,
+        bridge: QtEventBridge | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.node = node
+        self.catalog: list[AppInfo] = []
+        self.pool_fee: int | None = None
+        self.running = False
+        self.last_result: tuple[str, str] | None = None
+        self._checking = False
+
+        self.apps = QComboBox()
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.form = VanityForm()
+        self.form.set_workers(len(node.workers) or 1)
+        self.no_form = QLabel("This app has no form in the desktop app yet.")
+        self.price = QLabel("Reading the prices from the chain…")
+        self.run_button = QPushButton("Run")
+        self.run_button.setDefault(True)
+        self.status = StatusLine()
+        self.timeline = TaskTimelineView()
+        self.timeline.setVisible(False)
+        self.result = ResultView()
+        self.my_jobs = MyJobsTable()
+
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(QLabel("<h2>Jobs</h2>"))
+        top = QFormLayout()
+        top.addRow("App", self.apps)
+        top.addRow("", self.description)
+        top.addRow("Price", self.price)
+        layout.addLayout(top)
+        layout.addWidget(self.form)
+        layout.addWidget(self.no_form)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.run_button)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addWidget(self.timeline)
+        layout.addWidget(self.result)
+        layout.addWidget(QLabel("<b>My jobs</b>"))
+        layout.addWidget(self.my_jobs)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        self.apps.currentIndexChanged.connect(self._app_changed)
+        self.form.changed.connect(lambda _valid: self._update_run())
+        self.run_button.clicked.connect(self.run)
+        self.result.message.connect(self.status.show_message)
+        self.my_jobs.claim_requested.connect(self.claim)
+        self.clock = QTimer(self)
+        self.clock.setInterval(1000)
+        self.clock.timeout.connect(self.my_jobs.refresh)
+        self.clock.start()
+        if bridge is not None:
+            bridge.new_block.connect(lambda _n: self.check_jobs())
+        self._app_changed()
+        self.load_catalog()
+
+    # -- catalog and price --------------------------------------------------------------
+
+    def load_catalog(self) -> None:
+        spawn(self._load_catalog(), self._catalog_failed)
+
+    async def _load_catalog(self) -> None:
+        node = self.node
+        assert node.deployment is not None
+        pool_id = node.deployment.pool_id
+        apps, pool = await asyncio.gather(
+            asyncio.to_thread(node.hub.apps), asyncio.to_thread(node.hub.pool, pool_id)
+        )
+        self.catalog = [a for a in apps if not a.retired]
+        self.pool_fee = pool.fee
+        self.apps.blockSignals(True)
+        self.apps.clear()
+        for app in self.catalog:
+            self.apps.addItem(f"{app.name} — {format_rlc(app.price)}", app.app_id)
+        vanity = next((i for i, a in enumerate(self.catalog) if a.name == "vanity"), 0)
+        self.apps.setCurrentIndex(vanity)
+        self.apps.blockSignals(False)
+        self._app_changed()
+
+    def _catalog_failed(self, sentence: str) -> None:
+        self.price.setText("—")
+        self.status.error(f"Could not read the app catalog: {sentence}")
+
+    def current_app(self) -> AppInfo | None:
+        index = self.apps.currentIndex()
+        return self.catalog[index] if 0 <= index < len(self.catalog) else None
+
+    def _app_changed(self) -> None:
+        app = self.current_app()
+        is_vanity = app is not None and app.name == "vanity"
+        self.form.setVisible(app is None or is_vanity)
+        self.no_form.setVisible(app is not None and not is_vanity)
+        spec = builtin_apps().get(app.name) if app is not None else None
+        self.description.setText(spec.description if spec else "")
+        if app is not None and self.pool_fee is not None:
+            total = app.price + self.pool_fee
+            self.price.setText(
+                f"{format_rlc(app.price)} for the app + {format_rlc(self.pool_fee)} pool fee "
+                f"= <b>{format_rlc(total)}</b>, paid in one transaction"
+            )
+        self._update_run()
+
+    def _update_run(self) -> None:
+        app = self.current_app()
+        ready = app is not None and app.name == "vanity" and self.form.valid
+        self.run_button.setEnabled(ready and not self.running)
+
+    # -- running ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        if not self.run_button.isEnabled():
+            return
+        self.running = True
+        self._update_run()
+        self.status.info("Paying for the task…")
+        self.result.clear()
+        self.last_result = None
+        self.timeline.reset()
+        self.timeline.setVisible(True)
+        spawn(self._run(), self._run_failed)
+
+    def _run_failed(self, sentence: str) -> None:
+        self.running = False
+        self._update_run()
+        self.status.error(sentence)
+
+    async def _run(self) -> None:
+        node, app = self.node, self.current_app()
+        service = self.session.service
+        if service is None:
+            raise DeskGridError("Unlock your wallet to pay for a job.")
+        assert app is not None and node.chain is not None and node.deployment is not None
+        order = VanityOrder(self.form.patterns(), self.form.case_insensitive())
+        order.params()  # the sentence for an impossible pattern, before paying
+        run = VanityRun(
+            node.chain,
+            node.hub,
+            node.rlc,
+            service.sender,
+            app_id=app.app_id,
+            pool_id=node.deployment.pool_id,
+            callback=node.deployment.vanity_requester,
+            grid=node.grid,
+        )
+        task_id = await asyncio.to_thread(run.pay, order)
+        job = JobRecord(task_id, app.name, run.price, started=time.monotonic())
+        self.my_jobs.add(job)
+        self.timeline.reset(job.hex_id)
+        self.status.info(f"Paid {format_rlc(run.price)}; the task is on its way.")
+        async for event in run.follow():
+            self._on_event(job, event)
+        outcome = await asyncio.to_thread(run.outcome, order)
+        job.status, job.ended = outcome.status, time.monotonic()
+        self.my_jobs.refresh()
+        self.running = False
+        self._update_run()
+        if outcome.address and outcome.wif:
+            self.last_result = (outcome.address, outcome.wif)
+            self.result.show_result(outcome.address, outcome.wif)
+            self.status.ok(
+                f"Found {outcome.address} in {outcome.seconds:.1f} s for "
+                f"{format_rlc(outcome.cost_nrlc)}; the key was combined on this computer."
+            )
+        else:
+            self.status.error(f"The task failed and was refunded: {outcome.reason}.")
+
+    def _on_event(self, job: JobRecord, event: TimelineEvent) -> None:
+        self.timeline.add_event(event)
+        if event.kind in _STATUS_AFTER:
+            job.status = _STATUS_AFTER[event.kind]
+            job.claimable = False
+            job.ended = time.monotonic()
+        elif event.kind == "claimable":
+            job.claimable = True
+        self.my_jobs.refresh()
+
+    # -- my jobs ------------------------------------------------------------------------
+
+    def check_jobs(self) -> None:
+        """Re-read the active tasks (on each new block): are any past their deadline?"""
+        active = [j for j in self.my_jobs.jobs if j.status == "ACTIVE"]
+        if active and not self._checking:
+            self._checking = True
+            spawn(self._check_jobs(active), self._check_failed)
+
+    def _check_failed(self, _sentence: str) -> None:
+        self._checking = False
+
+    async def _check_jobs(self, jobs: list[JobRecord]) -> None:
+        node = self.node
+
+        def read() -> list[tuple[JobRecord, TaskStatus, bool]]:
+            assert node.chain is not None
+            now = node.chain.timestamp()
+            found = []
+            for job in jobs:
+                task = node.hub.task(job.task_id)
+                found.append((job, task.status, now >= task.final_deadline))
+            return found
+
+        try:
+            for job, status, late in await asyncio.to_thread(read):
+                job.status = status.name
+                job.claimable = status is TaskStatus.ACTIVE and late
+                if status is not TaskStatus.ACTIVE and job.ended is None:
+                    job.ended = time.monotonic()
+        finally:
+            self._checking = False
+        self.my_jobs.refresh()
+
+    def claim(self, task_id: bytes) -> None:
+        self.status.info("Claiming the refund…")
+        spawn(self._claim(task_id), self._claim_failed)
+
+    def _claim_failed(self, sentence: str) -> None:
+        self.status.error(sentence)
+        self.my_jobs.refresh()
+
+    async def _claim(self, task_id: bytes) -> None:
+        service = self.session.service
+        if service is None:
+            raise DeskGridError("Unlock your wallet to claim the refund.")
+        await asyncio.to_thread(self.node.hub.claim, service.sender, task_id)
+        job = self.my_jobs.find(task_id)
+        if job is not None:
+            job.status, job.claimable, job.ended = "FAILED", False, time.monotonic()
+        self.my_jobs.refresh()
+        self.status.ok("Refunded: the task's price is back in your escrow.")

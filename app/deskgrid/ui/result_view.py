@@ -1,0 +1,98 @@
+"""A VanityGen result: the address and its private key (WIF), combined on this computer from the
+worker's partial key; copy buttons and "Save to file" (the file dialog never blocks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+
+class ResultView(QGroupBox):
+    """`message(kind, text)` reports copies and saves to the pane's status line."""
+
+    message = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Result", parent)
+        grid = QGridLayout(self)
+        self.address = QLineEdit()
+        self.address.setReadOnly(True)
+        self.wif = QLineEdit()
+        self.wif.setReadOnly(True)
+        self.wif.setEchoMode(QLineEdit.EchoMode.Password)
+        self.copy_address = QPushButton("Copy")
+        self.copy_wif = QPushButton("Copy")
+        self.show_wif = QPushButton("Show")
+        self.show_wif.setCheckable(True)
+        self.save_button = QPushButton("Save to file…")
+        grid.addWidget(QLabel("Address"), 0, 0)
+        grid.addWidget(self.address, 0, 1)
+        grid.addWidget(self.copy_address, 0, 2)
+        grid.addWidget(QLabel("Private key (WIF)"), 1, 0)
+        grid.addWidget(self.wif, 1, 1)
+        grid.addWidget(self.copy_wif, 1, 2)
+        grid.addWidget(self.show_wif, 1, 3)
+        grid.addWidget(self.save_button, 2, 1)
+        self.copy_address.clicked.connect(lambda: self._copy(self.address.text(), "the address"))
+        self.copy_wif.clicked.connect(lambda: self._copy(self.wif.text(), "the private key"))
+        self.show_wif.toggled.connect(self._toggle_wif)
+        self.save_button.clicked.connect(self.ask_save)
+        self.dialog: QFileDialog | None = None
+        self.clear()
+
+    def clear(self) -> None:
+        self.address.clear()
+        self.wif.clear()
+        self.setVisible(False)
+
+    def show_result(self, address: str, wif: str) -> None:
+        self.address.setText(address)
+        self.wif.setText(wif)
+        self.setVisible(True)
+
+    def _toggle_wif(self, shown: bool) -> None:
+        mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
+        self.wif.setEchoMode(mode)
+        self.show_wif.setText("Hide" if shown else "Show")
+
+    def _copy(self, text: str, what: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.message.emit("ok", f"Copied {what} to the clipboard.")
+
+    def document(self) -> str:
+        return (
+            f"address: {self.address.text()}\n"
+            f"private key (WIF): {self.wif.text()}\n"
+            "Keep this file secret: whoever has the private key controls the address.\n"
+        )
+
+    def ask_save(self) -> None:
+        self.dialog = QFileDialog(self, "Save the address and key")
+        self.dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        self.dialog.setNameFilter("Text files (*.txt)")
+        self.dialog.selectFile(f"{self.address.text() or 'vanity'}.txt")
+        self.dialog.fileSelected.connect(self.save_to)
+        self.dialog.open()
+
+    def save_to(self, path: str) -> None:
+        if not path:
+            return
+        try:
+            target = Path(path)
+            target.write_text(self.document(), encoding="utf-8")
+            target.chmod(0o600)
+        except OSError as exc:
+            self.message.emit("error", f"Could not save to {path}: {exc.strerror or exc}.")
+            return
+        self.message.emit("ok", f"Saved the address and key to {path}.")

@@ -1,0 +1,110 @@
+"""The job composer on the local node: an impossible pattern is refused with its sentence; a
+VanityGen job runs from Run to a shown result whose key really gives the address."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from deskgrid.apps.vanity.keys import address_from_private_key, wif_decode
+from deskgrid.settings import SettingsStore
+from deskgrid.ui.controller import AppController
+from deskgrid.ui.jobs_pane import JobsPane
+from deskgrid.ui.main_window import MainWindow
+from deskgrid.ui.my_jobs_table import JobRecord
+from deskgrid.ui.vanity_form import VanityForm, duration_text
+from deskgrid.wallet.node_backend import NodeBackend
+from tests.gui.conftest import run_async
+
+pytestmark = pytest.mark.gui
+
+NODE_BOOT_TIMEOUT_MS = 60_000
+JOB_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture
+def node_window(qtbot):
+    settings = SettingsStore()
+    settings.update(first_run_done=True, network_mode="demo")
+    controller = AppController(
+        settings, backend_factory=lambda _s, bus: NodeBackend(bus), block_interval=0.2
+    )
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(controller.booted, timeout=NODE_BOOT_TIMEOUT_MS):
+        window.start()
+    yield window
+    run_async(qtbot, controller.shutdown(), timeout=60_000)
+    assert controller.backend is None
+
+
+def test_a_vanity_job_runs_from_the_form_to_a_verified_result(qtbot, node_window):
+    window = node_window
+    names = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert names == ["Wallet", "Jobs", "Settings"]
+    window.show_pane("jobs")
+    pane: JobsPane = window.panes["jobs"]
+    assert isinstance(window.controller.backend, NodeBackend)
+    qtbot.waitUntil(lambda: pane.current_app() is not None, timeout=10_000)
+    assert pane.current_app().name == "vanity"
+    assert "pool fee" in pane.price.text()
+
+    # An impossible pattern: the sentence, and no way to pay for it.
+    pane.form.patterns_edit.setText("1O")
+    assert "invalid character 'O'" in pane.form.validation.text()
+    assert pane.form.validation.isVisibleTo(pane)
+    assert not pane.run_button.isEnabled()
+
+    pane.form.patterns_edit.setText("1A")
+    assert pane.form.validation.text() == ""
+    assert "1 in" in pane.form.difficulty.text()
+    qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
+    qtbot.mouseClick(pane.run_button, Qt.MouseButton.LeftButton)
+    assert not pane.run_button.isEnabled()  # one job at a time from the form
+
+    qtbot.waitUntil(lambda: pane.result.address.text().startswith("1A"), timeout=JOB_TIMEOUT_MS)
+    address, wif = pane.result.address.text(), pane.result.wif.text()
+    key, compressed = wif_decode(wif)
+    assert address_from_private_key(key, compressed) == address
+    assert "finalized" in pane.timeline.kinds
+    assert pane.timeline.progress.value() == 100
+    assert "Traceback" not in pane.status.text()
+    job = pane.my_jobs.jobs[0]
+    assert job.status == "COMPLETED" and job.cost > 0
+    assert pane.my_jobs.table.item(0, 2).text() == "COMPLETED"
+    assert pane.run_button.isEnabled()
+
+
+def test_the_result_saves_to_a_file_and_refunds_need_a_late_task(qtbot, tmp_path):
+    form = VanityForm()
+    qtbot.addWidget(form)
+    form.patterns_edit.setText("1O")
+    assert not form.valid and "Base58" in form.validation.text()
+    form.patterns_edit.setText("1a, 1B")
+    form.case_box.setChecked(True)
+    assert form.valid and form.patterns() == ["1a", "1B"]
+    assert duration_text(0.2) == "under a second" and duration_text(7200) == "about 2 hours"
+
+    from deskgrid.ui.my_jobs_table import MyJobsTable
+    from deskgrid.ui.result_view import ResultView
+
+    view = ResultView()
+    qtbot.addWidget(view)
+    view.show_result("1AbcExample", "Kwif")
+    target = tmp_path / "key.txt"
+    view.save_to(str(target))
+    assert "1AbcExample" in target.read_text() and "Kwif" in target.read_text()
+
+    table = MyJobsTable()
+    qtbot.addWidget(table)
+    claimed = []
+    table.claim_requested.connect(claimed.append)
+    table.add(JobRecord(b"\x01" * 32, "vanity", 10**9))
+    table.table.selectRow(0)
+    assert not table.claim_button.isEnabled()
+    table.jobs[0].claimable = True
+    table.refresh()
+    assert table.claim_button.isEnabled()
+    table.claim_button.click()
+    assert claimed == [b"\x01" * 32]
