@@ -1,10 +1,11 @@
 """Finished results kept on disk until the grid acknowledges them.
 
 Each result is two files in the pending folder: `<lease_id>.result` (the bytes) and
-`<lease_id>.json` (job id, app, sha256, size, when). Both are written atomically (temporary
-file, fsync, rename) and the `.json` last: it marks a complete entry, so a crash in between
-leaves only a stray `.result`, which `entries()` ignores and `clean()` removes. A worker that
-restarts uploads every complete entry before asking for new work.
+`<lease_id>.json` (job id, app, sha256, size, when, and the worker's address: workers of one
+node share the folder, and each uploads only its own results). Both are written atomically
+(temporary file, fsync, rename) and the `.json` last: it marks a complete entry, so a crash
+in between leaves only a stray `.result`, which `entries()` ignores and `clean()` removes.
+A worker that restarts uploads its complete entries before asking for new work.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class PendingResult:
     sha256: str
     size: int
     finished_at: float
+    worker: str = ""  # the address of the worker whose lease it is
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -69,7 +71,9 @@ class PendingStore:
             raise ValueError(f"Not a lease id: {lease_id!r}")
         return self.folder / f"{lease_id}.result", self.folder / f"{lease_id}.json"
 
-    def save(self, lease_id: str, job_id: str, app: str, data: bytes) -> PendingResult:
+    def save(
+        self, lease_id: str, job_id: str, app: str, data: bytes, worker: str = ""
+    ) -> PendingResult:
         """Keep a finished result (durably) before anything is sent."""
         result_path, meta_path = self._paths(lease_id)
         entry = PendingResult(
@@ -79,13 +83,15 @@ class PendingStore:
             sha256=hashlib.sha256(data).hexdigest(),
             size=len(data),
             finished_at=time.time(),
+            worker=worker.lower(),
         )
         _write_atomic(result_path, data)
         _write_atomic(meta_path, json.dumps(asdict(entry), sort_keys=True).encode())
         return entry
 
-    def entries(self) -> list[PendingResult]:
-        """Complete entries, oldest first (a damaged one is skipped)."""
+    def entries(self, worker: str | None = None) -> list[PendingResult]:
+        """Complete entries (those of `worker` when given), oldest first; a damaged one is
+        skipped."""
         found: list[PendingResult] = []
         for meta_path in self.folder.glob("*.json"):
             try:
@@ -93,7 +99,8 @@ class PendingStore:
                 result_path, _ = self._paths(entry.lease_id)
             except (OSError, ValueError, TypeError):
                 continue
-            if result_path.exists():
+            mine = worker is None or entry.worker in ("", worker.lower())
+            if mine and result_path.exists():
                 found.append(entry)
         return sorted(found, key=lambda e: e.finished_at)
 

@@ -38,7 +38,14 @@ from deskgrid.worker.native_runner import NativeRunner
 from deskgrid.worker.observer import SystemObserver
 from deskgrid.worker.pending import PendingResult, PendingStore
 from deskgrid.worker.policy import Decision, Preferences, decide
-from deskgrid.worker.runner import Job, Limits, Runner, RunnerError, remove_leftover_job_dirs
+from deskgrid.worker.runner import (
+    Job,
+    Limits,
+    Runner,
+    RunnerError,
+    jobs_dir,
+    remove_leftover_job_dirs,
+)
 from deskgrid.worker.status import Backoff, WorkerStatus
 
 log = logging.getLogger(__name__)
@@ -51,6 +58,7 @@ ALWAYS_RUN = Preferences(
     run_on_batteries=True,
 )
 MAX_IDLE_WAIT = 60.0
+_CLEANED_JOB_DIRS: set[Path] = set()  # job folders already cleared of a crash's leftovers
 
 
 @dataclass
@@ -137,7 +145,9 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; a job running then is cancelled (its lease expires)."""
-        await asyncio.to_thread(remove_leftover_job_dirs)
+        if jobs_dir() not in _CLEANED_JOB_DIRS:  # once per process: a node runs several workers
+            _CLEANED_JOB_DIRS.add(jobs_dir())
+            await asyncio.to_thread(remove_leftover_job_dirs)
         self.pending.clean()
         caps = await self.capabilities()
         backoff = Backoff(first=max(0.1, self.config.poll_interval / 2), cap=MAX_IDLE_WAIT)
@@ -181,7 +191,7 @@ class Worker:
             self._update(state="idle", reason=f"Connecting to the grid at {client.url}.")
             await client.authenticate(self.account, capabilities=caps)
             self._logged_in = True
-        for entry in self.pending.entries():
+        for entry in self.pending.entries(worker=self.account.address):
             await self._upload(client, entry, stop)
             if stop.is_set():
                 return 0.0
@@ -267,7 +277,9 @@ class Worker:
             message = outcome.message or f"The job ended with status {outcome.status}."
             await self._report_error(client, lease, message, stop)
             return
-        entry = self.pending.save(lease.lease_id, lease.job_id, app.name, outcome.result or b"")
+        entry = self.pending.save(
+            lease.lease_id, lease.job_id, app.name, outcome.result or b"", self.account.address
+        )
         await self._upload(client, entry, stop)
 
     def _job_changed(self, run: LeaseRun) -> None:

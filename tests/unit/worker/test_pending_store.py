@@ -37,6 +37,14 @@ def test_incomplete_or_damaged_entries_are_ignored(tmp_path: Path) -> None:
     assert store.load(entry) is None
 
 
+def test_workers_sharing_the_folder_see_their_own_results(tmp_path: Path) -> None:
+    store = PendingStore(tmp_path)
+    mine = store.save(LEASE, "job", "echo", b"a", worker="0xAbC")
+    store.save("f" * 32, "job", "echo", b"b", worker="0xdef")
+    assert store.entries(worker="0xabc") == [mine]
+    assert len(store.entries()) == 2
+
+
 def test_lease_ids_cannot_escape_the_folder(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         PendingStore(tmp_path).save("../evil", "job", "echo", b"x")
