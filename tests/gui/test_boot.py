@@ -40,6 +40,7 @@ def test_first_run_defaults_to_the_demo_and_boots_it(qtbot, make_window):
     assert not pane.account.qr.pixmap().isNull()
     assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
         "Wallet",
+        "Volunteer",
         "Settings",
     ]
     assert "Offline demo" in window.network_label.text()

@@ -20,7 +20,8 @@ def _display_available() -> bool:
 def run_gui(args: argparse.Namespace | None = None) -> int:
     """Open the main window (or bring the running one forward) and run until it closes.
 
-    `--tray` is accepted; starting hidden in the tray arrives with the tray controller."""
+    With `--tray` the window starts hidden in the system tray and donating starts once the app
+    is up; without a system tray the window opens and says so."""
     if not _display_available():
         raise DeskGridError(
             "No graphical display is available: start DeskGrid from a desktop session, or use "
@@ -35,6 +36,8 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     from deskgrid.ui.icons import icon
     from deskgrid.ui.main_window import MainWindow
     from deskgrid.ui.single_instance import SingleInstance, ask_running_instance_to_raise
+    from deskgrid.ui.tray import TrayController
+    from deskgrid.ui.volunteer_pane import donation_for
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DeskGrid")
@@ -52,10 +55,18 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     controller = AppController(SettingsStore())
     window = MainWindow(controller)
     instance.raise_requested.connect(window.bring_to_front)
-    window.show()
+    donation = donation_for(controller)
+    tray = TrayController(window, donation)
+    app.setQuitOnLastWindowClosed(not tray.active)
+    tray_mode = bool(getattr(args, "tray", False))
+    if not (tray_mode and tray.active and not controller.needs_first_run):
+        window.show()
+    if tray_mode:
+        controller.booted.connect(tray.start_donating)
     window.start()
     try:
         loop.run_forever()
+        loop.run_until_complete(donation.stop())
         loop.run_until_complete(controller.shutdown())
     finally:
         instance.close()

@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
             icon("wallet"),
         )
         self._add_jobs_pane()
+        self._add_volunteer_pane()
         self.add_pane("settings", "Settings", SettingsPane(self.controller), icon("settings"))
 
     def _add_jobs_pane(self) -> None:
@@ -113,6 +114,12 @@ class MainWindow(QMainWindow):
 
         pane = JobsPane(self.controller.session, node, self.controller.bridge)
         self.add_pane("jobs", "Jobs", pane, icon("jobs"))
+
+    def _add_volunteer_pane(self) -> None:
+        from deskgrid.ui.volunteer_pane import volunteer_pane_for
+
+        pane = volunteer_pane_for(self.controller)
+        self.add_pane("volunteer", "Volunteer", pane, icon("volunteer"))
 
     # -- boot ---------------------------------------------------------------------------
 

@@ -1,0 +1,179 @@
+"""Start DeskGrid at login, in the tray (`deskgrid --tray`).
+
+Linux: an XDG autostart entry, `$XDG_CONFIG_HOME/autostart/deskgrid.desktop` (default
+`~/.config`). Windows: the `DeskGrid` value of the current user's Run key. macOS: a
+LaunchAgent, `~/Library/LaunchAgents/org.deskgrid.tray.plist`. `install()`, `remove()` and
+`installed()` pick the one for this system.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+APP_NAME = "DeskGrid"
+DESKTOP_FILE = "deskgrid.desktop"
+LAUNCH_AGENT_LABEL = "org.deskgrid.tray"
+RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
+
+
+def command() -> list[str]:
+    """The command that starts DeskGrid in the tray."""
+    exe = shutil.which("deskgrid")
+    if exe:
+        return [exe, "--tray"]
+    return [sys.executable, "-m", "deskgrid", "--tray"]
+
+
+# -- Linux: XDG autostart -----------------------------------------------------------------
+
+
+def xdg_entry_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "autostart" / DESKTOP_FILE
+
+
+def desktop_entry(argv: Sequence[str]) -> str:
+    exec_line = " ".join(shlex.quote(part) for part in argv)
+    return (
+        "[Desktop Entry]\n"
+        "Type=Application\n"
+        f"Name={APP_NAME}\n"
+        "Comment=Donate CPU to the DeskGrid desktop grid from the tray\n"
+        f"Exec={exec_line}\n"
+        "Icon=deskgrid\n"
+        "Terminal=false\n"
+        "X-GNOME-Autostart-enabled=true\n"
+    )
+
+
+def install_xdg(argv: Sequence[str] | None = None) -> Path:
+    path = xdg_entry_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(desktop_entry(argv or command()), encoding="utf-8")
+    return path
+
+
+def remove_xdg() -> None:
+    xdg_entry_path().unlink(missing_ok=True)
+
+
+def installed_xdg() -> bool:
+    return xdg_entry_path().exists()
+
+
+# -- macOS: a LaunchAgent -----------------------------------------------------------------
+
+
+def launch_agent_path() -> Path:
+    return Path.home() / "Library" / "LaunchAgents" / f"{LAUNCH_AGENT_LABEL}.plist"
+
+
+def launch_agent_plist(argv: Sequence[str]) -> str:
+    """The LaunchAgent's text (pure)."""
+    args = "\n".join(f"        <string>{escape(part)}</string>" for part in argv)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" '
+        '"http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n'
+        '<plist version="1.0">\n'
+        "<dict>\n"
+        "    <key>Label</key>\n"
+        f"    <string>{LAUNCH_AGENT_LABEL}</string>\n"
+        "    <key>ProgramArguments</key>\n"
+        "    <array>\n"
+        f"{args}\n"
+        "    </array>\n"
+        "    <key>RunAtLoad</key>\n"
+        "    <true/>\n"
+        "</dict>\n"
+        "</plist>\n"
+    )
+
+
+def install_launch_agent(argv: Sequence[str] | None = None) -> Path:
+    path = launch_agent_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(launch_agent_plist(argv or command()), encoding="utf-8")
+    return path
+
+
+def remove_launch_agent() -> None:
+    launch_agent_path().unlink(missing_ok=True)
+
+
+def installed_launch_agent() -> bool:
+    return launch_agent_path().exists()
+
+
+# -- Windows: the Run key -----------------------------------------------------------------
+
+
+def run_key_value(argv: Sequence[str]) -> str:
+    return " ".join(f'"{part}"' if " " in part else part for part in argv)
+
+
+def install_run_key(argv: Sequence[str] | None = None) -> None:
+    import winreg  # type: ignore[import-not-found]
+
+    with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
+        winreg.SetValueEx(key, APP_NAME, 0, winreg.REG_SZ, run_key_value(argv or command()))
+
+
+def remove_run_key() -> None:
+    import winreg  # type: ignore[import-not-found]
+
+    with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
+        try:
+            winreg.DeleteValue(key, APP_NAME)
+        except FileNotFoundError:
+            pass
+
+
+def installed_run_key() -> bool:
+    import winreg  # type: ignore[import-not-found]
+
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
+            winreg.QueryValueEx(key, APP_NAME)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+# -- this system --------------------------------------------------------------------------
+
+
+def install(platform: str | None = None) -> None:
+    """Start DeskGrid in the tray at login."""
+    platform = platform or sys.platform
+    if platform == "win32":
+        install_run_key()
+    elif platform == "darwin":
+        install_launch_agent()
+    else:
+        install_xdg()
+
+
+def remove(platform: str | None = None) -> None:
+    platform = platform or sys.platform
+    if platform == "win32":
+        remove_run_key()
+    elif platform == "darwin":
+        remove_launch_agent()
+    else:
+        remove_xdg()
+
+
+def installed(platform: str | None = None) -> bool:
+    platform = platform or sys.platform
+    if platform == "win32":
+        return installed_run_key()
+    if platform == "darwin":
+        return installed_launch_agent()
+    return installed_xdg()

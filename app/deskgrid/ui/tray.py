@@ -1,0 +1,179 @@
+"""The tray: an icon that shows what the worker does (idle / computing / suspended / error),
+a tooltip with the reason, a menu rebuilt each time it opens (Open, Donate on/off, Snooze 1 h,
+Quit) and close-to-tray. Without a system tray the app says so and stays a window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QMenu, QStatusBar, QSystemTrayIcon
+
+from deskgrid.ui.tasks import spawn
+from deskgrid.worker.donation import Donation
+from deskgrid.worker.status import WorkerStatus
+
+SNOOZE_SECONDS = 3600
+NO_TRAY = "No system tray is available: DeskGrid stays a window (closing it quits)."
+COLOURS = {
+    "idle": "#7b8794",
+    "computing": "#2e7d32",
+    "suspended": "#f0a202",
+    "error": "#c62828",
+}
+
+
+class TrayWindow(Protocol):
+    """What the tray needs of the main window (a stub in tests)."""
+
+    def bring_to_front(self) -> None: ...
+
+    def hide(self) -> None: ...
+
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt's name
+
+    def installEventFilter(self, watched: QObject) -> None: ...  # noqa: N802 - Qt's name
+
+
+def state_icon(state: str, size: int = 32) -> QIcon:
+    """A round icon in the state's colour (a white centre dot while computing)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(COLOURS.get(state, COLOURS["idle"])))
+    painter.drawEllipse(QRectF(2, 2, size - 4, size - 4))
+    if state == "computing":
+        painter.setBrush(QColor("white"))
+        painter.drawEllipse(QRectF(size * 0.35, size * 0.35, size * 0.3, size * 0.3))
+    painter.end()
+    return QIcon(pixmap)
+
+
+def icon_state(status: WorkerStatus, paused: bool = False) -> str:
+    if status.state == "stopped":
+        return "suspended" if paused else "idle"
+    if paused and status.state != "error":
+        return "suspended"
+    return status.state
+
+
+class TrayController(QObject):
+    status_changed = Signal(object)  # WorkerStatus, on the GUI thread
+
+    def __init__(
+        self,
+        window: TrayWindow,
+        donation: Donation,
+        *,
+        available: bool | None = None,
+        quit_app: Callable[[], None] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.window = window
+        self.donation = donation
+        self.quit_app = quit_app or QCoreApplication.quit
+        self.quitting = False
+        self.state = "idle"
+        self.actions: dict[str, QAction] = {}
+        if available is None:
+            available = QSystemTrayIcon.isSystemTrayAvailable()
+        self.active = bool(available)
+        self.menu = QMenu()
+        self.menu.aboutToShow.connect(self.rebuild_menu)
+        self.tray = QSystemTrayIcon(self)
+        self.tray.setContextMenu(self.menu)
+        self.tray.activated.connect(self._activated)
+        self.status_changed.connect(self.show_status)
+        self._unsubscribe = donation.subscribe(self.status_changed.emit)
+        self.show_status(donation.status)
+        self.rebuild_menu()
+        if self.active:
+            window.installEventFilter(self)
+            self.tray.show()
+        else:
+            window.statusBar().showMessage(NO_TRAY)
+
+    # -- icon and tooltip ---------------------------------------------------------------
+
+    def show_status(self, status: WorkerStatus) -> None:
+        self.state = icon_state(status, self.donation.paused)
+        self.tray.setIcon(state_icon(self.state))
+        reason = "Paused by you." if self.donation.paused and status.state == "stopped" else ""
+        self.tray.setToolTip(f"DeskGrid — {reason or status.reason}")
+
+    def refresh(self) -> None:
+        self.show_status(self.donation.status)
+
+    # -- menu ---------------------------------------------------------------------------
+
+    def rebuild_menu(self) -> None:
+        """Rebuilt on every show, so it reflects the worker as it is now."""
+        self.menu.clear()
+        self.actions = {}
+        self.actions["open"] = self.menu.addAction("Open DeskGrid", self.open_window)
+        self.menu.addSeparator()
+        donate = self.menu.addAction("Donate my CPU")
+        donate.setCheckable(True)
+        donate.setChecked(self.donation.running)
+        donate.setEnabled(self.donation.running or bool(self.donation.grid_url))
+        donate.triggered.connect(self.set_donating)
+        self.actions["donate"] = donate
+        if self.donation.paused:
+            self.actions["snooze"] = self.menu.addAction("Resume now", self.resume)
+        else:
+            self.actions["snooze"] = self.menu.addAction("Snooze 1 h", self.snooze)
+            self.actions["snooze"].setEnabled(self.donation.running)
+        self.menu.addSeparator()
+        self.actions["quit"] = self.menu.addAction("Quit DeskGrid", self.quit)
+
+    def open_window(self) -> None:
+        self.window.bring_to_front()
+
+    def set_donating(self, on: bool) -> None:
+        if on:
+            spawn(self.donation.start(), self._error)
+        else:
+            spawn(self.donation.stop(), self._error)
+
+    def start_donating(self) -> None:
+        """`deskgrid --tray`: donate once the app is up, when a grid is known."""
+        if not self.donation.running and self.donation.grid_url:
+            self.set_donating(True)
+
+    def snooze(self) -> None:
+        self.donation.snooze(SNOOZE_SECONDS)
+        self.refresh()
+
+    def resume(self) -> None:
+        self.donation.set_paused(False)
+        self.refresh()
+
+    def quit(self) -> None:
+        self.quitting = True
+        self.tray.hide()
+        self._unsubscribe()
+        self.quit_app()
+
+    def _error(self, sentence: str) -> None:
+        self.window.statusBar().showMessage(sentence)
+        self.tray.setToolTip(f"DeskGrid — {sentence}")
+        if self.active:
+            self.tray.showMessage("DeskGrid", sentence, QSystemTrayIcon.MessageIcon.Warning)
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self.open_window()
+
+    # -- close to tray ------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Close and self.active and not self.quitting:
+            event.ignore()
+            self.window.hide()
+            return True
+        return super().eventFilter(watched, event)

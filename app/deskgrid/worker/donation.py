@@ -1,0 +1,236 @@
+"""Donating this computer's CPU: an embedded worker the desktop app starts and stops.
+
+    donation = Donation(account=wallet_account, earnings=hub.balance_of)
+    donation.on_status = show
+    await donation.start("http://127.0.0.1:8750")
+    await donation.set_preferences(prefs)   # applied live
+    await donation.stop()
+
+The worker runs in a task of the running event loop. Preferences are applied to the running
+worker at once; a change of the number of cores (announced to the grid at login) restarts it.
+Earnings are the RLC credited to the worker's address in the hub escrow, read through a
+callable (run in a thread: it may talk to a node); each reading is kept as a sample for a chart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+
+from deskgrid.worker.policy import Preferences, allowed_cores
+from deskgrid.worker.status import WorkerStatus
+from deskgrid.worker.worker import Worker, WorkerConfig
+
+log = logging.getLogger(__name__)
+
+EarningsReader = Callable[[str], int]  # address -> nRLC
+WorkerFactory = Callable[[WorkerConfig, LocalAccount | None], Worker]
+MAX_SAMPLES = 500
+STOP_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class EarningsSample:
+    at: float  # time.time()
+    nrlc: int
+    jobs_done: int
+
+
+class Donation:
+    """Starts, stops and reconfigures one embedded worker; Qt-free."""
+
+    def __init__(
+        self,
+        *,
+        account: LocalAccount | None = None,
+        preferences: Preferences | None = None,
+        earnings: EarningsReader | None = None,
+        state_dir: Path | None = None,
+        poll_interval: float = 1.0,
+        worker_factory: WorkerFactory = Worker,
+        cpu_count: int | None = None,
+    ) -> None:
+        self.account = account
+        self.preferences = preferences or Preferences()
+        self.earnings = earnings
+        self.state_dir = state_dir
+        self.poll_interval = poll_interval
+        self.worker_factory = worker_factory
+        self.cpu_count = cpu_count or os.cpu_count() or 1
+        self.grid_url: str | None = None
+        self.on_status: Callable[[WorkerStatus], None] | None = None
+        self._listeners: list[Callable[[WorkerStatus], None]] = []
+        self.samples: list[EarningsSample] = []
+        self.worker: Worker | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stop: asyncio.Event | None = None
+        self._jobs_before = 0  # jobs done by the workers of earlier runs
+        self._paused = False
+        self._snooze: asyncio.TimerHandle | None = None
+        self._status = WorkerStatus(state="stopped", reason="Not donating.")
+
+    # -- reading ------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def status(self) -> WorkerStatus:
+        return self._status
+
+    @property
+    def jobs_done(self) -> int:
+        return self._status.jobs_done
+
+    @property
+    def address(self) -> str | None:
+        if self.worker is not None:
+            return self.worker.account.address
+        return self.account.address if self.account is not None else None
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def config(self, grid_url: str) -> WorkerConfig:
+        prefs = self.preferences
+        return WorkerConfig(
+            grid_url=grid_url,
+            cores=allowed_cores(prefs, self.cpu_count),
+            cpu_limit=round(prefs.cpu_usage_limit),
+            state_dir=self.state_dir,
+            poll_interval=self.poll_interval,
+            preferences=prefs,
+        )
+
+    # -- start / stop -------------------------------------------------------------------
+
+    async def start(self, grid_url: str | None = None) -> None:
+        """Start the worker on `grid_url` (or the last one); a running worker is restarted."""
+        url = grid_url or self.grid_url
+        if not url:
+            raise ValueError("No grid URL: choose a grid in the settings first.")
+        await self.stop()
+        self.grid_url = url
+        worker = self.worker_factory(self.config(url), self.account)
+        worker.paused_by_user = self._paused
+        worker.on_status = self._worker_status
+        self.worker = worker
+        self._stop = asyncio.Event()
+        self._task = asyncio.ensure_future(self._run(worker, self._stop))
+        self._publish(dataclasses.replace(worker.status, jobs_done=self._jobs_before))
+
+    async def _run(self, worker: Worker, stop: asyncio.Event) -> None:
+        try:
+            await worker.run(stop)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the worker loop itself failed: show it, do not crash the app
+            log.exception("the worker stopped")
+            self._publish(
+                dataclasses.replace(
+                    self._status,
+                    state="error",
+                    reason=f"The worker stopped: {exc}. Turn donating off and on to retry.",
+                    last_error=str(exc),
+                )
+            )
+
+    async def stop(self) -> None:
+        """Stop the worker; a job in progress is abandoned (its lease expires on the grid)."""
+        task, stop, worker = self._task, self._stop, self.worker
+        self._task = self._stop = None
+        if task is None or stop is None:
+            return
+        stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if worker is not None:
+            self._jobs_before += worker.status.jobs_done
+            worker.on_status = None
+        self._publish(
+            WorkerStatus(
+                state="stopped",
+                reason="Not donating.",
+                jobs_done=self._jobs_before,
+                address=self.address,
+            )
+        )
+
+    # -- preferences and pausing ---------------------------------------------------------
+
+    async def set_preferences(self, prefs: Preferences) -> None:
+        """Apply new preferences: live, or by a restart when the cores change."""
+        old, self.preferences = self.preferences, prefs
+        worker = self.worker
+        if not self.running or worker is None:
+            return
+        if allowed_cores(old, self.cpu_count) != allowed_cores(prefs, self.cpu_count):
+            await self.start()
+            return
+        worker.preferences = prefs
+        worker.config.cpu_limit = round(prefs.cpu_usage_limit)
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause (or resume) computing without stopping the worker."""
+        self._paused = paused
+        if not paused and self._snooze is not None:
+            self._snooze.cancel()
+            self._snooze = None
+        if self.worker is not None:
+            self.worker.paused_by_user = paused
+
+    def snooze(self, seconds: float) -> None:
+        """Pause for `seconds`, then resume by itself."""
+        self.set_paused(True)
+        loop = asyncio.get_event_loop()
+        self._snooze = loop.call_later(seconds, self.set_paused, False)
+
+    # -- earnings -----------------------------------------------------------------------
+
+    async def read_earnings(self) -> int | None:
+        """The worker address's escrow balance in nRLC (None when unknown); kept as a sample."""
+        address = self.address
+        if self.earnings is None or address is None:
+            return None
+        nrlc = int(await asyncio.to_thread(self.earnings, address))
+        sample = EarningsSample(time.time(), nrlc, self.jobs_done)
+        last = self.samples[-1] if self.samples else None
+        if last is None or (last.nrlc, last.jobs_done) != (nrlc, sample.jobs_done):
+            self.samples.append(sample)
+            del self.samples[:-MAX_SAMPLES]
+        return nrlc
+
+    # -- status -------------------------------------------------------------------------
+
+    def _worker_status(self, status: WorkerStatus) -> None:
+        total = self._jobs_before + status.jobs_done
+        self._publish(dataclasses.replace(status, jobs_done=total))
+
+    def subscribe(self, listener: Callable[[WorkerStatus], None]) -> Callable[[], None]:
+        """Call `listener` with every status (besides `on_status`); returns the unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _publish(self, status: WorkerStatus) -> None:
+        self._status = status
+        listeners = [self.on_status] if self.on_status is not None else []
+        for listener in [*listeners, *self._listeners]:
+            try:
+                listener(status)
+            except Exception:
+                log.exception("a status listener failed")

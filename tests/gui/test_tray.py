@@ -1,0 +1,111 @@
+"""The tray controller against a stub window: menu rebuilt on show, donation toggled from the
+menu, icon state following the worker, close-to-tray, and no tray = a window."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QMainWindow
+
+from deskgrid.ui.tray import NO_TRAY, TrayController
+from deskgrid.worker.donation import Donation
+from tests.gui.fake_worker import FakeWorker
+
+pytestmark = pytest.mark.gui
+
+
+class StubWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.raised = 0
+
+    def bring_to_front(self) -> None:
+        self.raised += 1
+        self.show()
+
+
+@pytest.fixture
+def parts(qtbot):
+    window = StubWindow()
+    qtbot.addWidget(window)
+    donation = Donation(worker_factory=FakeWorker)
+    donation.grid_url = "http://127.0.0.1:1"
+    quits: list[bool] = []
+    tray = TrayController(window, donation, available=True, quit_app=lambda: quits.append(True))
+    yield window, donation, tray, quits
+    if donation.running:
+        from tests.gui.conftest import run_async
+
+        run_async(qtbot, donation.stop())
+
+
+def test_menu_is_rebuilt_on_show_and_toggles_donation(qtbot, parts):
+    window, donation, tray, quits = parts
+    assert tray.state == "idle"
+    assert [a.text() for a in tray.menu.actions() if a.text()] == [
+        "Open DeskGrid", "Donate my CPU", "Snooze 1 h", "Quit DeskGrid",
+    ]  # fmt: skip
+    assert not tray.actions["donate"].isChecked() and not tray.actions["snooze"].isEnabled()
+    tray.actions["donate"].trigger()
+    qtbot.waitUntil(lambda: donation.running, timeout=3000)
+    tray.menu.aboutToShow.emit()
+    assert tray.actions["donate"].isChecked() and tray.actions["snooze"].isEnabled()
+
+    worker = donation.worker
+    worker.push(state="computing", reason="Computing echo job j1.")
+    qtbot.waitUntil(lambda: tray.state == "computing", timeout=3000)
+    assert "Computing echo job j1." in tray.tray.toolTip()
+    worker.push(state="error", reason="The grid is unreachable. Trying again in 4 s.")
+    qtbot.waitUntil(lambda: tray.state == "error", timeout=3000)
+    assert "unreachable" in tray.tray.toolTip()
+
+    tray.actions["snooze"].trigger()
+    assert donation.paused and worker.paused_by_user
+    worker.push(state="suspended", reason="Paused by you.")
+    qtbot.waitUntil(lambda: tray.state == "suspended", timeout=3000)
+    tray.menu.aboutToShow.emit()
+    assert tray.actions["snooze"].text() == "Resume now"
+    tray.actions["snooze"].trigger()
+    assert not donation.paused and not worker.paused_by_user
+
+    tray.menu.aboutToShow.emit()
+    tray.actions["donate"].trigger()
+    qtbot.waitUntil(lambda: not donation.running, timeout=3000)
+    qtbot.waitUntil(lambda: tray.state == "idle", timeout=3000)
+    tray.menu.aboutToShow.emit()
+    assert not tray.actions["donate"].isChecked()
+
+    tray.actions["open"].trigger()
+    assert window.raised == 1 and window.isVisible()
+    tray.actions["quit"].trigger()
+    assert quits == [True] and tray.quitting
+
+
+def test_close_goes_to_the_tray(qtbot, parts):
+    window, _, tray, _ = parts
+    window.show()
+    event = QCloseEvent()
+    assert tray.eventFilter(window, event) and not event.isAccepted()
+    assert not window.isVisible()
+    tray.quitting = True
+    assert not tray.eventFilter(window, QCloseEvent())
+
+
+def test_donate_is_disabled_without_a_grid(qtbot):
+    window = StubWindow()
+    qtbot.addWidget(window)
+    tray = TrayController(window, Donation(worker_factory=FakeWorker), available=True)
+    assert not tray.actions["donate"].isEnabled()
+    tray.start_donating()  # nothing to start
+    assert not tray.donation.running
+
+
+def test_without_a_tray_it_says_so_and_stays_a_window(qtbot):
+    window = StubWindow()
+    qtbot.addWidget(window)
+    tray = TrayController(window, Donation(worker_factory=FakeWorker), available=False)
+    assert not tray.active
+    assert window.statusBar().currentMessage() == NO_TRAY
+    window.show()
+    window.close()
+    assert not window.isVisible()

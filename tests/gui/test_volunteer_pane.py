@@ -1,0 +1,122 @@
+"""The volunteer pane: the toggle starts and stops the worker, its status is shown,
+preferences are saved and applied live, earnings are formatted and charted."""
+
+from __future__ import annotations
+
+import pytest
+
+from deskgrid.worker.donation import Donation
+from deskgrid.worker.policy import Preferences, load_preferences
+from tests.gui.conftest import run_async
+from tests.gui.fake_worker import FakeWorker
+
+pytestmark = pytest.mark.gui
+
+GRID = "http://127.0.0.1:1"
+
+
+@pytest.fixture
+def pane(qtbot):
+    from deskgrid.ui.volunteer_pane import VolunteerPane
+
+    credited = {"nrlc": 0}
+    donation = Donation(
+        worker_factory=FakeWorker, cpu_count=4, earnings=lambda address: credited["nrlc"]
+    )
+    widget = VolunteerPane(donation, GRID, earnings_interval_ms=60_000)
+    widget.credited = credited
+    qtbot.addWidget(widget)
+    widget.show()
+    yield widget
+    if donation.running:
+        run_async(qtbot, donation.stop())
+
+
+def test_toggle_starts_shows_status_and_stops(qtbot, pane):
+    donation = pane.donation
+    assert pane.toggle.isEnabled() and not pane.no_grid.isVisible()
+    assert pane.state.text() == "Off"
+    pane.toggle.setChecked(True)
+    qtbot.waitUntil(lambda: donation.running, timeout=3000)
+    assert donation.grid_url == GRID
+    worker = donation.worker
+    qtbot.waitUntil(lambda: pane.state.text() == "Idle", timeout=3000)
+    worker.push(
+        state="computing", reason="Computing VanityGen job j7.", app="VanityGen", job_id="j7",
+        progress=0.25, keys_per_s=123456.0,
+    )  # fmt: skip
+    qtbot.waitUntil(lambda: pane.state.text() == "Computing", timeout=3000)
+    assert pane.reason.text() == "Computing VanityGen job j7."
+    assert pane.job.text() == "VanityGen · j7" and pane.progress.value() == 250
+    assert pane.speed.text() == "123,456 keys/s"
+    assert pane.address.text() == worker.account.address
+
+    pane.credited["nrlc"] = 2_500_000_000
+    worker.push(state="idle", reason="Result of job j7 delivered.", jobs_done=1, job_id=None)
+    qtbot.waitUntil(lambda: pane.earnings.text() == "2.5 RLC", timeout=3000)
+    assert pane.jobs_done.text() == "1"
+    assert [v for _, v in pane.chart.samples] == [2_500_000_000]
+    pane.chart.grab()  # paints
+
+    pane.toggle.setChecked(False)
+    qtbot.waitUntil(lambda: not donation.running, timeout=3000)
+    qtbot.waitUntil(lambda: pane.state.text() == "Off", timeout=3000)
+    assert pane.jobs_done.text() == "1" and not pane.toggle.isChecked()
+
+
+def test_preferences_are_saved_and_applied_live(qtbot, pane):
+    donation = pane.donation
+    pane.toggle.setChecked(True)
+    qtbot.waitUntil(lambda: donation.running, timeout=3000)
+    worker = donation.worker
+    pane.form.cpu_pct.setValue(30)
+    qtbot.waitUntil(lambda: worker.preferences.cpu_usage_limit == 30, timeout=3000)
+    assert donation.worker is worker  # applied to the running worker
+    assert load_preferences().cpu_usage_limit == 30
+    pane.form.not_on_battery.setChecked(False)
+    pane.form.only_idle.setChecked(True)
+    pane.form.idle_minutes.setValue(10)
+    pane.form.limit_hours.setChecked(True)
+    saved = load_preferences()
+    assert saved.run_on_batteries and not saved.run_if_user_active
+    assert saved.idle_time_to_run == 10
+    pane.form.memory_pct.setValue(40)
+    assert load_preferences().ram_max_used_idle_pct == 40
+    assert load_preferences().ram_max_used_busy_pct <= 40
+    pane.form.cores.setValue(1)  # a change of cores restarts the worker
+    qtbot.waitUntil(lambda: donation.worker is not worker, timeout=3000)
+    assert donation.worker.config.cores == 1 and donation.running
+    assert load_preferences().max_ncpus_pct == 25
+
+
+def test_form_loads_saved_preferences(qtbot):
+    from deskgrid.ui.preferences_form import PreferencesForm
+    from deskgrid.worker.policy import save_preferences
+
+    save_preferences(Preferences(start_hour=22, end_hour=6, cpu_usage_limit=60))
+    form = PreferencesForm(cpu_count=8)
+    qtbot.addWidget(form)
+    form.load(load_preferences())
+    assert form.limit_hours.isChecked() and form.start_time.time().hour() == 22
+    assert form.cpu_pct.value() == 60 and form.cores.value() == 4
+    assert form.preferences().start_hour == 22 and form.preferences().end_hour == 6
+
+
+def test_no_grid_disables_the_toggle_with_a_sentence(qtbot):
+    from deskgrid.ui.volunteer_pane import NO_GRID, VolunteerPane
+
+    widget = VolunteerPane(Donation(worker_factory=FakeWorker), None)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert not widget.toggle.isEnabled()
+    assert widget.no_grid.isVisible() and widget.no_grid.text() == NO_GRID
+
+
+def test_the_window_has_the_volunteer_pane(qtbot, booted):
+    pane = booted.panes["volunteer"]
+    booted.show_pane("volunteer")
+    assert booted.stack.currentWidget() is pane
+    assert booted.controller.donation is pane.donation
+    grid = getattr(booted.controller.backend, "grid_url", None)
+    assert pane.toggle.isEnabled() == bool(grid)
+    assert pane.donation.earnings is not None

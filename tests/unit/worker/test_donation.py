@@ -1,0 +1,104 @@
+"""Donation: start / stop an embedded worker on a real in-process grid, preferences applied."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from deskgrid.grid.client import GridClient
+from deskgrid.grid.config import GridConfig
+from deskgrid.grid.server import GridServer
+from deskgrid.worker.donation import Donation
+from deskgrid.worker.policy import Preferences
+
+DEADLINE = 20.0
+PERMISSIVE = Preferences(
+    max_ncpus_pct=100, run_if_user_active=True, suspend_cpu_usage=0, run_on_batteries=True
+)
+
+
+@pytest.fixture
+async def grid(tmp_path: Path) -> AsyncIterator[tuple[GridServer, GridClient]]:
+    config = GridConfig(data_dir=tmp_path / "grid", idle_retry_s=0.1, reap_interval_s=0.1)
+    server = GridServer(config)
+    url = await server.start()
+    submitter = GridClient(url, token=server.submitter_token)
+    try:
+        yield server, submitter
+    finally:
+        await submitter.aclose()
+        await server.stop()
+
+
+async def until(check, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + DEADLINE
+    while not check():
+        if loop.time() > end:
+            pytest.fail(f"Timed out waiting for {what}.")
+        await asyncio.sleep(0.05)
+
+
+async def test_start_runs_an_echo_job_and_stop_stops(grid, tmp_path: Path) -> None:
+    server, submitter = grid
+    credited: dict[str, int] = {}
+    donation = Donation(
+        preferences=PERMISSIVE,
+        state_dir=tmp_path / "w",
+        poll_interval=0.1,
+        earnings=lambda address: credited.get(address, 0),
+    )
+    states: list[str] = []
+    donation.on_status = lambda status: states.append(status.state)
+    assert not donation.running and donation.status.state == "stopped"
+    await donation.start(server.url)
+    try:
+        assert donation.running
+        job = await submitter.submit("echo", {"text": "donated"})
+        done = await submitter.wait_job(job.id, timeout=DEADLINE)
+        assert done.state == "COMPLETED"
+        assert await submitter.download_result(job.id) == b"donated"
+        await until(lambda: donation.jobs_done == 1, "the job to be counted")
+        assert "computing" in states
+        assert donation.address is not None
+        credited[donation.address] = 7_000_000_000
+        assert await donation.read_earnings() == 7_000_000_000
+        assert [s.nrlc for s in donation.samples] == [7_000_000_000]
+        await donation.read_earnings()  # the same reading is not sampled twice
+        assert len(donation.samples) == 1
+    finally:
+        await donation.stop()
+    assert not donation.running
+    assert donation.status.state == "stopped" and donation.jobs_done == 1
+
+
+async def test_preferences_apply_live_and_cores_restart(grid, tmp_path: Path) -> None:
+    server, _ = grid
+    donation = Donation(
+        preferences=PERMISSIVE, state_dir=tmp_path / "w", poll_interval=0.1, cpu_count=4
+    )
+    await donation.start(server.url)
+    try:
+        worker = donation.worker
+        assert worker is not None and worker.config.cores == 4
+        await donation.set_preferences(PERMISSIVE.model_copy(update={"cpu_usage_limit": 40}))
+        assert donation.worker is worker  # live, same worker
+        assert worker.preferences.cpu_usage_limit == 40 and worker.cpu_limit() == 40
+        await donation.set_preferences(PERMISSIVE.model_copy(update={"max_ncpus_pct": 50}))
+        assert donation.worker is not worker and donation.worker.config.cores == 2
+        assert donation.running
+        donation.set_paused(True)
+        assert donation.worker.paused_by_user
+        await until(lambda: donation.status.state == "suspended", "the pause")
+        donation.set_paused(False)
+        assert not donation.worker.paused_by_user
+    finally:
+        await donation.stop()
+
+
+async def test_start_needs_a_grid_url() -> None:
+    with pytest.raises(ValueError, match="grid URL"):
+        await Donation().start()
