@@ -3,10 +3,13 @@ VanityGen job runs from Run to a shown result whose key really gives the address
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from PySide6.QtCore import Qt
 
 from deskgrid.apps.vanity.keys import address_from_private_key, wif_decode
+from deskgrid.node import NodeConfig
 from deskgrid.settings import SettingsStore
 from deskgrid.ui.controller import AppController
 from deskgrid.ui.jobs_pane import JobsPane
@@ -23,30 +26,52 @@ JOB_TIMEOUT_MS = 90_000
 
 
 @pytest.fixture
-def node_window(qtbot):
-    settings = SettingsStore()
-    settings.update(first_run_done=True, network_mode="demo")
-    controller = AppController(
-        settings, backend_factory=lambda _s, bus: NodeBackend(bus), block_interval=0.2
-    )
-    window = MainWindow(controller)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(controller.booted, timeout=NODE_BOOT_TIMEOUT_MS):
-        window.start()
-    yield window
-    run_async(qtbot, controller.shutdown(), timeout=60_000)
-    assert controller.backend is None
+def make_node_window(qtbot):
+    made: list[MainWindow] = []
+
+    def make(workers: int = 1) -> MainWindow:
+        settings = SettingsStore()
+        settings.update(first_run_done=True, network_mode="demo")
+        controller = AppController(
+            settings,
+            backend_factory=lambda _s, bus: NodeBackend(bus, NodeConfig(workers=workers)),
+            block_interval=0.2,
+        )
+        window = MainWindow(controller)
+        qtbot.addWidget(window)
+        window.show()
+        made.append(window)
+        window.steps = []
+        controller.bridge.boot_progress.connect(lambda _step, f: window.steps.append(f))
+        with qtbot.waitSignal(controller.booted, timeout=NODE_BOOT_TIMEOUT_MS):
+            window.start()
+        return window
+
+    yield make
+    for window in made:
+        run_async(qtbot, window.controller.shutdown(), timeout=60_000)
+        assert window.controller.backend is None
+
+
+@pytest.fixture
+def node_window(make_node_window):
+    return make_node_window()
+
+
+def ready_pane(qtbot, window: MainWindow) -> JobsPane:
+    window.show_pane("jobs")
+    pane: JobsPane = window.panes["jobs"]
+    qtbot.waitUntil(lambda: pane.current_app() is not None, timeout=10_000)
+    return pane
 
 
 def test_a_vanity_job_runs_from_the_form_to_a_verified_result(qtbot, node_window):
     window = node_window
     names = [window.nav.item(i).text() for i in range(window.nav.count())]
-    assert names == ["Wallet", "Jobs", "Settings"]
-    window.show_pane("jobs")
-    pane: JobsPane = window.panes["jobs"]
+    assert names[:2] == ["Wallet", "Jobs"] and names[-1] == "Settings"
     assert isinstance(window.controller.backend, NodeBackend)
-    qtbot.waitUntil(lambda: pane.current_app() is not None, timeout=10_000)
+    assert window.steps == sorted(window.steps) and window.steps[-1] == 1.0
+    pane = ready_pane(qtbot, window)
     assert pane.current_app().name == "vanity"
     assert "pool fee" in pane.price.text()
 
@@ -74,6 +99,29 @@ def test_a_vanity_job_runs_from_the_form_to_a_verified_result(qtbot, node_window
     assert job.status == "COMPLETED" and job.cost > 0
     assert pane.my_jobs.table.item(0, 2).text() == "COMPLETED"
     assert pane.run_button.isEnabled()
+
+
+def test_a_task_past_its_deadline_is_refunded_with_claim_refund(qtbot, make_node_window):
+    window = make_node_window(workers=0)  # nobody computes: the task stays active
+    pane = ready_pane(qtbot, window)
+    pane.form.patterns_edit.setText("1A")
+    qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
+    pane.run()
+    qtbot.waitUntil(lambda: bool(pane.my_jobs.jobs), timeout=JOB_TIMEOUT_MS)
+    table = pane.my_jobs
+    table.table.selectRow(0)
+    assert not table.claim_button.isEnabled()
+    chain = window.controller.backend.node.chain
+    run_async(qtbot, asyncio.to_thread(chain.advance_time, 30 * 86_400))
+    qtbot.waitUntil(lambda: table.jobs[0].claimable, timeout=JOB_TIMEOUT_MS)
+    qtbot.waitUntil(table.claim_button.isEnabled, timeout=5000)
+    qtbot.mouseClick(table.claim_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: table.jobs[0].status == "FAILED", timeout=JOB_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: "claimed" in pane.timeline.kinds, timeout=JOB_TIMEOUT_MS)
+    qtbot.waitUntil(pane.run_button.isEnabled, timeout=JOB_TIMEOUT_MS)  # the run has ended
+    assert not table.claim_button.isEnabled()
+    assert pane.status.text().startswith("Refunded")
+    assert "Traceback" not in pane.status.text()
 
 
 def test_the_result_saves_to_a_file_and_refunds_need_a_late_task(qtbot, tmp_path):

@@ -34,6 +34,7 @@ from deskgrid.ui.tasks import spawn
 from deskgrid.ui.vanity_form import VanityForm
 from deskgrid.wallet.session import WalletSession
 
+REFUNDED = "Refunded: the task passed its deadline and its price is back in your escrow."
 _STATUS_AFTER = {"finalized": "COMPLETED", "failed": "FAILED", "claimed": "FAILED"}
 
 
@@ -217,6 +218,8 @@ class JobsPane(QWidget):
                 f"Found {outcome.address} in {outcome.seconds:.1f} s for "
                 f"{format_rlc(outcome.cost_nrlc)}; the key was combined on this computer."
             )
+        elif "claimed" in self.timeline.kinds:
+            self.status.ok(REFUNDED)
         else:
             self.status.error(f"The task failed and was refunded: {outcome.reason}.")
 
@@ -281,4 +284,4 @@ class JobsPane(QWidget):
         if job is not None:
             job.status, job.claimable, job.ended = "FAILED", False, time.monotonic()
         self.my_jobs.refresh()
-        self.status.ok("Refunded: the task's price is back in your escrow.")
+        self.status.ok(REFUNDED)
