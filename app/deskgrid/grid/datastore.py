@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import os
 import re
+import secrets
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -33,6 +34,7 @@ class DataStore:
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._dirs: set[Path] = set()
         self._count = itertools.count()
+        self._id = secrets.token_hex(4)
 
     def path(self, sha256: str) -> Path:
         check_sha256(sha256)
@@ -59,7 +61,8 @@ class DataStore:
             raise BadRequest(_mismatch(expected, digest))
         target = self.path(digest)
         if not target.exists():
-            tmp = self._tmp / f"{digest}.{os.getpid()}.{next(self._count)}"
+            # unique across processes and across stores sharing one folder in one process
+            tmp = self._tmp / f"{digest}.{os.getpid()}.{self._id}.{next(self._count)}"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
                 _write_all(fd, data)
