@@ -120,3 +120,44 @@ def test_the_window_has_the_volunteer_pane(qtbot, booted):
     grid = getattr(booted.controller.backend, "grid_url", None)
     assert pane.toggle.isEnabled() == bool(grid)
     assert pane.donation.earnings is not None
+
+
+def test_start_at_login_installs_the_xdg_entry(qtbot, pane, tmp_path, monkeypatch):
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    entry = tmp_path / "cfg" / "autostart" / "deskgrid.desktop"
+    pane.start_at_login.setChecked(True)
+    assert entry.exists() and "--tray" in entry.read_text(encoding="utf-8")
+    pane.start_at_login.setChecked(False)
+    assert not entry.exists()
+
+
+def test_donate_runs_an_echo_job_on_a_real_grid(qtbot, tmp_path):
+    from deskgrid.grid.client import GridClient
+    from deskgrid.grid.config import GridConfig
+    from deskgrid.grid.server import GridServer
+    from deskgrid.ui.volunteer_pane import VolunteerPane
+
+    server = GridServer(GridConfig(data_dir=tmp_path / "grid", idle_retry_s=0.1))
+    url = run_async(qtbot, server.start())
+    submitter = GridClient(url, token=server.submitter_token)
+    permissive = Preferences(
+        max_ncpus_pct=100, run_if_user_active=True, suspend_cpu_usage=0, run_on_batteries=True
+    )
+    donation = Donation(preferences=permissive, state_dir=tmp_path / "w", poll_interval=0.1)
+    widget = VolunteerPane(donation, url, earnings_interval_ms=60_000)
+    qtbot.addWidget(widget)
+    try:
+        widget.toggle.setChecked(True)
+        qtbot.waitUntil(lambda: donation.running, timeout=3000)
+        job = run_async(qtbot, submitter.submit("echo", {"text": "from the pane"}))
+        qtbot.waitUntil(lambda: widget.jobs_done.text() == "1", timeout=20_000)
+        assert run_async(qtbot, submitter.download_result(job.id)) == b"from the pane"
+        widget.toggle.setChecked(False)
+        qtbot.waitUntil(lambda: widget.state.text() == "Off", timeout=12_000)
+        assert not donation.running and not widget.toggle.isChecked()
+    finally:
+        if donation.running:
+            run_async(qtbot, donation.stop(), timeout=12_000)
+        run_async(qtbot, submitter.aclose())
+        run_async(qtbot, server.stop())

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskgrid import autostart
 from deskgrid.money import format_rlc
 from deskgrid.ui.earnings_chart import EarningsChart
 from deskgrid.ui.preferences_form import PreferencesForm
@@ -81,6 +82,8 @@ class VolunteerPane(QWidget):
         self.chart = EarningsChart()
         self.form = PreferencesForm(donation.cpu_count)
         self.form.load(load_preferences(settings_path))
+        self.start_at_login = QCheckBox("Start DeskGrid in the tray when I log in")
+        self.start_at_login.setChecked(self._autostart_installed())
         self.message = StatusLine()
 
         now = QGroupBox("Now")
@@ -97,7 +100,9 @@ class VolunteerPane(QWidget):
         earned_form.addRow("Address", self.address)
         earned_form.addRow(self.chart)
         prefs = QGroupBox("Preferences")
-        QVBoxLayout(prefs).addWidget(self.form)
+        prefs_layout = QVBoxLayout(prefs)
+        prefs_layout.addWidget(self.form)
+        prefs_layout.addWidget(self.start_at_login)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.toggle)
@@ -112,6 +117,7 @@ class VolunteerPane(QWidget):
         self.no_grid.setVisible(not self.grid_url)
         self.toggle.toggled.connect(self._toggled)
         self.form.changed.connect(self.apply_preferences)
+        self.start_at_login.toggled.connect(self.set_start_at_login)
         self.status_changed.connect(self.show_status)
         self._unsubscribe = donation.subscribe(self.status_changed.emit)
         self.destroyed.connect(lambda *_: self._unsubscribe())
@@ -146,6 +152,27 @@ class VolunteerPane(QWidget):
         except OSError as exc:
             self.message.error(f"The preferences could not be saved ({exc}); check the disk.")
         spawn(self.donation.set_preferences(prefs), self.message.error)
+
+    @staticmethod
+    def _autostart_installed() -> bool:
+        try:
+            return autostart.installed()
+        except OSError:
+            return False
+
+    def set_start_at_login(self, on: bool) -> None:
+        try:
+            if on:
+                autostart.install()
+                self.message.ok("DeskGrid will start in the tray when you log in.")
+            else:
+                autostart.remove()
+                self.message.info("DeskGrid will no longer start when you log in.")
+        except OSError as exc:
+            self.message.error(f"The login entry could not be changed ({exc}); check permissions.")
+            self.start_at_login.blockSignals(True)
+            self.start_at_login.setChecked(self._autostart_installed())
+            self.start_at_login.blockSignals(False)
 
     def refresh_earnings(self) -> None:
         spawn(self._refresh_earnings(), self.message.error)
@@ -183,7 +210,10 @@ def donation_for(controller: AppController) -> Donation:
     """The controller's Donation, made on first use (shared by the pane and the tray)."""
     donation = getattr(controller, "donation", None)
     if donation is None:
-        donation = Donation(preferences=load_preferences())
+        from deskgrid.paths import sub_dir
+
+        # its own folder: the local node's workers keep theirs in "worker"
+        donation = Donation(preferences=load_preferences(), state_dir=sub_dir("volunteer"))
         controller.donation = donation  # type: ignore[attr-defined]
     return donation
 
