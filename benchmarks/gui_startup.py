@@ -26,8 +26,6 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 
 PATTERN = "1Ab"
 PROBE_MS = 10
@@ -49,107 +47,50 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-async def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.005)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print only the JSON figures")
     args = parser.parse_args()
-    home = tempfile.TemporaryDirectory(prefix="deskgrid-bench-")
-    os.environ["DESKGRID_HOME"] = home.name
 
-    import keyring
-    import qasync
-    from keyring.backend import KeyringBackend
     from PySide6.QtCore import Qt, QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from deskgrid.settings import SettingsStore
-    from deskgrid.ui.controller import AppController
-    from deskgrid.ui.main_window import MainWindow
+    from deskgrid.ui.scripted import DemoRun, run_demo_window, wait_for
 
-    class MemoryKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.secrets: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.secrets.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.secrets[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.secrets.pop((service, username), None)
-
-    keyring.set_keyring(MemoryKeyring())
-    SettingsStore().update(first_run_done=True, network_mode="demo")
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("DeskGrid")
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    controller = AppController(SettingsStore())
-    window = MainWindow(controller)
-    failures: list[str] = []
-    controller.boot_failed.connect(failures.append)
-    window.show()
-    window.start()
     figures: dict[str, object] = {}
-
     ticks: list[float] = []
-    probe = QTimer()
-    probe.setTimerType(Qt.TimerType.PreciseTimer)
-    probe.setInterval(PROBE_MS)
-    probe.timeout.connect(lambda: ticks.append(time.monotonic()))
 
-    async def scenario() -> None:
-        await wait_for(window.isVisible, 10, "the window")
+    async def scenario(run: DemoRun) -> None:
+        controller, window = run.controller, run.window
+        probe = QTimer()
+        probe.setTimerType(Qt.TimerType.PreciseTimer)
+        probe.setInterval(PROBE_MS)
+        probe.timeout.connect(lambda: ticks.append(time.monotonic()))
+        await wait_for(window.isVisible, 10, "the window", poll=0.005)
         await asyncio.sleep(0)  # the loop has processed the show and first paint events
         figures["first_window_s"] = round(process_age(), 3)
-        await wait_for(lambda: controller.ready or failures, 60, "the demo to boot")
-        if failures:
-            raise SystemExit(f"the demo did not start: {failures[0]}")
+        await wait_for(lambda: controller.ready or run.failures, 60, "the demo to boot", 0.005)
+        if run.failures:
+            raise SystemExit(f"the demo did not start: {run.failures[0]}")
         wallet = window.panes["wallet"]
-        await wait_for(lambda: getattr(wallet, "balances", None), 30, "the balances")
+        await wait_for(lambda: getattr(wallet, "balances", None), 30, "the balances", 0.005)
         figures["demo_ready_s"] = round(process_age(), 3)
 
         window.show_pane("jobs")
         pane = window.panes["jobs"]
-        await wait_for(lambda: pane.current_app() is not None, 30, "the app catalog")
+        await wait_for(lambda: pane.current_app() is not None, 30, "the app catalog", 0.005)
         pane.form.patterns_edit.setText(PATTERN)
-        await wait_for(pane.run_button.isEnabled, 30, "the Run button")
+        await wait_for(pane.run_button.isEnabled, 30, "the Run button", 0.005)
         probe.start()
         pane.run_button.click()
-        await wait_for(lambda: pane.result.address.text().startswith(PATTERN), 120, "the result")
+        await wait_for(
+            lambda: pane.result.address.text().startswith(PATTERN), 120, "the result", 0.005
+        )
         probe.stop()
         gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
         figures["max_stall_ms"] = round(max(gaps) * 1000, 1) if gaps else None
         figures["machine"] = machine()
 
-    async def run() -> None:
-        try:
-            await scenario()
-        finally:
-            await controller.shutdown()
-            loop.stop()
-
-    task = loop.create_task(run())  # run_forever: asyncio sees the loop as running
-    try:
-        loop.run_forever()
-    finally:
-        window.close()
-        loop.close()
-        home.cleanup()
-    task.result()
+    run_demo_window(scenario, home_prefix="deskgrid-bench-")
 
     if args.json:
         print(json.dumps(figures))

@@ -16,11 +16,7 @@ window to 1100x720, and saves into this folder:
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,65 +24,22 @@ SIZE = (1100, 720)
 PATTERN = "1Ab"
 
 
-async def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 def main() -> int:
-    home = tempfile.TemporaryDirectory(prefix="deskgrid-shots-")
-    os.environ["DESKGRID_HOME"] = home.name
+    from PySide6.QtWidgets import QLineEdit
 
-    import keyring
-    import qasync
-    from keyring.backend import KeyringBackend
-    from PySide6.QtWidgets import QApplication, QLineEdit
+    from deskgrid.ui.scripted import DemoRun, run_demo_window, wait_for
 
-    from deskgrid.settings import SettingsStore
-    from deskgrid.ui.controller import AppController
-    from deskgrid.ui.icons import icon
-    from deskgrid.ui.main_window import MainWindow
+    async def scenario(run: DemoRun) -> None:
+        controller, window = run.controller, run.window
 
-    class MemoryKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
+        async def shoot(name: str) -> None:
+            await asyncio.sleep(0.5)  # let the pane lay out and paint
+            path = HERE / f"{name}.png"
+            window.grab().save(str(path), "PNG")
+            print(
+                f"saved {path.relative_to(HERE.parent.parent)} ({path.stat().st_size // 1024} KB)"
+            )
 
-        def __init__(self) -> None:
-            super().__init__()
-            self.secrets: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.secrets.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.secrets[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.secrets.pop((service, username), None)
-
-    keyring.set_keyring(MemoryKeyring())
-    SettingsStore().update(first_run_done=True, network_mode="demo")
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("DeskGrid")
-    app.setWindowIcon(icon("deskgrid"))
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    controller = AppController(SettingsStore())
-    window = MainWindow(controller)
-    window.resize(*SIZE)
-    window.show()
-    window.start()
-
-    async def shoot(name: str) -> None:
-        await asyncio.sleep(0.5)  # let the pane lay out and paint
-        path = HERE / f"{name}.png"
-        window.grab().save(str(path), "PNG")
-        print(f"saved {path.relative_to(HERE.parent.parent)} ({path.stat().st_size // 1024} KB)")
-
-    async def scenario() -> None:
         await wait_for(lambda: controller.ready, 60, "the demo to boot")
         wallet = window.panes["wallet"]
         await wait_for(lambda: wallet.balances is not None, 30, "the balances")
@@ -121,21 +74,7 @@ def main() -> int:
         await shoot("settings")
         await volunteer.donation.stop()
 
-    async def run() -> None:
-        try:
-            await scenario()
-        finally:
-            await controller.shutdown()
-            loop.stop()
-
-    task = loop.create_task(run())
-    try:
-        loop.run_forever()
-    finally:
-        window.close()
-        loop.close()
-        home.cleanup()
-    task.result()
+    run_demo_window(scenario, size=SIZE, home_prefix="deskgrid-shots-")
     return 0
 
 

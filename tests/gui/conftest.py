@@ -15,7 +15,7 @@ from deskgrid.settings import SettingsStore
 from deskgrid.ui.controller import AppController
 from deskgrid.ui.main_window import MainWindow
 from deskgrid.wallet.demo import DemoBackend
-from tests.unit.wallet.memory_keyring import MemoryKeyring, use_memory_keyring
+from deskgrid.wallet.memory_keyring import MemoryKeyring, use_memory_keyring
 
 BOOT_TIMEOUT_MS = 20_000
 TX_TIMEOUT_MS = 10_000

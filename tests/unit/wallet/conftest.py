@@ -8,7 +8,7 @@ import pytest
 
 from deskgrid.chain.connection import connect
 from deskgrid.chain.deployment import Roles, deploy
-from tests.unit.wallet.memory_keyring import MemoryKeyring, use_memory_keyring
+from deskgrid.wallet.memory_keyring import MemoryKeyring, use_memory_keyring
 
 FAST_SCRYPT_N = 2**10
 

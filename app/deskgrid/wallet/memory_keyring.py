@@ -1,4 +1,5 @@
-"""An in-memory keyring backend, so tests never touch the real OS keyring."""
+"""An in-memory keyring backend: tests and scripted runs (benchmarks, screenshots) use it so
+that the real OS keyring is never touched."""
 
 from __future__ import annotations
 

@@ -1,0 +1,87 @@
+"""Drive the real desktop app from a script: the benchmarks and the screenshot script use it.
+
+`run_demo_window(scenario)` builds the app as `deskgrid` does (QApplication, qasync loop,
+AppController with the default demo backend, MainWindow) in a fresh temporary DESKGRID_HOME
+whose settings say the first run is done and the demo is chosen, with an in-memory keyring,
+then runs `scenario(run)` on the app's loop and shuts everything down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+async def wait_for(
+    condition: Callable[[], object], timeout: float, what: str, poll: float = 0.05
+) -> None:
+    """Poll `condition` on the running loop until it is true (TimeoutError after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(poll)
+
+
+@dataclass
+class DemoRun:
+    controller: Any
+    window: Any
+    failures: list[str] = field(default_factory=list)
+
+
+def run_demo_window(
+    scenario: Callable[[DemoRun], Awaitable[None]],
+    *,
+    size: tuple[int, int] | None = None,
+    home_prefix: str = "deskgrid-scripted-",
+) -> None:
+    home = tempfile.TemporaryDirectory(prefix=home_prefix)
+    os.environ["DESKGRID_HOME"] = home.name
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from deskgrid.settings import SettingsStore
+    from deskgrid.ui.controller import AppController
+    from deskgrid.ui.icons import icon
+    from deskgrid.ui.main_window import MainWindow
+    from deskgrid.wallet.memory_keyring import use_memory_keyring
+
+    use_memory_keyring()
+    SettingsStore().update(first_run_done=True, network_mode="demo")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("DeskGrid")
+    app.setWindowIcon(icon("deskgrid"))
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    controller = AppController(SettingsStore())
+    window = MainWindow(controller)
+    run = DemoRun(controller, window)
+    controller.boot_failed.connect(run.failures.append)
+    if size:
+        window.resize(*size)
+    window.show()
+    window.start()
+
+    async def main() -> None:
+        try:
+            await scenario(run)
+        finally:
+            await controller.shutdown()
+            loop.stop()
+
+    task = loop.create_task(main())  # run_forever: asyncio sees the loop as running
+    try:
+        loop.run_forever()
+    finally:
+        window.close()
+        loop.close()
+        home.cleanup()
+    task.result()
