@@ -29,6 +29,7 @@ from deskgrid.worker.runner import (
     JobOutcome,
     Limits,
     ProgressCallback,
+    RunClock,
     RunnerError,
     Status,
     last_line,
@@ -182,9 +183,7 @@ class DockerExecution:
         self._limits = limits
         self._on_progress = on_progress
         self._loop = asyncio.get_running_loop()
-        self._started = time.monotonic()
-        self._paused_since: float | None = None
-        self._paused_total = 0.0
+        self._clock = RunClock()
         self._cancelled = False
         self._cpu = 0.0
         self._task = asyncio.create_task(self._supervise())
@@ -195,12 +194,10 @@ class DockerExecution:
 
     @property
     def paused(self) -> bool:
-        return self._paused_since is not None
+        return self._clock.paused
 
     def running_seconds(self) -> float:
-        now = time.monotonic()
-        paused = self._paused_total + (now - self._paused_since if self._paused_since else 0.0)
-        return now - self._started - paused
+        return self._clock.running_seconds()
 
     def cpu_seconds(self) -> float:
         """CPU time of the container as last sampled (the supervisor samples it)."""
@@ -213,17 +210,16 @@ class DockerExecution:
             self._cpu = max(self._cpu, usage)
 
     async def pause(self) -> None:
-        if self._paused_since is None and not self._task.done():
+        if not self._clock.paused and not self._task.done():
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self._container.pause)
-                self._paused_since = time.monotonic()
+                self._clock.mark_paused()
 
     async def resume(self) -> None:
-        if self._paused_since is not None:
+        if self._clock.paused:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self._container.unpause)
-            self._paused_total += time.monotonic() - self._paused_since
-            self._paused_since = None
+            self._clock.mark_resumed()
 
     async def cancel(self) -> None:
         self._cancelled = True
@@ -233,7 +229,7 @@ class DockerExecution:
 
     def _kill(self) -> None:
         with contextlib.suppress(Exception):
-            if self._paused_since is not None:
+            if self._clock.paused:
                 self._container.unpause()
         with contextlib.suppress(Exception):
             self._container.kill()
@@ -284,7 +280,7 @@ class DockerExecution:
             self._jobdir.remove()
 
     def _outcome(self, status: dict[str, Any], in_time: bool) -> JobOutcome:
-        common = {"seconds": time.monotonic() - self._started, "cpu_seconds": self._cpu}
+        common = {"seconds": self._clock.elapsed(), "cpu_seconds": self._cpu}
         if self._cancelled:
             return JobOutcome(Status.CANCELLED, message="The job was cancelled.", **common)
         if not in_time:

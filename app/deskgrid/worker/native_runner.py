@@ -14,7 +14,6 @@ import contextlib
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from deskgrid.worker.runner import (
     JobOutcome,
     Limits,
     ProgressCallback,
+    RunClock,
     Status,
     last_line,
     parse_progress,
@@ -134,9 +134,7 @@ class NativeExecution:
         self._result = result
         self._limits = limits
         self._on_progress = on_progress
-        self._started = time.monotonic()
-        self._paused_since: float | None = None
-        self._paused_total = 0.0
+        self._clock = RunClock()
         self._cancelled = False
         self._cpu = 0.0
         self._stderr = bytearray()
@@ -148,12 +146,10 @@ class NativeExecution:
 
     @property
     def paused(self) -> bool:
-        return self._paused_since is not None
+        return self._clock.paused
 
     def running_seconds(self) -> float:
-        now = time.monotonic()
-        paused = self._paused_total + (now - self._paused_since if self._paused_since else 0.0)
-        return now - self._started - paused
+        return self._clock.running_seconds()
 
     def _processes(self) -> list[psutil.Process]:
         try:
@@ -186,15 +182,14 @@ class NativeExecution:
                 {"stop": proc.suspend, "cont": proc.resume, "kill": proc.kill}[action]()
 
     async def pause(self) -> None:
-        if self._paused_since is None and self._proc.returncode is None:
+        if not self._clock.paused and self._proc.returncode is None:
             self._signal("stop")
-            self._paused_since = time.monotonic()
+            self._clock.mark_paused()
 
     async def resume(self) -> None:
-        if self._paused_since is not None:
+        if self._clock.paused:
             self._signal("cont")
-            self._paused_total += time.monotonic() - self._paused_since
-            self._paused_since = None
+            self._clock.mark_resumed()
 
     async def cancel(self) -> None:
         """Kill the job and its children; `wait()` then returns a CANCELLED outcome."""
@@ -258,7 +253,7 @@ class NativeExecution:
             self._jobdir.remove()
 
     def _outcome(self, in_time: bool) -> JobOutcome:
-        seconds = time.monotonic() - self._started
+        seconds = self._clock.elapsed()
         common = {"seconds": seconds, "cpu_seconds": self._cpu}
         code = self._proc.returncode
         if self._cancelled:

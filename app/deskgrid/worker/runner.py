@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,38 @@ from deskgrid.paths import sub_dir
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class RunClock:
+    """A job's running time, not counting the time it spent paused (the wall-clock limit
+    uses it, so a throttled job is not penalised)."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self._paused_since: float | None = None
+        self._paused_total = 0.0
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_since is not None
+
+    def mark_paused(self) -> None:
+        if self._paused_since is None:
+            self._paused_since = time.monotonic()
+
+    def mark_resumed(self) -> None:
+        if self._paused_since is not None:
+            self._paused_total += time.monotonic() - self._paused_since
+            self._paused_since = None
+
+    def running_seconds(self) -> float:
+        now = time.monotonic()
+        paused = self._paused_total + (now - self._paused_since if self._paused_since else 0.0)
+        return now - self.started - paused
+
+    def elapsed(self) -> float:
+        """Seconds since the start, pauses included."""
+        return time.monotonic() - self.started
 
 
 class RunnerError(DeskGridError):
