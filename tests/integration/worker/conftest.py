@@ -27,3 +27,6 @@ def helper_app(name: str, **resources: object) -> AppSpec:
 @pytest.fixture
 def helper_runner() -> NativeRunner:
     return NativeRunner(command=[sys.executable, str(HELPER)])
+
+
+from tests.live_grid import grid  # noqa: F401, E402 - a fixture

@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -16,38 +15,9 @@ from deskgrid.grid.config import GridConfig
 from deskgrid.grid.server import GridServer
 from deskgrid.worker.pending import PendingStore
 from deskgrid.worker.worker import Worker, WorkerConfig
+from tests.live_grid import DEADLINE, until
 
 pytestmark = pytest.mark.integration
-
-DEADLINE = 20.0
-
-
-async def until(check: Callable[[], Awaitable[bool] | bool], what: str) -> None:
-    """Poll `check` until true; fail after the deadline."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + DEADLINE
-    while True:
-        value = check()
-        if not isinstance(value, bool):
-            value = await value
-        if value:
-            return
-        if loop.time() > end:
-            pytest.fail(f"Timed out waiting for {what}.")
-        await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-async def grid(tmp_path: Path) -> AsyncIterator[tuple[GridServer, GridClient]]:
-    config = GridConfig(data_dir=tmp_path / "grid", idle_retry_s=0.1, reap_interval_s=0.1)
-    server = GridServer(config)
-    url = await server.start()
-    submitter = GridClient(url, token=server.submitter_token)
-    try:
-        yield server, submitter
-    finally:
-        await submitter.aclose()
-        await server.stop()
 
 
 class Running:

@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from deskgrid.grid.client import GridClient
-from deskgrid.grid.config import GridConfig
-from deskgrid.grid.server import GridServer
 from deskgrid.worker.donation import Donation
 from deskgrid.worker.policy import Preferences
+from tests.live_grid import DEADLINE, until
 
-DEADLINE = 20.0
 PERMISSIVE = Preferences(
     max_ncpus_pct=100, run_if_user_active=True, suspend_cpu_usage=0, run_on_batteries=True
 )
-
-
-@pytest.fixture
-async def grid(tmp_path: Path) -> AsyncIterator[tuple[GridServer, GridClient]]:
-    config = GridConfig(data_dir=tmp_path / "grid", idle_retry_s=0.1, reap_interval_s=0.1)
-    server = GridServer(config)
-    url = await server.start()
-    submitter = GridClient(url, token=server.submitter_token)
-    try:
-        yield server, submitter
-    finally:
-        await submitter.aclose()
-        await server.stop()
-
-
-async def until(check, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + DEADLINE
-    while not check():
-        if loop.time() > end:
-            pytest.fail(f"Timed out waiting for {what}.")
-        await asyncio.sleep(0.05)
 
 
 async def test_start_runs_an_echo_job_and_stop_stops(grid, tmp_path: Path) -> None:
