@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import psutil
+
 from deskgrid.apps.sdk import AppSpec
 from deskgrid.errors import DeskGridError
 from deskgrid.paths import sub_dir
@@ -173,11 +175,34 @@ def jobs_dir() -> Path:
     return path
 
 
+OWNER_FILE = "owner"  # in a job directory: "<pid> <process start time>" of the worker
+
+
+def _process_mark(pid: int) -> str | None:
+    """`"<pid> <start time>"` of a running process (start times tell a reused pid apart)."""
+    try:
+        return f"{pid} {psutil.Process(pid).create_time():.3f}"
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+
+
+def _owner_alive(path: Path) -> bool:
+    try:
+        mark = (path / OWNER_FILE).read_text(encoding="ascii").strip()
+        pid = int(mark.split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    return _process_mark(pid) == mark
+
+
 def remove_leftover_job_dirs() -> int:
     """Remove job directories left by a crash (call when the worker starts, before any job);
-    returns how many there were."""
+    returns how many there were. A directory whose worker process still runs (another worker
+    sharing this data folder) is left alone."""
     count = 0
     for path in jobs_dir().iterdir():
+        if _owner_alive(path):
+            continue
         shutil.rmtree(path, ignore_errors=True)
         count += 1
     return count
@@ -189,6 +214,7 @@ class JobDir:
 
     def __init__(self, job: Job, world_writable: bool = False) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="job-", dir=jobs_dir()))
+        (self.root / OWNER_FILE).write_text(_process_mark(os.getpid()) or "", encoding="ascii")
         self.work = self.root / "work"
         self.work.mkdir()
         for name, data in job.inputs.items():

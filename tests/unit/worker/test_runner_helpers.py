@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from deskgrid.apps.registry import get_app
 from deskgrid.worker.runner import (
     MAX_RESULT_BYTES,
+    OWNER_FILE,
     Job,
     JobDir,
     Limits,
@@ -62,8 +65,25 @@ def test_job_dir_and_leftovers() -> None:
     assert (jobdir.work / "a.txt").read_bytes() == b"1"
     assert jobdir.params.read_text() == '{"text": "t"}'
     JobDir(job)
+    # Both belong to this (running) process: another worker sharing the folder keeps them.
+    assert remove_leftover_job_dirs() == 0
+    for path in jobs_dir().iterdir():  # as left by a worker that was killed
+        (path / OWNER_FILE).write_text("999999999 1.000", encoding="ascii")
     assert remove_leftover_job_dirs() == 2
     assert list(jobs_dir().iterdir()) == []
+
+
+def test_job_dir_of_a_dead_worker_process_is_removed() -> None:
+    script = (
+        "from deskgrid.apps.registry import get_app\n"
+        "from deskgrid.worker.runner import Job, JobDir\n"
+        "print(JobDir(Job('j', get_app('echo'), {})).root)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    left = Path(out.stdout.strip())
+    assert left.parent == jobs_dir() and left.is_dir()
+    assert remove_leftover_job_dirs() == 1
+    assert not left.exists()
 
 
 @pytest.mark.parametrize("name", ["../x", "a/b", ".hidden", "", "x" * 200])
