@@ -1,5 +1,7 @@
 """A VanityGen result: the address and its private key (WIF), combined on this computer from the
-worker's partial key; copy buttons and "Save to file" (the file dialog never blocks)."""
+worker's partial key; copy buttons, "Save to file" (the file dialog never blocks), a QR code of
+the address and, only while "Show private key QR" is on (off for every new result), one of the
+key."""
 
 from __future__ import annotations
 
@@ -14,8 +16,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
+
+from deskgrid.ui.qr import qr_pixmap
+
+QR_SIZE = 132
 
 
 class ResultView(QGroupBox):
@@ -36,6 +43,24 @@ class ResultView(QGroupBox):
         self.show_wif = QPushButton("Show")
         self.show_wif.setCheckable(True)
         self.save_button = QPushButton("Save to file…")
+        self.address_qr = QLabel()
+        self.address_qr.setFixedSize(QR_SIZE, QR_SIZE)
+        self.address_qr.setToolTip("Scan to get the address")
+        self.show_key_qr = QPushButton("Show private key QR")
+        self.show_key_qr.setCheckable(True)
+        self.show_key_qr.setToolTip(
+            "Whoever scans or photographs this code controls the address: show it only where "
+            "nobody else can see the screen."
+        )
+        self.key_qr = QLabel()
+        self.key_qr.setFixedSize(QR_SIZE, QR_SIZE)
+        self.key_qr.setToolTip("The private key (WIF)")
+        codes = QVBoxLayout()
+        codes.addWidget(QLabel("Address QR"))
+        codes.addWidget(self.address_qr)
+        codes.addWidget(self.show_key_qr)
+        codes.addWidget(self.key_qr)
+        codes.addStretch(1)
         grid.addWidget(QLabel("Address"), 0, 0)
         grid.addWidget(self.address, 0, 1)
         grid.addWidget(self.copy_address, 0, 2)
@@ -44,22 +69,41 @@ class ResultView(QGroupBox):
         grid.addWidget(self.copy_wif, 1, 2)
         grid.addWidget(self.show_wif, 1, 3)
         grid.addWidget(self.save_button, 2, 1)
+        grid.addLayout(codes, 0, 4, 4, 1)
+        grid.setRowStretch(3, 1)
         self.copy_address.clicked.connect(lambda: self._copy(self.address.text(), "the address"))
         self.copy_wif.clicked.connect(lambda: self._copy(self.wif.text(), "the private key"))
         self.show_wif.toggled.connect(self._toggle_wif)
         self.save_button.clicked.connect(self.ask_save)
+        self.show_key_qr.toggled.connect(self._toggle_key_qr)
         self.dialog: QFileDialog | None = None
         self.clear()
 
     def clear(self) -> None:
         self.address.clear()
         self.wif.clear()
+        self.address_qr.clear()
+        self.show_key_qr.setChecked(False)
+        self._toggle_key_qr(False)
         self.setVisible(False)
 
     def show_result(self, address: str, wif: str) -> None:
+        self.show_key_qr.setChecked(False)  # every new key starts hidden
+        self._toggle_key_qr(False)
         self.address.setText(address)
         self.wif.setText(wif)
+        self.address_qr.setPixmap(qr_pixmap(address, QR_SIZE))
         self.setVisible(True)
+
+    def _toggle_key_qr(self, shown: bool) -> None:
+        """The key's QR is drawn only while shown, and dropped when hidden."""
+        if shown and self.wif.text():
+            self.key_qr.setPixmap(qr_pixmap(self.wif.text(), QR_SIZE))
+            self.key_qr.setVisible(True)
+        else:
+            self.key_qr.clear()
+            self.key_qr.setVisible(False)
+        self.show_key_qr.setText("Hide private key QR" if shown else "Show private key QR")
 
     def _toggle_wif(self, shown: bool) -> None:
         mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
