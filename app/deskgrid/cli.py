@@ -2,17 +2,25 @@
 
 Each capability contributes its subcommands from its own `commands` module, which exposes
 `register(subparsers)`; the module list below is the only place that names them.
+
+Two hidden entries serve frozen builds (PyInstaller), where `sys.executable` is the deskgrid
+program itself rather than a Python interpreter: `deskgrid --run-app APP ...` is what
+`python -m deskgrid.apps.run APP ...` is from source (the worker's native runner uses it), and
+multiprocessing's child processes are dispatched by `multiprocessing.freeze_support()`.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import multiprocessing
 import sys
 from collections.abc import Sequence
 
 from deskgrid import __version__
 from deskgrid.errors import DeskGridError
+
+RUN_APP_FLAG = "--run-app"
 
 COMMAND_MODULES: tuple[str, ...] = (
     "deskgrid.chain.commands",
@@ -34,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--tray", action="store_true", help="start in the system tray (volunteer mode)"
     )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="run one small task end to end on a throw-away local node and report each step",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
@@ -41,9 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if getattr(sys, "frozen", False):
+        multiprocessing.freeze_support()  # a multiprocessing child runs here and exits
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == [RUN_APP_FLAG]:  # a worker's job, before any heavy import
+        from deskgrid.apps.run import main as run_app
+
+        return run_app(arguments[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     handler = getattr(args, "handler", None)
+    if handler is None and args.self_test:
+        from deskgrid.self_test import run_self_test
+
+        handler = run_self_test
     if handler is None:  # no subcommand: the desktop app
         from deskgrid.ui.app import run_gui
 

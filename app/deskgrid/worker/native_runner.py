@@ -1,9 +1,10 @@
 """The native runner: a built-in app in a low-priority, resource-limited subprocess.
 
-The job runs `python -m deskgrid.apps.run` in its own process group (so cancelling kills its
-children too) at nice 19, with limits on address space, CPU time, file size and core dumps, in
-a fresh directory that is its HOME and TMPDIR, and with a scrubbed environment: nothing of
-the volunteer's (tokens, keyring or D-Bus addresses, SSH agent, DeskGrid settings) reaches it.
+The job runs `python -m deskgrid.apps.run` (`deskgrid --run-app` in a frozen build) in its own
+process group (so cancelling kills its children too) at nice 19, with limits on address space,
+CPU time, file size and core dumps, in a fresh directory that is its HOME and TMPDIR, and with
+a scrubbed environment: nothing of the volunteer's (tokens, keyring or D-Bus addresses, SSH
+agent, DeskGrid settings) reaches it.
 The wall clock limit counts running time only: a job paused by the throttle is not penalised.
 """
 
@@ -44,6 +45,16 @@ MAX_STDERR = 64 * 1024
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "SYSTEMROOT", "WINDIR")
 
 
+def app_command() -> list[str]:
+    """How to start `deskgrid.apps.run`: with this interpreter from source, or in a frozen
+    build (where `sys.executable` is the deskgrid program) through its `--run-app` entry."""
+    if getattr(sys, "frozen", False):
+        from deskgrid.cli import RUN_APP_FLAG
+
+        return [sys.executable, RUN_APP_FLAG]
+    return [sys.executable, "-s", "-m", "deskgrid.apps.run"]
+
+
 def scrubbed_environment(workdir: Path) -> dict[str, str]:
     env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
     env.setdefault("PATH", os.defpath)
@@ -80,8 +91,8 @@ class NativeRunner:
     kind = "native"
 
     def __init__(self, command: Sequence[str] | None = None, nice: int = 19) -> None:
-        # `command` replaces `python -m deskgrid.apps.run` (tests, frozen builds).
-        self.command = list(command or [sys.executable, "-s", "-m", "deskgrid.apps.run"])
+        # `command` replaces `python -m deskgrid.apps.run` (tests).
+        self.command = list(command or app_command())
         self.nice = nice
 
     def available(self) -> bool:

@@ -1,0 +1,8 @@
+"""The frozen build's entry point: the same `deskgrid.cli.main` as the `deskgrid` command."""
+
+import sys
+
+from deskgrid.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""`deskgrid --self-test` from source: a whole task end to end, each step reported."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+import pytest
+
+from deskgrid import self_test
+from deskgrid.self_test import STAGES, SelfTestFailed, run_self_test
+
+pytestmark = pytest.mark.integration
+
+SCRIPT = """
+import sys
+from deskgrid.cli import main
+code = main(["--self-test"])
+qt = sorted(m for m in sys.modules if m.startswith("PySide6"))
+print("qt modules:", qt)
+sys.exit(code)
+"""
+
+
+def test_self_test_passes_and_reports_every_step(deskgrid_home):
+    env = dict(os.environ, DESKGRID_HOME=str(deskgrid_home))
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=240, env=env
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for step in ("start the local node", "fund the demo wallet", "requester: pay"):
+        assert f"ok    {step}" in out
+    for _kind, name, _sentence in STAGES:
+        assert f"ok    {name}" in out
+    assert "ok    requester: key combined and verified" in out
+    assert "self-test passed: 10 steps" in out
+    assert "qt modules: []" in out  # the core never imports Qt
+    assert not any(deskgrid_home.iterdir()), "the self-test used its own data folder"
+
+
+def test_a_failing_step_is_named_with_a_sentence(monkeypatch, capsys):
+    from deskgrid.node import LocalNode
+
+    async def broken_start(self, progress=None):
+        raise OSError("no free port")
+
+    monkeypatch.setattr(LocalNode, "start", broken_start)
+    assert run_self_test() == 1
+    captured = capsys.readouterr()
+    assert "FAIL  start the local node" in captured.out
+    assert "self-test failed at step 'start the local node'" in captured.err
+    assert "did not start. (no free port)" in captured.err
+
+
+def test_a_task_stuck_before_the_grid_names_the_oracle(monkeypatch):
+    async def quiet_follow(self, interval=0.3):
+        from deskgrid.oracle.timeline import TimelineEvent
+
+        yield TimelineEvent("0x1", "requested", "chain", 0.0)
+        await asyncio.sleep(30)
+
+    from deskgrid.requester import VanityRun
+
+    monkeypatch.setattr(VanityRun, "follow", quiet_follow)
+    lines: list[str] = []
+    test = self_test.SelfTest(lines.append, timeout=1.0)
+    with pytest.raises(SelfTestFailed) as failed:
+        asyncio.run(test.run())
+    assert failed.value.step == "oracle: job queued on the grid"
+    assert "did not pass the paid task to the grid" in str(failed.value)
