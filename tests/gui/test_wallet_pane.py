@@ -42,7 +42,8 @@ def test_send_rlc_end_to_end(qtbot, booted):
     assert pane.status.text().startswith("Sent 12.345678901 RLC")
     qtbot.waitUntil(lambda: pane.rlc_card.value.text() == "987.654321099 RLC", timeout=5000)
     assert pane.history.status_of(0) == "mined"
-    assert pane.history.item(0, 2).text() == "−12.345678901 RLC"
+    assert pane.history.text_of(0, "Amount") == "−12.345678901 RLC"
+    assert pane.history.text_of(0, "In/Out") == "Out"
     service = booted.controller.session.service
     assert service.rlc.balance_of(recipient) == 12_345_678_901
 

@@ -1,4 +1,5 @@
-"""The transaction history of the current wallet, newest first, with each status."""
+"""The transaction history of the current wallet, newest first: direction (in / out), what,
+the exact amount, the other side, the block, the status and the transaction."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from deskgrid.money import format_eth, format_rlc
 from deskgrid.wallet.addresses import short_address
 from deskgrid.wallet.history import TxRecord
 
-COLUMNS = ("When", "What", "Amount", "With", "Status", "Transaction")
+COLUMNS = ("When", "In/Out", "What", "Amount", "With", "Block", "Status", "Transaction")
+AMOUNT, WITH, STATUS = COLUMNS.index("Amount"), COLUMNS.index("With"), COLUMNS.index("Status")
 _WHAT = {
     "send": "Sent",
     "receive": "Received",
@@ -20,13 +22,18 @@ _WHAT = {
     "withdraw": "Withdrawal from escrow",
     "faucet": "Demo faucet",
 }
-_STATUS_COLOURS = {"pending": "#b26a00", "mined": "#2e7d32", "failed": "#c62828"}
-_OUTGOING = {"send", "deposit"}
+_STATUS_COLOURS = {
+    "pending": "#b26a00",
+    "mined": "#2e7d32",
+    "confirmed": "#2e7d32",
+    "failed": "#c62828",
+}
+_DIRECTION = {"in": "In", "out": "Out"}
 
 
 def amount_text(record: TxRecord) -> str:
     shown = format_rlc(record.amount) if record.asset == "RLC" else format_eth(record.amount)
-    return ("−" if record.kind in _OUTGOING else "+") + shown
+    return ("−" if record.direction == "out" else "+") + shown
 
 
 class HistoryTable(QTableWidget):
@@ -52,26 +59,32 @@ class HistoryTable(QTableWidget):
             when = dt.datetime.fromtimestamp(record.created_at).strftime("%Y-%m-%d %H:%M")
             cells = (
                 when,
+                _DIRECTION[record.direction],
                 _WHAT.get(record.kind, record.kind),
                 amount_text(record),
                 short_address(record.counterparty),
+                f"{record.block_number:,}" if record.block_number is not None else "—",
                 record.status,
                 record.tx_hash,
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if column == 2:
+                if column == AMOUNT:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
-                if column == 3:
+                if column == WITH:
                     item.setToolTip(record.counterparty)
-                if column == 4:
+                if column == STATUS:
                     item.setForeground(QBrush(QColor(_STATUS_COLOURS[record.status])))
                     if record.error:
                         item.setToolTip(record.error)
                 self.setItem(row, column, item)
 
-    def status_of(self, row: int) -> str:
-        item = self.item(row, 4)
+    def text_of(self, row: int, column: str) -> str:
+        """The text of a cell, by column title."""
+        item = self.item(row, COLUMNS.index(column))
         return item.text() if item is not None else ""
+
+    def status_of(self, row: int) -> str:
+        return self.text_of(row, "Status")

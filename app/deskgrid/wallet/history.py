@@ -12,15 +12,19 @@ from typing import Literal
 from deskgrid import paths
 from deskgrid.wallet.jsonfile import read_json, write_json_atomic
 
-TxStatus = Literal["pending", "mined", "failed"]
+TxStatus = Literal["pending", "mined", "failed", "confirmed"]
 TxKind = Literal["send", "receive", "deposit", "withdraw", "faucet"]
 Asset = Literal["RLC", "ETH"]
+Direction = Literal["in", "out"]
+_OUTGOING = ("send", "deposit")
 
 
 @dataclass(frozen=True)
 class TxRecord:
     """One transaction as the wallet shows it. `amount` is in base units of `asset`
-    (nRLC or wei); `counterparty` is the other side (recipient, sender or the hub)."""
+    (nRLC or wei); `counterparty` is the other side (recipient, sender or the hub). The wallet's
+    own transactions go pending → mined | failed; transfers received, found in blocks, are
+    "confirmed" from the start."""
 
     tx_hash: str
     kind: TxKind
@@ -32,6 +36,11 @@ class TxRecord:
     block_number: int | None = None
     fee_wei: int | None = None
     error: str | None = None
+
+    @property
+    def direction(self) -> Direction:
+        """ "out" when the wallet's assets leave it (send, deposit to escrow), else "in"."""
+        return "out" if self.kind in _OUTGOING else "in"
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> TxRecord:
@@ -82,6 +91,38 @@ class TxHistory:
             self._records.insert(0, record)
             self._save()
         return record
+
+    def add_new(self, record: TxRecord) -> bool:
+        """Add unless a record of the same transaction is there (the wallet's own record of a
+        transaction wins over one found in the chain's logs); True when added."""
+        with self._lock:
+            if any(r.tx_hash == record.tx_hash for r in self._records):
+                return False
+            # newest first: before the first record older than it, the others keep their order
+            at = next(
+                (i for i, r in enumerate(self._records) if r.created_at < record.created_at),
+                len(self._records),
+            )
+            self._records.insert(at, record)
+            self._save()
+        return True
+
+    def drop_received_after(self, block: int) -> int:
+        """Forget transfers received in blocks after `block` (a reorg replaced them); returns
+        how many went."""
+        with self._lock:
+            kept = [
+                r
+                for r in self._records
+                if not (
+                    r.kind == "receive" and r.block_number is not None and r.block_number > block
+                )
+            ]
+            dropped = len(self._records) - len(kept)
+            if dropped:
+                self._records = kept
+                self._save()
+        return dropped
 
     def update(self, tx_hash: str, **changes: object) -> TxRecord | None:
         with self._lock:

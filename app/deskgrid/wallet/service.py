@@ -1,5 +1,6 @@
 """What one unlocked wallet can do on one marketplace: balances, sends (RLC, ETH) with a fee
-quote for a confirmation step, escrow deposit / withdraw, history, and the demo faucet.
+quote for a confirmation step, escrow deposit / withdraw, history (with the transfers it
+received), and the demo faucet.
 
 Every method blocks on the chain: call them off the GUI thread (`asyncio.to_thread`)."""
 
@@ -21,6 +22,7 @@ from deskgrid.money import format_eth, format_rlc
 from deskgrid.wallet.addresses import check_address
 from deskgrid.wallet.faucet import DemoFaucet
 from deskgrid.wallet.history import Asset, TxHistory, TxKind, TxRecord
+from deskgrid.wallet.incoming import IncomingScanner
 from deskgrid.wallet.sender import RecordingTxSender
 
 Action = Literal["send", "deposit", "withdraw"]
@@ -89,6 +91,7 @@ class WalletService:
         self.history = history or TxHistory.for_address(
             chain.chain_id, chain.genesis_hash, account.address
         )
+        self.incoming = IncomingScanner(chain, self.rlc, self.address, self.history)
         self._faucet = faucet
         self._market = market
         self.on_change = on_change
@@ -141,6 +144,13 @@ class WalletService:
         if changed:
             self._changed()
         return self.records()
+
+    def scan_incoming(self) -> list[TxRecord]:
+        """Add the transfers received since the last scan to the history; returns them."""
+        added = self.incoming.scan()
+        if added:
+            self._changed()
+        return added
 
     # -- checks and quotes --------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from deskgrid.errors import DeskGridError
 from deskgrid.wallet.backend import Backend
 from deskgrid.wallet.demo import DEMO_WALLET_NAME
 from deskgrid.wallet.events import EventBus, HistoryChanged, WalletChanged
+from deskgrid.wallet.follower import WalletFollower
 from deskgrid.wallet.history import TxHistory
 from deskgrid.wallet.manager import WalletManager
 from deskgrid.wallet.service import WalletService
@@ -31,6 +32,8 @@ class WalletSession:
         self.bus = bus
         self.address: str | None = None
         self.service: WalletService | None = None
+        # on every new block: received transfers into the history
+        self.follower = WalletFollower(bus, lambda: self.service)
 
     # -- what can be chosen -------------------------------------------------------------
 

@@ -1,0 +1,68 @@
+"""Follows the open wallet on the chain: on every `NewBlock`, off the event loop's thread, it
+adds the transfers the wallet received to its history. Passes never overlap; blocks that
+arrive during one make one more pass."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from deskgrid.wallet.events import EventBus, NewBlock
+from deskgrid.wallet.service import WalletService
+
+log = logging.getLogger(__name__)
+
+
+class WalletFollower:
+    def __init__(self, bus: EventBus, current: Callable[[], WalletService | None]) -> None:
+        """`current` gives the open wallet's service (None while none is open or it is
+        locked)."""
+        self.bus = bus
+        self.current = current
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+        self._unsubscribe = bus.subscribe(self._on_event)
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, NewBlock):
+            self.wake()
+
+    def wake(self) -> None:
+        """Start a pass on the running event loop (none running: nothing happens; call
+        `step` yourself)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            self._again = False
+            service = self.current()
+            if service is not None:
+                await asyncio.to_thread(self.step, service)
+            if not self._again:
+                return
+
+    def step(self, service: WalletService) -> list[object]:
+        """One pass (blocking); returns the events it published. A failure is logged and the
+        next block tries again."""
+        try:
+            service.scan_incoming()
+        except Exception as exc:
+            log.info("scanning for received transfers failed: %s", exc)
+        return []
+
+    async def close(self) -> None:
+        self._unsubscribe()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
