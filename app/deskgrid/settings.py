@@ -36,6 +36,7 @@ class Settings(BaseModel):
     grid_url: str = ""
     confirmations: int = Field(default=1, ge=0, le=64)
     theme_follows_system: bool = True
+    notify_job_ends: bool = True  # a notification when a task of the open wallet ends
     wallets: list[WalletEntry] = Field(default_factory=list)
     selected_wallet: str = ""
     first_run_done: bool = False

@@ -57,6 +57,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     instance.raise_requested.connect(window.bring_to_front)
     donation = donation_for(controller)
     tray = TrayController(window, donation)
+    tray.follow_job_ends(controller.bridge, controller.settings)
     app.setQuitOnLastWindowClosed(not tray.active)
     tray_mode = bool(getattr(args, "tray", False))
     if not (tray_mode and tray.active and not controller.needs_first_run):

@@ -9,6 +9,7 @@ from deskgrid.wallet.events import (
     EventBus,
     HistoryChanged,
     NewBlock,
+    TaskEnded,
     WalletChanged,
 )
 
@@ -21,6 +22,7 @@ class QtEventBridge(QObject):
     new_block = Signal(int)
     history_changed = Signal(str)
     wallet_changed = Signal(str)
+    task_ended = Signal(object)  # TaskEnded: a task of the open wallet ended
     event = Signal(object)  # every event, for panes added later
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
@@ -36,6 +38,8 @@ class QtEventBridge(QObject):
             self.history_changed.emit(event.address)
         elif isinstance(event, WalletChanged):
             self.wallet_changed.emit(event.address or "")
+        elif isinstance(event, TaskEnded):
+            self.task_ended.emit(event)
         self.event.emit(event)
 
     def close(self) -> None:

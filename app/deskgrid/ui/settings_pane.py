@@ -1,11 +1,12 @@
-"""Settings: network (demo or RPC URL + hub + grid URL), confirmations, the data folder, where
-keys are kept, and the theme (which follows the system)."""
+"""Settings: network (demo or RPC URL + hub + grid URL), confirmations, notifications, the data
+folder, where keys are kept, and the theme (which follows the system)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -54,6 +55,16 @@ class SettingsPane(QWidget):
         self.confirmations.valueChanged.connect(self.save_confirmations)
         QFormLayout(chain_box).addRow("Confirmations to wait for", self.confirmations)
 
+        notices_box = QGroupBox("Notifications")
+        self.notify_jobs = QCheckBox("Notify me when my jobs complete")
+        self.notify_jobs.setToolTip(
+            "A desktop notification when a task paid from the open wallet is done, fails or is "
+            "refunded."
+        )
+        self.notify_jobs.setChecked(settings.notify_job_ends)
+        self.notify_jobs.toggled.connect(self.save_notify_jobs)
+        QVBoxLayout(notices_box).addWidget(self.notify_jobs)
+
         storage_box = QGroupBox("This computer")
         self.data_folder = QLineEdit(str(settings.data_folder))
         self.data_folder.setReadOnly(True)
@@ -76,6 +87,7 @@ class SettingsPane(QWidget):
         layout.addWidget(QLabel("<h2>Settings</h2>"))
         layout.addWidget(network_box)
         layout.addWidget(chain_box)
+        layout.addWidget(notices_box)
         layout.addWidget(storage_box)
         layout.addWidget(self.status)
         layout.addStretch()
@@ -92,6 +104,12 @@ class SettingsPane(QWidget):
     def save_confirmations(self, value: int) -> None:
         try:
             self.controller.settings.update(confirmations=value)
+        except Exception as exc:
+            self.status.error(error_sentence(exc))
+
+    def save_notify_jobs(self, on: bool) -> None:
+        try:
+            self.controller.settings.update(notify_job_ends=on)
         except Exception as exc:
             self.status.error(error_sentence(exc))
 

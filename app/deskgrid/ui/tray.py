@@ -1,6 +1,8 @@
 """The tray: an icon that shows what the worker does (idle / computing / suspended / error),
 a tooltip with the reason, a menu rebuilt each time it opens (Open, Donate on/off, Snooze 1 h,
-Quit) and close-to-tray. Without a system tray the app says so and stays a window."""
+Quit), close-to-tray, and desktop notifications (`notify`; the wallet's ended jobs once
+`follow_job_ends` is called). Without a system tray the app says so and stays a window, and
+notifications go to the window's status bar."""
 
 from __future__ import annotations
 
@@ -11,11 +13,15 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QStatusBar, QSystemTrayIcon
 
+from deskgrid.settings import SettingsStore
+from deskgrid.ui.bridge import QtEventBridge
+from deskgrid.ui.job_notices import JobNotices
 from deskgrid.ui.tasks import spawn
 from deskgrid.worker.donation import Donation
 from deskgrid.worker.status import WorkerStatus
 
 SNOOZE_SECONDS = 3600
+NOTICE_MS = 15_000
 NO_TRAY = "No system tray is available: DeskGrid stays a window (closing it quits)."
 COLOURS = {
     "idle": "#7b8794",
@@ -80,6 +86,7 @@ class TrayController(QObject):
         self.quitting = False
         self.state = "idle"
         self.actions: dict[str, QAction] = {}
+        self.job_notices: JobNotices | None = None
         if available is None:
             available = QSystemTrayIcon.isSystemTrayAvailable()
         self.active = bool(available)
@@ -158,6 +165,22 @@ class TrayController(QObject):
         self.tray.hide()
         self._unsubscribe()
         self.quit_app()
+
+    # -- notifications ------------------------------------------------------------------
+
+    def notify(self, title: str, text: str, warning: bool = False) -> None:
+        """A desktop notification from the tray icon; the window's status bar shows it too
+        (the only place when there is no tray)."""
+        self.window.statusBar().showMessage(text, NOTICE_MS)
+        if self.active:
+            icons = QSystemTrayIcon.MessageIcon
+            kind = icons.Warning if warning else icons.Information
+            self.tray.showMessage(title, text, kind, NOTICE_MS)
+
+    def follow_job_ends(self, bridge: QtEventBridge, settings: SettingsStore | None = None) -> None:
+        """Notify when a task of the open wallet ends (unless `settings` turns it off)."""
+        if self.job_notices is None:
+            self.job_notices = JobNotices(bridge, self.notify, settings, parent=self)
 
     def _error(self, sentence: str) -> None:
         self.window.statusBar().showMessage(sentence)

@@ -7,7 +7,9 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from deskgrid.money import format_rlc
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,44 @@ class WalletChanged:
     """The current wallet changed, or was locked / unlocked."""
 
     address: str | None
+
+
+TaskOutcome = Literal["finalized", "failed", "claimed"]
+
+
+@dataclass(frozen=True)
+class TaskEnded:
+    """A task the open wallet requested ended: "finalized" (the result is delivered), "failed"
+    (the pool's scheduler gave up, with its reason) or "claimed" (refunded after its final
+    deadline). `price` (nRLC) is what it cost or, when it did not finish, what went back to
+    the requester's escrow."""
+
+    task_id: str  # 0x-prefixed hex
+    requester: str
+    app: str
+    outcome: TaskOutcome
+    price: int
+    block_number: int
+    reason: str = ""
+
+    @property
+    def short_id(self) -> str:
+        return f"{self.task_id[:10]}…"
+
+    @property
+    def title(self) -> str:
+        return {"finalized": "Job done", "failed": "Job failed"}.get(self.outcome, "Job refunded")
+
+    @property
+    def message(self) -> str:
+        task = f"Your {self.app} task {self.short_id}"
+        refund = f"its {format_rlc(self.price)} went back to your escrow."
+        if self.outcome == "finalized":
+            return f"{task} is done."
+        if self.outcome == "failed":
+            reason = self.reason.strip().rstrip(".") or "no reason was given"
+            return f"{task} failed: {reason}; {refund}"
+        return f"{task} was not done before its deadline; {refund}"
 
 
 Handler = Callable[[Any], None]

@@ -1,6 +1,6 @@
 """Follows the open wallet on the chain: on every `NewBlock`, off the event loop's thread, it
-adds the transfers the wallet received to its history. Passes never overlap; blocks that
-arrive during one make one more pass."""
+adds the transfers the wallet received to its history and announces the wallet's tasks that
+ended (`TaskEnded`). Passes never overlap; blocks that arrive during one make one more pass."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from deskgrid.wallet.events import EventBus, NewBlock
 from deskgrid.wallet.service import WalletService
+from deskgrid.wallet.task_ends import TaskEndWatcher, announced_path
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ class WalletFollower:
         locked)."""
         self.bus = bus
         self.current = current
+        self._watcher: TaskEndWatcher | None = None
         self._task: asyncio.Task[None] | None = None
         self._again = False
         self._unsubscribe = bus.subscribe(self._on_event)
@@ -57,7 +59,32 @@ class WalletFollower:
             service.scan_incoming()
         except Exception as exc:
             log.info("scanning for received transfers failed: %s", exc)
-        return []
+        published: list[object] = []
+        try:
+            for ended in self._task_watcher(service).scan():
+                self.bus.publish(ended)
+                published.append(ended)
+        except Exception as exc:
+            log.info("looking for ended tasks failed: %s", exc)
+        return published
+
+    def _task_watcher(self, service: WalletService) -> TaskEndWatcher:
+        """The watcher of the open wallet on its chain; a new one (starting at the head, so
+        tasks that ended earlier are not announced) when either changed."""
+        watcher = self._watcher
+        if (
+            watcher is None
+            or watcher.chain is not service.chain
+            or (watcher.address != service.address)
+        ):
+            watcher = TaskEndWatcher(
+                service.chain,
+                service.hub,
+                service.address,
+                announced=announced_path(service.history),
+            )
+            self._watcher = watcher
+        return watcher
 
     async def close(self) -> None:
         self._unsubscribe()

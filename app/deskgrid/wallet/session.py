@@ -32,7 +32,7 @@ class WalletSession:
         self.bus = bus
         self.address: str | None = None
         self.service: WalletService | None = None
-        # on every new block: received transfers into the history
+        # on every new block: received transfers into the history, ended tasks announced
         self.follower = WalletFollower(bus, lambda: self.service)
 
     # -- what can be chosen -------------------------------------------------------------
