@@ -1,7 +1,10 @@
 """Render the app icon (resources/icons/deskgrid.svg) to PNGs for the hicolor theme and the
 Windows / macOS executables, with Qt offscreen (no display needed).
 
-    python installer/render_icons.py OUT_DIR     # writes OUT_DIR/<n>x<n>/deskgrid.png
+    python installer/render_icons.py OUT_DIR
+
+writes OUT_DIR/<n>x<n>/deskgrid.png for each size, and OUT_DIR/deskgrid.ico (256 px) for the
+Windows executables and installer. (On macOS PyInstaller turns the 512 px PNG into .icns.)
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ def render(out_dir: Path, sizes: tuple[int, ...] = SIZES, source: Path = SOURCE)
         if not image.save(str(path)):
             raise SystemExit(f"render_icons: could not write {path}")
         written.append(path)
+        if size == 256:
+            ico = out_dir / "deskgrid.ico"
+            if not image.save(str(ico), "ICO"):
+                raise SystemExit(f"render_icons: could not write {ico}")
+            written.append(ico)
     return written
 
 

@@ -3,10 +3,12 @@
 Each capability contributes its subcommands from its own `commands` module, which exposes
 `register(subparsers)`; the module list below is the only place that names them.
 
-Two hidden entries serve frozen builds (PyInstaller), where `sys.executable` is the deskgrid
+Hidden entries serve frozen builds (PyInstaller), where `sys.executable` is the deskgrid
 program itself rather than a Python interpreter: `deskgrid --run-app APP ...` is what
-`python -m deskgrid.apps.run APP ...` is from source (the worker's native runner uses it), and
-multiprocessing's child processes are dispatched by `multiprocessing.freeze_support()`.
+`python -m deskgrid.apps.run APP ...` is from source (the worker's native runner uses it);
+`[sys.executable, "-m", "deskgrid.MODULE", ...]`, the way the code starts its own child
+processes, runs that module there too (interpreter flags such as -s before -m are ignored);
+and multiprocessing's child processes are dispatched by `multiprocessing.freeze_support()`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import multiprocessing
+import runpy
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +24,7 @@ from deskgrid import __version__
 from deskgrid.errors import DeskGridError
 
 RUN_APP_FLAG = "--run-app"
+INTERPRETER_FLAGS = frozenset({"-s", "-u", "-B", "-E", "-I", "-O", "-OO"})
 
 COMMAND_MODULES: tuple[str, ...] = (
     "deskgrid.chain.commands",
@@ -53,10 +57,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def frozen_module(arguments: Sequence[str]) -> tuple[str, list[str]] | None:
+    """`[-s] -m deskgrid.MODULE ARGS...` → (module, args); None for anything else."""
+    i = 0
+    while i < len(arguments) and arguments[i] in INTERPRETER_FLAGS:
+        i += 1
+    if arguments[i : i + 1] != ["-m"] or len(arguments) < i + 2:
+        return None
+    module = arguments[i + 1]
+    if module != "deskgrid" and not module.startswith("deskgrid."):
+        return None
+    return module, list(arguments[i + 2 :])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
     if getattr(sys, "frozen", False):
         multiprocessing.freeze_support()  # a multiprocessing child runs here and exits
-    arguments = list(sys.argv[1:] if argv is None else argv)
+        found = frozen_module(arguments)
+        if found is not None and found[0] == "deskgrid":
+            arguments = found[1]  # `python -m deskgrid ARGS` is this command
+        elif found is not None:  # as `python -m deskgrid.MODULE ARGS` would
+            module, rest = found
+            sys.argv = [sys.executable, *rest]
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+            return 0
     if arguments[:1] == [RUN_APP_FLAG]:  # a worker's job, before any heavy import
         from deskgrid.apps.run import main as run_app
 

@@ -65,3 +65,54 @@ def test_self_test_flag_selects_the_self_test(monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.setattr(self_test, "run_self_test", lambda args: 3)
     assert cli.main(["--self-test"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (
+            ["-m", "deskgrid.node_process", "--workers", "2"],
+            ("deskgrid.node_process", ["--workers", "2"]),
+        ),
+        (["-s", "-u", "-m", "deskgrid.apps.run", "vanity"], ("deskgrid.apps.run", ["vanity"])),
+        (["-m", "deskgrid", "--tray"], ("deskgrid", ["--tray"])),
+        (["-m", "os"], None),  # only DeskGrid's own modules
+        (["-m"], None),
+        (["--tray"], None),
+        (["run", "-m", "deskgrid.x"], None),
+    ],
+)
+def test_python_dash_m_commands_are_recognised(arguments, expected):
+    assert cli.frozen_module(arguments) == expected
+
+
+def test_frozen_dash_m_runs_the_module_as_main(monkeypatch: pytest.MonkeyPatch):
+    ran: list[tuple[str, str, list[str]]] = []
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", "/opt/deskgrid/DeskGrid")
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    monkeypatch.setattr(cli.multiprocessing, "freeze_support", lambda: None)
+    monkeypatch.setattr(
+        cli.runpy,
+        "run_module",
+        lambda name, run_name, alter_sys: ran.append((name, run_name, list(sys.argv))),
+    )
+    assert cli.main(["-m", "deskgrid.node_process", "--workers", "1"]) == 0
+    assert ran == [
+        ("deskgrid.node_process", "__main__", ["/opt/deskgrid/DeskGrid", "--workers", "1"])
+    ]
+
+
+def test_frozen_dash_m_deskgrid_is_this_command(monkeypatch: pytest.MonkeyPatch):
+    import deskgrid.self_test as self_test
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(cli.multiprocessing, "freeze_support", lambda: None)
+    monkeypatch.setattr(self_test, "run_self_test", lambda args: 5)
+    assert cli.main(["-m", "deskgrid", "--self-test"]) == 5
+
+
+def test_from_source_dash_m_is_not_special(monkeypatch: pytest.MonkeyPatch, capsys):
+    monkeypatch.delattr(sys, "frozen", raising=False)
+    with pytest.raises(SystemExit):
+        cli.main(["-m", "deskgrid.node_process"])
