@@ -7,9 +7,12 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deskgrid.apps.sdk import AppParamsError, AppSpec, Resources
+
+if TYPE_CHECKING:
+    from deskgrid.grid.db import Database
 
 
 def _echo_validate(params: dict[str, Any]) -> dict[str, Any]:
@@ -83,3 +86,47 @@ DOCK = AppSpec(
 
 def catalog() -> dict[str, AppSpec]:
     return {spec.name: spec for spec in (ECHO, SUM, BIG, DOCK)}
+
+
+def check_raw_statements(db: Database) -> None:
+    """Raw driver statements run in the SQLAlchemy transaction and fail with SQLAlchemy's
+    errors (SQLite and PostgreSQL)."""
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from deskgrid.grid.rawsql import Raw, Sql
+
+    insert = Sql("INSERT INTO raw_check (id, name) VALUES (:id, :name)")
+    with db.write() as conn:
+        conn.execute(text("CREATE TABLE raw_check (id INTEGER PRIMARY KEY, name TEXT)"))
+        raw = Raw(conn)
+        raw.execute(insert, {"id": 1, "name": "a"})
+        raw.execute_many(insert, [{"id": 2, "name": "b"}, {"id": 3, "name": "c"}])
+        assert conn.execute(text("SELECT count(*) FROM raw_check")).scalar() == 3
+        rows = raw.all(Sql("SELECT * FROM raw_check WHERE id >= :id ORDER BY id"), {"id": 2})
+        assert rows == [{"id": 2, "name": "b"}, {"id": 3, "name": "c"}]
+        assert raw.first(Sql("SELECT * FROM raw_check WHERE id = 7"), {}) is None
+        assert raw.all(Sql("SELECT * FROM raw_check WHERE id = 7"), {}) == []
+        assert raw.scalar(Sql("SELECT name FROM raw_check WHERE id = :id"), {"id": 1}) == "a"
+        renamed = Sql("UPDATE raw_check SET name = 'z' WHERE id > :id")
+        assert raw.rowcount(renamed, {"id": 1}) == 2
+    with db.write() as conn:  # deferred row updates run in key order, each key's in order
+        raw = Raw(conn)
+        rename = Sql("UPDATE raw_check SET name = name || :suffix WHERE id = :id")
+        raw.start_deferring()
+        for key, suffix in (("3", "1"), ("1", "1"), ("3", "2")):
+            raw.defer(key, rename, {"id": int(key), "suffix": suffix})
+        assert raw.scalar(Sql("SELECT name FROM raw_check WHERE id = 3"), {}) == "z"
+        raw.run_deferred()
+        names = conn.execute(text("SELECT name FROM raw_check ORDER BY id")).scalars().all()
+        assert names == ["a1", "z", "z12"]
+        raw.defer("2", rename, {"id": 2, "suffix": "!"})  # not deferring: at once
+        assert raw.scalar(Sql("SELECT name FROM raw_check WHERE id = 2"), {}) == "z!"
+    with pytest.raises(IntegrityError):  # the driver's error, as SQLAlchemy's
+        with db.write() as conn:
+            Raw(conn).execute(insert, {"id": 4, "name": "d"})
+            Raw(conn).execute(insert, {"id": 1, "name": "again"})
+    with db.read() as conn:  # the failed transaction was rolled back whole
+        ids = conn.execute(text("SELECT id FROM raw_check ORDER BY id")).scalars().all()
+        assert ids == [1, 2, 3]

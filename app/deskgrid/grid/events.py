@@ -13,11 +13,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, text
+from sqlalchemy import delete, func, select
 
 from deskgrid.grid import queries
 from deskgrid.grid.db import Database
 from deskgrid.grid.models import Event
+from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.schema import events
 
 EVENTS_LOCK_KEY = 0x6772_6964_0002
@@ -35,12 +36,13 @@ class EventLog:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def append(self, conn: Connection, pending: list[PendingEvent], now: float) -> None:
+    def append(self, db: Raw, pending: list[PendingEvent], now: float) -> None:
+        """Write `pending` inside the caller's write transaction."""
         if not pending:
             return
-        if self.db.is_postgresql:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENTS_LOCK_KEY})
-        conn.execute(
+        if db.is_postgresql:
+            db.execute(queries.EVENTS_LOCK, {"k": EVENTS_LOCK_KEY})
+        db.execute_many(
             queries.INSERT_EVENT,
             [
                 {

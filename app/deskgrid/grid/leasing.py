@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from deskgrid.grid import queries
@@ -15,7 +16,8 @@ from deskgrid.grid.config import GridConfig
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Forbidden
 from deskgrid.grid.events import PendingEvent
-from deskgrid.grid.models import Capabilities, Lease, WorkReply
+from deskgrid.grid.models import Capabilities, DataRef, Lease, ReportOutcome, WorkReply
+from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.schema import workers
 from deskgrid.grid.states import (
     EventKind,
@@ -30,11 +32,17 @@ class Leasing:
     clock: Clock
     store: Store
 
-    def _commit(self, conn: Connection, pending: list[PendingEvent], now: float) -> None:
+    def _commit(self, db: Raw, pending: list[PendingEvent], now: float) -> None:
         raise NotImplementedError
 
     def _after(self, pending: list[PendingEvent]) -> None:
         raise NotImplementedError
+
+    # from Reporting (declared only: a definition here would hide Reporting's)
+    _report_in: Callable[
+        [Raw, str, list[tuple[str, DataRef]], float, list[PendingEvent]], list[ReportOutcome]
+    ]
+    report_results: Callable[[str, list[tuple[str, DataRef]]], list[ReportOutcome]]
 
     rng: random.Random
 
@@ -60,71 +68,75 @@ class Leasing:
                 )
 
     def request_work(
-        self, address: str, max_leases: int = 1, caps: Capabilities | None = None
+        self,
+        address: str,
+        max_leases: int = 1,
+        caps: Capabilities | None = None,
+        results: list[tuple[str, DataRef]] | None = None,
     ) -> WorkReply:
-        """Lease up to `max_leases` jobs the worker can run, or say when to ask again."""
+        """Record the stored `results` the worker reports, then lease up to `max_leases`
+        jobs it can run (or say when to ask again): one transaction for both."""
         try:
-            return self._request_work(address, max_leases, caps)
+            return self._request_work(address, max_leases, caps, results or [])
         except IntegrityError:  # the same worker asked twice at once (another server)
-            return WorkReply(leases=[], retry_after=min(1.0, self.config.idle_retry_s))
+            reported = self.report_results(address, results) if results else []
+            return WorkReply(
+                leases=[], retry_after=min(1.0, self.config.idle_retry_s), results=reported
+            )
 
-    def _request_work(self, address: str, max_leases: int, caps: Capabilities | None) -> WorkReply:
+    def _request_work(
+        self,
+        address: str,
+        max_leases: int,
+        caps: Capabilities | None,
+        results: list[tuple[str, DataRef]],
+    ) -> WorkReply:
         now = self.clock.now()
         cfg = self.config
         pending: list[PendingEvent] = []
         granted: list[Lease] = []
         with self.db.write() as conn:
-            worker = (
-                conn.execute(queries.WORKER_BY_ADDRESS, {"address": address}).mappings().first()
-            )
+            db = Raw(conn)
+            db.start_deferring()  # workers' rows are updated together, in address order
+            reported = self._report_in(db, address, results, now, pending) if results else []
+            _touch(db, address, caps, now)
+            db.run_deferred()
+            worker = db.first(queries.WORKER_BY_ADDRESS, {"address": address})
             if worker is None:
                 raise Forbidden("This worker is not registered; log in again.")
             if caps is None:
                 caps = capabilities_of(worker)
-            active = conn.execute(queries.ACTIVE_LEASES_OF_WORKER, {"worker": address}).scalar()
             room = min(max_leases, cfg.max_leases_per_request)
-            room = min(room, cfg.max_active_leases_per_worker - int(active or 0))
+            if room > 0:
+                active = db.scalar(queries.ACTIVE_LEASES_OF_WORKER, {"worker": address})
+                room = min(room, cfg.max_active_leases_per_worker - int(active or 0))
             if room > 0 and caps.apps:
                 trusted = worker["consecutive_valid"] >= cfg.trust_threshold
-                for job in self._candidates(conn, address, caps, room):
-                    lease = self._lease_one(conn, job, address, trusted, now, pending)
+                for job in self._candidates(db, address, caps, room):
+                    lease = self._lease_one(db, job, address, trusted, now, pending)
                     if lease is not None:
                         granted.append(lease)
-            seen = _caps_values(caps)
-            conn.execute(
-                queries.TOUCH_WORKER,
-                {
-                    "apps": seen["apps"],
-                    "cores": seen["cores"],
-                    "memory": seen["memory_mb"],
-                    "docker": seen["docker"],
-                    "now": now,
-                    "address": address,
-                },
-            )
-            self._commit(conn, pending, now)
+            self._commit(db, pending, now)
         self._after(pending)
-        return WorkReply(leases=granted, retry_after=None if granted else cfg.idle_retry_s)
-
-    def _candidates(
-        self, conn: Connection, address: str, caps: Capabilities, room: int
-    ) -> list[Row]:
-        query = (
-            queries.CANDIDATES_POSTGRESQL if self.db.is_postgresql else queries.CANDIDATES_SQLITE
+        return WorkReply(
+            leases=granted, retry_after=None if granted else cfg.idle_retry_s, results=reported
         )
+
+    def _candidates(self, db: Raw, address: str, caps: Capabilities, room: int) -> list[Row]:
+        apps = sorted(set(caps.apps))
         params = {
-            "apps": list(caps.apps),
+            "apps": apps if db.is_postgresql else json.dumps(apps),
             "cores": caps.cores,
             "memory": caps.memory_mb,
             "docker": int(caps.docker),
             "worker": address,
             "room": room,
         }
-        return list(conn.execute(query, params).mappings().all())
+        return db.all(queries.CANDIDATES, params)
 
     def _lease_one(
         self,
-        conn: Connection,
+        db: Raw,
         job: Row,
         address: str,
         trusted: bool,
@@ -141,12 +153,12 @@ class Leasing:
             and self.rng.random() >= cfg.spot_check_rate
         )
         statement = queries.TAKE_UNREPLICATED if unreplicated else queries.TAKE_ONE
-        taken = conn.execute(statement, {"id": job["id"], "now": now}).first()
+        taken = db.execute(statement, {"id": job["id"], "now": now}).fetchone()
         if taken is None:
             return None
         lease_id = new_id()
         expires = now + job["delay_bound"]
-        conn.execute(
+        db.execute(
             queries.INSERT_LEASE,
             {
                 "id": lease_id,
@@ -193,3 +205,20 @@ def _caps_values(caps: Capabilities) -> dict[str, Any]:
         "memory_mb": caps.memory_mb,
         "docker": int(caps.docker),
     }
+
+
+def _touch(db: Raw, address: str, caps: Capabilities | None, now: float) -> None:
+    """The worker was seen now, with these capabilities (None: as it registered)."""
+    if caps is None:
+        db.defer(address, queries.SEEN_WORKER, {"now": now, "address": address})
+        return
+    seen = _caps_values(caps)
+    params = {
+        "apps": seen["apps"],
+        "cores": seen["cores"],
+        "memory": seen["memory_mb"],
+        "docker": seen["docker"],
+        "now": now,
+        "address": address,
+    }
+    db.defer(address, queries.TOUCH_WORKER, params)

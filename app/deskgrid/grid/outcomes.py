@@ -1,50 +1,45 @@
 """What happens to a job after one of its leases changes: the vote, the canonical result,
-errors, trust. Every function runs inside the caller's write transaction, with the job's
-row already locked, and appends the events it causes to `pending`."""
+errors, trust. Every function runs inside the caller's write transaction (on its driver
+connection, `Raw`), with the job's row already locked, and appends the events it causes to
+`pending`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, update
-
 from deskgrid.grid import queries
 from deskgrid.grid.events import PendingEvent
-from deskgrid.grid.schema import jobs, leases, workers
+from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.states import EventKind, JobState, LeaseState
 from deskgrid.grid.voting import replicas_wanted, tally
 
 Row = Mapping[str, Any]
 
 
-def _fresh_job(conn: Connection, job_id: str) -> Row:
-    return conn.execute(queries.JOB_BY_ID, {"id": job_id}).mappings().one()
-
-
-def settle(conn: Connection, job_id: str, now: float, pending: list[PendingEvent]) -> str:
+def settle(db: Raw, job_id: str, now: float, pending: list[PendingEvent]) -> str:
     """Recompute the job from its leases: canonical result, ERROR, or how many replicas to
     hand out next. Returns the job's state."""
-    job = _fresh_job(conn, job_id)
+    job = db.one(queries.JOB_BY_ID, {"id": job_id})
     if JobState(job["state"]).final:
         return job["state"]
-    rows = conn.execute(queries.LIVE_LEASES_OF_JOB, {"job_id": job_id}).mappings().all()
+    rows = db.all(queries.LIVE_LEASES_OF_JOB, {"job_id": job_id})
     running = [r for r in rows if r["state"] == LeaseState.IN_PROGRESS.value]
     successes = [r for r in rows if r["state"] == LeaseState.SUCCESS.value]
     verified = [r for r in rows if r["state"] == LeaseState.VALID.value]
     if verified:  # a result passed the app's verifier
         canonical = verified[0]
-        _judge(conn, job, successes, canonical["result_sha256"], False, pending)
-        return _complete(conn, job, canonical, now, pending, bool(running))
+        _judge(db, job, successes, canonical["result_sha256"], False, pending)
+        return _complete(db, job, canonical, now, pending, bool(running))
     counted = tally(r["result_sha256"] for r in successes)
     if counted.best_count >= job["eff_quorum"]:
         canonical = next(r for r in successes if r["result_sha256"] == counted.best_digest)
         vote = job["eff_quorum"] >= 2
-        _judge(conn, job, successes, counted.best_digest, vote, pending)
-        return _complete(conn, job, canonical, now, pending, bool(running))
+        _judge(db, job, successes, counted.best_digest, vote, pending)
+        return _complete(db, job, canonical, now, pending, bool(running))
     if job["n_errors"] >= job["max_error_results"]:
         message = f"The job failed {job['n_errors']} times (limit {job['max_error_results']})."
-        return fail_job(conn, job, message, now, pending)
+        return fail_job(db, job, message, now, pending)
     wanted = replicas_wanted(
         target=job["eff_target"],
         quorum=job["eff_quorum"],
@@ -59,9 +54,9 @@ def settle(conn: Connection, job_id: str, now: float, pending: list[PendingEvent
             f"No {job['eff_quorum']} results agreed after {job['n_total']} replicas "
             f"(limit {job['max_total_results']})."
         )
-        return fail_job(conn, job, message, now, pending)
+        return fail_job(db, job, message, now, pending)
     state = JobState.RUNNING.value if running else JobState.PENDING.value
-    conn.execute(
+    db.execute(
         queries.SETTLE_OPEN_JOB,
         {
             "id": job_id,
@@ -76,7 +71,7 @@ def settle(conn: Connection, job_id: str, now: float, pending: list[PendingEvent
 
 
 def _judge(
-    conn: Connection,
+    db: Raw,
     job: Row,
     successes: list[Row],
     digest: str,
@@ -88,18 +83,16 @@ def _judge(
     valid = [r for r in successes if r["result_sha256"] == digest]
     invalid = [r for r in successes if r["result_sha256"] != digest]
     for rows, state in ((valid, LeaseState.VALID), (invalid, LeaseState.INVALID)):
-        if rows:
-            conn.execute(
-                queries.SET_LEASES_STATE, {"state": state.value, "ids": [r["id"] for r in rows]}
-            )
+        for row in rows:
+            db.execute(queries.SET_LEASE_STATE, {"state": state.value, "id": row["id"]})
     agreeing = [r["worker"] for r in valid] if vote else []
-    adjust_trust(conn, valid=agreeing, invalid=[r["worker"] for r in invalid])
+    adjust_trust(db, valid=agreeing, invalid=[r["worker"] for r in invalid])
     for row in invalid:
         pending.append(_event(job, EventKind.INVALID, lease_id=row["id"], worker=row["worker"]))
 
 
 def _complete(
-    conn: Connection,
+    db: Raw,
     job: Row,
     canonical: Row,
     now: float,
@@ -107,8 +100,8 @@ def _complete(
     running: bool = True,
 ) -> str:
     if running:
-        _cancel_running(conn, job["id"], now)
-    conn.execute(
+        _cancel_running(db, job["id"], now)
+    db.execute(
         queries.COMPLETE_JOB,
         {
             "id": job["id"],
@@ -131,52 +124,32 @@ def _complete(
     return JobState.COMPLETED.value
 
 
-def fail_job(
-    conn: Connection, job: Row, message: str, now: float, pending: list[PendingEvent]
-) -> str:
-    _cancel_running(conn, job["id"], now)
-    conn.execute(
-        update(jobs)
-        .where(jobs.c.id == job["id"])
-        .values(
-            state=JobState.ERROR.value,
-            message=message,
-            n_wanted=0,
-            n_in_progress=0,
-            keys_per_s=0.0,
-            updated_at=now,
-        )
-    )
+def fail_job(db: Raw, job: Row, message: str, now: float, pending: list[PendingEvent]) -> str:
+    _cancel_running(db, job["id"], now)
+    _end_job(db, job["id"], JobState.ERROR, message, now)
     pending.append(_event(job, EventKind.ERROR, state=JobState.ERROR.value, message=message))
     return JobState.ERROR.value
 
 
-def cancel_job(conn: Connection, job: Row, now: float, pending: list[PendingEvent]) -> None:
-    _cancel_running(conn, job["id"], now)
-    conn.execute(
-        update(jobs)
-        .where(jobs.c.id == job["id"])
-        .values(
-            state=JobState.CANCELLED.value,
-            n_wanted=0,
-            n_in_progress=0,
-            keys_per_s=0.0,
-            updated_at=now,
-        )
-    )
+def cancel_job(db: Raw, job: Row, now: float, pending: list[PendingEvent]) -> None:
+    _cancel_running(db, job["id"], now)
+    _end_job(db, job["id"], JobState.CANCELLED, None, now)
     pending.append(_event(job, EventKind.CANCELLED, state=JobState.CANCELLED.value))
 
 
-def _cancel_running(conn: Connection, job_id: str, now: float) -> None:
-    conn.execute(
-        update(leases)
-        .where(leases.c.job_id == job_id, leases.c.state == LeaseState.IN_PROGRESS.value)
-        .values(state=LeaseState.CANCELLED.value, finished_at=now)
+def _end_job(db: Raw, job_id: str, state: JobState, message: str | None, now: float) -> None:
+    db.execute(
+        queries.END_JOB,
+        {"id": job_id, "state": state.value, "message": message, "now": now},
     )
 
 
+def _cancel_running(db: Raw, job_id: str, now: float) -> None:
+    db.execute(queries.CANCEL_RUNNING_LEASES, {"job_id": job_id, "now": now})
+
+
 def end_lease(
-    conn: Connection,
+    db: Raw,
     job: Row,
     lease: Row,
     state: LeaseState,
@@ -187,21 +160,19 @@ def end_lease(
     """A lease ends without a result (ERROR reported, or EXPIRED): one more error for the job;
     an unreplicated (adaptive) job goes back to its full replication. False if the lease
     was no longer in progress."""
-    ended = conn.execute(
-        update(leases)
-        .where(leases.c.id == lease["id"], leases.c.state == LeaseState.IN_PROGRESS.value)
-        .values(state=state.value, message=message, finished_at=now)
+    ended = db.rowcount(
+        queries.END_LEASE,
+        {"id": lease["id"], "state": state.value, "message": message, "now": now},
     )
-    if ended.rowcount != 1:
+    if ended != 1:
         return False
-    values: dict[str, Any] = {"n_errors": jobs.c.n_errors + 1, "updated_at": now}
+    db.execute(queries.COUNT_JOB_ERROR, {"id": job["id"], "now": now})
     if lease["adaptive"]:
-        values.update(eff_target=job["target_nresults"], eff_quorum=job["min_quorum"])
-    conn.execute(update(jobs).where(jobs.c.id == job["id"]).values(**values))
-    column = workers.c.n_expired if state is LeaseState.EXPIRED else workers.c.n_errors
-    conn.execute(
-        update(workers).where(workers.c.address == lease["worker"]).values({column: column + 1})
+        reset_replication(db, job)
+    counter = (
+        queries.COUNT_WORKER_EXPIRED if state is LeaseState.EXPIRED else queries.COUNT_WORKER_ERROR
     )
+    db.defer(lease["worker"], counter, {"address": lease["worker"]})
     kind = EventKind.LEASE_EXPIRED if state is LeaseState.EXPIRED else EventKind.LEASE_ERROR
     pending.append(
         _event(
@@ -213,24 +184,27 @@ def end_lease(
             n_errors=job["n_errors"] + 1,
         )
     )
-    settle(conn, job["id"], now, pending)
+    settle(db, job["id"], now, pending)
     return True
 
 
-def adjust_trust(conn: Connection, *, valid: Iterable[str], invalid: Iterable[str]) -> None:
+def adjust_trust(db: Raw, *, valid: Iterable[str], invalid: Iterable[str]) -> None:
     """BOINC's consecutive_valid: +1 per validated result, back to 0 on an invalid one.
-    Rows are updated in address order so concurrent votes never deadlock."""
+    Rows are updated in address order (`Raw.defer`) so concurrent votes never deadlock."""
     changes = {address: True for address in valid}
     changes.update({address: False for address in invalid})
     for address in sorted(changes):
-        if changes[address]:
-            values = {
-                "consecutive_valid": workers.c.consecutive_valid + 1,
-                "n_valid": workers.c.n_valid + 1,
-            }
-        else:
-            values = {"consecutive_valid": 0, "n_invalid": workers.c.n_invalid + 1}
-        conn.execute(update(workers).where(workers.c.address == address).values(**values))
+        statement = queries.TRUST_VALID if changes[address] else queries.TRUST_INVALID
+        db.defer(address, statement, {"address": address})
+
+
+def reset_replication(db: Raw, job: Row) -> None:
+    """Back to the job's submitted replication (after an unreplicated lease failed, or when
+    the verifier could not tell)."""
+    db.execute(
+        queries.SET_JOB_REPLICATION,
+        {"id": job["id"], "target": job["target_nresults"], "quorum": job["min_quorum"]},
+    )
 
 
 def _event(job: Row, kind: EventKind, **data: Any) -> PendingEvent:

@@ -1,10 +1,10 @@
 """The hot-path statements, written once: the leasing query (walks the queue index in
-order and stops at its LIMIT) and the per-result statements. Built at import so that a
-request pays only for execution, not for building SQL."""
+order and stops at its LIMIT), the per-result statements and the job outcomes. They run on
+the driver connection (`rawsql.Raw`), rendered at import for each driver's style."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, text
+from deskgrid.grid.rawsql import Sql
 
 _CANDIDATES = """
 SELECT jobs.id, jobs.external_id, jobs.app, jobs.app_version, jobs.params, jobs.inputs,
@@ -12,7 +12,7 @@ SELECT jobs.id, jobs.external_id, jobs.app, jobs.app_version, jobs.params, jobs.
        jobs.verifiable
 FROM jobs {hint}
 WHERE jobs.n_wanted > 0 AND jobs.state IN ('PENDING', 'RUNNING')
-  AND jobs.app IN :apps
+  AND {apps}
   AND jobs.need_cores <= :cores AND jobs.need_memory_mb <= :memory
   AND jobs.need_docker <= :docker
   AND NOT EXISTS (
@@ -23,16 +23,21 @@ ORDER BY jobs.priority DESC, jobs.created_at, jobs.id
 LIMIT :room {lock}
 """
 
-# SQLite: name the partial queue index (its predicate is repeated literally above);
-# PostgreSQL: lock the rows taken, skip the ones another server is leasing right now.
-CANDIDATES_SQLITE = text(_CANDIDATES.format(hint="INDEXED BY ix_jobs_queue", lock="")).bindparams(
-    bindparam("apps", expanding=True)
+# SQLite: name the partial queue index (its predicate is repeated literally above), the
+# apps as a JSON list; PostgreSQL: the apps as an array, lock the rows taken, skip the ones
+# another server is leasing right now.
+CANDIDATES = Sql(
+    _CANDIDATES.format(
+        hint="INDEXED BY ix_jobs_queue",
+        apps="jobs.app IN (SELECT value FROM json_each(:apps))",
+        lock="",
+    ),
+    postgresql=_CANDIDATES.format(
+        hint="", apps="jobs.app = ANY(:apps)", lock="FOR UPDATE OF jobs SKIP LOCKED"
+    ),
 )
-CANDIDATES_POSTGRESQL = text(
-    _CANDIDATES.format(hint="", lock="FOR UPDATE OF jobs SKIP LOCKED")
-).bindparams(bindparam("apps", expanding=True))
 
-TAKE_ONE = text(
+TAKE_ONE = Sql(
     """
 UPDATE jobs SET n_wanted = n_wanted - 1, n_in_progress = n_in_progress + 1,
        n_total = n_total + 1, state = 'RUNNING', updated_at = :now
@@ -42,7 +47,7 @@ RETURNING n_in_progress
 """
 )
 
-TAKE_UNREPLICATED = text(
+TAKE_UNREPLICATED = Sql(
     """
 UPDATE jobs SET n_wanted = 0, eff_target = 1, eff_quorum = 1,
        n_in_progress = n_in_progress + 1, n_total = n_total + 1, state = 'RUNNING',
@@ -52,7 +57,7 @@ RETURNING n_in_progress
 """
 )
 
-INSERT_LEASE = text(
+INSERT_LEASE = Sql(
     """
 INSERT INTO leases (id, job_id, worker, state, adaptive, leased_at, expires_at, progress,
                     keys_per_s)
@@ -60,11 +65,11 @@ VALUES (:id, :job_id, :worker, 'IN_PROGRESS', :adaptive, :now, :expires, 0.0, 0.
 """
 )
 
-ACTIVE_LEASES_OF_WORKER = text(
+ACTIVE_LEASES_OF_WORKER = Sql(
     "SELECT count(*) FROM leases WHERE worker = :worker AND state = 'IN_PROGRESS'"
 )
 
-TOUCH_WORKER = text(
+TOUCH_WORKER = Sql(
     """
 UPDATE workers SET apps = :apps, cores = :cores, memory_mb = :memory, docker = :docker,
        last_seen = :now
@@ -72,11 +77,25 @@ WHERE address = :address
 """
 )
 
-LEASE_BY_ID = text("SELECT * FROM leases WHERE id = :id")
-JOB_BY_ID = text("SELECT * FROM jobs WHERE id = :id")
-JOB_BY_ID_LOCKED = text("SELECT * FROM jobs WHERE id = :id FOR UPDATE")
+SEEN_WORKER = Sql("UPDATE workers SET last_seen = :now WHERE address = :address")
 
-RECORD_RESULT = text(
+# PostgreSQL: the jobs of the leases a worker reports, locked in id order before any of
+# them is voted on, so that two batches reporting on the same jobs never deadlock.
+LOCK_JOBS_OF_LEASES = Sql(
+    "SELECT 1",
+    postgresql="""
+SELECT id FROM jobs WHERE id IN (SELECT job_id FROM leases WHERE id = ANY(:ids))
+ORDER BY id FOR UPDATE
+""",
+)
+
+LEASE_BY_ID = Sql("SELECT * FROM leases WHERE id = :id")
+JOB_BY_ID = Sql("SELECT * FROM jobs WHERE id = :id")
+JOB_BY_ID_LOCKED = Sql(
+    "SELECT * FROM jobs WHERE id = :id", postgresql="SELECT * FROM jobs WHERE id = :id FOR UPDATE"
+)
+
+RECORD_RESULT = Sql(
     """
 UPDATE leases SET state = :state, result_sha256 = :sha256, result_size = :size,
        progress = 1.0, keys_per_s = 0.0, finished_at = :now
@@ -84,7 +103,7 @@ WHERE id = :id AND state = 'IN_PROGRESS'
 """
 )
 
-LIVE_LEASES_OF_JOB = text(
+LIVE_LEASES_OF_JOB = Sql(
     """
 SELECT id, worker, state, result_sha256, result_size FROM leases
 WHERE job_id = :job_id AND state IN ('IN_PROGRESS', 'SUCCESS', 'VALID')
@@ -92,13 +111,11 @@ ORDER BY leased_at, id
 """
 )
 
-LEASE_STATE = text("SELECT state FROM leases WHERE id = :id")
+LEASE_STATE = Sql("SELECT state FROM leases WHERE id = :id")
 
-SET_LEASES_STATE = text("UPDATE leases SET state = :state WHERE id IN :ids").bindparams(
-    bindparam("ids", expanding=True)
-)
+SET_LEASE_STATE = Sql("UPDATE leases SET state = :state WHERE id = :id")
 
-COMPLETE_JOB = text(
+COMPLETE_JOB = Sql(
     """
 UPDATE jobs SET state = 'COMPLETED', canonical_lease = :lease_id, result_sha256 = :sha256,
        result_size = :size, n_wanted = 0, n_in_progress = 0, n_success = 0, progress = 1.0,
@@ -107,7 +124,7 @@ WHERE id = :id
 """
 )
 
-SETTLE_OPEN_JOB = text(
+SETTLE_OPEN_JOB = Sql(
     """
 UPDATE jobs SET state = :state, n_wanted = :wanted, n_in_progress = :running,
        n_success = :successes, updated_at = :now
@@ -115,9 +132,52 @@ WHERE id = :id
 """
 )
 
-INSERT_EVENT = text(
+INSERT_EVENT = Sql(
     "INSERT INTO events (job_id, external_id, kind, at, data) "
     "VALUES (:job_id, :external_id, :kind, :at, :data)"
 )
 
-WORKER_BY_ADDRESS = text("SELECT * FROM workers WHERE address = :address")
+EVENTS_LOCK = Sql("SELECT pg_advisory_xact_lock(:k)")
+
+WORKER_BY_ADDRESS = Sql("SELECT * FROM workers WHERE address = :address")
+
+CANCEL_RUNNING_LEASES = Sql(
+    """
+UPDATE leases SET state = 'CANCELLED', finished_at = :now
+WHERE job_id = :job_id AND state = 'IN_PROGRESS'
+"""
+)
+
+END_JOB = Sql(
+    """
+UPDATE jobs SET state = :state, message = COALESCE(:message, message), n_wanted = 0,
+       n_in_progress = 0, keys_per_s = 0.0, updated_at = :now
+WHERE id = :id
+"""
+)
+
+END_LEASE = Sql(
+    """
+UPDATE leases SET state = :state, message = :message, finished_at = :now
+WHERE id = :id AND state = 'IN_PROGRESS'
+"""
+)
+
+COUNT_JOB_ERROR = Sql("UPDATE jobs SET n_errors = n_errors + 1, updated_at = :now WHERE id = :id")
+
+SET_JOB_REPLICATION = Sql(
+    "UPDATE jobs SET eff_target = :target, eff_quorum = :quorum WHERE id = :id"
+)
+
+COUNT_WORKER_ERROR = Sql("UPDATE workers SET n_errors = n_errors + 1 WHERE address = :address")
+COUNT_WORKER_EXPIRED = Sql("UPDATE workers SET n_expired = n_expired + 1 WHERE address = :address")
+
+TRUST_VALID = Sql(
+    """
+UPDATE workers SET consecutive_valid = consecutive_valid + 1, n_valid = n_valid + 1
+WHERE address = :address
+"""
+)
+TRUST_INVALID = Sql(
+    "UPDATE workers SET consecutive_valid = 0, n_invalid = n_invalid + 1 WHERE address = :address"
+)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import func, select, update
 
 from deskgrid.apps.sdk import AppSpec
 from deskgrid.grid import outcomes, queries
@@ -24,6 +24,7 @@ from deskgrid.grid.models import (
     ReportOutcome,
     ResultAck,
 )
+from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.schema import jobs, leases
 from deskgrid.grid.states import EventKind, LeaseState
 from deskgrid.grid.store import Row, Store
@@ -38,7 +39,7 @@ class Reporting:
     clock: Clock
     store: Store
 
-    def _commit(self, conn: Connection, pending: list[PendingEvent], now: float) -> None:
+    def _commit(self, db: Raw, pending: list[PendingEvent], now: float) -> None:
         raise NotImplementedError
 
     def _after(self, pending: list[PendingEvent]) -> None:
@@ -53,27 +54,26 @@ class Reporting:
     def check_lease(self, address: str, lease_id: str) -> tuple[Row, Row]:
         """The lease and its job, if `address` holds it and it is still in progress."""
         with self.db.read() as conn:
-            lease = self._owned_lease(conn, address, lease_id)
-            job = conn.execute(queries.JOB_BY_ID, {"id": lease["job_id"]}).mappings().one()
+            db = Raw(conn)
+            lease = self._owned_lease(db, address, lease_id)
+            job = db.one(queries.JOB_BY_ID, {"id": lease["job_id"]})
         if lease["state"] != LeaseState.IN_PROGRESS.value:
             raise Conflict(_over(lease["state"]))
         return lease, job
 
-    def _owned_lease(self, conn: Connection, address: str, lease_id: str) -> Row:
-        lease = conn.execute(queries.LEASE_BY_ID, {"id": lease_id}).mappings().first()
+    def _owned_lease(self, db: Raw, address: str, lease_id: str) -> Row:
+        lease = db.first(queries.LEASE_BY_ID, {"id": lease_id})
         if lease is None:
             raise NotFound(f"No lease {lease_id} on this grid.")
         if lease["worker"] != address:
             raise Forbidden("This lease belongs to another worker.")
         return lease
 
-    def _lock_lease(self, conn: Connection, address: str, lease_id: str) -> tuple[Row, Row]:
-        lease = self._owned_lease(conn, address, lease_id)
-        if self.db.is_sqlite:  # the transaction already holds the database's write lock
-            job = conn.execute(queries.JOB_BY_ID, {"id": lease["job_id"]}).mappings().one()
-            return lease, job
-        job = conn.execute(queries.JOB_BY_ID_LOCKED, {"id": lease["job_id"]}).mappings().one()
-        lease = conn.execute(queries.LEASE_BY_ID, {"id": lease_id}).mappings().one()
+    def _lock_lease(self, db: Raw, address: str, lease_id: str) -> tuple[Row, Row]:
+        lease = self._owned_lease(db, address, lease_id)
+        job = db.one(queries.JOB_BY_ID_LOCKED, {"id": lease["job_id"]})
+        if db.is_postgresql:  # (SQLite: the transaction already holds the write lock)
+            lease = db.one(queries.LEASE_BY_ID, {"id": lease_id})  # as of the job's lock
         return lease, job
 
     def heartbeat(self, address: str, lease_id: str, beat: Heartbeat) -> HeartbeatReply:
@@ -81,10 +81,11 @@ class Reporting:
         now = self.clock.now()
         pending: list[PendingEvent] = []
         with self.db.write() as conn:
-            lease, job = self._lock_lease(conn, address, lease_id)
+            db = Raw(conn)
+            lease, job = self._lock_lease(db, address, lease_id)
             state, expires = lease["state"], lease["expires_at"]
             if state == LeaseState.IN_PROGRESS.value and expires < now:
-                outcomes.end_lease(conn, job, lease, LeaseState.EXPIRED, None, now, pending)
+                outcomes.end_lease(db, job, lease, LeaseState.EXPIRED, None, now, pending)
                 state = LeaseState.EXPIRED.value
             elif state == LeaseState.IN_PROGRESS.value:
                 cap = lease["leased_at"] + job["max_runtime"] + job["delay_bound"]
@@ -122,7 +123,7 @@ class Reporting:
                 pending.append(
                     PendingEvent(job["id"], job["external_id"], EventKind.PROGRESS.value, data)
                 )
-            self._commit(conn, pending, now)
+            self._commit(db, pending, now)
         self._after(pending)
         return HeartbeatReply(
             lease_id=lease_id,
@@ -151,35 +152,53 @@ class Reporting:
         on its own (a refusal writes nothing for that result)."""
         now = self.clock.now()
         pending: list[PendingEvent] = []
-        outcomes_: list[ReportOutcome] = []
         with self.db.write() as conn:
-            for lease_id, ref in results:
-                try:
-                    outcomes_.append(self._report_one(conn, address, lease_id, ref, now, pending))
-                except GridError as exc:
-                    outcomes_.append(
-                        ReportOutcome(
-                            lease_id=lease_id, accepted=False, status=exc.status, detail=exc.message
-                        )
-                    )
-            self._commit(conn, pending, now)
+            db = Raw(conn)
+            db.start_deferring()
+            reported = self._report_in(db, address, results, now, pending)
+            db.run_deferred()
+            self._commit(db, pending, now)
         self._after(pending)
-        return outcomes_
+        return reported
+
+    def _report_in(
+        self,
+        db: Raw,
+        address: str,
+        results: list[tuple[str, DataRef]],
+        now: float,
+        pending: list[PendingEvent],
+    ) -> list[ReportOutcome]:
+        """`report_results` inside the caller's write transaction (workers' rows: see
+        `Raw.defer`)."""
+        if db.is_postgresql and len(results) > 1:
+            db.execute(queries.LOCK_JOBS_OF_LEASES, {"ids": [lease_id for lease_id, _ in results]})
+        reported: list[ReportOutcome] = []
+        for lease_id, ref in results:
+            try:
+                reported.append(self._report_one(db, address, lease_id, ref, now, pending))
+            except GridError as exc:
+                reported.append(
+                    ReportOutcome(
+                        lease_id=lease_id, accepted=False, status=exc.status, detail=exc.message
+                    )
+                )
+        return reported
 
     def _report_one(
         self,
-        conn: Connection,
+        db: Raw,
         address: str,
         lease_id: str,
         ref: DataRef,
         now: float,
         pending: list[PendingEvent],
     ) -> ReportOutcome:
-        lease, job = self._lock_lease(conn, address, lease_id)
+        lease, job = self._lock_lease(db, address, lease_id)
         if lease["state"] != LeaseState.IN_PROGRESS.value:
             raise Conflict(_over(lease["state"]))
         if lease["expires_at"] < now:
-            outcomes.end_lease(conn, job, lease, LeaseState.EXPIRED, None, now, pending)
+            outcomes.end_lease(db, job, lease, LeaseState.EXPIRED, None, now, pending)
             return ReportOutcome(
                 lease_id=lease_id,
                 accepted=False,
@@ -187,15 +206,15 @@ class Reporting:
                 detail=_over(LeaseState.EXPIRED.value),
             )
         verdict = self._verify(job, ref) if job["verifiable"] else None
-        job_state = self._record_result(conn, job, lease, ref, verdict, now, pending)
-        lease_state = conn.execute(queries.LEASE_STATE, {"id": lease_id}).scalar_one()
+        job_state = self._record_result(db, job, lease, ref, verdict, now, pending)
+        lease_state = db.scalar(queries.LEASE_STATE, {"id": lease_id})
         return ReportOutcome(
             lease_id=lease_id, accepted=True, lease_state=lease_state, job_state=job_state
         )
 
     def _record_result(
         self,
-        conn: Connection,
+        db: Raw,
         job: Row,
         lease: Row,
         ref: DataRef,
@@ -206,7 +225,7 @@ class Reporting:
         state = {True: LeaseState.VALID, False: LeaseState.INVALID, None: LeaseState.SUCCESS}[
             verdict
         ]
-        conn.execute(
+        db.execute(
             queries.RECORD_RESULT,
             {
                 "id": lease["id"],
@@ -231,9 +250,9 @@ class Reporting:
             )
         )
         if verdict is True:
-            outcomes.adjust_trust(conn, valid=[lease["worker"]], invalid=[])
+            outcomes.adjust_trust(db, valid=[lease["worker"]], invalid=[])
         elif verdict is False:
-            outcomes.adjust_trust(conn, valid=[], invalid=[lease["worker"]])
+            outcomes.adjust_trust(db, valid=[], invalid=[lease["worker"]])
             pending.append(
                 PendingEvent(
                     job["id"],
@@ -246,12 +265,8 @@ class Reporting:
             job["target_nresults"],
             job["min_quorum"],
         ):  # the verifier could not tell: fall back to the job's replication vote
-            conn.execute(
-                update(jobs)
-                .where(jobs.c.id == job["id"])
-                .values(eff_target=job["target_nresults"], eff_quorum=job["min_quorum"])
-            )
-        return outcomes.settle(conn, job["id"], now, pending)
+            outcomes.reset_replication(db, job)
+        return outcomes.settle(db, job["id"], now, pending)
 
     def _verify(self, job: Row, ref: DataRef) -> bool | None:
         spec = self.catalog.get(job["app"])
@@ -268,11 +283,12 @@ class Reporting:
         now = self.clock.now()
         pending: list[PendingEvent] = []
         with self.db.write() as conn:
-            lease, job = self._lock_lease(conn, address, lease_id)
+            db = Raw(conn)
+            lease, job = self._lock_lease(db, address, lease_id)
             if lease["state"] != LeaseState.IN_PROGRESS.value:
                 raise Conflict(_over(lease["state"]))
-            outcomes.end_lease(conn, job, lease, LeaseState.ERROR, message, now, pending)
-            self._commit(conn, pending, now)
+            outcomes.end_lease(db, job, lease, LeaseState.ERROR, message, now, pending)
+            self._commit(db, pending, now)
         self._after(pending)
         return self._job(job["id"])
 

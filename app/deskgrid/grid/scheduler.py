@@ -14,7 +14,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from deskgrid.apps.sdk import AppParamsError, AppSpec
@@ -30,6 +30,7 @@ from deskgrid.grid.models import (
     JobSubmit,
     JobView,
 )
+from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.reporting import Reporting
 from deskgrid.grid.schema import jobs, leases
 from deskgrid.grid.states import (
@@ -66,8 +67,8 @@ class Scheduler(Leasing, Reporting):
         self.store = Store(db)
         self.events = EventLog(db)
 
-    def _commit(self, conn: Connection, pending: list[PendingEvent], now: float) -> None:
-        self.events.append(conn, pending, now)
+    def _commit(self, db: Raw, pending: list[PendingEvent], now: float) -> None:
+        self.events.append(db, pending, now)
 
     def _after(self, pending: list[PendingEvent]) -> None:
         if pending:
@@ -94,7 +95,7 @@ class Scheduler(Leasing, Reporting):
         try:
             with self.db.write() as conn:
                 conn.execute(jobs.insert(), values)
-                self._commit(conn, pending, now)
+                self._commit(Raw(conn), pending, now)
         except IntegrityError:  # the same external id, submitted concurrently elsewhere
             existing = self.store.get_job_by_external_id(request.external_id or "")
             if existing is None:
@@ -130,8 +131,9 @@ class Scheduler(Leasing, Reporting):
             if state.final and state is not JobState.CANCELLED:
                 raise Conflict(f"The job is already {state.value}; it cannot be cancelled.")
             if state is not JobState.CANCELLED:
-                outcomes.cancel_job(conn, job, now, pending)
-                self._commit(conn, pending, now)
+                db = Raw(conn)
+                outcomes.cancel_job(db, job, now, pending)
+                self._commit(db, pending, now)
         self._after(pending)
         return self._job(job_id)
 
@@ -157,6 +159,7 @@ class Scheduler(Leasing, Reporting):
         for lease_id, job_id in due:
             pending: list[PendingEvent] = []
             with self.db.write() as conn:
+                db = Raw(conn)
                 job = self.store.lock_job(conn, job_id)
                 lease = conn.execute(select(leases).where(leases.c.id == lease_id)).mappings().one()
                 if (
@@ -165,10 +168,10 @@ class Scheduler(Leasing, Reporting):
                     and lease["expires_at"] < now
                 ):
                     ended = outcomes.end_lease(
-                        conn, job, lease, LeaseState.EXPIRED, None, now, pending
+                        db, job, lease, LeaseState.EXPIRED, None, now, pending
                     )
                     expired += int(ended)
-                self._commit(conn, pending, now)
+                self._commit(db, pending, now)
             self._after(pending)
         return expired
 
@@ -190,11 +193,12 @@ class Scheduler(Leasing, Reporting):
         for job_id in due:
             pending: list[PendingEvent] = []
             with self.db.write() as conn:
+                db = Raw(conn)
                 job = self.store.lock_job(conn, job_id)
                 if job is not None and job["state"] in OPEN_JOB_STATES:
-                    outcomes.fail_job(conn, job, "The job's deadline passed.", now, pending)
+                    outcomes.fail_job(db, job, "The job's deadline passed.", now, pending)
                     failed += 1
-                self._commit(conn, pending, now)
+                self._commit(db, pending, now)
             self._after(pending)
         return failed
 

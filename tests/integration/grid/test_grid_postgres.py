@@ -17,9 +17,9 @@ from deskgrid.grid.datastore import DataStore
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Conflict
 from deskgrid.grid.migrations import HEAD, upgrade
-from deskgrid.grid.models import Capabilities, JobSubmit, ReplicationPolicy
+from deskgrid.grid.models import Capabilities, DataRef, JobSubmit, ReplicationPolicy
 from deskgrid.grid.scheduler import Scheduler
-from tests.grid_fixtures import catalog
+from tests.grid_fixtures import catalog, check_raw_statements
 
 from .processes import TOKEN, start_server, start_workers
 from .test_grid_processes import poll
@@ -42,7 +42,16 @@ def _lease_counts(db: Database) -> tuple[dict[str, int], dict[str, int], int]:
     return targets, counts, int(doubles or 0)
 
 
-def test_two_schedulers_racing_on_postgresql_never_over_lease(pg_grid_url, tmp_path) -> None:
+def test_raw_statements_on_postgresql(pg_grid_url) -> None:
+    db = Database(pg_grid_url)
+    check_raw_statements(db)
+    db.close()
+
+
+@pytest.mark.parametrize("inline", [False, True], ids=["upload", "inline"])
+def test_two_schedulers_racing_on_postgresql_never_over_lease(
+    pg_grid_url, tmp_path, inline: bool
+) -> None:
     schedulers = []
     for n in range(2):
         db = Database(pg_grid_url)
@@ -81,12 +90,19 @@ def test_two_schedulers_racing_on_postgresql_never_over_lease(pg_grid_url, tmp_p
     def hammer(index: int, address: str) -> None:
         scheduler = schedulers[index % 2]
         try:
+            done: list[tuple[str, DataRef]] = []
             while time.monotonic() < deadline:
-                leases = scheduler.request_work(address, 3).leases
+                # inline: the results of the last leases ride on the next work request,
+                # recorded in the same transaction as its new leases
+                leases = scheduler.request_work(address, 3, results=done).leases
+                done = []
                 if not leases and open_jobs(scheduler) == 0:
                     return
                 for lease in leases:
                     ref = scheduler.data.put_bytes(b"1")
+                    if inline:
+                        done.append((lease.lease_id, ref))
+                        continue
                     try:
                         scheduler.upload_result(address, lease.lease_id, ref)
                     except Conflict:  # the job completed meanwhile: its lease was cancelled

@@ -83,9 +83,13 @@ async def list_workers(grid: GridService = Depends(service)) -> list[WorkerView]
 async def request_work(
     body: WorkRequest, address: str = Depends(worker), grid: GridService = Depends(service)
 ) -> Response:
-    outcomes = store_inline_results(grid, address, body.results) if body.results else []
-    reply = grid.scheduler.request_work(address, body.max_leases, body.capabilities)
-    reply.results = outcomes
+    if not body.results:
+        return _json(grid.scheduler.request_work(address, body.max_leases, body.capabilities))
+    batch = store_inline_results(grid.data, body.results)
+    reply = grid.scheduler.request_work(
+        address, body.max_leases, body.capabilities, batch.to_record
+    )
+    reply.results = batch.outcomes(reply.results)
     return _json(reply)
 
 

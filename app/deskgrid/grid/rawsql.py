@@ -1,0 +1,113 @@
+"""Hot-path statements run on the driver's own connection (sqlite3 or psycopg) inside the
+SQLAlchemy transaction that holds it: same transaction, same locks, same error classes,
+without SQLAlchemy's per-statement cost (about 60 µs of Python against about 10 µs).
+
+Statements are written once with `:name` parameters (sqlite3's style) and rendered at
+import for psycopg (`%(name)s`). Driver errors are re-raised as SQLAlchemy's
+(`IntegrityError`, `OperationalError`, ...), so callers and the API's error handlers see
+the same exceptions as on SQLAlchemy's own path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+Params = Mapping[str, Any]
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+class Sql:
+    """One statement, `:name` parameters; `postgresql` replaces the text for PostgreSQL."""
+
+    __slots__ = ("sqlite", "postgresql")
+
+    def __init__(self, text: str, *, postgresql: str | None = None) -> None:
+        self.sqlite = text
+        self.postgresql = _NAMED.sub(r"%(\1)s", (postgresql or text).replace("%", "%%"))
+
+
+class Raw:
+    """The driver connection of an open SQLAlchemy transaction. `conn` stays usable for
+    SQLAlchemy statements in the same transaction."""
+
+    __slots__ = ("conn", "is_postgresql", "_driver", "_error", "_deferred")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.is_postgresql = conn.dialect.name == "postgresql"
+        self._driver: Any = conn.connection.driver_connection
+        self._error: type[Exception] = conn.dialect.loaded_dbapi.Error
+        self._deferred: dict[str, list[tuple[Sql, Params]]] | None = None
+
+    def start_deferring(self) -> None:
+        """From now on, `defer` keeps its statements until `run_deferred`."""
+        if self._deferred is None:
+            self._deferred = {}
+
+    def defer(self, key: str, sql: Sql, params: Params) -> None:
+        """An update of the row named `key`, run by `run_deferred` in key order (each key's
+        statements in the order given), so that concurrent transactions lock such rows in
+        one order and never deadlock; run at once unless `start_deferring` was called."""
+        if self._deferred is None:
+            self.execute(sql, params)
+        else:
+            self._deferred.setdefault(key, []).append((sql, params))
+
+    def run_deferred(self) -> None:
+        deferred, self._deferred = self._deferred or {}, None
+        for key in sorted(deferred):
+            for sql, params in deferred[key]:
+                self.execute(sql, params)
+
+    def execute(self, sql: Sql, params: Params) -> Any:
+        """Run one statement; returns the driver's cursor."""
+        statement = sql.postgresql if self.is_postgresql else sql.sqlite
+        try:
+            return self._driver.execute(statement, params)
+        except self._error as exc:
+            raise self._translate(exc, statement, params) from exc
+
+    def execute_many(self, sql: Sql, rows: Sequence[Params]) -> None:
+        statement = sql.postgresql if self.is_postgresql else sql.sqlite
+        try:
+            self._driver.cursor().executemany(statement, rows)
+        except self._error as exc:
+            raise self._translate(exc, statement, rows) from exc
+
+    def rowcount(self, sql: Sql, params: Params) -> int:
+        return int(self.execute(sql, params).rowcount)
+
+    def first(self, sql: Sql, params: Params) -> dict[str, Any] | None:
+        """The first row as a dict (column name -> value), or None."""
+        cursor = self.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([column[0] for column in cursor.description], row, strict=True))
+
+    def one(self, sql: Sql, params: Params) -> dict[str, Any]:
+        row = self.first(sql, params)
+        if row is None:
+            raise LookupError("the statement returned no row")
+        return row
+
+    def all(self, sql: Sql, params: Params) -> list[dict[str, Any]]:
+        cursor = self.execute(sql, params)
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def scalar(self, sql: Sql, params: Params) -> Any:
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def _translate(self, exc: Exception, statement: str, params: Any) -> DBAPIError:
+        return DBAPIError.instance(statement, params, exc, self._error, dialect=self.conn.dialect)

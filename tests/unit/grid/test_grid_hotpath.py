@@ -1,0 +1,62 @@
+"""The raw driver statements of the hot paths, and a work request that reports results and
+takes new leases in one transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from deskgrid.grid.db import Database
+from deskgrid.grid.rawsql import Sql
+from tests.grid_fixtures import check_raw_statements, echo_result
+
+from .conftest import Harness
+
+
+def test_statements_are_rendered_for_psycopg_once() -> None:
+    sql = Sql("SELECT :a, x::int, '5%' FROM t WHERE b = :b_2")
+    assert sql.sqlite == "SELECT :a, x::int, '5%' FROM t WHERE b = :b_2"
+    assert sql.postgresql == "SELECT %(a)s, x::int, '5%%' FROM t WHERE b = %(b_2)s"
+    other = Sql("SELECT 1", postgresql="SELECT :one")
+    assert (other.sqlite, other.postgresql) == ("SELECT 1", "SELECT %(one)s")
+
+
+def test_raw_statements_on_sqlite(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'raw.db'}")
+    check_raw_statements(db)
+    db.close()
+
+
+def test_a_work_request_reports_and_leases_in_one_go(grid: Harness) -> None:
+    w = grid.worker(1)
+    jobs = [grid.submit(params={"message": f"m{n}"}) for n in range(4)]
+    first = grid.lease(w, 2)
+    results = [(lease.lease_id, grid.data.put_bytes(echo_result(lease.params))) for lease in first]
+    results.append(("f" * 32, grid.data.put_bytes(b"nothing")))  # no such lease
+    reply = grid.scheduler.request_work(w, 2, results=results)
+    assert [r.accepted for r in reply.results] == [True, True, False]
+    assert [r.job_state for r in reply.results[:2]] == ["COMPLETED", "COMPLETED"]
+    assert reply.results[2].status == 404
+    finished = {lease.job_id for lease in first}
+    assert {lease.job_id for lease in reply.leases} == set(jobs) - finished
+    assert {j: grid.job(j).state for j in jobs} == {
+        j: "COMPLETED" if j in finished else "RUNNING" for j in jobs
+    }
+    kinds = [e.kind for e in grid.scheduler.events.read(0)]
+    assert kinds.count("completed") == 2 and kinds.count("leased") == 4
+
+
+def test_a_lease_race_lost_on_commit_still_records_the_results(grid: Harness, monkeypatch) -> None:
+    w = grid.worker(1)
+    jobs = {grid.submit(params={"message": "a"}), grid.submit(params={"message": "b"})}
+    (lease,) = grid.lease(w, 1)
+    (waiting,) = jobs - {lease.job_id}
+    ref = grid.data.put_bytes(echo_result(lease.params))
+
+    def lost(*_args, **_kwargs):  # as when another server leased to the same worker at once
+        raise IntegrityError("INSERT INTO leases", {}, Exception("unique"))
+
+    monkeypatch.setattr(type(grid.scheduler), "_lease_one", lost)
+    reply = grid.scheduler.request_work(w, 1, results=[(lease.lease_id, ref)])
+    assert reply.leases == [] and reply.retry_after is not None
+    assert [r.job_state for r in reply.results] == ["COMPLETED"]
+    assert (grid.job(lease.job_id).state, grid.job(waiting).state) == ("COMPLETED", "PENDING")
