@@ -27,7 +27,6 @@ class JobNotices(QObject):
         super().__init__(parent)
         self.notify = notify
         self.settings = settings
-        self.shown: list[TaskEnded] = []
         bridge.task_ended.connect(self.task_ended)
 
     @property
@@ -37,5 +36,4 @@ class JobNotices(QObject):
     def task_ended(self, event: TaskEnded) -> None:
         if not self.enabled:
             return
-        self.shown.append(event)
         self.notify(event.title, event.message, event.outcome != "finalized")
