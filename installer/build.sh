@@ -20,6 +20,8 @@ case "$(uname -s)" in
     MINGW* | MSYS* | CYGWIN*) BIN=Scripts ;;
     *) BIN=bin ;;
 esac
+# Paths as the (native) Python sees them: C:/... under Git Bash on Windows.
+native() { cygpath -m "$1" 2>/dev/null || echo "$1"; }
 VENV=$OUT/venv
 started=$(date +%s)
 if [ ! -x "$VENV/$BIN/python" ] && [ ! -x "$VENV/$BIN/python.exe" ]; then
@@ -31,17 +33,18 @@ PY="$VENV/$BIN/python"
 
 echo "== deskgrid and PyInstaller"
 # Not editable: the bundle takes the package's files as a wheel installs them.
-"$PY" -m pip install -q "$ROOT[installer]"
-"$PY" -m pip install -q --no-deps --force-reinstall "$ROOT"
+"$PY" -m pip install -q "$(native "$ROOT")[installer]"
+"$PY" -m pip install -q --no-deps --force-reinstall "$(native "$ROOT")"
 VERSION=$("$PY" -c "import deskgrid; print(deskgrid.__version__)")
 
 echo "== icons"
-"$PY" "$ROOT/installer/render_icons.py" "$OUT/icons" >/dev/null
+"$PY" "$(native "$ROOT/installer/render_icons.py")" "$(native "$OUT/icons")" >/dev/null
 
 echo "== bundle (PyInstaller)"
-DESKGRID_ICON_DIR="$OUT/icons" DESKGRID_VERSION="$VERSION" "$PY" -m PyInstaller \
+DESKGRID_ICON_DIR="$(native "$OUT/icons")" DESKGRID_VERSION="$VERSION" "$PY" -m PyInstaller \
     --noconfirm --clean --log-level WARN \
-    --distpath "$OUT/dist" --workpath "$OUT/work" "$ROOT/installer/deskgrid.spec"
+    --distpath "$(native "$OUT/dist")" --workpath "$(native "$OUT/work")" \
+    "$(native "$ROOT/installer/deskgrid.spec")"
 echo "bundle: $OUT/dist/deskgrid ($(du -sh "$OUT/dist/deskgrid" | cut -f1))"
 
 if [ "${DESKGRID_NO_PACKAGE:-}" != "1" ]; then
@@ -59,7 +62,7 @@ if [ "${DESKGRID_NO_PACKAGE:-}" != "1" ]; then
             ;;
         *)
             echo "Windows: compile installer/windows/deskgrid.iss with Inno Setup:"
-            echo "  iscc /DAppVersion=$VERSION \"/DBundleDir=$(cygpath -w "$OUT/dist/deskgrid" 2>/dev/null || echo "$OUT/dist/deskgrid")\" installer/windows/deskgrid.iss"
+            echo "  iscc /DAppVersion=$VERSION \"/DBundleDir=$(native "$OUT/dist/deskgrid")\" installer/windows/deskgrid.iss"
             ;;
     esac
 fi
