@@ -120,15 +120,19 @@ class SelfTest:
         self._report(StepResult(name, time.monotonic() - started, " ".join(detail)))
 
     async def run(self) -> list[StepResult]:
-        from deskgrid.chain.transactions import TxSender
-        from deskgrid.node import LocalNode, NodeConfig
-        from deskgrid.requester import VanityOrder, VanityRun
-        from deskgrid.wallet.faucet import DemoFaucet
-        from deskgrid.worker.native_runner import app_command
-
         build = "frozen build" if getattr(sys, "frozen", False) else "from source"
         self.out(f"DeskGrid self-test (deskgrid {__version__}, {build})")
-        self.out(f"  app runner: {' '.join(app_command())}")
+        async with self._step(
+            "load the modules",
+            "Part of DeskGrid is missing from this installation: install it again.",
+        ) as detail:
+            from deskgrid.chain.transactions import TxSender
+            from deskgrid.node import LocalNode, NodeConfig
+            from deskgrid.requester import VanityOrder, VanityRun
+            from deskgrid.wallet.faucet import DemoFaucet
+            from deskgrid.worker.native_runner import app_command
+
+            detail.append(f"app runner: {' '.join(app_command())}")
         node = LocalNode(NodeConfig(workers=1))
         try:
             async with self._step(

@@ -31,12 +31,13 @@ def test_self_test_passes_and_reports_every_step(deskgrid_home):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    for step in ("start the local node", "fund the demo wallet", "requester: pay"):
+    steps = ("load the modules", "start the local node", "fund the demo wallet", "requester: pay")
+    for step in steps:
         assert f"ok    {step}" in out
     for _kind, name, _sentence in STAGES:
         assert f"ok    {name}" in out
     assert "ok    requester: key combined and verified" in out
-    assert "self-test passed: 10 steps" in out
+    assert "self-test passed: 11 steps" in out
     assert "qt modules: []" in out  # the core never imports Qt
     assert not any(deskgrid_home.iterdir()), "the self-test used its own data folder"
 
