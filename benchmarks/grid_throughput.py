@@ -29,6 +29,15 @@ REPO = Path(__file__).resolve().parent.parent
 TOKEN = "benchmark-submitter-token"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process used so far (Linux /proc; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     if not values:
         return 0.0
@@ -51,6 +60,7 @@ async def worker_process(url: str, workers: int, max_leases: int, inline: bool) 
         await client.authenticate(Account.create(), capabilities=caps)
     print("READY", flush=True)
     await asyncio.to_thread(sys.stdin.readline)  # wait for GO
+    cpu_start = time.process_time()
     latencies: list[float] = []
     counts = {"leases": 0, "uploads": 0}
 
@@ -80,7 +90,8 @@ async def worker_process(url: str, workers: int, max_leases: int, inline: bool) 
     await asyncio.gather(*(run(c) for c in clients))
     for client in clients:
         await client.aclose()
-    print(json.dumps({"latencies": latencies, **counts}), flush=True)
+    cpu = time.process_time() - cpu_start
+    print(json.dumps({"latencies": latencies, "cpu_s": cpu, **counts}), flush=True)
 
 
 # ---------------------------------------------------------------- driver
@@ -162,12 +173,14 @@ def run(args: argparse.Namespace) -> dict:
                 assert proc.stdout is not None
                 assert proc.stdout.readline().strip() == "READY"
             start = time.perf_counter()
+            server_cpu = cpu_seconds(server.pid)
             for proc in procs:
                 assert proc.stdin is not None
                 proc.stdin.write("GO\n")
                 proc.stdin.flush()
             reports = [json.loads(proc.communicate()[0].strip().splitlines()[-1]) for proc in procs]
             work_s = time.perf_counter() - start
+            server_cpu = cpu_seconds(server.pid) - server_cpu
             done = asyncio.run(completed(url))
         finally:
             server.terminate()
@@ -188,6 +201,9 @@ def run(args: argparse.Namespace) -> dict:
         "lease_p50_ms": round(percentile(latencies, 0.50), 2),
         "lease_p99_ms": round(percentile(latencies, 0.99), 2),
         "lease_mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
+        # CPU time per completed job while the workers ran (less sensitive to other load)
+        "server_cpu_us_per_job": round(server_cpu / max(done, 1) * 1e6),
+        "workers_cpu_us_per_job": round(sum(r["cpu_s"] for r in reports) / max(done, 1) * 1e6),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
