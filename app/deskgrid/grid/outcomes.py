@@ -17,10 +17,14 @@ from deskgrid.grid.voting import replicas_wanted, tally
 Row = Mapping[str, Any]
 
 
-def settle(db: Raw, job_id: str, now: float, pending: list[PendingEvent]) -> str:
+def settle(
+    db: Raw, job_id: str, now: float, pending: list[PendingEvent], job: Row | None = None
+) -> str:
     """Recompute the job from its leases: canonical result, ERROR, or how many replicas to
-    hand out next. Returns the job's state."""
-    job = db.one(queries.JOB_BY_ID, {"id": job_id})
+    hand out next. Returns the job's state. `job`: its row as read in this transaction and
+    not changed since (else it is read again)."""
+    if job is None:
+        job = db.one(queries.JOB_BY_ID, {"id": job_id})
     if JobState(job["state"]).final:
         return job["state"]
     rows = db.all(queries.LIVE_LEASES_OF_JOB, {"job_id": job_id})

@@ -266,7 +266,8 @@ class Reporting:
             job["min_quorum"],
         ):  # the verifier could not tell: fall back to the job's replication vote
             outcomes.reset_replication(db, job)
-        return outcomes.settle(db, job["id"], now, pending)
+            return outcomes.settle(db, job["id"], now, pending)
+        return outcomes.settle(db, job["id"], now, pending, job)  # its row is unchanged
 
     def _verify(self, job: Row, ref: DataRef) -> bool | None:
         spec = self.catalog.get(job["app"])
