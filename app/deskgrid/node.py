@@ -36,6 +36,7 @@ BLOCK_INTERVAL = 2.0  # the embedded chain mines an empty block this often, so t
 class NodeConfig:
     chain: str = "embedded"  # embedded | anvil | a JSON-RPC URL of a development chain
     workers: int = 1
+    oracle: bool = True  # False: nobody settles tasks (their refund must be claimed)
     worker_cores: int = 1
     port: int = 0  # grid port; 0 picks a free one
     confirmations: int = 0
@@ -137,7 +138,8 @@ class LocalNode:
                 start_block=self.deployment.block,
             ),
         )
-        self._tasks.append(asyncio.create_task(self.oracle.run(self._stop), name="oracle"))
+        if self.config.oracle:
+            self._tasks.append(asyncio.create_task(self.oracle.run(self._stop), name="oracle"))
         if self.chain.kind == "embedded":
             self._tasks.append(asyncio.create_task(self._produce_blocks(), name="blocks"))
         for i in range(self.config.workers):

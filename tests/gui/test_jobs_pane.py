@@ -9,7 +9,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from deskgrid.apps.vanity.keys import address_from_private_key, wif_decode
-from deskgrid.node import NodeConfig
 from deskgrid.settings import SettingsStore
 from deskgrid.ui.controller import AppController
 from deskgrid.ui.jobs_pane import JobsPane
@@ -29,12 +28,12 @@ JOB_TIMEOUT_MS = 90_000
 def make_node_window(qtbot):
     made: list[MainWindow] = []
 
-    def make(workers: int = 1) -> MainWindow:
+    def make(workers: int = 1, oracle: bool = True) -> MainWindow:
         settings = SettingsStore()
         settings.update(first_run_done=True, network_mode="demo")
         controller = AppController(
             settings,
-            backend_factory=lambda _s, bus: NodeBackend(bus, NodeConfig(workers=workers)),
+            backend_factory=lambda _s, bus: NodeBackend(bus, workers=workers, oracle=oracle),
             block_interval=0.2,
         )
         window = MainWindow(controller)
@@ -102,7 +101,8 @@ def test_a_vanity_job_runs_from_the_form_to_a_verified_result(qtbot, node_window
 
 
 def test_a_task_past_its_deadline_is_refunded_with_claim_refund(qtbot, make_node_window):
-    window = make_node_window(workers=0)  # nobody computes: the task stays active
+    # nobody computes or settles: the task stays active past its deadline
+    window = make_node_window(workers=0, oracle=False)
     pane = ready_pane(qtbot, window)
     pane.form.patterns_edit.setText("1A")
     qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
@@ -111,7 +111,7 @@ def test_a_task_past_its_deadline_is_refunded_with_claim_refund(qtbot, make_node
     table = pane.my_jobs
     table.table.selectRow(0)
     assert not table.claim_button.isEnabled()
-    chain = window.controller.backend.node.chain
+    chain = window.controller.backend.chain  # the node's chain, over JSON-RPC
     run_async(qtbot, asyncio.to_thread(chain.advance_time, 30 * 86_400))
     qtbot.waitUntil(lambda: table.jobs[0].claimable, timeout=JOB_TIMEOUT_MS)
     qtbot.waitUntil(table.claim_button.isEnabled, timeout=5000)

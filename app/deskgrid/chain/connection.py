@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -14,7 +15,7 @@ from web3.middleware import ExtraDataToPOAMiddleware
 from deskgrid.chain.anvil import ANVIL_MNEMONIC, AnvilNode
 from deskgrid.chain.reverts import ChainError
 
-ChainKind = Literal["embedded", "anvil", "rpc"]
+ChainKind = Literal["embedded", "anvil", "dev", "rpc"]
 DEV_ACCOUNT_COUNT = 10
 
 
@@ -23,8 +24,10 @@ class Chain:
     """A connected chain.
 
     `dev_accounts` are funded accounts whose keys are public knowledge (embedded and anvil
-    only; empty on a real network). Calls into the embedded EVM must not run concurrently:
-    take `lock` (TxSender and the contract wrappers do).
+    only; empty on a real network). Kind `dev` is a development chain at a URL whose funded
+    keys were handed to `connect` (the local node's embedded chain served over JSON-RPC); it
+    answers the same development methods as anvil. Calls into the embedded EVM must not run
+    concurrently: take `lock` (TxSender and the contract wrappers do).
     """
 
     w3: Web3
@@ -47,7 +50,7 @@ class Chain:
 
     @property
     def is_dev(self) -> bool:
-        return self.kind in ("embedded", "anvil")
+        return self.kind in ("embedded", "anvil", "dev")
 
     def block_number(self) -> int:
         with self.lock:
@@ -64,7 +67,7 @@ class Chain:
             if self.kind == "embedded":
                 self._tester.time_travel(self.timestamp() + int(seconds))
                 self._tester.mine_blocks(1)
-            elif self.kind == "anvil":
+            elif self.kind in ("anvil", "dev"):
                 self.w3.provider.make_request("evm_increaseTime", [int(seconds)])
                 self.w3.provider.make_request("evm_mine", [])
             else:
@@ -75,7 +78,7 @@ class Chain:
         with self.lock:
             if self.kind == "embedded":
                 self._tester.mine_blocks(1)
-            elif self.kind == "anvil":
+            elif self.kind in ("anvil", "dev"):
                 self.w3.provider.make_request("evm_mine", [])
 
     def snapshot(self) -> object:
@@ -83,7 +86,7 @@ class Chain:
         with self.lock:
             if self.kind == "embedded":
                 return self._tester.take_snapshot()
-            if self.kind == "anvil":
+            if self.kind in ("anvil", "dev"):
                 return self.w3.provider.make_request("evm_snapshot", [])["result"]
         raise ChainError("Only a development chain (embedded or anvil) can take snapshots.")
 
@@ -92,7 +95,7 @@ class Chain:
         with self.lock:
             if self.kind == "embedded":
                 self._tester.revert_to_snapshot(snapshot)
-            elif self.kind == "anvil":
+            elif self.kind in ("anvil", "dev"):
                 self.w3.provider.make_request("evm_revert", [snapshot])
             else:
                 raise ChainError("Only a development chain (embedded or anvil) can revert.")
@@ -135,8 +138,11 @@ def _http(url: str, timeout: float) -> Web3:
     return w3
 
 
-def connect(spec: str = "embedded", *, timeout: float = 30.0) -> Chain:
-    """`embedded`, `anvil` (a new local node), or an http(s) JSON-RPC URL."""
+def connect(
+    spec: str = "embedded", *, timeout: float = 30.0, dev_keys: Sequence[str] = ()
+) -> Chain:
+    """`embedded`, `anvil` (a new local node), or an http(s) JSON-RPC URL; `dev_keys` (with a
+    URL) are the funded keys of a development chain, which makes it kind `dev`."""
     if spec == "embedded":
         return _embedded()
     if spec == "anvil":
@@ -151,7 +157,9 @@ def connect(spec: str = "embedded", *, timeout: float = 30.0) -> Chain:
         w3 = _http(spec, timeout)
         kind: ChainKind = "rpc"
         dev: list[LocalAccount] = []
-        if int(w3.eth.chain_id) == 31337:
+        if dev_keys:
+            kind, dev = "dev", [Account.from_key(key) for key in dev_keys]
+        elif int(w3.eth.chain_id) == 31337:
             # A node started from the standard development mnemonic (anvil, hardhat).
             kind, dev = "anvil", anvil_accounts()
         return Chain(w3=w3, kind=kind, url=spec, dev_accounts=dev)

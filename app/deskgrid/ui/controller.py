@@ -1,9 +1,14 @@
 """Composes the core for the window: settings, the backend (demo or network), the wallet
-session and the block watcher; boots and reboots them off the GUI thread."""
+session and the block watcher; boots and reboots them off the GUI thread.
+
+The chain libraries (web3, eth-account) load only when the boot starts, after the window is
+shown: nothing here imports them at module level."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -11,19 +16,22 @@ from deskgrid.settings import Settings, SettingsStore
 from deskgrid.ui.bridge import QtEventBridge
 from deskgrid.ui.network_form import NetworkChoice
 from deskgrid.ui.tasks import spawn
-from deskgrid.wallet.backend import Backend
 from deskgrid.wallet.events import EventBus
-from deskgrid.wallet.manager import WalletManager
-from deskgrid.wallet.network import NetworkBackend
-from deskgrid.wallet.session import WalletSession
-from deskgrid.wallet.watcher import BlockWatcher
 
-BackendFactory = Callable[[Settings, EventBus], Backend]
+if TYPE_CHECKING:
+    from deskgrid.wallet.backend import Backend
+    from deskgrid.wallet.manager import WalletManager
+    from deskgrid.wallet.session import WalletSession
+    from deskgrid.wallet.watcher import BlockWatcher
+
+BackendFactory = Callable[[Settings, EventBus], "Backend"]
 
 
 def default_backend(settings: Settings, bus: EventBus) -> Backend:
     """The demo (the local node: chain, grid, oracle, one worker) or a network."""
     if settings.network_mode == "network":
+        from deskgrid.wallet.network import NetworkBackend
+
         return NetworkBackend(settings.rpc_url, settings.hub_address, settings.grid_url, bus)
     from deskgrid.wallet.node_backend import NodeBackend
 
@@ -50,11 +58,20 @@ class AppController(QObject):
         self.block_interval = block_interval
         self.bus = EventBus()
         self.bridge = QtEventBridge(self.bus, self)
-        self.manager = manager or WalletManager(settings)
+        self._manager = manager
         self.backend: Backend | None = None
         self.session: WalletSession | None = None
         self.watcher: BlockWatcher | None = None
         self.ready = False
+
+    @property
+    def manager(self) -> WalletManager:
+        """The wallet manager, made on first use (it loads the key libraries)."""
+        if self._manager is None:
+            from deskgrid.wallet.manager import WalletManager
+
+            self._manager = WalletManager(self.settings)
+        return self._manager
 
     @property
     def needs_first_run(self) -> bool:
@@ -84,6 +101,11 @@ class AppController(QObject):
 
     async def _boot(self) -> None:
         await self._stop_backend()
+        # The chain libraries load in a thread: the window keeps painting meanwhile.
+        await asyncio.to_thread(_load_core)
+        from deskgrid.wallet.session import WalletSession
+        from deskgrid.wallet.watcher import BlockWatcher
+
         backend = self.backend_factory(self.settings.settings, self.bus)
         self.backend = backend
         await backend.start()
@@ -114,5 +136,14 @@ class AppController(QObject):
         """Stop everything and drop unlocked keys from memory."""
         self.ready = False
         await self._stop_backend()
-        self.manager.lock()
+        if self._manager is not None:
+            self._manager.lock()
         self.bridge.close()
+
+
+def _load_core() -> None:
+    """Import what a boot needs (web3, eth-account, the wallet) ahead of using it."""
+    import deskgrid.wallet.demo  # noqa: F401
+    import deskgrid.wallet.manager  # noqa: F401
+    import deskgrid.wallet.session  # noqa: F401
+    import deskgrid.wallet.watcher  # noqa: F401

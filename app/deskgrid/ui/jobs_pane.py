@@ -1,10 +1,15 @@
 """The job composer: the app catalog from the chain, the VanityGen form, the price, Run (one
-transaction), the live timeline, the result combined locally, and the tasks of this session."""
+transaction), the live timeline, the result combined locally, and the tasks of this session.
+
+It runs on a `JobsMarket` (chain, marketplace addresses, grid when readable), which any
+backend gives: the local node in its child process as well as a network."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
@@ -22,7 +27,6 @@ from deskgrid.apps.registry import builtin_apps
 from deskgrid.chain.contracts import AppInfo, TaskStatus
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
-from deskgrid.node import LocalNode
 from deskgrid.oracle.timeline import TimelineEvent
 from deskgrid.requester import VanityOrder, VanityRun
 from deskgrid.ui.bridge import QtEventBridge
@@ -32,6 +36,7 @@ from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.task_timeline_view import TaskTimelineView
 from deskgrid.ui.tasks import spawn
 from deskgrid.ui.vanity_form import VanityForm
+from deskgrid.wallet.jobs_market import CHAIN_ONLY, JobsMarket
 from deskgrid.wallet.session import WalletSession
 
 REFUNDED = "Refunded: the task passed its deadline and its price is back in your escrow."
@@ -42,13 +47,14 @@ class JobsPane(QWidget):
     def __init__(
         self,
         session: WalletSession,
-        node: LocalNode,
+        market: JobsMarket,
         bridge: QtEventBridge | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.session = session
-        self.node = node
+        self.market = market
+        self._tasks: list[asyncio.Task] = []
         self.catalog: list[AppInfo] = []
         self.pool_fee: int | None = None
         self.running = False
@@ -59,7 +65,10 @@ class JobsPane(QWidget):
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.form = VanityForm()
-        self.form.set_workers(len(node.workers) or 1)
+        self.form.set_workers(market.workers or 1)
+        self.chain_only = QLabel(CHAIN_ONLY)
+        self.chain_only.setWordWrap(True)
+        self.chain_only.setVisible(not market.follows_grid)
         self.no_form = QLabel("This app has no form in the desktop app yet.")
         self.price = QLabel("Reading the prices from the chain…")
         self.run_button = QPushButton("Run")
@@ -85,6 +94,7 @@ class JobsPane(QWidget):
         row.addWidget(self.run_button)
         layout.addLayout(row)
         layout.addWidget(self.status)
+        layout.addWidget(self.chain_only)
         layout.addWidget(self.timeline)
         layout.addWidget(self.result)
         layout.addWidget(QLabel("<b>My jobs</b>"))
@@ -107,22 +117,38 @@ class JobsPane(QWidget):
         self.clock.timeout.connect(self.my_jobs.refresh)
         self.clock.start()
         if bridge is not None:
-            bridge.new_block.connect(lambda _n: self.check_jobs())
+            bridge.new_block.connect(self._new_block)
         self._app_changed()
         self.load_catalog()
+
+    def _spawn(
+        self, coro: Coroutine[Any, Any, Any], on_error: Callable[[str], None] | None = None
+    ) -> None:
+        self._tasks = [t for t in self._tasks if not t.done()]
+        self._tasks.append(spawn(coro, on_error))
+
+    def dispose(self) -> None:
+        """The pane is being replaced (another backend): stop its work, close its grid client."""
+        self.clock.stop()
+        for task in self._tasks:
+            task.cancel()
+        spawn(self.market.aclose())
+
+    def _new_block(self, _number: int) -> None:
+        self.check_jobs()
 
     # -- catalog and price --------------------------------------------------------------
 
     def load_catalog(self) -> None:
-        spawn(self._load_catalog(), self._catalog_failed)
+        self._spawn(self._load_catalog(), self._catalog_failed)
 
     async def _load_catalog(self) -> None:
-        node = self.node
-        assert node.deployment is not None
-        pool_id = node.deployment.pool_id
-        apps, pool = await asyncio.gather(
-            asyncio.to_thread(node.hub.apps), asyncio.to_thread(node.hub.pool, pool_id)
-        )
+        market = self.market
+
+        def read() -> tuple[list[AppInfo], object]:
+            return market.hub.apps(), market.hub.pool(market.pool_id)
+
+        apps, pool = await asyncio.to_thread(read)
         self.catalog = [a for a in apps if not a.retired]
         self.pool_fee = pool.fee
         self.apps.blockSignals(True)
@@ -174,7 +200,7 @@ class JobsPane(QWidget):
         self.last_result = None
         self.timeline.reset()
         self.timeline.setVisible(True)
-        spawn(self._run(), self._run_failed)
+        self._spawn(self._run(), self._run_failed)
 
     def _run_failed(self, sentence: str) -> None:
         self.running = False
@@ -182,23 +208,27 @@ class JobsPane(QWidget):
         self.status.error(sentence)
 
     async def _run(self) -> None:
-        node, app = self.node, self.current_app()
+        market, app = self.market, self.current_app()
         service = self.session.service
         if service is None:
             raise DeskGridError("Unlock your wallet to pay for a job.")
-        assert app is not None and node.chain is not None and node.deployment is not None
+        assert app is not None
         order = VanityOrder(self.form.patterns(), self.form.case_insensitive())
         order.params()  # the sentence for an impossible pattern, before paying
-        run = VanityRun(
-            node.chain,
-            node.hub,
-            node.rlc,
-            service.sender,
-            app_id=app.app_id,
-            pool_id=node.deployment.pool_id,
-            callback=node.deployment.vanity_requester,
-            grid=node.grid,
-        )
+
+        def prepare() -> VanityRun:  # builds contract objects and the grid client: blocking
+            return VanityRun(
+                market.chain,
+                market.hub,
+                market.rlc,
+                service.sender,
+                app_id=app.app_id,
+                pool_id=market.pool_id,
+                callback=market.callback,
+                grid=market.grid(),
+            )
+
+        run = await asyncio.to_thread(prepare)
         task_id = await asyncio.to_thread(run.pay, order)
         job = JobRecord(task_id, app.name, run.price, started=time.monotonic())
         self.my_jobs.add(job)
@@ -240,20 +270,19 @@ class JobsPane(QWidget):
         active = [j for j in self.my_jobs.jobs if j.status == "ACTIVE"]
         if active and not self._checking:
             self._checking = True
-            spawn(self._check_jobs(active), self._check_failed)
+            self._spawn(self._check_jobs(active), self._check_failed)
 
     def _check_failed(self, _sentence: str) -> None:
         self._checking = False
 
     async def _check_jobs(self, jobs: list[JobRecord]) -> None:
-        node = self.node
+        market = self.market
 
         def read() -> list[tuple[JobRecord, TaskStatus, bool]]:
-            assert node.chain is not None
-            now = node.chain.timestamp()
+            now = market.chain.timestamp()
             found = []
             for job in jobs:
-                task = node.hub.task(job.task_id)
+                task = market.hub.task(job.task_id)
                 found.append((job, task.status, now >= task.final_deadline))
             return found
 
@@ -269,7 +298,7 @@ class JobsPane(QWidget):
 
     def claim(self, task_id: bytes) -> None:
         self.status.info("Claiming the refund…")
-        spawn(self._claim(task_id), self._claim_failed)
+        self._spawn(self._claim(task_id), self._claim_failed)
 
     def _claim_failed(self, sentence: str) -> None:
         self.status.error(sentence)
@@ -279,7 +308,7 @@ class JobsPane(QWidget):
         service = self.session.service
         if service is None:
             raise DeskGridError("Unlock your wallet to claim the refund.")
-        await asyncio.to_thread(self.node.hub.claim, service.sender, task_id)
+        await asyncio.to_thread(self.market.hub.claim, service.sender, task_id)
         job = self.my_jobs.find(task_id)
         if job is not None:
             job.status, job.claimable, job.ended = "FAILED", False, time.monotonic()

@@ -34,6 +34,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("deskgrid"))
         self.resize(1040, 720)
         self.panes: dict[str, QWidget] = {}
+        self.panes_backend: object | None = None  # the backend the panes were built on
         self.first_run: FirstRunDialog | None = None
 
         self.nav = QListWidget()
@@ -90,6 +91,38 @@ class MainWindow(QMainWindow):
     def show_pane(self, key: str) -> None:
         self.nav.setCurrentRow(list(self.panes).index(key))
 
+    def current_pane(self) -> str | None:
+        item = self.nav.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def remove_panes(self) -> None:
+        """Remove and delete every pane and its navigation item."""
+        self.nav.blockSignals(True)
+        self.nav.clear()
+        self.nav.blockSignals(False)
+        for widget in self.panes.values():
+            dispose = getattr(widget, "dispose", None)
+            if callable(dispose):
+                dispose()
+            self.stack.removeWidget(widget)
+            widget.deleteLater()
+        self.panes.clear()
+        self.panes_backend = None
+
+    def build_panes(self) -> None:
+        """The panes for the current backend (again after a network change), keeping the
+        selected pane when it still exists."""
+        selected = self.current_pane()
+        if self.panes:
+            self.remove_panes()
+        self._add_panes()
+        self.panes_backend = self.controller.backend
+        if selected in self.panes:
+            self.show_pane(selected)
+        else:
+            self.nav.setCurrentRow(0)
+        self.stack.setCurrentIndex(self.nav.currentRow())
+
     def _add_panes(self) -> None:
         from deskgrid.ui.settings_pane import SettingsPane
         from deskgrid.ui.wallet_pane import WalletPane
@@ -106,13 +139,20 @@ class MainWindow(QMainWindow):
         self.add_pane("settings", "Settings", SettingsPane(self.controller), icon("settings"))
 
     def _add_jobs_pane(self) -> None:
-        """The job composer, when the backend runs a local node (the offline demo)."""
-        node = getattr(self.controller.backend, "node", None)
-        if node is None or self.controller.session is None:
+        """The job composer, on any backend with a marketplace whose jobs can be run: the
+        local node, or a network (the plain embedded-chain demo has no grid to run them)."""
+        from deskgrid.wallet.jobs_market import jobs_market_for
+
+        backend = self.controller.backend
+        grid_url = self.controller.settings.settings.grid_url
+        market = jobs_market_for(backend, grid_url if backend and not backend.is_demo else None)
+        if market is None or self.controller.session is None:
+            return
+        if backend is not None and backend.is_demo and not market.grid_url:
             return
         from deskgrid.ui.jobs_pane import JobsPane
 
-        pane = JobsPane(self.controller.session, node, self.controller.bridge)
+        pane = JobsPane(self.controller.session, market, self.controller.bridge)
         self.add_pane("jobs", "Jobs", pane, icon("jobs"))
 
     def _add_volunteer_pane(self) -> None:
@@ -146,8 +186,8 @@ class MainWindow(QMainWindow):
         self.block_label.clear()
 
     def _booted(self) -> None:
-        if not self.panes:
-            self._add_panes()
+        if not self.panes or self.panes_backend is not self.controller.backend:
+            self.build_panes()
         self.network_label.setText(self.controller.describe_network())
         self.pages.setCurrentIndex(SHELL_PAGE)
 

@@ -220,16 +220,26 @@ def donation_for(controller: AppController) -> Donation:
 
 def volunteer_pane_for(controller: AppController) -> VolunteerPane:
     """The pane on the controller's backend: its grid (else the settings' one), the wallet's
-    account (else a generated worker key) and the hub escrow as the earnings."""
+    account (else a generated worker key) and the hub escrow as the earnings.
+
+    Called again after a network change: the donation follows the new backend, so a running
+    worker moves to the new grid (or stops when there is none)."""
     backend = controller.backend
     donation = donation_for(controller)
     session = controller.session
-    if not donation.running:
+    grid_url = getattr(backend, "grid_url", None) or controller.settings.settings.grid_url
+    grid_url = grid_url or None
+    moved = donation.running and donation.grid_url != grid_url
+    if not donation.running or moved:
         service = session.service if session is not None else None
         donation.account = getattr(service, "account", None)
-        if backend is not None and backend.chain is not None and backend.market is not None:
-            from deskgrid.chain.contracts import HubContract
+    donation.earnings = None
+    if backend is not None and backend.chain is not None and backend.market is not None:
+        from deskgrid.chain.contracts import HubContract
 
-            donation.earnings = HubContract(backend.chain, backend.market.hub).balance_of
-    grid_url = getattr(backend, "grid_url", None) or controller.settings.settings.grid_url
-    return VolunteerPane(donation, grid_url or None)
+        donation.earnings = HubContract(backend.chain, backend.market.hub).balance_of
+    if moved:
+        spawn(donation.start(grid_url) if grid_url else donation.stop())
+    elif not donation.running:
+        donation.grid_url = grid_url
+    return VolunteerPane(donation, grid_url)

@@ -1,28 +1,45 @@
 """What the app runs on: a chain and a marketplace, started asynchronously with progress.
 
 `DemoBackend` (wallet/demo.py) runs an embedded chain; `NetworkBackend` (wallet/network.py)
-connects to a JSON-RPC node. The local node (chain + grid + oracle + workers) implements the
-same protocol and replaces the demo backend without changes to the UI."""
+connects to a JSON-RPC node; `NodeBackend` (wallet/node_backend.py) starts the local node
+(chain + grid + oracle + workers) in a child process and connects to it like to a network."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from eth_account.signers.local import LocalAccount
-
-from deskgrid.chain.connection import Chain
 from deskgrid.wallet.events import BootProgress, EventBus
-from deskgrid.wallet.faucet import DemoFaucet
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from deskgrid.chain.connection import Chain
+    from deskgrid.wallet.faucet import DemoFaucet
 
 
 @dataclass(frozen=True)
 class MarketAddresses:
-    """The contracts a wallet needs (a `Deployment` has the same fields and more)."""
+    """The contracts a wallet and the job composer need (a `Deployment` has the same fields
+    and more). On a network only the hub is known for sure: tasks go to pool 1 and the
+    result is read from the hub when no VanityGen requester contract is known."""
 
     rlc: str
     hub: str
     faucet: str | None = None
+    pool_id: int = 1
+    vanity_requester: str | None = None
+
+    @classmethod
+    def of(cls, deployment: Any) -> MarketAddresses:
+        """The addresses of a `Deployment` (or anything with its fields)."""
+        return cls(
+            deployment.rlc,
+            deployment.hub,
+            deployment.faucet,
+            deployment.pool_id,
+            deployment.vanity_requester,
+        )
 
 
 @runtime_checkable
@@ -34,6 +51,7 @@ class Backend(Protocol):
     faucet: DemoFaucet | None
     demo_account: LocalAccount | None
     grid_url: str | None
+    grid_token: str | None  # the grid's submitter token, when this app may read its jobs
 
     async def start(self) -> None:
         """Bring everything up, publishing `BootProgress` on `bus`; raise a DeskGridError

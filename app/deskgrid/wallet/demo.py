@@ -23,6 +23,7 @@ DEMO_WALLET_NAME = "Demo wallet"
 class DemoBackend:
     is_demo = True
     grid_url: str | None = None
+    grid_token: str | None = None
 
     def __init__(
         self,
@@ -48,12 +49,17 @@ class DemoBackend:
         progress(self.bus, "Deploying the marketplace contracts…", 0.45)
         deployment, _ = await asyncio.to_thread(ensure_deployment, chain, Roles.dev(chain))
         self.deployment = deployment
-        self.market = MarketAddresses(deployment.rlc, deployment.hub, deployment.faucet)
-        self.faucet = DemoFaucet(chain, deployment.rlc, deployment.faucet)
+        await self._open_market(deployment, 0.8)
+
+    async def _open_market(self, deployment: Deployment, funding_at: float) -> None:
+        """The marketplace of `deployment` on `self.chain`, and a funded demo wallet."""
+        assert self.chain is not None
+        self.market = MarketAddresses.of(deployment)
+        self.faucet = DemoFaucet(self.chain, deployment.rlc, deployment.faucet)
         await asyncio.to_thread(forget_other_runs, deployment.chain_id, deployment.genesis_hash)
         self.demo_account = Account.create()
         if self._fund:
-            progress(self.bus, "Funding the demo wallet…", 0.8)
+            progress(self.bus, "Funding the demo wallet…", funding_at)
             await asyncio.to_thread(self.demo_service().faucet)
         progress(self.bus, "Ready.", 1.0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from eth_account.signers.local import LocalAccount
 
@@ -17,8 +18,13 @@ from deskgrid.wallet.faucet import DemoFaucet
 
 
 class NetworkBackend:
+    """A network: the chain at `rpc_url`, the marketplace of `hub_address`, and optionally a
+    grid. Without the grid's submitter token the app cannot read its jobs (`grid_token`
+    None): the job composer then follows tasks on the chain alone."""
+
     is_demo = False
     demo_account: LocalAccount | None = None
+    grid_token: str | None = None
 
     def __init__(
         self, rpc_url: str, hub_address: str, grid_url: str = "", bus: EventBus | None = None
@@ -42,12 +48,13 @@ class NetworkBackend:
                     "address (and that the RPC URL is the network it was deployed on)."
                 )
             rlc = HubContract(chain, self.hub_address).token()
-            faucet = None
-            if chain.is_dev:
-                known = load_deployment(chain)
-                if known is not None and known.hub == self.hub_address:
-                    faucet = known.faucet
-            return chain, MarketAddresses(rlc=rlc, hub=self.hub_address, faucet=faucet)
+            known = load_deployment(chain)
+            if known is not None and known.hub == self.hub_address:
+                market = MarketAddresses.of(known)
+                if not chain.is_dev:
+                    market = dataclasses.replace(market, faucet=None)
+                return chain, market
+            return chain, MarketAddresses(rlc=rlc, hub=self.hub_address)
         except Exception:
             chain.close()
             raise

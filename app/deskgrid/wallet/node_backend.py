@@ -1,24 +1,30 @@
-"""The offline demo on the local node: an embedded chain with the marketplace, a grid server on
-loopback, the oracle and one local worker, plus a fresh demo wallet funded from the faucet.
-Everything lives only while the app runs."""
+"""The offline demo on the local node, run in a child process (`deskgrid.node_process`): an
+embedded chain with the marketplace served over JSON-RPC on loopback, a grid server, the
+oracle and one local worker; this process only talks to it, plus a fresh demo wallet funded
+from the faucet. Everything lives only while the app runs: the child stops with `stop()`
+and by itself when this process dies (its standard input closes)."""
 
 from __future__ import annotations
 
 import asyncio
-
-from eth_account import Account
+import contextlib
+import logging
+import sys
 
 from deskgrid.errors import DeskGridError
-from deskgrid.node import LocalNode, NodeConfig
-from deskgrid.wallet.backend import MarketAddresses, progress
+from deskgrid.node_info import NodeInfo, NodeLine
+from deskgrid.wallet.backend import progress
 from deskgrid.wallet.demo import DemoBackend
 from deskgrid.wallet.events import EventBus
-from deskgrid.wallet.faucet import DemoFaucet
-from deskgrid.wallet.history import forget_other_runs
 
-# LocalNode.start's messages, and how far along the boot each one is.
+log = logging.getLogger(__name__)
+
+BOOT_TIMEOUT = 120.0
+STOP_TIMEOUT = 15.0
+
+# The node's boot messages, and how far along the boot each one is.
 _STEPS: dict[str, tuple[str, float]] = {
-    "starting the": ("Starting the embedded chain…", 0.05),
+    "starting the": ("Starting the embedded chain…", 0.1),
     "deploying": ("Deploying the marketplace contracts…", 0.35),
     "starting the grid": ("Starting the local grid…", 0.6),
     "starting the oracle": ("Starting the oracle…", 0.7),
@@ -35,50 +41,100 @@ def _step(message: str) -> tuple[str, float]:
     return best[1]
 
 
+def node_command(chain: str = "embedded", workers: int = 1, oracle: bool = True) -> list[str]:
+    """The command line of the node child process."""
+    command = [sys.executable, "-m", "deskgrid.node_process", "--chain", chain]
+    command += ["--workers", str(workers)]
+    return command if oracle else [*command, "--no-oracle"]
+
+
 class NodeBackend(DemoBackend):
-    """A `Backend` on top of a `LocalNode`; `node` is the running node (None until started)."""
+    """A `Backend` on the local node in a child process; `info` says where it serves (None
+    until started) and `process` is the child."""
 
     is_demo = True
 
-    def __init__(self, bus: EventBus | None = None, config: NodeConfig | None = None) -> None:
+    def __init__(
+        self,
+        bus: EventBus | None = None,
+        *,
+        workers: int = 1,
+        chain: str = "embedded",
+        oracle: bool = True,
+    ) -> None:
         super().__init__(bus)
-        self.config = config or NodeConfig(chain="embedded", workers=1)
-        self.node: LocalNode | None = None
+        self.workers = workers
+        self.chain_spec = chain
+        self.oracle = oracle
+        self.info: NodeInfo | None = None
+        self.process: asyncio.subprocess.Process | None = None
         self.grid_url: str | None = None
+        self.grid_token: str | None = None
 
     async def start(self) -> None:
-        node = LocalNode(self.config)
-        self.node = node
-
-        def say(message: str) -> None:
-            step, fraction = _step(message)
-            progress(self.bus, step, fraction)
-
+        progress(self.bus, "Starting the local node…", 0.02)
+        self.process = await asyncio.create_subprocess_exec(
+            *node_command(self.chain_spec, self.workers, self.oracle),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
         try:
-            await node.start(say)
-        except DeskGridError:
-            raise
-        except Exception as exc:
+            info = await asyncio.wait_for(self._read_boot(self.process), BOOT_TIMEOUT)
+        except TimeoutError:
             raise DeskGridError(
-                f"The local node could not start ({type(exc).__name__}); check the log, "
+                f"The local node did not start within {BOOT_TIMEOUT:.0f} s; check the log, "
                 "then try again."
-            ) from exc
-        assert node.chain is not None and node.deployment is not None
-        deployment = node.deployment
-        self.chain = node.chain
-        self.deployment = deployment
-        self.grid_url = node.grid_url
-        self.market = MarketAddresses(deployment.rlc, deployment.hub, deployment.faucet)
-        self.faucet = DemoFaucet(node.chain, deployment.rlc, deployment.faucet)
-        await asyncio.to_thread(forget_other_runs, deployment.chain_id, deployment.genesis_hash)
-        self.demo_account = Account.create()
-        if self._fund:
-            progress(self.bus, "Funding the demo wallet…", 0.9)
-            await asyncio.to_thread(self.demo_service().faucet)
-        progress(self.bus, "Ready.", 1.0)
+            ) from None
+        self.info = info
+        self.grid_url, self.grid_token = info.grid_url, info.grid_token
+        from deskgrid.chain.connection import connect
+        from deskgrid.chain.deployment import Deployment
+
+        progress(self.bus, "Connecting to the local node…", 0.85)
+        self.chain = await asyncio.to_thread(connect, info.rpc_url, dev_keys=info.dev_keys)
+        self.deployment = Deployment.from_json(info.deployment)
+        await self._open_market(self.deployment, 0.9)
+
+    async def _read_boot(self, process: asyncio.subprocess.Process) -> NodeInfo:
+        assert process.stdout is not None
+        while True:
+            raw = await process.stdout.readline()
+            if not raw:
+                code = await process.wait()
+                raise DeskGridError(
+                    f"The local node stopped while starting (exit code {code}); check the log, "
+                    "then try again."
+                )
+            line = NodeLine.loads(raw)
+            if line is None:
+                continue
+            if line.event == "progress":
+                progress(self.bus, *_step(line.message))
+            elif line.event == "error":
+                raise DeskGridError(line.message)
+            elif line.event == "ready" and line.node is not None:
+                return line.node
 
     async def stop(self) -> None:
-        node, self.node = self.node, None
-        self.chain = None
-        if node is not None:
-            await node.stop()
+        chain, self.chain = self.chain, None
+        if chain is not None:
+            await asyncio.to_thread(chain.close)
+        process, self.process = self.process, None
+        if process is not None:
+            await stop_process(process)
+
+
+async def stop_process(process: asyncio.subprocess.Process, timeout: float = STOP_TIMEOUT) -> None:
+    """End of input first (the node stops cleanly), then SIGTERM, then SIGKILL."""
+    if process.returncode is None and process.stdin is not None:
+        with contextlib.suppress(OSError, RuntimeError):
+            process.stdin.close()
+    for ask in (None, process.terminate, process.kill):
+        if ask is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                ask()
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+            return
+        except TimeoutError:
+            log.warning("the local node (pid %s) did not stop in %.0f s", process.pid, timeout)

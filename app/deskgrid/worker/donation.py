@@ -23,17 +23,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from eth_account.signers.local import LocalAccount
+from typing import TYPE_CHECKING
 
 from deskgrid.worker.policy import Preferences, allowed_cores
 from deskgrid.worker.status import WorkerStatus
-from deskgrid.worker.worker import Worker, WorkerConfig
+
+if TYPE_CHECKING:  # the worker (eth-account, httpx) loads when donating starts
+    from eth_account.signers.local import LocalAccount
+
+    from deskgrid.worker.worker import Worker, WorkerConfig
 
 log = logging.getLogger(__name__)
 
 EarningsReader = Callable[[str], int]  # address -> nRLC
-WorkerFactory = Callable[[WorkerConfig, LocalAccount | None], Worker]
+WorkerFactory = Callable[["WorkerConfig", "LocalAccount | None"], "Worker"]
 MAX_SAMPLES = 500
 STOP_TIMEOUT = 10.0
 
@@ -43,6 +46,12 @@ class EarningsSample:
     at: float  # time.time()
     nrlc: int
     jobs_done: int
+
+
+def _default_worker(config: WorkerConfig, account: LocalAccount | None) -> Worker:
+    from deskgrid.worker.worker import Worker
+
+    return Worker(config, account)
 
 
 class Donation:
@@ -56,7 +65,7 @@ class Donation:
         earnings: EarningsReader | None = None,
         state_dir: Path | None = None,
         poll_interval: float = 1.0,
-        worker_factory: WorkerFactory = Worker,
+        worker_factory: WorkerFactory | None = None,
         cpu_count: int | None = None,
     ) -> None:
         self.account = account
@@ -64,7 +73,7 @@ class Donation:
         self.earnings = earnings
         self.state_dir = state_dir
         self.poll_interval = poll_interval
-        self.worker_factory = worker_factory
+        self.worker_factory = worker_factory or _default_worker
         self.cpu_count = cpu_count or os.cpu_count() or 1
         self.grid_url: str | None = None
         self.on_status: Callable[[WorkerStatus], None] | None = None
@@ -103,6 +112,8 @@ class Donation:
         return self._paused
 
     def config(self, grid_url: str) -> WorkerConfig:
+        from deskgrid.worker.worker import WorkerConfig
+
         prefs = self.preferences
         return WorkerConfig(
             grid_url=grid_url,

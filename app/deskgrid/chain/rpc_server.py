@@ -1,0 +1,155 @@
+"""Serve an embedded chain over HTTP JSON-RPC on loopback, so another process can use it.
+
+The node child process runs the embedded EVM; the desktop app talks to it with web3's
+HTTPProvider like to any node. Requests are forwarded to the EthereumTesterProvider (with its
+own request/result formatting) one at a time under `Chain.lock`; a revert is answered as
+geth and anvil answer it (code 3, the revert data in `data`), so web3 raises the same
+exceptions as on a real node. The development methods anvil offers are served too:
+`evm_increaseTime`, `evm_mine`, `evm_snapshot`, `evm_revert`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from deskgrid.chain.connection import Chain
+from deskgrid.chain.reverts import revert_data
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 16 * 1024 * 1024
+
+
+class _JsonEncoder(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, bytes | bytearray):
+            return "0x" + bytes(o).hex()
+        if hasattr(o, "to_0x_hex"):
+            return o.to_0x_hex()
+        if hasattr(o, "items"):
+            return dict(o.items())
+        return super().default(o)
+
+
+class ChainRpcServer:
+    """`start()` returns the URL (http://127.0.0.1:<free port>); `stop()` closes it."""
+
+    def __init__(self, chain: Chain, host: str = "127.0.0.1", port: int = 0) -> None:
+        if chain.kind != "embedded":
+            raise ValueError("only an embedded chain needs serving; other chains have a URL")
+        self.chain = chain
+        self.host, self.port = host, port
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._request = self._make_request_func()
+
+    def _make_request_func(self) -> Any:
+        from web3.datastructures import NamedElementOnion
+
+        w3 = self.chain.w3
+        return w3.provider.request_func(w3, NamedElementOnion([]))
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    def start(self) -> str:
+        handler = _handler_for(self)
+        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="chain-rpc", daemon=True
+        )
+        self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    # -- one call -----------------------------------------------------------------------
+
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        rid = request.get("id")
+        method = str(request.get("method", ""))
+        params = request.get("params") or []
+        try:
+            with self.chain.lock:
+                result = self._dispatch(method, params)
+        except Exception as exc:
+            data = revert_data(exc)
+            if data is not None:
+                error = {"code": 3, "message": "execution reverted", "data": "0x" + data.hex()}
+            else:
+                error = {"code": -32000, "message": str(exc) or type(exc).__name__}
+            return {"jsonrpc": "2.0", "id": rid, "error": error}
+        if "error" in result:
+            return {"jsonrpc": "2.0", "id": rid, "error": result["error"]}
+        return {"jsonrpc": "2.0", "id": rid, "result": result.get("result")}
+
+    def _dispatch(self, method: str, params: list[Any]) -> dict[str, Any]:
+        tester = self.chain._tester
+        if method == "evm_increaseTime":
+            seconds = _quantity(params[0])
+            now = int(self.chain.w3.eth.get_block("latest")["timestamp"])
+            tester.time_travel(now + seconds)
+            return {"result": hex(seconds)}
+        if method == "evm_mine":
+            tester.mine_blocks(1)
+            return {"result": "0x0"}
+        if method == "evm_snapshot":
+            return {"result": hex(tester.take_snapshot())}
+        if method == "evm_revert":
+            tester.revert_to_snapshot(_quantity(params[0]))
+            return {"result": True}
+        if method in ("eth_call", "eth_estimateGas") and params and isinstance(params[0], dict):
+            call = params[0]
+            if int(call.get("from") or "0x0", 16) == 0:
+                # web3 over HTTP sends calls from the zero address, which eth-tester makes pay
+                # for gas (geth and anvil do not): let the provider use its coinbase instead.
+                params = [{k: v for k, v in call.items() if k != "from"}, *params[1:]]
+        return self._request(method, params)
+
+
+def _quantity(value: int | str) -> int:
+    return int(value, 0) if isinstance(value, str) else int(value)
+
+
+def _handler_for(server: ChainRpcServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                self.send_error(413)
+                return
+            try:
+                body = json.loads(self.rfile.read(length))
+            except ValueError:
+                self._reply({"jsonrpc": "2.0", "id": None, "error": {"code": -32700}})
+                return
+            if isinstance(body, list):
+                self._reply([server.call(item) for item in body])
+            else:
+                self._reply(server.call(body))
+
+        def _reply(self, payload: object) -> None:
+            data = json.dumps(payload, cls=_JsonEncoder).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            log.debug("rpc: " + format, *args)
+
+    return Handler

@@ -1,0 +1,153 @@
+"""The local node in a child process: `python -m deskgrid.node_process [--workers N]`.
+
+The desktop app keeps CPU work out of its own process: this process runs the `LocalNode`
+(chain, grid server, oracle, workers), serves an embedded chain over JSON-RPC on loopback,
+and prints one JSON line per boot step and then one `ready` line with a `NodeInfo` (see
+`deskgrid.node_info`). It stops cleanly on SIGTERM or SIGINT, and when its standard input
+reaches end of file: its parent closed it or died, so it never outlives the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+
+from deskgrid.errors import DeskGridError
+from deskgrid.node_info import NodeInfo, NodeLine
+
+log = logging.getLogger(__name__)
+
+
+def _emit(line: NodeLine) -> None:
+    try:
+        sys.stdout.write(line.dumps() + "\n")
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):  # the parent is gone: nobody is listening
+        pass
+
+
+def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """A daemon thread: stdin's end of file (the parent closed it or died) stops the node."""
+
+    def read() -> None:
+        # os.read on the descriptor, not sys.stdin: a thread blocked inside a buffered
+        # reader would hold its lock while the interpreter shuts down.
+        with contextlib.suppress(OSError):
+            while os.read(0, 4096):
+                pass
+        with contextlib.suppress(RuntimeError):  # the loop already closed
+            loop.call_soon_threadsafe(stop.set)
+
+    threading.Thread(target=read, name="parent-watch", daemon=True).start()
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def serve(args: argparse.Namespace) -> int:
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    if args.watch_stdin:
+        _watch_stdin(asyncio.get_running_loop(), stop)
+
+    from deskgrid.node import DEMO_USER_INDEX, LocalNode, NodeConfig
+
+    config = NodeConfig(chain=args.chain, workers=args.workers, port=args.port, oracle=args.oracle)
+    node = LocalNode(config)
+    rpc = None
+    try:
+        boot = asyncio.ensure_future(
+            node.start(lambda message: _emit(NodeLine("progress", message)))
+        )
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({boot, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not boot.done():  # asked to stop while booting
+            boot.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await boot
+            return 0
+        stopped.cancel()
+        boot.result()
+        assert node.chain is not None and node.deployment is not None
+        rpc_url = node.chain.url
+        if node.chain.kind == "embedded":
+            from deskgrid.chain.rpc_server import ChainRpcServer
+
+            rpc = ChainRpcServer(node.chain)
+            rpc_url = await asyncio.to_thread(rpc.start)
+        assert rpc_url is not None
+        info = NodeInfo(
+            rpc_url=rpc_url,
+            grid_url=node.grid_url,
+            grid_token=node.grid_server.submitter_token if node.grid_server else "",
+            chain_kind=node.chain.kind,
+            deployment=node.deployment.to_json(),
+            dev_keys=[a.key.to_0x_hex() for a in node.chain.dev_accounts],
+            demo_user_index=DEMO_USER_INDEX,
+            workers=len(node.workers),
+            pid=os.getpid(),
+        )
+        _emit(NodeLine("ready", node=info))
+        await stop.wait()
+        return 0
+    except DeskGridError as exc:
+        _emit(NodeLine("error", str(exc)))
+        return 1
+    except Exception as exc:
+        log.exception("the local node failed")
+        _emit(
+            NodeLine(
+                "error",
+                f"The local node could not start ({type(exc).__name__}: {exc}); check the log, "
+                "then try again.",
+            )
+        )
+        return 1
+    finally:
+        if rpc is not None:
+            rpc.stop()
+        await node.stop()
+        _emit(NodeLine("stopped"))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m deskgrid.node_process", description=__doc__)
+    p.add_argument("--chain", choices=("embedded", "anvil"), default="embedded")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--port", type=int, default=0, help="grid port (default: a free one)")
+    p.add_argument(
+        "--no-oracle",
+        dest="oracle",
+        action="store_false",
+        help="nobody settles tasks: their refunds must be claimed after the deadline",
+    )
+    p.add_argument(
+        "--no-watch-stdin",
+        dest="watch_stdin",
+        action="store_false",
+        help="do not stop at the end of standard input",
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.WARNING,
+        stream=sys.stderr,
+        format="node %(levelname)s %(name)s: %(message)s",
+    )
+    return asyncio.run(serve(parser().parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
