@@ -21,7 +21,8 @@ class NodeInfo:
     """Everything a client needs to use a running local node.
 
     `dev_keys` are the development chain's funded keys (a throw-away local chain: they are
-    public knowledge, as anvil's are); `deployment` is `Deployment.to_json()`."""
+    public knowledge, as anvil's are); `deployment` is `Deployment.to_json()`. `demo_gifts`
+    are `{"asset", "amount", "tx_hash", "block_number", "source"}`."""
 
     rpc_url: str
     grid_url: str
@@ -32,6 +33,8 @@ class NodeInfo:
     demo_user_index: int = 3
     workers: int = 0
     pid: int = 0
+    demo_key: str = ""  # a fresh demo wallet the node funded from its faucet (--fund-demo)
+    demo_gifts: list[dict[str, Any]] = field(default_factory=list)  # FaucetGift, as JSON
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

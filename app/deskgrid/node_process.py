@@ -86,6 +86,9 @@ async def serve(args: argparse.Namespace) -> int:
             rpc = ChainRpcServer(node.chain)
             rpc_url = await asyncio.to_thread(rpc.start)
         assert rpc_url is not None
+        demo_key, gifts = "", []
+        if args.fund_demo:
+            demo_key, gifts = await asyncio.to_thread(_fund_demo_wallet, node)
         info = NodeInfo(
             rpc_url=rpc_url,
             grid_url=node.grid_url,
@@ -96,6 +99,8 @@ async def serve(args: argparse.Namespace) -> int:
             demo_user_index=DEMO_USER_INDEX,
             workers=len(node.workers),
             pid=os.getpid(),
+            demo_key=demo_key,
+            demo_gifts=gifts,
         )
         _emit(NodeLine("ready", node=info))
         await stop.wait()
@@ -120,6 +125,29 @@ async def serve(args: argparse.Namespace) -> int:
         _emit(NodeLine("stopped"))
 
 
+def _fund_demo_wallet(node: object) -> tuple[str, list[dict[str, object]]]:
+    """A fresh demo wallet, funded from the faucet here (next to the chain) so the app has
+    nothing to send while it starts."""
+    from eth_account import Account
+
+    from deskgrid.wallet.faucet import DemoFaucet
+
+    chain, deployment = node.chain, node.deployment  # type: ignore[attr-defined]
+    account = Account.create()
+    faucet = DemoFaucet(chain, deployment.rlc, deployment.faucet)
+    gifts = [
+        {
+            "asset": gift.asset,
+            "amount": gift.amount,
+            "tx_hash": gift.result.tx_hash,
+            "block_number": gift.result.block_number,
+            "source": gift.source,
+        }
+        for gift in faucet.fund(account.address)
+    ]
+    return account.key.to_0x_hex(), gifts
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m deskgrid.node_process", description=__doc__)
     p.add_argument("--chain", choices=("embedded", "anvil"), default="embedded")
@@ -130,6 +158,11 @@ def parser() -> argparse.ArgumentParser:
         dest="oracle",
         action="store_false",
         help="nobody settles tasks: their refunds must be claimed after the deadline",
+    )
+    p.add_argument(
+        "--fund-demo",
+        action="store_true",
+        help="create a demo wallet, fund it from the faucet and hand its key over",
     )
     p.add_argument(
         "--no-watch-stdin",

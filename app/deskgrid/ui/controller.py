@@ -101,14 +101,16 @@ class AppController(QObject):
 
     async def _boot(self) -> None:
         await self._stop_backend()
-        # The chain libraries load in a thread: the window keeps painting meanwhile.
-        await asyncio.to_thread(_load_core)
+        backend = self.backend_factory(self.settings.settings, self.bus)
+        self.backend = backend
+        # The chain libraries load in a thread while the backend starts (the local node's
+        # process boots meanwhile): the window keeps painting.
+        core = asyncio.ensure_future(asyncio.to_thread(_load_core))
+        await backend.start()
+        await core
         from deskgrid.wallet.session import WalletSession
         from deskgrid.wallet.watcher import BlockWatcher
 
-        backend = self.backend_factory(self.settings.settings, self.bus)
-        self.backend = backend
-        await backend.start()
         if self.session is None:
             self.session = WalletSession(self.manager, backend, self.bus)
         else:
@@ -142,8 +144,21 @@ class AppController(QObject):
 
 
 def _load_core() -> None:
-    """Import what a boot needs (web3, eth-account, the wallet) ahead of using it."""
-    import deskgrid.wallet.demo  # noqa: F401
-    import deskgrid.wallet.manager  # noqa: F401
-    import deskgrid.wallet.session  # noqa: F401
-    import deskgrid.wallet.watcher  # noqa: F401
+    """Import what a boot and the panes need (web3, eth-account, the wallet, the pane
+    modules) ahead of using them, so the GUI thread does not import them when it builds."""
+    import importlib
+
+    for name in (
+        "deskgrid.wallet.manager",
+        "deskgrid.wallet.session",
+        "deskgrid.wallet.watcher",
+        "deskgrid.wallet.jobs_market",
+        "deskgrid.chain.contracts",
+        "deskgrid.grid.client",
+        "deskgrid.requester",
+        "deskgrid.ui.wallet_pane",
+        "deskgrid.ui.jobs_pane",
+        "deskgrid.ui.volunteer_pane",
+        "deskgrid.ui.settings_pane",
+    ):
+        importlib.import_module(name)

@@ -10,12 +10,20 @@ import asyncio
 import contextlib
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from deskgrid.errors import DeskGridError
 from deskgrid.node_info import NodeInfo, NodeLine
 from deskgrid.wallet.backend import progress
 from deskgrid.wallet.demo import DemoBackend
 from deskgrid.wallet.events import EventBus
+from deskgrid.wallet.history import TxRecord
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from deskgrid.chain.connection import Chain
+    from deskgrid.chain.deployment import Deployment
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +49,43 @@ def _step(message: str) -> tuple[str, float]:
     return best[1]
 
 
-def node_command(chain: str = "embedded", workers: int = 1, oracle: bool = True) -> list[str]:
+def node_command(
+    chain: str = "embedded", workers: int = 1, *, oracle: bool = True, fund_demo: bool = False
+) -> list[str]:
     """The command line of the node child process."""
     command = [sys.executable, "-m", "deskgrid.node_process", "--chain", chain]
     command += ["--workers", str(workers)]
-    return command if oracle else [*command, "--no-oracle"]
+    command += [] if oracle else ["--no-oracle"]
+    return command + (["--fund-demo"] if fund_demo else [])
+
+
+def _connect(
+    info: NodeInfo,
+) -> tuple[Chain, Deployment, tuple[LocalAccount, list[TxRecord]] | None]:
+    """Blocking (and the first use of the chain libraries): run it in a thread."""
+    from eth_account import Account
+
+    from deskgrid.chain.connection import connect
+    from deskgrid.chain.deployment import Deployment
+
+    chain = connect(info.rpc_url, dev_keys=info.dev_keys)
+    funded = None
+    if info.demo_key:
+        gifts = [
+            TxRecord(
+                g["tx_hash"],
+                "faucet",
+                g["asset"],
+                int(g["amount"]),
+                g["source"],
+                status="mined",
+                block_number=int(g["block_number"]),
+                fee_wei=0,
+            )
+            for g in info.demo_gifts
+        ]
+        funded = (Account.from_key(info.demo_key), gifts)
+    return chain, Deployment.from_json(info.deployment), funded
 
 
 class NodeBackend(DemoBackend):
@@ -74,7 +114,7 @@ class NodeBackend(DemoBackend):
     async def start(self) -> None:
         progress(self.bus, "Starting the local node…", 0.02)
         self.process = await asyncio.create_subprocess_exec(
-            *node_command(self.chain_spec, self.workers, self.oracle),
+            *node_command(self.chain_spec, self.workers, oracle=self.oracle, fund_demo=self._fund),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
@@ -87,13 +127,9 @@ class NodeBackend(DemoBackend):
             ) from None
         self.info = info
         self.grid_url, self.grid_token = info.grid_url, info.grid_token
-        from deskgrid.chain.connection import connect
-        from deskgrid.chain.deployment import Deployment
-
         progress(self.bus, "Connecting to the local node…", 0.85)
-        self.chain = await asyncio.to_thread(connect, info.rpc_url, dev_keys=info.dev_keys)
-        self.deployment = Deployment.from_json(info.deployment)
-        await self._open_market(self.deployment, 0.9)
+        self.chain, self.deployment, funded = await asyncio.to_thread(_connect, info)
+        await self._open_market(self.deployment, 0.9, funded)
 
     async def _read_boot(self, process: asyncio.subprocess.Process) -> NodeInfo:
         assert process.stdout is not None
