@@ -61,8 +61,10 @@ class DataStore:
             raise BadRequest(_mismatch(expected, digest))
         target = self.path(digest)
         if not target.exists():
-            # unique across processes and across stores sharing one folder in one process
-            tmp = self._tmp / f"{digest}.{os.getpid()}.{self._id}.{next(self._count)}"
+            self._make_dir(target.parent)
+            # next to its target, so the rename stays in one folder; unique across processes
+            # and across stores sharing one folder in one process
+            tmp = target.parent / f".{digest}.{os.getpid()}.{self._id}.{next(self._count)}"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
                 _write_all(fd, data)
@@ -103,10 +105,13 @@ class DataStore:
             raise
 
     def _install(self, tmp: Path, target: Path) -> None:
-        if target.parent not in self._dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(target.parent)
+        self._make_dir(target.parent)
         os.replace(tmp, target)
+
+    def _make_dir(self, folder: Path) -> None:
+        if folder not in self._dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(folder)
 
 
 def _write_all(fd: int, data: bytes) -> None:

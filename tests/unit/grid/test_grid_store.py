@@ -57,6 +57,8 @@ def test_data_store_is_content_addressed(tmp_path) -> None:
     ref = store.put_bytes(b"abc")
     assert ref.sha256 == hashlib.sha256(b"abc").hexdigest() and ref.size == 3
     assert store.read_bytes(ref.sha256) == b"abc" and store.put_bytes(b"abc") == ref
+    blob = store.path(ref.sha256)
+    assert list(blob.parent.iterdir()) == [blob]  # its temporary file was renamed into place
     with pytest.raises(BadRequest, match="does not match"):
         store.put_bytes(b"abc", expected="0" * 64)
     with pytest.raises(NotFound):
