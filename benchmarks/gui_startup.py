@@ -8,7 +8,8 @@ DESKGRID_HOME whose settings say the first run is done and the demo is chosen, w
 in-memory keyring (the real OS keyring is never touched). Figures:
 
 - `first_window_s`: process start → the main window shown (after its first events);
-- `demo_ready_s`: process start → the local node is up and the Wallet pane shows balances;
+- `demo_ready_s`: process start → the local node (in its child process, as in the app) is up
+  and the Wallet pane shows balances;
 - `max_stall_ms`: a 10 ms QTimer probe records the longest gap between two ticks while a
   VanityGen job (pattern `1Ab`) runs from the Jobs pane's Run button to its shown result
   (the gap includes the 10 ms interval itself).
