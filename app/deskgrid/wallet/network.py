@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import TYPE_CHECKING
 
-from eth_account.signers.local import LocalAccount
-
-from deskgrid.chain.connection import Chain, connect
-from deskgrid.chain.contracts import HubContract
-from deskgrid.chain.deployment import load_deployment
-from deskgrid.chain.reverts import ChainError
 from deskgrid.wallet.addresses import check_address
 from deskgrid.wallet.backend import MarketAddresses, progress
 from deskgrid.wallet.events import EventBus
-from deskgrid.wallet.faucet import DemoFaucet
+
+if TYPE_CHECKING:  # the chain libraries load in `start`, off the GUI thread
+    from eth_account.signers.local import LocalAccount
+
+    from deskgrid.chain.connection import Chain
+    from deskgrid.wallet.faucet import DemoFaucet
 
 
 class NetworkBackend:
@@ -38,6 +38,11 @@ class NetworkBackend:
         self.faucet: DemoFaucet | None = None
 
     def _open(self) -> tuple[Chain, MarketAddresses]:
+        from deskgrid.chain.connection import connect
+        from deskgrid.chain.contracts import HubContract
+        from deskgrid.chain.deployment import load_deployment
+        from deskgrid.chain.reverts import ChainError
+
         chain = connect(self.rpc_url, timeout=10.0)
         try:
             with chain.lock:
@@ -63,6 +68,8 @@ class NetworkBackend:
         progress(self.bus, f"Connecting to {self.rpc_url}…", 0.1)
         self.chain, self.market = await asyncio.to_thread(self._open)
         if self.market.faucet:
+            from deskgrid.wallet.faucet import DemoFaucet
+
             self.faucet = DemoFaucet(self.chain, self.market.rlc, self.market.faucet)
         progress(self.bus, "Connected.", 1.0)
 
