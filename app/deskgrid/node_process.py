@@ -17,9 +17,13 @@ import os
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from deskgrid.errors import DeskGridError
 from deskgrid.node_info import NodeInfo, NodeLine
+
+if TYPE_CHECKING:
+    from deskgrid.node import LocalNode
 
 log = logging.getLogger(__name__)
 
@@ -125,14 +129,15 @@ async def serve(args: argparse.Namespace) -> int:
         _emit(NodeLine("stopped"))
 
 
-def _fund_demo_wallet(node: object) -> tuple[str, list[dict[str, object]]]:
+def _fund_demo_wallet(node: LocalNode) -> tuple[str, list[dict[str, object]]]:
     """A fresh demo wallet, funded from the faucet here (next to the chain) so the app has
     nothing to send while it starts."""
     from eth_account import Account
 
     from deskgrid.wallet.faucet import DemoFaucet
 
-    chain, deployment = node.chain, node.deployment  # type: ignore[attr-defined]
+    chain, deployment = node.chain, node.deployment
+    assert chain is not None and deployment is not None
     account = Account.create()
     faucet = DemoFaucet(chain, deployment.rlc, deployment.faucet)
     gifts = [
