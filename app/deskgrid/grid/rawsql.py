@@ -1,6 +1,7 @@
 """Hot-path statements run on the driver's own connection (sqlite3 or psycopg) inside the
 SQLAlchemy transaction that holds it: same transaction, same locks, same error classes,
-without SQLAlchemy's per-statement cost (about 60 µs of Python against about 10 µs).
+without SQLAlchemy's per-statement cost (on SQLite, a one-row SELECT as a dict: about 5 µs
+against about 38 µs; an UPDATE: about 3 µs against about 17 µs).
 
 Statements are written once with `:name` parameters (sqlite3's style) and rendered at
 import for psycopg (`%(name)s`). Driver errors are re-raised as SQLAlchemy's
