@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import hashlib
 import json
 import os
@@ -29,6 +28,8 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+
+from deskgrid.grid.client import inline_results
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "benchmark-submitter-token"
@@ -88,14 +89,7 @@ class LeanHttp:
     async def work(self, max_leases: int, results: dict[str, bytes]) -> dict:
         body = {"max_leases": max_leases}
         if results:
-            body["results"] = [
-                {
-                    "lease_id": lease_id,
-                    "sha256": hashlib.sha256(content).hexdigest(),
-                    "content_b64": base64.b64encode(content).decode(),
-                }
-                for lease_id, content in results.items()
-            ]
+            body["results"] = inline_results(results)
         headers = "Content-Type: application/json\r\n"
         return json.loads(await self.request("POST", "/work", json.dumps(body).encode(), headers))
 

@@ -65,7 +65,20 @@ __all__ = [
     "GridUnavailable",
     "LeaseGone",
     "NotAuthorized",
+    "inline_results",
 ]
+
+
+def inline_results(results: Mapping[str, bytes]) -> list[dict[str, str]]:
+    """The `results` of a work request: lease id -> content, with the content's sha256."""
+    return [
+        {
+            "lease_id": lease_id,
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "content_b64": base64.b64encode(content).decode(),
+        }
+        for lease_id, content in results.items()
+    ]
 
 
 class GridClient:
@@ -295,14 +308,7 @@ class GridClient:
         if capabilities is not None:
             body["capabilities"] = capabilities.model_dump()
         if results:
-            body["results"] = [
-                {
-                    "lease_id": lease_id,
-                    "sha256": hashlib.sha256(content).hexdigest(),
-                    "content_b64": base64.b64encode(content).decode(),
-                }
-                for lease_id, content in results.items()
-            ]
+            body["results"] = inline_results(results)
         return WorkReply.model_validate(await self._json("POST", "/work", json=body))
 
     async def heartbeat(

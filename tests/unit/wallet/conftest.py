@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import keyring
 import pytest
+from eth_account import Account
 
 from deskgrid.chain.connection import connect
 from deskgrid.chain.deployment import Roles, deploy
 from deskgrid.wallet.memory_keyring import MemoryKeyring, use_memory_keyring
+from deskgrid.wallet.service import WalletService
 
 FAST_SCRYPT_N = 2**10
 
@@ -36,3 +38,12 @@ def market(_deployed):
     chain, deployment, snapshot = _deployed
     chain.revert(snapshot)
     return chain, deployment
+
+
+@pytest.fixture
+def wallet(market) -> WalletService:
+    """A new wallet on the market, given ETH and RLC by the faucet."""
+    chain, deployment = market
+    service = WalletService(chain, deployment, Account.create())
+    service.faucet()
+    return service

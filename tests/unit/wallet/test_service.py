@@ -15,14 +15,6 @@ from deskgrid.wallet.service import WalletService
 RLC = NRLC_PER_RLC
 
 
-@pytest.fixture
-def wallet(market):
-    chain, deployment = market
-    service = WalletService(chain, deployment, Account.create())
-    service.faucet()
-    return service
-
-
 def test_faucet_funds_rlc_and_eth_and_records_it(wallet):
     balances = wallet.balances()
     assert (balances.rlc, balances.eth, balances.escrow, balances.locked) == (

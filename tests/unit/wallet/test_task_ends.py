@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from eth_account import Account
 
 from deskgrid.chain.contracts import TaskRequest
@@ -20,14 +19,6 @@ from deskgrid.wallet.service import WalletService
 from deskgrid.wallet.task_ends import TaskEndWatcher, announced_path
 
 DIGEST = b"\x11" * 32
-
-
-@pytest.fixture
-def wallet(market):
-    chain, deployment = market
-    service = WalletService(chain, deployment, Account.create())
-    service.faucet()
-    return service
 
 
 def _request(service: WalletService, market) -> bytes:
