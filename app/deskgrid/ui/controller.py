@@ -137,6 +137,8 @@ class AppController(QObject):
     async def shutdown(self) -> None:
         """Stop everything and drop unlocked keys from memory."""
         self.ready = False
+        if self.session is not None:
+            await self.session.follower.close()  # its pass must not outlive the chain
         await self._stop_backend()
         if self._manager is not None:
             self._manager.lock()

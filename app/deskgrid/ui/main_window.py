@@ -63,7 +63,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.pages)
         self.network_label = QLabel()
         self.block_label = QLabel()
-        self.statusBar().addWidget(self.network_label)
+        # permanent (right-hand) widgets: notices shown on the left never cover them
+        self.statusBar().addPermanentWidget(self.network_label)
         self.statusBar().addPermanentWidget(self.block_label)
 
         bridge = controller.bridge
