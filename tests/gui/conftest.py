@@ -13,6 +13,7 @@ import qasync
 from deskgrid.chain.connection import connect
 from deskgrid.settings import SettingsStore
 from deskgrid.ui.controller import AppController
+from deskgrid.ui.gc_guard import MainThreadCollector
 from deskgrid.ui.main_window import MainWindow
 from deskgrid.wallet.demo import DemoBackend
 from deskgrid.wallet.memory_keyring import MemoryKeyring, use_memory_keyring
@@ -25,7 +26,9 @@ TX_TIMEOUT_MS = 10_000
 def _qasync_loop(qapp):
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.events._set_running_loop(None)
+    collector = MainThreadCollector()  # as the app does: Qt objects are freed on this thread
     yield loop
+    collector.stop()
     asyncio.events._set_running_loop(loop)
     loop.stop()
     loop.close()

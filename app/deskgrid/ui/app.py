@@ -33,6 +33,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
 
     from deskgrid.settings import SettingsStore
     from deskgrid.ui.controller import AppController
+    from deskgrid.ui.gc_guard import MainThreadCollector
     from deskgrid.ui.icons import icon
     from deskgrid.ui.main_window import MainWindow
     from deskgrid.ui.single_instance import SingleInstance, ask_running_instance_to_raise
@@ -50,6 +51,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     instance = SingleInstance()
     instance.listen()
 
+    collector = MainThreadCollector(parent=app)  # noqa: F841 - lives with the app
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     controller = AppController(SettingsStore())

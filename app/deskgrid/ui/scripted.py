@@ -50,6 +50,7 @@ def run_demo_window(
 
     from deskgrid.settings import SettingsStore
     from deskgrid.ui.controller import AppController
+    from deskgrid.ui.gc_guard import MainThreadCollector
     from deskgrid.ui.icons import icon
     from deskgrid.ui.main_window import MainWindow
     from deskgrid.wallet.memory_keyring import use_memory_keyring
@@ -59,6 +60,7 @@ def run_demo_window(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DeskGrid")
     app.setWindowIcon(icon("deskgrid"))
+    collector = MainThreadCollector(parent=app)  # noqa: F841 - lives with the app
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     controller = AppController(SettingsStore())
