@@ -1,7 +1,10 @@
-"""Content-addressed files: every blob is stored once, under its sha256, in the data folder.
+"""Content-addressed data: every blob is stored once, under its sha256.
 
-Uploads are written to a temporary file while hashed, checked, then renamed into place, so a
-reader never sees a partial file and a crash leaves no corrupt blob.
+Small blobs (at most `SMALL_BLOB_BYTES`: results of trivial jobs, small inputs) are rows of
+the grid's database (`blobs`), so a result reported inline costs one row in the transaction
+that records it instead of a file of its own. Larger ones are files in the data folder:
+written to a temporary file while hashed, checked, then renamed into place, so a reader never
+sees a partial file and a crash leaves no corrupt blob. Readers look in both places.
 """
 
 from __future__ import annotations
@@ -12,13 +15,23 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
+from deskgrid.grid.db import Database
 from deskgrid.grid.errors import BadRequest, NotFound, TooLarge
 from deskgrid.grid.models import DataRef
+from deskgrid.grid.rawsql import Raw, Sql
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+SMALL_BLOB_BYTES = 64 * 1024
+
+INSERT_BLOB = Sql(
+    "INSERT INTO blobs (sha256, size, content) VALUES (:sha256, :size, :content) "
+    "ON CONFLICT (sha256) DO NOTHING"
+)
+BLOB_CONTENT = Sql("SELECT content FROM blobs WHERE sha256 = :sha256")
+BLOB_SIZE = Sql("SELECT size FROM blobs WHERE sha256 = :sha256")
 
 
 def check_sha256(value: str) -> str:
@@ -27,9 +40,18 @@ def check_sha256(value: str) -> str:
     return value
 
 
+def insert_blobs(db: Raw, blobs: Mapping[str, bytes]) -> None:
+    """Store small blobs (sha256 -> content, already checked) in the caller's transaction."""
+    if blobs:
+        rows = [{"sha256": k, "size": len(v), "content": v} for k, v in sorted(blobs.items())]
+        db.execute_many(INSERT_BLOB, rows)
+
+
 class DataStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, db: Database, *, small_limit: int = SMALL_BLOB_BYTES) -> None:
         self.root = root
+        self.db = db
+        self.small_limit = small_limit
         self._tmp = root / "tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._dirs: set[Path] = set()
@@ -41,6 +63,11 @@ class DataStore:
         return self.root / "sha256" / sha256[:2] / sha256
 
     def size(self, sha256: str) -> int | None:
+        check_sha256(sha256)
+        with self.db.read() as conn:
+            size = Raw(conn).scalar(BLOB_SIZE, {"sha256": sha256})
+        if size is not None:
+            return int(size)
         try:
             return self.path(sha256).stat().st_size
         except FileNotFoundError:
@@ -49,16 +76,50 @@ class DataStore:
     def exists(self, sha256: str) -> bool:
         return self.size(sha256) is not None
 
-    def read_bytes(self, sha256: str) -> bytes:
+    def locate(self, sha256: str) -> bytes | Path | None:
+        """A small blob's bytes, a large one's file, or None if it is not stored."""
+        check_sha256(sha256)
+        with self.db.read() as conn:
+            content = Raw(conn).scalar(BLOB_CONTENT, {"sha256": sha256})
+        if content is not None:
+            return bytes(content)
+        path = self.path(sha256)
+        return path if path.exists() else None
+
+    def read_bytes(self, sha256: str, db: Raw | None = None) -> bytes:
+        """The stored bytes; `db`: read through that open transaction (which sees the blobs
+        it inserted itself)."""
+        check_sha256(sha256)
+        if db is not None:
+            content = db.scalar(BLOB_CONTENT, {"sha256": sha256})
+            if content is not None:
+                return bytes(content)
+        else:
+            found = self.locate(sha256)
+            if isinstance(found, bytes):
+                return found
         try:
             return self.path(sha256).read_bytes()
         except FileNotFoundError:
             raise NotFound(f"No data with sha256 {sha256} is stored here.") from None
 
-    def put_bytes(self, data: bytes, expected: str | None = None) -> DataRef:
+    def check(self, data: bytes, expected: str | None = None) -> DataRef:
+        """The reference of `data`; BadRequest if it does not hash to `expected`."""
         digest = hashlib.sha256(data).hexdigest()
         if expected is not None and expected != digest:
             raise BadRequest(_mismatch(expected, digest))
+        return DataRef(sha256=digest, size=len(data))
+
+    def is_small(self, size: int) -> bool:
+        return size <= self.small_limit
+
+    def put_bytes(self, data: bytes, expected: str | None = None) -> DataRef:
+        ref = self.check(data, expected)
+        if self.is_small(len(data)):
+            with self.db.write() as conn:
+                insert_blobs(Raw(conn), {ref.sha256: data})
+            return ref
+        digest = ref.sha256
         target = self.path(digest)
         if not target.exists():
             self._make_dir(target.parent)
@@ -71,7 +132,7 @@ class DataStore:
             finally:
                 os.close(fd)
             self._install(tmp, target)
-        return DataRef(sha256=digest, size=len(data))
+        return ref
 
     async def put_stream(
         self, chunks: AsyncIterator[bytes], *, limit: int, expected: str | None = None
@@ -79,16 +140,25 @@ class DataStore:
         """Store a streamed upload of at most `limit` bytes; `expected` is its claimed sha256."""
         if expected is not None:
             check_sha256(expected)
-        hasher = hashlib.sha256()
-        size = 0
+        head = bytearray()  # kept in memory while small enough for the database
+        stream = aiter(chunks)
+        async for chunk in stream:
+            head += chunk
+            _check_limit(len(head), limit)
+            if not self.is_small(len(head)):
+                break
+        else:
+            return self.put_bytes(bytes(head), expected)
+        hasher = hashlib.sha256(head)
+        size = len(head)
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as handle:
-                async for chunk in chunks:
+                handle.write(head)
+                async for chunk in stream:
                     size += len(chunk)
-                    if size > limit:
-                        raise TooLarge(f"The upload is larger than the limit of {limit} bytes.")
+                    _check_limit(size, limit)
                     hasher.update(chunk)
                     handle.write(chunk)
             digest = hasher.hexdigest()
@@ -112,6 +182,11 @@ class DataStore:
         if folder not in self._dirs:
             folder.mkdir(parents=True, exist_ok=True)
             self._dirs.add(folder)
+
+
+def _check_limit(size: int, limit: int) -> None:
+    if size > limit:
+        raise TooLarge(f"The upload is larger than the limit of {limit} bytes.")
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -63,7 +63,10 @@ class Database:
         if memory:
             kwargs["poolclass"] = StaticPool
         elif not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise self.cannot_open(exc) from exc
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -100,3 +103,16 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def cannot_open(self, exc: Exception) -> DeskGridError:
+        """The sentence for a database that could not be reached or created."""
+        shown = make_url(self.url).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        if self.is_postgresql:
+            advice = (
+                "Check that PostgreSQL is running and that the URL's user, host, port and "
+                "database are right (postgresql://USER:PASSWORD@HOST:PORT/DATABASE)"
+            )
+        else:
+            advice = "Check that the file's folder exists and is writable, or give another file"
+        return DeskGridError(f"The grid database {shown} cannot be opened ({reason}). {advice}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from deskgrid.grid import queries
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
+from deskgrid.grid.datastore import insert_blobs
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Forbidden
 from deskgrid.grid.events import PendingEvent
@@ -42,7 +43,7 @@ class Leasing:
     _report_in: Callable[
         [Raw, str, list[tuple[str, DataRef]], float, list[PendingEvent]], list[ReportOutcome]
     ]
-    report_results: Callable[[str, list[tuple[str, DataRef]]], list[ReportOutcome]]
+    report_results: Callable[..., list[ReportOutcome]]
 
     rng: random.Random
 
@@ -73,13 +74,15 @@ class Leasing:
         max_leases: int = 1,
         caps: Capabilities | None = None,
         results: list[tuple[str, DataRef]] | None = None,
+        blobs: Mapping[str, bytes] | None = None,
     ) -> WorkReply:
-        """Record the stored `results` the worker reports, then lease up to `max_leases`
-        jobs it can run (or say when to ask again): one transaction for both."""
+        """Record the `results` the worker reports (stored, or small ones whose bytes are in
+        `blobs`, stored in the same transaction), then lease up to `max_leases` jobs it can
+        run (or say when to ask again): one transaction for all."""
         try:
-            return self._request_work(address, max_leases, caps, results or [])
+            return self._request_work(address, max_leases, caps, results or [], blobs or {})
         except IntegrityError:  # the same worker asked twice at once (another server)
-            reported = self.report_results(address, results) if results else []
+            reported = self.report_results(address, results, blobs) if results else []
             return WorkReply(
                 leases=[], retry_after=min(1.0, self.config.idle_retry_s), results=reported
             )
@@ -90,6 +93,7 @@ class Leasing:
         max_leases: int,
         caps: Capabilities | None,
         results: list[tuple[str, DataRef]],
+        blobs: Mapping[str, bytes],
     ) -> WorkReply:
         now = self.clock.now()
         cfg = self.config
@@ -98,6 +102,7 @@ class Leasing:
         with self.db.write() as conn:
             db = Raw(conn)
             db.start_deferring()  # workers' rows are updated together, in address order
+            insert_blobs(db, blobs)
             reported = self._report_in(db, address, results, now, pending) if results else []
             _touch(db, address, caps, now)
             db.run_deferred()

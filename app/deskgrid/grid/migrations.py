@@ -171,10 +171,21 @@ def _v3_queue_index(conn: Connection, dialect: str) -> None:
     )
 
 
+def _v4_blobs(conn: Connection, dialect: str) -> None:
+    # Small content (results of trivial jobs, small inputs) as rows instead of one file each.
+    blob = "BLOB" if dialect == "sqlite" else "BYTEA"
+    _run(
+        conn,
+        f"CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, "
+        f"content {blob} NOT NULL)",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs, leases, workers, tokens, challenges, events", _v1_initial),
     Migration(2, "indexes for metrics and housekeeping", _v2_metrics_indexes),
     Migration(3, "queue-ordered partial index for leasing", _v3_queue_index),
+    Migration(4, "small blobs in the database", _v4_blobs),
 )
 HEAD = MIGRATIONS[-1].version
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 
 from sqlalchemy import func, select, update
 
@@ -12,7 +13,7 @@ from deskgrid.apps.sdk import AppSpec
 from deskgrid.grid import outcomes, queries
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
-from deskgrid.grid.datastore import DataStore
+from deskgrid.grid.datastore import DataStore, insert_blobs
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Conflict, Forbidden, GridError, NotFound
 from deskgrid.grid.events import PendingEvent
@@ -146,15 +147,20 @@ class Reporting:
         )
 
     def report_results(
-        self, address: str, results: list[tuple[str, DataRef]]
+        self,
+        address: str,
+        results: list[tuple[str, DataRef]],
+        blobs: Mapping[str, bytes] | None = None,
     ) -> list[ReportOutcome]:
-        """Record several stored results in one transaction; each is accepted or refused
-        on its own (a refusal writes nothing for that result)."""
+        """Record several results in one transaction (stored, or small ones whose bytes are
+        in `blobs`, stored in it); each is accepted or refused on its own (a refusal records
+        nothing for that result)."""
         now = self.clock.now()
         pending: list[PendingEvent] = []
         with self.db.write() as conn:
             db = Raw(conn)
             db.start_deferring()
+            insert_blobs(db, blobs or {})
             reported = self._report_in(db, address, results, now, pending)
             db.run_deferred()
             self._commit(db, pending, now)
@@ -205,7 +211,7 @@ class Reporting:
                 status=409,
                 detail=_over(LeaseState.EXPIRED.value),
             )
-        verdict = self._verify(job, ref) if job["verifiable"] else None
+        verdict = self._verify(db, job, ref) if job["verifiable"] else None
         job_state = self._record_result(db, job, lease, ref, verdict, now, pending)
         lease_state = db.scalar(queries.LEASE_STATE, {"id": lease_id})
         return ReportOutcome(
@@ -269,12 +275,13 @@ class Reporting:
             return outcomes.settle(db, job["id"], now, pending)
         return outcomes.settle(db, job["id"], now, pending, job)  # its row is unchanged
 
-    def _verify(self, job: Row, ref: DataRef) -> bool | None:
+    def _verify(self, db: Raw, job: Row, ref: DataRef) -> bool | None:
         spec = self.catalog.get(job["app"])
         if spec is None or spec.verify is None:
             return None
         try:
-            verdict = spec.verify(json.loads(job["params"]), self.data.read_bytes(ref.sha256))
+            content = self.data.read_bytes(ref.sha256, db)
+            verdict = spec.verify(json.loads(job["params"]), content)
         except Exception:  # a hostile result must not break the server
             log.info("the %s verifier rejected a result by raising", job["app"], exc_info=True)
             return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Integer, LargeBinary, MetaData, Table, Text
 
 metadata = MetaData()
 
@@ -112,6 +112,14 @@ events = Table(
     Column("kind", Text, nullable=False),
     Column("at", Float, nullable=False),
     Column("data", Text, nullable=False),  # JSON
+)
+
+blobs = Table(  # small content; larger content is a file in the data folder (`datastore`)
+    "blobs",
+    metadata,
+    Column("sha256", Text, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
 )
 
 grid_schema = Table(

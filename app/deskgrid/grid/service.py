@@ -9,6 +9,8 @@ import random
 from collections.abc import Mapping
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from deskgrid.apps.sdk import AppSpec
 from deskgrid.grid.auth import Authenticator
 from deskgrid.grid.clock import Clock, SystemClock
@@ -37,8 +39,12 @@ class GridService:
         self.catalog = dict(catalog)
         self.clock = clock or SystemClock()
         self.db = Database(config.resolved_db_url())
-        self.schema_version = upgrade(self.db)
-        self.data = DataStore(config.resolved_data_dir() / "data")
+        try:
+            self.schema_version = upgrade(self.db)
+        except OperationalError as exc:  # unreachable server, unwritable file
+            self.db.close()
+            raise self.db.cannot_open(exc) from exc
+        self.data = DataStore(config.resolved_data_dir() / "data", self.db)
         self.bell = EventBell()
         self.scheduler = Scheduler(
             self.db, self.catalog, self.data, config, clock=self.clock, rng=rng, bell=self.bell

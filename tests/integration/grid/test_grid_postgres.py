@@ -61,7 +61,7 @@ def test_two_schedulers_racing_on_postgresql_never_over_lease(
             Scheduler(
                 db,
                 catalog(),
-                DataStore(tmp_path / "data"),
+                DataStore(tmp_path / "data", db),
                 config,
                 clock=ManualClock(),
                 rng=random.Random(n),

@@ -45,18 +45,40 @@ def test_a_work_request_reports_and_leases_in_one_go(grid: Harness) -> None:
     assert kinds.count("completed") == 2 and kinds.count("leased") == 4
 
 
+def test_small_results_are_stored_in_the_transaction_that_records_them(grid: Harness) -> None:
+    w = grid.worker(1, apps=("sum",))
+    right, wrong = (
+        grid.submit(app="sum", params={"a": 2, "b": 3}),
+        grid.submit(app="sum", params={"a": 1, "b": 1}),
+    )
+    leases = {lease.job_id: lease.lease_id for lease in grid.lease(w, 2)}
+    blobs = {job: b"5" for job in (right, wrong)}
+    refs = {job: grid.data.check(content) for job, content in blobs.items()}
+    assert not grid.data.exists(refs[right].sha256)  # not stored before the request
+    results = [(leases[job], refs[job]) for job in (right, wrong)]
+    reply = grid.scheduler.request_work(
+        w, 0, results=results, blobs={refs[right].sha256: b"5"}
+    )  # the verifier read the bytes inside the uncommitted transaction
+    assert [r.lease_state for r in reply.results] == ["VALID", "INVALID"]
+    assert grid.data.locate(refs[right].sha256) == b"5"
+    assert grid.job(right).state == "COMPLETED" and grid.job(right).result_size == 1
+
+
 def test_a_lease_race_lost_on_commit_still_records_the_results(grid: Harness, monkeypatch) -> None:
     w = grid.worker(1)
     jobs = {grid.submit(params={"message": "a"}), grid.submit(params={"message": "b"})}
     (lease,) = grid.lease(w, 1)
     (waiting,) = jobs - {lease.job_id}
-    ref = grid.data.put_bytes(echo_result(lease.params))
+    content = echo_result(lease.params)
+    ref = grid.data.check(content)
 
     def lost(*_args, **_kwargs):  # as when another server leased to the same worker at once
         raise IntegrityError("INSERT INTO leases", {}, Exception("unique"))
 
     monkeypatch.setattr(type(grid.scheduler), "_lease_one", lost)
-    reply = grid.scheduler.request_work(w, 1, results=[(lease.lease_id, ref)])
+    blobs = {ref.sha256: content}
+    reply = grid.scheduler.request_work(w, 1, results=[(lease.lease_id, ref)], blobs=blobs)
     assert reply.leases == [] and reply.retry_after is not None
     assert [r.job_state for r in reply.results] == ["COMPLETED"]
     assert (grid.job(lease.job_id).state, grid.job(waiting).state) == ("COMPLETED", "PENDING")
+    assert grid.data.read_bytes(ref.sha256) == content  # stored with the recorded result

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import FileResponse
 
 from deskgrid.grid.api.deps import anyone_known, service
+from deskgrid.grid.datastore import DataStore
 from deskgrid.grid.errors import NotFound
 from deskgrid.grid.models import DataRef
 from deskgrid.grid.service import GridService
@@ -40,14 +41,20 @@ async def put_data(
     )
 
 
+def content_response(data: DataStore, sha256: str, missing: str) -> Response:
+    """The stored bytes of `sha256` (header X-Content-SHA256); NotFound(`missing`) if absent."""
+    found = data.locate(sha256)
+    if found is None:
+        raise NotFound(missing)
+    headers = {"X-Content-SHA256": sha256}
+    if isinstance(found, bytes):
+        return Response(found, media_type="application/octet-stream", headers=headers)
+    return FileResponse(found, media_type="application/octet-stream", headers=headers)
+
+
 @router.get("/data/{sha256}", response_class=FileResponse, summary="Download stored bytes")
-async def get_data(sha256: str = SHA256, grid: GridService = Depends(service)) -> FileResponse:
-    path = grid.data.path(sha256)
-    if not path.exists():
-        raise NotFound(f"No data with sha256 {sha256} is stored here.")
-    return FileResponse(
-        path, media_type="application/octet-stream", headers={"X-Content-SHA256": sha256}
-    )
+async def get_data(sha256: str = SHA256, grid: GridService = Depends(service)) -> Response:
+    return content_response(grid.data, sha256, f"No data with sha256 {sha256} is stored here.")
 
 
 @router.head("/data/{sha256}", summary="Is this content stored (and its size)")

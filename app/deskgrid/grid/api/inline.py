@@ -1,6 +1,6 @@
-"""Small results reported inside a work request: decoded, checked and stored here; the
-scheduler records them in the same transaction as the request's new leases (one round trip
-and one commit for many trivial jobs)."""
+"""Small results reported inside a work request: decoded and checked here; the scheduler
+stores their bytes (database rows) and records them in the same transaction as the request's
+new leases (one round trip and one commit for many trivial jobs)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,21 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 
-from deskgrid.grid.datastore import DataStore
+from deskgrid.grid.datastore import SMALL_BLOB_BYTES, DataStore
 from deskgrid.grid.errors import GridError
 from deskgrid.grid.models import DataRef, InlineResult, ReportOutcome
 
-MAX_INLINE_BYTES = 64 * 1024
+MAX_INLINE_BYTES = SMALL_BLOB_BYTES
 
 
 @dataclass
 class InlineBatch:
-    """The stored results to record (`to_record`) and the ones refused before that."""
+    """The checked results to record (`to_record`, their small contents in `blobs`) and the
+    ones refused before that."""
 
     size: int
     to_record: list[tuple[str, DataRef]] = field(default_factory=list)
+    blobs: dict[str, bytes] = field(default_factory=dict)
     positions: list[int] = field(default_factory=list)
     refused: dict[int, ReportOutcome] = field(default_factory=dict)
 
@@ -44,7 +46,11 @@ def store_inline_results(data: DataStore, results: list[InlineResult]) -> Inline
             batch.refused[index] = _refusal(item.lease_id, 413, detail)
             continue
         try:
-            ref = data.put_bytes(content, expected=item.sha256)
+            if data.is_small(len(content)):
+                ref = data.check(content, expected=item.sha256)
+                batch.blobs[ref.sha256] = content
+            else:
+                ref = data.put_bytes(content, expected=item.sha256)
         except GridError as exc:
             batch.refused[index] = _refusal(item.lease_id, exc.status, exc.message)
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import FileResponse
 
+from deskgrid.grid.api.data import content_response
 from deskgrid.grid.api.deps import service, submitter
 from deskgrid.grid.errors import Conflict, NotFound
 from deskgrid.grid.models import EventsPage, JobsPage, JobSubmit, JobView
@@ -64,20 +65,14 @@ async def cancel_job(job_id: str = JOB_ID, grid: GridService = Depends(service))
     response_class=FileResponse,
     summary="The canonical result's bytes (header X-Content-SHA256)",
 )
-async def job_result(job_id: str = JOB_ID, grid: GridService = Depends(service)) -> FileResponse:
+async def job_result(job_id: str = JOB_ID, grid: GridService = Depends(service)) -> Response:
     job = grid.scheduler.store.get_job(job_id, with_leases=False)
     if job is None:
         raise NotFound(f"No job {job_id} on this grid.")
     if job.state != JobState.COMPLETED.value or job.result_sha256 is None:
         raise Conflict(f"The job is {job.state}; a result exists once it is COMPLETED.")
-    path = grid.data.path(job.result_sha256)
-    if not path.exists():
-        raise NotFound("The result's file is missing from the grid's data folder.")
-    return FileResponse(
-        path,
-        media_type="application/octet-stream",
-        headers={"X-Content-SHA256": job.result_sha256},
-    )
+    missing = "The result's content is missing from the grid's data store."
+    return content_response(grid.data, job.result_sha256, missing)
 
 
 @router.get("/jobs/{job_id}/events", response_model=EventsPage, summary="One job's events")

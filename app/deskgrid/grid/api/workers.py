@@ -87,7 +87,7 @@ async def request_work(
         return _json(grid.scheduler.request_work(address, body.max_leases, body.capabilities))
     batch = store_inline_results(grid.data, body.results)
     reply = grid.scheduler.request_work(
-        address, body.max_leases, body.capabilities, batch.to_record
+        address, body.max_leases, body.capabilities, batch.to_record, batch.blobs
     )
     reply.results = batch.outcomes(reply.results)
     return _json(reply)
