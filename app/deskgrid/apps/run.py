@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from deskgrid.apps.registry import get_app
 from deskgrid.apps.sdk import AppParamsError, RunContext
+from deskgrid.atomicfile import write_atomic
 from deskgrid.errors import DeskGridError
 
 EXIT_OK, EXIT_FAILED, EXIT_PARAMS = 0, 1, 2
@@ -32,15 +33,6 @@ def _progress_stream() -> TextIO:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     return stream
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = RunContext(workdir=args.workdir, cores=max(1, args.cores), report=report)
         os.chdir(args.workdir)
         result = func(params, ctx)
-        write_atomically(args.result, result)
+        write_atomic(args.result, result, mode=0o644)
     except AppParamsError as exc:
         print(exc.message, file=sys.stderr)
         return EXIT_PARAMS

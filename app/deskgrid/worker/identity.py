@@ -9,36 +9,19 @@ funds. A volunteer who wants to be paid on their own address passes `--key-file`
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import secrets
-import tempfile
 from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from deskgrid.atomicfile import write_atomic
 from deskgrid.wallet.keyfile import decrypt_keystore, encrypt_keystore
 
 KEY_FILE = "worker-key.json"
 PASSWORD_FILE = "worker-key.password"
 SCRYPT_N = 2**14  # the password is random and long: a cheap KDF loses nothing
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def worker_account(state_dir: Path) -> LocalAccount:
@@ -50,7 +33,7 @@ def worker_account(state_dir: Path) -> LocalAccount:
         return decrypt_keystore(keystore, password_path.read_text(encoding="utf-8").strip())
     account = Account.create()
     password = secrets.token_urlsafe(32)
-    _write_private(password_path, password + "\n")
+    write_atomic(password_path, password + "\n")
     keystore = encrypt_keystore(account, password, scrypt_n=SCRYPT_N)
-    _write_private(key_path, json.dumps(keystore))
+    write_atomic(key_path, json.dumps(keystore))
     return account

@@ -10,15 +10,14 @@ A worker that restarts uploads its complete entries before asking for new work.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from deskgrid.atomicfile import write_atomic
 
 _LEASE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -32,31 +31,6 @@ class PendingResult:
     size: int
     finished_at: float
     worker: str = ""  # the address of the worker whose lease it is
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":  # pragma: no cover - directories cannot be opened on Windows
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class PendingStore:
@@ -85,8 +59,8 @@ class PendingStore:
             finished_at=time.time(),
             worker=worker.lower(),
         )
-        _write_atomic(result_path, data)
-        _write_atomic(meta_path, json.dumps(asdict(entry), sort_keys=True).encode())
+        write_atomic(result_path, data, sync_folder=True)
+        write_atomic(meta_path, json.dumps(asdict(entry), sort_keys=True), sync_folder=True)
         return entry
 
     def entries(self, worker: str | None = None) -> list[PendingResult]:

@@ -15,12 +15,9 @@ and how much memory jobs may use. `throttle()` enforces `cpu_usage_limit` on an 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import json
 import math
-import os
-import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +26,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from deskgrid.atomicfile import write_atomic
 from deskgrid.paths import settings_file
 
 SETTINGS_KEY = "volunteer"
@@ -75,18 +73,7 @@ def save_preferences(prefs: Preferences, path: Path | None = None) -> None:
     except (OSError, ValueError):
         settings = {}
     settings[SETTINGS_KEY] = prefs.model_dump()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(settings, fh, indent=2, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, json.dumps(settings, indent=2, sort_keys=True))
 
 
 class SuspendReason(enum.StrEnum):
