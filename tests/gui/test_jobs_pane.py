@@ -91,7 +91,10 @@ def test_a_vanity_job_runs_from_the_form_to_a_verified_result(qtbot, node_window
     address, wif = pane.result.address.text(), pane.result.wif.text()
     key, compressed = wif_decode(wif)
     assert address_from_private_key(key, compressed) == address
-    assert "finalized" in pane.timeline.kinds
+    kinds = pane.timeline.kinds
+    assert "finalized" in kinds
+    happened = [kinds.index(k) for k in ("requested", "queued", "completed", "finalized")]
+    assert happened == sorted(happened), kinds  # shown in the order it happened
     assert pane.timeline.progress.value() == 100
     assert "Traceback" not in pane.status.text()
     job = pane.my_jobs.jobs[0]

@@ -2,16 +2,18 @@
 
 Chain: requested, confirmed (N blocks deep), finalized, failed (with the reason), claimed,
 claimable (the final deadline passed while the task is still active). Grid: queued, running
-(workers, progress, keys/s), completed, error. Each fact is reported once, with a timestamp,
-in order; the stream ends with the task's final fact.
+(workers, progress, keys/s), completed, error. Each fact is reported once, with the time it
+was seen, in the order things happen to a task (facts seen in one poll are sorted so: the
+request comes before the grid's queue, the computation before the finalization); the stream
+ends with the task's final fact.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from deskgrid.chain.connection import Chain
@@ -19,6 +21,19 @@ from deskgrid.chain.contracts import HubContract, TaskStatus
 from deskgrid.money import format_rlc
 
 FINAL_KINDS = frozenset({"finalized", "failed", "claimed"})
+# the order in which a task's facts happen
+_RANK = {
+    "requested": 0,
+    "confirmed": 1,
+    "queued": 2,
+    "running": 3,
+    "completed": 4,
+    "error": 4,
+    "claimable": 5,
+    "finalized": 6,
+    "failed": 6,
+    "claimed": 7,
+}
 
 
 @dataclass(frozen=True)
@@ -173,13 +188,14 @@ class TaskTimeline:
         return [e for e in found if e is not None]
 
     async def poll(self) -> list[TimelineEvent]:
-        """The facts that are new since the last poll, chain facts last (they can be final)."""
+        """The facts that are new since the last poll, in the order they happen (a final
+        fact last)."""
         chain_facts = await asyncio.to_thread(self._chain_facts)
         try:
             grid_facts = [] if self.finished else await self._grid_facts()
         except Exception:  # the grid is optional to the timeline: chain facts still flow
             grid_facts = []
-        events = grid_facts + chain_facts
+        events = in_order(grid_facts + chain_facts, time.time())
         if any(e.final for e in events):
             self.finished = True
         return events
@@ -191,3 +207,9 @@ class TaskTimeline:
                 yield event
             if not self.finished:
                 await asyncio.sleep(interval)
+
+
+def in_order(events: Iterable[TimelineEvent], seen_at: float) -> list[TimelineEvent]:
+    """Facts seen together, in the order they happen to a task, all stamped `seen_at`."""
+    ranked = sorted(events, key=lambda e: _RANK.get(e.kind, len(_RANK)))
+    return [replace(e, at=seen_at) for e in ranked]
