@@ -21,6 +21,7 @@ from deskgrid.chain.contracts import HubContract, TaskStatus
 from deskgrid.money import format_rlc
 
 FINAL_KINDS = frozenset({"finalized", "failed", "claimed"})
+_TASK_EVENTS = ("TaskRequested", "TaskFinalized", "TaskFailed", "TaskClaimed")
 # the order in which a task's facts happen
 _RANK = {
     "requested": 0,
@@ -124,33 +125,24 @@ class TaskTimeline:
     def _chain_facts(self) -> list[TimelineEvent]:
         found: list[TimelineEvent | None] = []
         head = self.chain.block_number()
-        for entry in self.hub.logs("TaskRequested", self.from_block, taskId=self.task_id):
-            block = int(entry["blockNumber"])
-            found.append(
-                self._event("requested", "chain", block=block, price=int(entry["args"]["price"]))
-            )
-            if head - block >= self.confirmations:
-                found.append(self._event("confirmed", "chain", confirmations=self.confirmations))
-        for entry in self.hub.logs("TaskFinalized", self.from_block, taskId=self.task_id):
-            found.append(
-                self._event(
-                    "finalized",
-                    "chain",
-                    block=int(entry["blockNumber"]),
-                    tx=entry["transactionHash"].to_0x_hex(),
-                )
-            )
-        for entry in self.hub.logs("TaskFailed", self.from_block, taskId=self.task_id):
-            found.append(
-                self._event(
-                    "failed",
-                    "chain",
-                    reason=entry["args"]["reason"],
-                    tx=entry["transactionHash"].to_0x_hex(),
-                )
-            )
-        for entry in self.hub.logs("TaskClaimed", self.from_block, taskId=self.task_id):
-            found.append(self._event("claimed", "chain", tx=entry["transactionHash"].to_0x_hex()))
+        for entry in self.hub.task_logs(self.task_id, _TASK_EVENTS, self.from_block):
+            name, block = entry["event"], int(entry["blockNumber"])
+            if name == "TaskRequested":
+                price = int(entry["args"]["price"])
+                found.append(self._event("requested", "chain", block=block, price=price))
+                if head - block >= self.confirmations:
+                    found.append(
+                        self._event("confirmed", "chain", confirmations=self.confirmations)
+                    )
+                continue
+            tx = entry["transactionHash"].to_0x_hex()
+            if name == "TaskFinalized":
+                found.append(self._event("finalized", "chain", block=block, tx=tx))
+            elif name == "TaskFailed":
+                reason = entry["args"]["reason"]
+                found.append(self._event("failed", "chain", reason=reason, tx=tx))
+            else:
+                found.append(self._event("claimed", "chain", tx=tx))
         if "requested" in self._seen and not (self._seen & FINAL_KINDS):
             task = self.hub.task(self.task_id)
             if task.status is TaskStatus.ACTIVE and self.chain.timestamp() >= task.final_deadline:

@@ -212,3 +212,17 @@ def test_a_scheduler_cannot_starve_the_callback(market):
             break
     assert isinstance(outcome, ContractRevert)
     assert outcome.name == "NotEnoughGasForCallback"
+
+
+def test_one_call_reads_a_tasks_events_in_chain_order(market):
+    start = market.chain.block_number()
+    done, refused = paid_task(market), paid_task(market, who=4)
+    market.hub.finalize(market.scheduler, done, DIGEST, b"result", [], [])
+    market.hub.fail(market.scheduler, refused, "invalid params: pattern")
+    names = ("TaskRequested", "TaskFinalized", "TaskFailed", "TaskClaimed")
+    events = market.hub.task_logs(done, names, start)
+    assert [e["event"] for e in events] == ["TaskRequested", "TaskFinalized"]
+    assert events[0]["args"]["price"] == PRICE and events[1]["args"]["results"] == b"result"
+    [requested, failed] = market.hub.task_logs(refused, names, start)
+    assert failed["args"]["reason"] == "invalid params: pattern"
+    assert market.hub.task_logs(refused, ("TaskFinalized",), start) == []
