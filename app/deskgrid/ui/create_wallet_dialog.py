@@ -4,7 +4,6 @@ phrase shown once, then three of its words typed back before anything is stored.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 from eth_account.signers.local import LocalAccount
 from PySide6.QtCore import Qt
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskgrid.ui.new_wallet_fields import Check, NewPasswordRows, Store
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.tasks import error_sentence, spawn
 from deskgrid.wallet.accounts import (
@@ -31,10 +31,6 @@ from deskgrid.wallet.accounts import (
     confirmation_positions,
     create_account,
 )
-from deskgrid.wallet.keystores import check_new_password
-
-Store = Callable[[str, LocalAccount, str | None], Awaitable[None]]
-Check = Callable[[str], str]
 
 
 class CreateWalletDialog(QDialog):
@@ -78,19 +74,9 @@ class CreateWalletDialog(QDialog):
         form = QFormLayout(page)
         self.name = QLineEdit("Main")
         form.addRow("Wallet name", self.name)
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.repeat = QLineEdit()
-        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
-        if self.needs_password:
-            note = QLabel(
-                "No system keyring is available, so the key is kept in an encrypted file. "
-                "Choose a password (at least 8 characters): it cannot be recovered."
-            )
-            note.setWordWrap(True)
-            form.addRow(note)
-            form.addRow("Password", self.password)
-            form.addRow("Repeat password", self.repeat)
+        self.new_password = NewPasswordRows(self.needs_password)
+        self.password, self.repeat = self.new_password.password, self.new_password.repeat
+        self.new_password.add_to(form)
         return page
 
     def _phrase_page(self) -> QWidget:
@@ -137,8 +123,7 @@ class CreateWalletDialog(QDialog):
             page = self.pages.currentIndex()
             if page == 0:
                 self._check_name(self.name.text())
-                if self.needs_password:
-                    check_new_password(self.password.text(), self.repeat.text())
+                self.new_password.checked()
                 self._show_phrase()
             elif page == 1:
                 if not self.written.isChecked():
@@ -174,7 +159,7 @@ class CreateWalletDialog(QDialog):
         assert self.new is not None
         self.next_button.setEnabled(False)
         self.status.info("Saving the key…")
-        password = self.password.text() if self.needs_password else None
+        password = self.new_password.checked()
         spawn(self._save(self.name.text().strip(), self.new.account, password), self._fail)
 
     async def _save(self, name: str, account: LocalAccount, password: str | None) -> None:
@@ -191,5 +176,4 @@ class CreateWalletDialog(QDialog):
         self.new = None
         for label in self.word_labels:
             label.clear()
-        self.password.clear()
-        self.repeat.clear()
+        self.new_password.clear()

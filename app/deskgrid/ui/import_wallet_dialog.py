@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskgrid.errors import DeskGridError
+from deskgrid.ui.new_wallet_fields import Check, NewPasswordRows, Store, password_edit
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.tasks import error_sentence, spawn
 from deskgrid.wallet.accounts import (
@@ -30,17 +30,8 @@ from deskgrid.wallet.accounts import (
     account_from_mnemonic,
     account_from_private_key,
 )
-from deskgrid.wallet.keystores import check_new_password
 
-Store = Callable[[str, LocalAccount, str | None], Awaitable[None]]
-Check = Callable[[str], str]
 MAX_KEYSTORE_BYTES = 64 * 1024
-
-
-def _password_edit() -> QLineEdit:
-    edit = QLineEdit()
-    edit.setEchoMode(QLineEdit.EchoMode.Password)
-    return edit
 
 
 class ImportWalletDialog(QDialog):
@@ -58,7 +49,7 @@ class ImportWalletDialog(QDialog):
         self._check_name = check_name
         self.needs_password = needs_password
         self.tabs = QTabWidget()
-        self.private_key = _password_edit()
+        self.private_key = password_edit()
         self.private_key.setPlaceholderText("64 hexadecimal characters, with or without 0x")
         key_page = QWidget()
         QFormLayout(key_page).addRow("Private key", self.private_key)
@@ -74,7 +65,7 @@ class ImportWalletDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.keystore_path)
         row.addWidget(browse)
-        self.keystore_password = _password_edit()
+        self.keystore_password = password_edit()
         file_page = QWidget()
         file_form = QFormLayout(file_page)
         file_form.addRow("Keystore file", row)
@@ -85,17 +76,9 @@ class ImportWalletDialog(QDialog):
         common = QFormLayout()
         self.name = QLineEdit("Imported")
         common.addRow("Wallet name", self.name)
-        self.password = _password_edit()
-        self.repeat = _password_edit()
-        if needs_password:
-            note = QLabel(
-                "No system keyring is available: the key will be kept in an encrypted file "
-                "on this computer, protected by a new password (at least 8 characters)."
-            )
-            note.setWordWrap(True)
-            common.addRow(note)
-            common.addRow("New password", self.password)
-            common.addRow("Repeat password", self.repeat)
+        self.new_password = NewPasswordRows(needs_password)
+        self.password, self.repeat = self.new_password.password, self.new_password.repeat
+        self.new_password.add_to(common)
         self.status = StatusLine()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.import_button = QPushButton("Import")
@@ -142,9 +125,7 @@ class ImportWalletDialog(QDialog):
         try:
             name = self._check_name(self.name.text())
             parse = self._parser()
-            password = None
-            if self.needs_password:
-                password = check_new_password(self.password.text(), self.repeat.text())
+            password = self.new_password.checked()
         except Exception as exc:
             self.status.error(error_sentence(exc))
             return
@@ -164,6 +145,7 @@ class ImportWalletDialog(QDialog):
         self.status.error(sentence)
 
     def _forget(self) -> None:
-        for edit in (self.private_key, self.keystore_password, self.password, self.repeat):
+        for edit in (self.private_key, self.keystore_password):
             edit.clear()
+        self.new_password.clear()
         self.phrase.clear()
