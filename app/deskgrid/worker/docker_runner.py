@@ -29,13 +29,12 @@ from deskgrid.worker.runner import (
     JobOutcome,
     Limits,
     ProgressCallback,
-    RunClock,
     RunnerError,
     Status,
     last_line,
     parse_progress,
-    read_result,
 )
+from deskgrid.worker.supervised import SupervisedExecution
 
 JOB_MOUNT = "/job"
 NOBODY = "65534:65534"
@@ -168,7 +167,7 @@ class DockerRunner:
             raise RunnerError(NO_DAEMON) from None
 
 
-class DockerExecution:
+class DockerExecution(SupervisedExecution):
     """A running container job (see runner.Execution)."""
 
     def __init__(
@@ -178,26 +177,14 @@ class DockerExecution:
         limits: Limits,
         on_progress: ProgressCallback | None,
     ) -> None:
+        super().__init__(jobdir, limits, on_progress)
         self._container = container
-        self._jobdir = jobdir
-        self._limits = limits
-        self._on_progress = on_progress
         self._loop = asyncio.get_running_loop()
-        self._clock = RunClock()
-        self._cancelled = False
-        self._cpu = 0.0
-        self._task = asyncio.create_task(self._supervise())
+        self._start()
 
     @property
     def container_id(self) -> str:
         return self._container.id
-
-    @property
-    def paused(self) -> bool:
-        return self._clock.paused
-
-    def running_seconds(self) -> float:
-        return self._clock.running_seconds()
 
     def cpu_seconds(self) -> float:
         """CPU time of the container as last sampled (the supervisor samples it)."""
@@ -224,8 +211,7 @@ class DockerExecution:
     async def cancel(self) -> None:
         self._cancelled = True
         await asyncio.to_thread(self._kill)
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.shield(self._task)
+        await self._wait_for_supervisor()
 
     def _kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -233,9 +219,6 @@ class DockerExecution:
                 self._container.unpause()
         with contextlib.suppress(Exception):
             self._container.kill()
-
-    async def wait(self) -> JobOutcome:
-        return await asyncio.shield(self._task)
 
     def _follow_logs(self) -> None:
         """Runs in a thread: progress lines from the container's standard output."""
@@ -262,12 +245,12 @@ class DockerExecution:
         try:
             last_sample = 0.0
             while not waiter.done():
-                remaining = self._limits.wall_seconds - self.running_seconds()
-                if remaining <= 0 and not self.paused:
+                remaining = self._time_left()
+                if remaining is None:
                     in_time = False
                     await asyncio.to_thread(self._kill)
                     break
-                await asyncio.wait({waiter}, timeout=min(max(remaining, 0.05), 1.0))
+                await asyncio.wait({waiter}, timeout=min(remaining, 1.0))
                 if time.monotonic() - last_sample > 2:
                     last_sample = time.monotonic()
                     await asyncio.to_thread(self._sample_cpu)
@@ -280,30 +263,21 @@ class DockerExecution:
             self._jobdir.remove()
 
     def _outcome(self, status: dict[str, Any], in_time: bool) -> JobOutcome:
-        common = {"seconds": self._clock.elapsed(), "cpu_seconds": self._cpu}
-        if self._cancelled:
-            return JobOutcome(Status.CANCELLED, message="The job was cancelled.", **common)
-        if not in_time:
-            message = (
-                f"The job ran longer than its limit of {self._limits.wall_seconds:g} s "
-                "and was stopped."
-            )
-            return JobOutcome(Status.TIMEOUT, message=message, **common)
+        early = self._ended_early(in_time)
+        if early is not None:
+            return early
         code = status.get("StatusCode", -1)
         with contextlib.suppress(Exception):
             self._container.reload()
             if self._container.attrs["State"].get("OOMKilled"):
                 message = f"The job ran out of memory (its limit is {self._limits.memory_mb} MiB)."
-                return JobOutcome(Status.ERROR, message=message, **common)
+                return JobOutcome(Status.ERROR, message=message, **self._common())
         if code == 0:
-            data = read_result(self._jobdir.work / "result")
-            if isinstance(data, str):
-                return JobOutcome(Status.ERROR, message=data, **common)
-            return JobOutcome(Status.SUCCESS, result=data, **common)
+            return self._finished(self._jobdir.work / "result")
         stderr = ""
         with contextlib.suppress(Exception):
             stderr = self._container.logs(stdout=False, stderr=True, tail=20).decode(
                 "utf-8", errors="replace"
             )
         message = last_line(stderr) or f"The app exited with code {code}."
-        return JobOutcome(Status.ERROR, message=message, **common)
+        return JobOutcome(Status.ERROR, message=message, **self._common())

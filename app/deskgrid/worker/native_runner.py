@@ -29,12 +29,11 @@ from deskgrid.worker.runner import (
     JobOutcome,
     Limits,
     ProgressCallback,
-    RunClock,
     Status,
     last_line,
     parse_progress,
-    read_result,
 )
+from deskgrid.worker.supervised import SupervisedExecution
 
 POSIX = os.name == "posix"
 # The interpreter maps shared libraries, thread stacks and malloc arenas beyond what the app
@@ -129,7 +128,7 @@ class NativeRunner:
         return NativeExecution(proc, jobdir, result, limits, on_progress)
 
 
-class NativeExecution:
+class NativeExecution(SupervisedExecution):
     """A running native job (see runner.Execution)."""
 
     def __init__(
@@ -140,27 +139,15 @@ class NativeExecution:
         limits: Limits,
         on_progress: ProgressCallback | None,
     ) -> None:
+        super().__init__(jobdir, limits, on_progress)
         self._proc = proc
-        self._jobdir = jobdir
         self._result = result
-        self._limits = limits
-        self._on_progress = on_progress
-        self._clock = RunClock()
-        self._cancelled = False
-        self._cpu = 0.0
         self._stderr = bytearray()
-        self._task = asyncio.create_task(self._supervise())
+        self._start()
 
     @property
     def pid(self) -> int:
         return self._proc.pid
-
-    @property
-    def paused(self) -> bool:
-        return self._clock.paused
-
-    def running_seconds(self) -> float:
-        return self._clock.running_seconds()
 
     def _processes(self) -> list[psutil.Process]:
         try:
@@ -206,11 +193,7 @@ class NativeExecution:
         """Kill the job and its children; `wait()` then returns a CANCELLED outcome."""
         self._cancelled = True
         self._signal("kill")
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.shield(self._task)
-
-    async def wait(self) -> JobOutcome:
-        return await asyncio.shield(self._task)
+        await self._wait_for_supervisor()
 
     # -- supervision -------------------------------------------------------------------------
     async def _read_progress(self) -> None:
@@ -238,10 +221,10 @@ class NativeExecution:
         waiter = asyncio.ensure_future(self._proc.wait())
         try:
             while not waiter.done():
-                remaining = self._limits.wall_seconds - self.running_seconds()
-                if remaining <= 0 and not self.paused:
+                remaining = self._time_left()
+                if remaining is None:
                     return False
-                await asyncio.wait({waiter}, timeout=min(max(remaining, 0.05), 1.0))
+                await asyncio.wait({waiter}, timeout=min(remaining, 1.0))
                 self.cpu_seconds()
             return True
         finally:
@@ -264,28 +247,17 @@ class NativeExecution:
             self._jobdir.remove()
 
     def _outcome(self, in_time: bool) -> JobOutcome:
-        seconds = self._clock.elapsed()
-        common = {"seconds": seconds, "cpu_seconds": self._cpu}
+        early = self._ended_early(in_time)
+        if early is not None:
+            return early
         code = self._proc.returncode
-        if self._cancelled:
-            return JobOutcome(Status.CANCELLED, message="The job was cancelled.", **common)
-        if not in_time:
-            message = (
-                f"The job ran longer than its limit of {self._limits.wall_seconds:g} s "
-                "and was stopped."
-            )
-            return JobOutcome(Status.TIMEOUT, message=message, **common)
-        stderr = last_line(self._stderr.decode("utf-8", errors="replace"))
         if code == 0:
-            data = read_result(self._result)
-            if isinstance(data, str):
-                return JobOutcome(Status.ERROR, message=data, **common)
-            return JobOutcome(Status.SUCCESS, result=data, **common)
+            return self._finished(self._result)
         if code is not None and code < 0:
-            return JobOutcome(Status.ERROR, message=self._signal_message(-code), **common)
-        return JobOutcome(
-            Status.ERROR, message=stderr or f"The app exited with code {code}.", **common
-        )
+            return JobOutcome(Status.ERROR, message=self._signal_message(-code), **self._common())
+        stderr = last_line(self._stderr.decode("utf-8", errors="replace"))
+        message = stderr or f"The app exited with code {code}."
+        return JobOutcome(Status.ERROR, message=message, **self._common())
 
     def _signal_message(self, signum: int) -> str:
         near_limit = self._cpu >= self._limits.cpu_seconds * 0.9

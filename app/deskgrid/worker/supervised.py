@@ -1,0 +1,87 @@
+"""What the native and the container executions share: the job's running clock (pauses not
+counted), the wall-time limit, cancellation, and the outcomes that do not depend on how the
+job ran. A subclass starts its job, then calls `_start()` with a `_supervise()` coroutine
+that waits for the job (`_within_limit` tells when its time is up) and returns the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from deskgrid.worker.runner import (
+    JobDir,
+    JobOutcome,
+    Limits,
+    ProgressCallback,
+    RunClock,
+    Status,
+    read_result,
+)
+
+
+class SupervisedExecution:
+    """The common part of a `runner.Execution`."""
+
+    def __init__(self, jobdir: JobDir, limits: Limits, on_progress: ProgressCallback | None):
+        self._jobdir = jobdir
+        self._limits = limits
+        self._on_progress = on_progress
+        self._clock = RunClock()
+        self._cancelled = False
+        self._cpu = 0.0
+        self._task: asyncio.Task[JobOutcome] | None = None
+
+    def _start(self) -> None:
+        self._task = asyncio.create_task(self._supervise())
+
+    async def _supervise(self) -> JobOutcome:
+        raise NotImplementedError
+
+    @property
+    def paused(self) -> bool:
+        return self._clock.paused
+
+    def running_seconds(self) -> float:
+        return self._clock.running_seconds()
+
+    def _time_left(self) -> float | None:
+        """Seconds the job may still run, or None when its limit has passed (a paused job's
+        clock is stopped, so it never runs out while paused)."""
+        remaining = self._limits.wall_seconds - self.running_seconds()
+        return None if remaining <= 0 and not self.paused else max(remaining, 0.05)
+
+    async def wait(self) -> JobOutcome:
+        assert self._task is not None
+        return await asyncio.shield(self._task)
+
+    async def _wait_for_supervisor(self) -> None:
+        """After a kill: let the supervisor finish (it collects the outcome and cleans up)."""
+        assert self._task is not None
+        try:
+            await asyncio.shield(self._task)
+        except asyncio.CancelledError:
+            pass
+
+    def _common(self) -> dict[str, Any]:
+        return {"seconds": self._clock.elapsed(), "cpu_seconds": self._cpu}
+
+    def _ended_early(self, in_time: bool) -> JobOutcome | None:
+        """The outcome of a cancelled job or of one stopped at its time limit; else None."""
+        if self._cancelled:
+            return JobOutcome(Status.CANCELLED, message="The job was cancelled.", **self._common())
+        if not in_time:
+            message = (
+                f"The job ran longer than its limit of {self._limits.wall_seconds:g} s "
+                "and was stopped."
+            )
+            return JobOutcome(Status.TIMEOUT, message=message, **self._common())
+        return None
+
+    def _finished(self, result_file: Path) -> JobOutcome:
+        """The outcome of a job that exited 0: its result file, checked."""
+        data = read_result(result_file)
+        if isinstance(data, str):
+            return JobOutcome(Status.ERROR, message=data, **self._common())
+        return JobOutcome(Status.SUCCESS, result=data, **self._common())
