@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import OperationalError
 
@@ -24,6 +25,7 @@ from deskgrid.grid.scheduler import Scheduler
 from deskgrid.grid.tokens import load_submitter_tokens
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class GridService:
@@ -53,6 +55,14 @@ class GridService:
         self.submitter_tokens = tuple(tokens)
         self.auth = Authenticator(self.db, config, self.clock, tokens)
         self.limiter = RateLimiter(config.rate_limit_per_s, config.rate_limit_burst)
+
+    async def run(self, call: Callable[..., T], *args: Any) -> T:
+        """Run a blocking store call for a request: inline on SQLite (it has one writer at a
+        time, so a thread would only add switching), in a thread on PostgreSQL (requests then
+        overlap their round trips to the database instead of queueing behind them)."""
+        if self.db.is_postgresql:
+            return await asyncio.to_thread(call, *args)
+        return call(*args)
 
     @property
     def token_path(self) -> Path | None:

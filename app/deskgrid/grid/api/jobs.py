@@ -25,7 +25,7 @@ JOB_ID = Path(pattern=r"^[0-9a-f]{32}$", description="the job's id")
 async def submit_job(
     body: JobSubmit, response: Response, grid: GridService = Depends(service)
 ) -> JobView:
-    job, created = grid.scheduler.submit(body)
+    job, created = await grid.run(grid.scheduler.submit, body)
     if not created:
         response.status_code = 200
     return job
@@ -57,7 +57,7 @@ async def get_job(job_id: str = JOB_ID, grid: GridService = Depends(service)) ->
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobView, summary="Cancel a job")
 async def cancel_job(job_id: str = JOB_ID, grid: GridService = Depends(service)) -> JobView:
-    return grid.scheduler.cancel(job_id)
+    return await grid.run(grid.scheduler.cancel, job_id)
 
 
 @router.get(

@@ -84,10 +84,16 @@ async def request_work(
     body: WorkRequest, address: str = Depends(worker), grid: GridService = Depends(service)
 ) -> Response:
     if not body.results:
-        return _json(grid.scheduler.request_work(address, body.max_leases, body.capabilities))
+        work = grid.scheduler.request_work
+        return _json(await grid.run(work, address, body.max_leases, body.capabilities))
     batch = store_inline_results(grid.data, body.results)
-    reply = grid.scheduler.request_work(
-        address, body.max_leases, body.capabilities, batch.to_record, batch.blobs
+    reply = await grid.run(
+        grid.scheduler.request_work,
+        address,
+        body.max_leases,
+        body.capabilities,
+        batch.to_record,
+        batch.blobs,
     )
     reply.results = batch.outcomes(reply.results)
     return _json(reply)
@@ -104,7 +110,7 @@ async def heartbeat(
     address: str = Depends(worker),
     grid: GridService = Depends(service),
 ) -> Response:
-    return _json(grid.scheduler.heartbeat(address, lease_id, body))
+    return _json(await grid.run(grid.scheduler.heartbeat, address, lease_id, body))
 
 
 @router.put(
@@ -129,7 +135,7 @@ async def upload_result(
     ref = await grid.data.put_stream(
         request.stream(), limit=grid.config.max_result_bytes, expected=x_content_sha256
     )
-    return _json(grid.scheduler.upload_result(address, lease_id, ref))
+    return _json(await grid.run(grid.scheduler.upload_result, address, lease_id, ref))
 
 
 @router.post("/leases/{lease_id}/error", response_model=LeaseAck, summary="Report a failure")
@@ -139,5 +145,5 @@ async def report_error(
     address: str = Depends(worker),
     grid: GridService = Depends(service),
 ) -> LeaseAck:
-    job = grid.scheduler.report_error(address, lease_id, body.message)
+    job = await grid.run(grid.scheduler.report_error, address, lease_id, body.message)
     return LeaseAck(lease_id=lease_id, lease_state="ERROR", job_state=job.state)
