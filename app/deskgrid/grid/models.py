@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+# The largest event sequence number a database can hold (a signed 64-bit integer).
+MAX_SEQ = 2**63 - 1
 
 
 class Strict(BaseModel):
@@ -108,7 +110,9 @@ class JobsPage(BaseModel):
 class Capabilities(Strict):
     """What a worker can run."""
 
-    apps: list[str] = Field(default_factory=list, max_length=200)
+    apps: list[Annotated[str, Field(pattern=NAME_PATTERN)]] = Field(
+        default_factory=list, max_length=200
+    )
     cores: int = Field(1, ge=1, le=4096)
     memory_mb: int = Field(1024, ge=0, le=16 * 1024 * 1024)
     docker: bool = False

@@ -35,6 +35,13 @@ def resolve_submission(
         raise Unprocessable(f"{request.app} refused these parameters ({exc}).") from None
     try:
         params_json = json.dumps(params, separators=(",", ":"), allow_nan=False)
+        # JSON escapes can carry half of a UTF-16 pair ("\ud800"), which no reply could encode.
+        json.dumps(params, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise Unprocessable(
+            "The parameters hold a lone surrogate escape (such as \\ud800), which is not a "
+            "character; send valid Unicode text."
+        ) from None
     except (TypeError, ValueError):
         raise Unprocessable("The parameters must be plain JSON with finite numbers.") from None
     if len(params_json) > config.max_json_bytes:

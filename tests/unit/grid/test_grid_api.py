@@ -366,3 +366,42 @@ def test_small_results_reported_inline_with_the_work_request(api: Api) -> None:
         "/api/v1/work", json={"max_leases": 0, "results": [item(ids[0], b"ok")]}, headers=worker
     ).json()
     assert again["results"][0]["status"] == 409
+
+
+def test_sequence_numbers_beyond_64_bits_get_a_422(api: Api) -> None:
+    # These reached the database, which cannot hold them: a 500 (a crash in the stream).
+    for path in ("/api/v1/events", f"{JOBS}/{'a' * 32}/events", "/api/v1/events/stream"):
+        reply = api.client.get(path, params={"since": 2**63}, headers=api.submitter)
+        assert reply.status_code == 422 and "since" in reply.json()["detail"], (path, reply.text)
+    largest = 2**63 - 1
+    reply = api.client.get("/api/v1/events", params={"since": largest}, headers=api.submitter)
+    assert reply.json() == {"events": [], "last_seq": largest}
+
+
+def test_a_last_event_id_that_is_no_sequence_number_resumes_from_the_start() -> None:
+    from deskgrid.grid.api.events import _resume_after
+
+    assert _resume_after("42") == 42 and _resume_after(str(2**63 - 1)) == 2**63 - 1
+    # "²" (the Latin-1 byte 0xb2) passes str.isdigit() but not int(): it gave a 500.
+    for junk in (None, "", "abc", "-1", "\u00b2", "\u0661", str(2**63), "9" * 5000):
+        assert _resume_after(junk) == 0, junk
+
+
+def test_lone_surrogates_are_refused_before_they_are_stored(api: Api) -> None:
+    # JSON lets "\ud800" through as half a UTF-16 pair; stored, no reply could encode it, and
+    # listing jobs or workers answered 500 from then on.
+    headers = api.submitter | {"Content-Type": "application/json"}
+    raw = b'{"app": "echo", "params": {"message": "\\ud800"}}'
+    reply = api.client.post(JOBS, content=raw, headers=headers)
+    assert reply.status_code == 422 and "surrogate" in reply.json()["detail"]
+    assert api.client.get(JOBS, headers=api.submitter).status_code == 200
+    _, worker = api.login()
+    raw = b'{"capabilities": {"apps": ["\\udc00"]}}'
+    reply = api.client.post(
+        "/api/v1/work", content=raw, headers=worker | {"Content-Type": "application/json"}
+    )
+    assert reply.status_code == 422 and "capabilities.apps" in reply.json()["detail"]
+    odd = api.client.post("/api/v1/work", json={"capabilities": {"apps": ["a b"]}}, headers=worker)
+    assert odd.status_code == 422
+    assert api.client.get("/api/v1/workers/me", headers=worker).status_code == 200
+    assert api.client.get("/api/v1/workers", headers=api.submitter).status_code == 200

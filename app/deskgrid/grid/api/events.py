@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from deskgrid.grid.api.deps import service, submitter
-from deskgrid.grid.models import EventsPage
+from deskgrid.grid.models import MAX_SEQ, EventsPage
 from deskgrid.grid.service import GridService
 
 router = APIRouter(tags=["events"], dependencies=[Depends(submitter)])
@@ -20,7 +20,7 @@ KEEPALIVE_S = 15.0
 
 @router.get("/events", response_model=EventsPage, summary="Events after `since` (polling)")
 async def poll_events(
-    since: int = Query(0, ge=0),
+    since: int = Query(0, ge=0, le=MAX_SEQ),
     limit: int = Query(500, ge=1, le=5000),
     job_id: str | None = Query(None, pattern=r"^[0-9a-f]{32}$"),
     grid: GridService = Depends(service),
@@ -36,18 +36,29 @@ async def poll_events(
 )
 async def stream_events(
     request: Request,
-    since: int | None = Query(None, ge=0, description="start after this sequence number"),
+    since: int | None = Query(
+        None, ge=0, le=MAX_SEQ, description="start after this sequence number"
+    ),
     last_event_id: str | None = Header(None),
     grid: GridService = Depends(service),
 ) -> StreamingResponse:
-    start = since
-    if start is None:
-        start = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    start = since if since is not None else _resume_after(last_event_id)
     return StreamingResponse(
         _sse(grid, request, start),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def _resume_after(last_event_id: str | None) -> int:
+    """Where a reconnecting EventSource resumes: the sequence number it sends back in
+    Last-Event-ID; anything that is not one (absent, not plain ASCII digits, too large)
+    starts from the beginning, as before the first event."""
+    text = (last_event_id or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_SEQ)):
+        return 0
+    seq = int(text)
+    return seq if seq <= MAX_SEQ else 0
 
 
 async def _sse(grid: GridService, request: Request, since: int) -> AsyncIterator[str]:

@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse
 from deskgrid.grid.api.data import content_response
 from deskgrid.grid.api.deps import service, submitter
 from deskgrid.grid.errors import Conflict, NotFound
-from deskgrid.grid.models import EventsPage, JobsPage, JobSubmit, JobView
+from deskgrid.grid.models import MAX_SEQ, EventsPage, JobsPage, JobSubmit, JobView
 from deskgrid.grid.service import GridService
 from deskgrid.grid.states import JobState
 
@@ -78,7 +78,7 @@ async def job_result(job_id: str = JOB_ID, grid: GridService = Depends(service))
 @router.get("/jobs/{job_id}/events", response_model=EventsPage, summary="One job's events")
 async def job_events(
     job_id: str = JOB_ID,
-    since: int = Query(0, ge=0),
+    since: int = Query(0, ge=0, le=MAX_SEQ),
     limit: int = Query(500, ge=1, le=5000),
     grid: GridService = Depends(service),
 ) -> EventsPage:
