@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, func, select
 
 from deskgrid.grid.db import Database
 from deskgrid.grid.models import (
+    NAME_PATTERN,
     Capabilities,
     InputFile,
     JobView,
@@ -23,6 +25,7 @@ from deskgrid.grid.schema import events, jobs, leases, workers
 from deskgrid.grid.states import JobState, LeaseState
 
 Row = Mapping[str, Any]
+_APP_NAME = re.compile(NAME_PATTERN)
 
 
 def new_id() -> str:
@@ -86,7 +89,7 @@ def worker_view(row: Row, now: float, online_s: float) -> WorkerView:
     return WorkerView(
         address=row["address"],
         name=row["name"],
-        apps=json.loads(row["apps"]),
+        apps=stored_apps(row),
         cores=row["cores"],
         memory_mb=row["memory_mb"],
         docker=bool(row["docker"]),
@@ -101,9 +104,16 @@ def worker_view(row: Row, now: float, online_s: float) -> WorkerView:
     )
 
 
+def stored_apps(row: Row) -> list[str]:
+    """A stored worker's app names, without those that no app can have (an older grid
+    accepted any string)."""
+    apps = json.loads(row["apps"])
+    return [app for app in apps if isinstance(app, str) and _APP_NAME.fullmatch(app)]
+
+
 def capabilities_of(row: Row) -> Capabilities:
     return Capabilities(
-        apps=json.loads(row["apps"]),
+        apps=stored_apps(row),
         cores=row["cores"],
         memory_mb=row["memory_mb"],
         docker=bool(row["docker"]),

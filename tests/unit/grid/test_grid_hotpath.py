@@ -3,6 +3,7 @@ takes new leases in one transaction."""
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from deskgrid.grid.db import Database
@@ -82,3 +83,15 @@ def test_a_lease_race_lost_on_commit_still_records_the_results(grid: Harness, mo
     assert [r.job_state for r in reply.results] == ["COMPLETED"]
     assert (grid.job(lease.job_id).state, grid.job(waiting).state) == ("COMPLETED", "PENDING")
     assert grid.data.read_bytes(ref.sha256) == content  # stored with the recorded result
+
+
+def test_a_stored_worker_with_app_names_no_longer_accepted_still_gets_work(grid: Harness) -> None:
+    w = grid.worker(1)
+    with grid.scheduler.db.write() as conn:  # as an older grid may have stored it
+        conn.execute(
+            text("UPDATE workers SET apps = :apps WHERE address = :a"),
+            {"apps": '["echo", "bad\\nname", "\\ud800", 7]', "a": w},
+        )
+    job = grid.submit()
+    assert [lease.job_id for lease in grid.lease(w)] == [job]
+    assert grid.scheduler.store.get_worker(w, 0.0, 60.0).apps == ["echo"]
