@@ -178,7 +178,7 @@ class Worker:
     def _error(self, message: str, wait: float) -> None:
         self._update(
             state="error",
-            reason=f"{message} Trying again in {wait:.0f} s.",
+            reason=f"{message} Trying again in {_seconds(wait)}.",
             last_error=message,
             job_id=None,
             app=None,
@@ -357,3 +357,13 @@ class Worker:
                 await _pause(backoff.next(), stop)
                 if stop.is_set():
                     return
+
+
+def _seconds(wait: float) -> str:
+    """A wait as people read it: "0.5 s", "2 s", "1 min 30 s"."""
+    if wait < 1:
+        return f"{wait:.1f} s"
+    if round(wait) < 60:
+        return f"{round(wait)} s"
+    minutes, seconds = divmod(round(wait), 60)
+    return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"

@@ -98,3 +98,17 @@ def test_limits_from_the_app() -> None:
     assert limits.memory_mb == 256
     assert limits.wall_seconds == 24 * 3600
     assert limits.cpu_seconds == 2 * 24 * 3600 + 10
+
+
+def test_retry_waits_read_as_people_read_them() -> None:
+    from deskgrid.worker.worker import _seconds
+
+    assert [_seconds(w) for w in (0.5, 1.0, 4.4, 59.6, 60, 90, 300)] == [
+        "0.5 s",
+        "1 s",
+        "4 s",
+        "1 min",
+        "1 min",
+        "1 min 30 s",
+        "5 min",
+    ]
