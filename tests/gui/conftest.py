@@ -94,11 +94,13 @@ def run_async(qtbot, coro, timeout: int = TX_TIMEOUT_MS):
 def make_window(qtbot, demo_factory):
     made: list[MainWindow] = []
 
-    def make(*, first_run_done: bool = True) -> MainWindow:
+    def make(*, first_run_done: bool = True, block_interval: float = 0.1) -> MainWindow:
         settings = SettingsStore()
         if first_run_done:
             settings.update(first_run_done=True, network_mode="demo")
-        controller = AppController(settings, backend_factory=demo_factory, block_interval=0.1)
+        controller = AppController(
+            settings, backend_factory=demo_factory, block_interval=block_interval
+        )
         window = MainWindow(controller)
         qtbot.addWidget(window)
         window.show()

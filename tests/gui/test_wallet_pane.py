@@ -89,6 +89,20 @@ def test_deposit_withdraw_and_faucet(qtbot, booted):
     qtbot.waitUntil(lambda: pane.rlc_card.value.text() == "1940.5 RLC", timeout=5000)
 
 
+def test_a_transaction_of_ours_moves_the_head_at_once(qtbot, make_window):
+    window = make_window(block_interval=600.0)  # the periodic poll would not come in time
+    with qtbot.waitSignal(window.controller.booted, timeout=BOOT_TIMEOUT_MS):
+        window.start()
+    pane = window.panes["wallet"]
+    qtbot.waitUntil(lambda: pane.balances is not None, timeout=TX_TIMEOUT_MS)
+    before = pane.rlc_card.value.text()
+    click(qtbot, pane.faucet_button)
+    qtbot.waitUntil(lambda: "faucet sent RLC and ETH" in pane.status.text(), timeout=TX_TIMEOUT_MS)
+    head = window.controller.backend.chain.block_number()
+    qtbot.waitUntil(lambda: window.block_label.text() == f"Block {head:,}", timeout=5000)
+    qtbot.waitUntil(lambda: pane.rlc_card.value.text() != before, timeout=5000)
+
+
 def test_create_wallet_shows_the_phrase_once_and_checks_three_words(qtbot, booted):
     pane = booted.panes["wallet"]
     click(qtbot, pane.create_button)

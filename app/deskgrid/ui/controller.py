@@ -58,6 +58,9 @@ class AppController(QObject):
         self.block_interval = block_interval
         self.bus = EventBus()
         self.bridge = QtEventBridge(self.bus, self)
+        # a transaction of ours was recorded: it is in a new block, so read the head now
+        # rather than at the next poll (the status bar and the panes follow it)
+        self.bridge.history_changed.connect(self._history_changed)
         self._manager = manager
         self.backend: Backend | None = None
         self.session: WalletSession | None = None
@@ -121,6 +124,10 @@ class AppController(QObject):
         self.watcher.start()
         self.ready = True
         self.booted.emit()
+
+    def _history_changed(self, _address: str) -> None:
+        if self.watcher is not None:
+            spawn(self.watcher.poll())
 
     def _failed(self, sentence: str) -> None:
         spawn(self._stop_backend())
