@@ -1,13 +1,15 @@
 """Grid throughput: simulated workers pull trivial jobs through the real HTTP API.
 
 Starts a real `deskgrid grid serve` process (SQLite in a temporary folder by default, or
---db URL), submits --jobs jobs, then lets --workers simulated workers (spread over
+--db URL; with --servers N, N processes on one PostgreSQL database, the worker processes
+spread over them), submits --jobs jobs, then lets --workers simulated workers (spread over
 --processes processes) lease, "compute" (nothing) and upload until the queue is empty.
 The workers log in with GridClient, then work over one lean keep-alive HTTP connection each
 (same API, less client CPU taken from the server on a small machine); at the end the
 server's count of completed jobs is read back and the latest results are checked.
 
-    python benchmarks/grid_throughput.py [--db URL] [--workers N] [--jobs N] [--json]
+    python benchmarks/grid_throughput.py [--db URL] [--servers N] [--workers N] [--jobs N]
+        [--json]
 
 Prints submitted/s, leases/s, jobs completed/s and lease latency percentiles
 (keys `jobs_per_s`, `lease_p50_ms`, `lease_p99_ms`, ...).
@@ -207,8 +209,14 @@ def run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         db_url = args.db or f"sqlite:///{data / 'grid.db'}"
-        server, url = start_server(db_url, data)
+        servers: list[subprocess.Popen] = []
         try:
+            urls = []
+            for _ in range(args.servers):  # one database, one data folder, as operators do
+                server, url = start_server(db_url, data)
+                servers.append(server)
+                urls.append(url)
+            url = urls[0]
             before = asyncio.run(completed(url, check=False))  # a --db may hold earlier runs
             submit_s = asyncio.run(submit_all(url, args.jobs))
             per_process = max(1, args.workers // args.processes)
@@ -221,7 +229,7 @@ def run(args: argparse.Namespace) -> dict:
                         "--role",
                         "worker",
                         "--url",
-                        url,
+                        urls[n % len(urls)],  # worker processes spread over the servers
                         "--workers",
                         str(per_process),
                         "--max-leases",
@@ -235,29 +243,31 @@ def run(args: argparse.Namespace) -> dict:
                     stdout=subprocess.PIPE,
                     text=True,
                 )  # fmt: skip
-                for _ in range(args.processes)
+                for n in range(args.processes)
             ]
             for proc in procs:
                 assert proc.stdout is not None
                 assert proc.stdout.readline().strip() == "READY"
             start = time.perf_counter()
-            server_cpu = cpu_seconds(server.pid)
+            server_cpu = sum(cpu_seconds(server.pid) for server in servers)
             for proc in procs:
                 assert proc.stdin is not None
                 proc.stdin.write("GO\n")
                 proc.stdin.flush()
             reports = [json.loads(proc.communicate()[0].strip().splitlines()[-1]) for proc in procs]
             work_s = time.perf_counter() - start
-            server_cpu = cpu_seconds(server.pid) - server_cpu
+            server_cpu = sum(cpu_seconds(server.pid) for server in servers) - server_cpu
             done = asyncio.run(completed(url)) - before
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=30)
     latencies = [x for r in reports for x in r["latencies"]]
     leases = sum(r["leases"] for r in reports)
     return {
         "db": "postgresql" if args.db and args.db.startswith("postgres") else "sqlite",
         "jobs": args.jobs,
+        "servers": args.servers,
         "workers": per_process * args.processes,
         "worker_processes": args.processes,
         "max_leases_per_request": args.max_leases,
@@ -282,6 +292,12 @@ def main() -> None:
     parser.add_argument("--db", help="database URL (default: a SQLite file in a temp folder)")
     parser.add_argument("--workers", type=int, default=8, help="simulated workers")
     parser.add_argument("--processes", type=int, default=2, help="processes running them")
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="grid server processes on the one database (several: PostgreSQL only)",
+    )
     parser.add_argument("--jobs", type=int, default=5000)
     parser.add_argument("--max-leases", type=int, default=8, help="leases asked per request")
     parser.add_argument(
@@ -300,6 +316,8 @@ def main() -> None:
             worker_process(args.url, args.workers, args.max_leases, args.report == "inline")
         )
         return
+    if args.servers > 1 and not (args.db or "").startswith("postgres"):
+        parser.error("several servers share a PostgreSQL database: give --db postgresql://…")
     figures = run(args)
     if args.json:
         print(json.dumps(figures))
