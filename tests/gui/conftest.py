@@ -5,8 +5,8 @@ every demo boot, and a main window with its controller."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
-import keyring
 import pytest
 import qasync
 
@@ -16,7 +16,7 @@ from deskgrid.ui.controller import AppController
 from deskgrid.ui.gc_guard import MainThreadCollector
 from deskgrid.ui.main_window import MainWindow
 from deskgrid.wallet.demo import DemoBackend
-from deskgrid.wallet.memory_keyring import MemoryKeyring, use_memory_keyring
+from deskgrid.wallet.memory_keyring import MemoryKeyring, memory_keyring_in_use
 
 BOOT_TIMEOUT_MS = 20_000
 TX_TIMEOUT_MS = 10_000
@@ -49,11 +49,9 @@ def aio(qtbot, _qasync_loop):
 
 
 @pytest.fixture(autouse=True)
-def memory_keyring() -> MemoryKeyring:
-    previous = keyring.get_keyring()
-    backend = use_memory_keyring()
-    yield backend
-    keyring.set_keyring(previous)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    with memory_keyring_in_use() as backend:
+        yield backend
 
 
 @pytest.fixture(scope="session")

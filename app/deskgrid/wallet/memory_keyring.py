@@ -3,6 +3,9 @@ that the real OS keyring is never touched."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
@@ -32,6 +35,16 @@ def use_memory_keyring() -> MemoryKeyring:
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
     return backend
+
+
+@contextmanager
+def memory_keyring_in_use() -> Iterator[MemoryKeyring]:
+    """A fresh in-memory keyring for the duration; the previous backend afterwards."""
+    previous = keyring.get_keyring()
+    try:
+        yield use_memory_keyring()
+    finally:
+        keyring.set_keyring(previous)
 
 
 def use_no_keyring() -> None:

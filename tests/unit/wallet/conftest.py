@@ -3,24 +3,23 @@ marketplace deployed once per session, reverted to the same snapshot for every t
 
 from __future__ import annotations
 
-import keyring
+from collections.abc import Iterator
+
 import pytest
 from eth_account import Account
 
 from deskgrid.chain.connection import connect
 from deskgrid.chain.deployment import Roles, deploy
-from deskgrid.wallet.memory_keyring import MemoryKeyring, use_memory_keyring
+from deskgrid.wallet.memory_keyring import MemoryKeyring, memory_keyring_in_use
 from deskgrid.wallet.service import WalletService
 
 FAST_SCRYPT_N = 2**10
 
 
 @pytest.fixture(autouse=True)
-def memory_keyring() -> MemoryKeyring:
-    previous = keyring.get_keyring()
-    backend = use_memory_keyring()
-    yield backend
-    keyring.set_keyring(previous)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    with memory_keyring_in_use() as backend:
+        yield backend
 
 
 @pytest.fixture(scope="session")
