@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskgrid.ui.new_wallet_fields import Check, NewPasswordRows, Store
+from deskgrid.ui.new_wallet_fields import Check, NewWalletDialog, Store
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.tasks import error_sentence, spawn
 from deskgrid.wallet.accounts import (
@@ -33,7 +32,7 @@ from deskgrid.wallet.accounts import (
 )
 
 
-class CreateWalletDialog(QDialog):
+class CreateWalletDialog(NewWalletDialog):
     def __init__(
         self,
         store: Store,
@@ -41,12 +40,9 @@ class CreateWalletDialog(QDialog):
         needs_password: bool,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Create a wallet")
-        self.setMinimumWidth(520)
-        self._store = store
-        self._check_name = check_name
-        self.needs_password = needs_password
+        super().__init__(
+            store, check_name, needs_password, parent, title="Create a wallet", min_width=520
+        )
         self.new: NewWallet | None = None
         self.positions: list[int] = []
         self.pages = QStackedWidget()
@@ -74,8 +70,6 @@ class CreateWalletDialog(QDialog):
         form = QFormLayout(page)
         self.name = QLineEdit("Main")
         form.addRow("Wallet name", self.name)
-        self.new_password = NewPasswordRows(self.needs_password)
-        self.password, self.repeat = self.new_password.password, self.new_password.repeat
         self.new_password.add_to(form)
         return page
 

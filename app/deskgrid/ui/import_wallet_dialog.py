@@ -8,7 +8,6 @@ from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 from PySide6.QtWidgets import (
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskgrid.errors import DeskGridError
-from deskgrid.ui.new_wallet_fields import Check, NewPasswordRows, Store, password_edit
+from deskgrid.ui.new_wallet_fields import Check, NewWalletDialog, Store, password_edit
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.tasks import error_sentence, spawn
 from deskgrid.wallet.accounts import (
@@ -34,7 +33,7 @@ from deskgrid.wallet.accounts import (
 MAX_KEYSTORE_BYTES = 64 * 1024
 
 
-class ImportWalletDialog(QDialog):
+class ImportWalletDialog(NewWalletDialog):
     def __init__(
         self,
         store: Store,
@@ -42,12 +41,9 @@ class ImportWalletDialog(QDialog):
         needs_password: bool,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Import a wallet")
-        self.setMinimumWidth(540)
-        self._store = store
-        self._check_name = check_name
-        self.needs_password = needs_password
+        super().__init__(
+            store, check_name, needs_password, parent, title="Import a wallet", min_width=540
+        )
         self.tabs = QTabWidget()
         self.private_key = password_edit()
         self.private_key.setPlaceholderText("64 hexadecimal characters, with or without 0x")
@@ -76,8 +72,6 @@ class ImportWalletDialog(QDialog):
         common = QFormLayout()
         self.name = QLineEdit("Imported")
         common.addRow("Wallet name", self.name)
-        self.new_password = NewPasswordRows(needs_password)
-        self.password, self.repeat = self.new_password.password, self.new_password.repeat
         self.new_password.add_to(common)
         self.status = StatusLine()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from eth_account.signers.local import LocalAccount
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QWidget
 
 from deskgrid.wallet.keystores import check_new_password
 
@@ -51,3 +51,27 @@ class NewPasswordRows:
     def clear(self) -> None:
         self.password.clear()
         self.repeat.clear()
+
+
+class NewWalletDialog(QDialog):
+    """The base of the create and import dialogs: the calls that check the name and store
+    the key, and the new password rows (`new_password`, its edits `password` and `repeat`)."""
+
+    def __init__(
+        self,
+        store: Store,
+        check_name: Check,
+        needs_password: bool,
+        parent: QWidget | None,
+        *,
+        title: str,
+        min_width: int,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setMinimumWidth(min_width)
+        self._store = store
+        self._check_name = check_name
+        self.needs_password = needs_password
+        self.new_password = NewPasswordRows(needs_password)
+        self.password, self.repeat = self.new_password.password, self.new_password.repeat
