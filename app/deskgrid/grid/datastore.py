@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
+from deskgrid.grid.clock import Clock, SystemClock
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import BadRequest, NotFound, TooLarge
 from deskgrid.grid.models import DataRef
@@ -27,8 +28,8 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 SMALL_BLOB_BYTES = 64 * 1024
 
 INSERT_BLOB = Sql(
-    "INSERT INTO blobs (sha256, size, content) VALUES (:sha256, :size, :content) "
-    "ON CONFLICT (sha256) DO NOTHING"
+    "INSERT INTO blobs (sha256, size, content, created_at) "
+    "VALUES (:sha256, :size, :content, :now) ON CONFLICT (sha256) DO NOTHING"
 )
 BLOB_CONTENT = Sql("SELECT content FROM blobs WHERE sha256 = :sha256")
 BLOB_SIZE = Sql("SELECT size FROM blobs WHERE sha256 = :sha256")
@@ -40,17 +41,28 @@ def check_sha256(value: str) -> str:
     return value
 
 
-def insert_blobs(db: Raw, blobs: Mapping[str, bytes]) -> None:
+def insert_blobs(db: Raw, blobs: Mapping[str, bytes], now: float) -> None:
     """Store small blobs (sha256 -> content, already checked) in the caller's transaction."""
     if blobs:
-        rows = [{"sha256": k, "size": len(v), "content": v} for k, v in sorted(blobs.items())]
+        rows = [
+            {"sha256": k, "size": len(v), "content": v, "now": now}
+            for k, v in sorted(blobs.items())
+        ]
         db.execute_many(INSERT_BLOB, rows)
 
 
 class DataStore:
-    def __init__(self, root: Path, db: Database, *, small_limit: int = SMALL_BLOB_BYTES) -> None:
+    def __init__(
+        self,
+        root: Path,
+        db: Database,
+        *,
+        small_limit: int = SMALL_BLOB_BYTES,
+        clock: Clock | None = None,
+    ) -> None:
         self.root = root
         self.db = db
+        self.clock = clock or SystemClock()
         self.small_limit = small_limit
         self._tmp = root / "tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
@@ -117,7 +129,7 @@ class DataStore:
         ref = self.check(data, expected)
         if self.is_small(len(data)):
             with self.db.write() as conn:
-                insert_blobs(Raw(conn), {ref.sha256: data})
+                insert_blobs(Raw(conn), {ref.sha256: data}, self.clock.now())
             return ref
         digest = ref.sha256
         target = self.path(digest)

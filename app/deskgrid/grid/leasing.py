@@ -102,7 +102,7 @@ class Leasing:
         with self.db.write() as conn:
             db = Raw(conn)
             db.start_deferring()  # workers' rows are updated together, in address order
-            insert_blobs(db, blobs)
+            insert_blobs(db, blobs, now)
             reported = self._report_in(db, address, results, now, pending) if results else []
             _touch(db, address, caps, now)
             db.run_deferred()

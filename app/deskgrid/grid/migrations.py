@@ -177,7 +177,7 @@ def _v4_blobs(conn: Connection, dialect: str) -> None:
     _run(
         conn,
         f"CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, "
-        f"content {blob} NOT NULL)",
+        f"content {blob} NOT NULL, created_at DOUBLE PRECISION NOT NULL)",
     )
 
 

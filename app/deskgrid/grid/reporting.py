@@ -160,7 +160,7 @@ class Reporting:
         with self.db.write() as conn:
             db = Raw(conn)
             db.start_deferring()
-            insert_blobs(db, blobs or {})
+            insert_blobs(db, blobs or {}, now)
             reported = self._report_in(db, address, results, now, pending)
             db.run_deferred()
             self._commit(db, pending, now)

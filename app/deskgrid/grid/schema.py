@@ -120,6 +120,7 @@ blobs = Table(  # small content; larger content is a file in the data folder (`d
     Column("sha256", Text, primary_key=True),
     Column("size", BigInteger, nullable=False),
     Column("content", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),  # first stored (for a retention policy)
 )
 
 grid_schema = Table(

@@ -46,7 +46,7 @@ class GridService:
         except OperationalError as exc:  # unreachable server, unwritable file
             self.db.close()
             raise self.db.cannot_open(exc) from exc
-        self.data = DataStore(config.resolved_data_dir() / "data", self.db)
+        self.data = DataStore(config.resolved_data_dir() / "data", self.db, clock=self.clock)
         self.bell = EventBell()
         self.scheduler = Scheduler(
             self.db, self.catalog, self.data, config, clock=self.clock, rng=rng, bell=self.bell

@@ -53,7 +53,7 @@ def make_harness(tmp_path: Path, **config_fields) -> Harness:
     config = replace(GridConfig(data_dir=tmp_path), defaults=defaults, **config_fields)
     db = Database(f"sqlite:///{tmp_path / 'grid.db'}")
     upgrade(db)
-    data = DataStore(tmp_path / "data", db)
+    data = DataStore(tmp_path / "data", db, clock=clock)
     scheduler = Scheduler(db, catalog(), data, config, clock=clock, rng=random.Random(7))
     return Harness(scheduler, clock, data)
 
