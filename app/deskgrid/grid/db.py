@@ -101,6 +101,16 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def refresh_statistics(self, *tables: str) -> None:
+        """PostgreSQL: ANALYZE `tables` now. Its planner walks the queue index (stopping at the
+        LIMIT) only once it knows the jobs table is large; on a table it has not analyzed yet
+        it sorts every open job instead (3 ms against 0.07 ms for 3,000 jobs), until
+        autovacuum comes by. SQLite needs nothing: its leasing query names its index."""
+        if self.is_postgresql:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +44,7 @@ from deskgrid.grid.store import Store, job_view
 from deskgrid.grid.submission import resolve_submission
 
 log = logging.getLogger(__name__)
+ANALYZE_AFTER_SUBMISSIONS = 1000
 
 
 class Scheduler(Leasing, Reporting):
@@ -66,6 +68,8 @@ class Scheduler(Leasing, Reporting):
         self.bell = bell or EventBell()
         self.store = Store(db)
         self.events = EventLog(db)
+        self._submitted_since_analyze = 0
+        self._analyze_lock = threading.Lock()
 
     def _commit(self, db: Raw, pending: list[PendingEvent], now: float) -> None:
         self.events.append(db, pending, now)
@@ -102,8 +106,24 @@ class Scheduler(Leasing, Reporting):
                 raise
             return self._same_submission(existing, request), False
         self._after(pending)
+        self._count_submission()
         unset = ("canonical_lease", "result_sha256", "result_size", "message", "completed_at")
         return job_view({**values, **dict.fromkeys(unset)}, []), True
+
+    def _count_submission(self) -> None:
+        """Every ANALYZE_AFTER_SUBMISSIONS new jobs, refresh the planner's statistics (see
+        `Database.refresh_statistics`): a queue that grows fast stays fast to lease from."""
+        if not self.db.is_postgresql:
+            return
+        with self._analyze_lock:
+            self._submitted_since_analyze += 1
+            if self._submitted_since_analyze < ANALYZE_AFTER_SUBMISSIONS:
+                return
+            self._submitted_since_analyze = 0
+        try:
+            self.db.refresh_statistics("jobs", "leases")
+        except Exception:  # statistics are an optimisation: never fail a submission on them
+            log.warning("refreshing the planner's statistics failed", exc_info=True)
 
     def _same_submission(self, existing: JobView, request: JobSubmit) -> JobView:
         spec = self.catalog.get(request.app)

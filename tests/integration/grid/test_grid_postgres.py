@@ -171,3 +171,33 @@ async def test_two_server_processes_on_one_postgresql_with_fifty_workers(
     finally:
         for proc in procs:
             proc.stop()
+
+
+def test_a_fast_growing_queue_is_leased_through_its_index(pg_grid_url, tmp_path, monkeypatch):
+    import deskgrid.grid.scheduler as scheduler_module
+
+    monkeypatch.setattr(scheduler_module, "ANALYZE_AFTER_SUBMISSIONS", 200)
+    db = Database(pg_grid_url)
+    upgrade(db)
+    scheduler = Scheduler(
+        db, catalog(), DataStore(tmp_path / "data", db), GridConfig(data_dir=tmp_path)
+    )
+    for n in range(400):
+        scheduler.submit(JobSubmit(app="echo", params={"message": str(n)}))
+    with db.read() as conn:
+        analyzed = conn.execute(
+            text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'jobs'")
+        ).scalar()
+        plan = "\n".join(
+            row[0]
+            for row in conn.execute(
+                text(
+                    "EXPLAIN SELECT id FROM jobs WHERE n_wanted > 0 "
+                    "AND state IN ('PENDING', 'RUNNING') "
+                    "ORDER BY priority DESC, created_at, id LIMIT 8"
+                )
+            )
+        )
+    assert analyzed is not None  # refreshed by the grid, not by autovacuum
+    assert "ix_jobs_queue" in plan and "Sort" not in plan, plan
+    db.close()
