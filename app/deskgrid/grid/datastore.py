@@ -90,30 +90,31 @@ class DataStore:
 
     def locate(self, sha256: str) -> bytes | Path | None:
         """A small blob's bytes, a large one's file, or None if it is not stored."""
-        check_sha256(sha256)
-        with self.db.read() as conn:
-            content = Raw(conn).scalar(BLOB_CONTENT, {"sha256": sha256})
+        content = self._row(sha256)
         if content is not None:
-            return bytes(content)
+            return content
         path = self.path(sha256)
         return path if path.exists() else None
 
     def read_bytes(self, sha256: str, db: Raw | None = None) -> bytes:
         """The stored bytes; `db`: read through that open transaction (which sees the blobs
         it inserted itself)."""
-        check_sha256(sha256)
-        if db is not None:
-            content = db.scalar(BLOB_CONTENT, {"sha256": sha256})
-            if content is not None:
-                return bytes(content)
-        else:
-            found = self.locate(sha256)
-            if isinstance(found, bytes):
-                return found
+        content = self._row(sha256, db)
+        if content is not None:
+            return content
         try:
             return self.path(sha256).read_bytes()
         except FileNotFoundError:
             raise NotFound(f"No data with sha256 {sha256} is stored here.") from None
+
+    def _row(self, sha256: str, db: Raw | None = None) -> bytes | None:
+        check_sha256(sha256)
+        if db is not None:
+            content = db.scalar(BLOB_CONTENT, {"sha256": sha256})
+        else:
+            with self.db.read() as conn:
+                content = Raw(conn).scalar(BLOB_CONTENT, {"sha256": sha256})
+        return None if content is None else bytes(content)
 
     def check(self, data: bytes, expected: str | None = None) -> DataRef:
         """The reference of `data`; BadRequest if it does not hash to `expected`."""
