@@ -43,7 +43,7 @@ def settle(
         return _complete(db, job, canonical, now, pending, bool(running))
     if job["n_errors"] >= job["max_error_results"]:
         message = f"The job failed {job['n_errors']} times (limit {job['max_error_results']})."
-        return fail_job(db, job, message, now, pending)
+        return fail_job(db, job, message, now, pending, len(successes))
     wanted = replicas_wanted(
         target=job["eff_target"],
         quorum=job["eff_quorum"],
@@ -58,7 +58,7 @@ def settle(
             f"No {job['eff_quorum']} results agreed after {job['n_total']} replicas "
             f"(limit {job['max_total_results']})."
         )
-        return fail_job(db, job, message, now, pending)
+        return fail_job(db, job, message, now, pending, len(successes))
     state = JobState.RUNNING.value if running else JobState.PENDING.value
     db.execute(
         queries.SETTLE_OPEN_JOB,
@@ -128,9 +128,18 @@ def _complete(
     return JobState.COMPLETED.value
 
 
-def fail_job(db: Raw, job: Row, message: str, now: float, pending: list[PendingEvent]) -> str:
+def fail_job(
+    db: Raw,
+    job: Row,
+    message: str,
+    now: float,
+    pending: list[PendingEvent],
+    successes: int | None = None,
+) -> str:
+    """The job is ERROR. `successes`: its results left unvoted, when they changed since the
+    job's row was last settled (else its `n_success` stays)."""
     _cancel_running(db, job["id"], now)
-    _end_job(db, job["id"], JobState.ERROR, message, now)
+    _end_job(db, job["id"], JobState.ERROR, message, now, successes)
     pending.append(_event(job, EventKind.ERROR, state=JobState.ERROR.value, message=message))
     return JobState.ERROR.value
 
@@ -141,10 +150,23 @@ def cancel_job(db: Raw, job: Row, now: float, pending: list[PendingEvent]) -> No
     pending.append(_event(job, EventKind.CANCELLED, state=JobState.CANCELLED.value))
 
 
-def _end_job(db: Raw, job_id: str, state: JobState, message: str | None, now: float) -> None:
+def _end_job(
+    db: Raw,
+    job_id: str,
+    state: JobState,
+    message: str | None,
+    now: float,
+    successes: int | None = None,
+) -> None:
     db.execute(
         queries.END_JOB,
-        {"id": job_id, "state": state.value, "message": message, "now": now},
+        {
+            "id": job_id,
+            "state": state.value,
+            "message": message,
+            "successes": successes,
+            "now": now,
+        },
     )
 
 

@@ -151,7 +151,8 @@ WHERE job_id = :job_id AND state = 'IN_PROGRESS'
 END_JOB = Sql(
     """
 UPDATE jobs SET state = :state, message = COALESCE(:message, message), n_wanted = 0,
-       n_in_progress = 0, keys_per_s = 0.0, updated_at = :now
+       n_in_progress = 0, n_success = COALESCE(:successes, n_success), keys_per_s = 0.0,
+       updated_at = :now
 WHERE id = :id
 """
 )

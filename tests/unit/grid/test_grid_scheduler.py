@@ -204,6 +204,17 @@ def test_no_quorum_within_max_total_results_is_an_error(grid: Harness) -> None:
     assert job.state == "ERROR" and "agreed" in (job.message or "")
 
 
+def test_a_job_failing_on_its_last_result_counts_that_result(grid: Harness) -> None:
+    a, b = grid.worker(1), grid.worker(2)
+    job_id = grid.submit(policy=policy(target_nresults=2, min_quorum=2, max_total_results=2))
+    (la,), (lb,) = grid.lease(a), grid.lease(b)
+    grid.upload(a, la.lease_id, b"one")
+    assert grid.upload(b, lb.lease_id, b"two").job_state == "ERROR"
+    job = grid.job(job_id)
+    assert [x.state for x in job.leases or []] == ["SUCCESS", "SUCCESS"]
+    assert (job.n_success, job.n_in_progress) == (2, 0)
+
+
 def test_a_trusted_host_gets_unreplicated_jobs(tmp_path) -> None:
     grid = make_harness(tmp_path, trust_threshold=2, spot_check_rate=0.0)
     a, b = grid.worker(1), grid.worker(2)
