@@ -42,9 +42,9 @@ def main() -> None:
     from deskgrid.chain.connection import connect
     from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest
     from deskgrid.chain.deployment import Roles, ensure_deployment
+    from deskgrid.chain.faucet import DemoFaucet
     from deskgrid.chain.rpc_server import ChainRpcServer
     from deskgrid.chain.transactions import TxSender
-    from deskgrid.wallet.faucet import DemoFaucet
 
     chain = connect("embedded")
     deployment, _ = ensure_deployment(chain, Roles.dev(chain))

@@ -16,10 +16,10 @@ import time
 
 
 async def main(patterns: list[str]) -> dict[str, object]:
+    from deskgrid.chain.faucet import DemoFaucet
     from deskgrid.chain.transactions import TxSender
-    from deskgrid.node import LocalNode, NodeConfig
-    from deskgrid.requester import VanityOrder, VanityRun
-    from deskgrid.wallet.faucet import DemoFaucet
+    from deskgrid.node.local import LocalNode, NodeConfig
+    from deskgrid.node.requester import VanityOrder, VanityRun
 
     started = time.perf_counter()
     node = await LocalNode(NodeConfig(workers=1)).start()

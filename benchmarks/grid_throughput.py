@@ -34,6 +34,8 @@ from pathlib import Path
 from deskgrid.grid.client import inline_results
 
 REPO = Path(__file__).resolve().parent.parent
+# The jobs are the test app `echo`, which lives with the tests, not in the product.
+os.environ.setdefault("DESKGRID_APP_MODULES", "tests.testapps")
 TOKEN = "benchmark-submitter-token"
 
 

@@ -27,6 +27,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 PATTERN = "1Ab"
 PROBE_MS = 10
@@ -55,7 +56,8 @@ def main() -> int:
 
     from PySide6.QtCore import Qt, QTimer
 
-    from deskgrid.ui.scripted import DemoRun, run_demo_window, wait_for
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the scripted app is in tests/
+    from tests.scripted import DemoRun, run_demo_window, wait_for
 
     figures: dict[str, object] = {}
     ticks: list[float] = []

@@ -16,6 +16,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# The test apps (echo, sleep, fail, misbehave) are not part of the product: every process the
+# tests start (grid servers, workers, app jobs) finds them through these two variables.
+os.environ["DESKGRID_APP_MODULES"] = "tests.testapps"
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
+)
+
 
 def require(condition: bool, reason: str) -> None:
     """Skip (or, under CI, fail) when a tool the test needs is absent."""

@@ -21,9 +21,9 @@ import sys
 from collections.abc import Sequence
 
 from deskgrid import __version__
+from deskgrid.apps import RUN_APP_FLAG
 from deskgrid.errors import DeskGridError
 
-RUN_APP_FLAG = "--run-app"
 INTERPRETER_FLAGS = frozenset({"-s", "-u", "-B", "-E", "-I", "-O", "-OO"})
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -32,7 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "deskgrid.grid.commands",
     "deskgrid.worker.commands",
     "deskgrid.oracle.commands",
-    "deskgrid.node_commands",
+    "deskgrid.node.commands",
 )
 
 
@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(arguments)
     handler = getattr(args, "handler", None)
     if handler is None and args.self_test:
-        from deskgrid.self_test import run_self_test
+        from deskgrid.node.self_test import run_self_test
 
         handler = run_self_test
     if handler is None:  # no subcommand: the desktop app

@@ -27,7 +27,8 @@ PATTERN = "1Ab"
 def main() -> int:
     from PySide6.QtWidgets import QLineEdit
 
-    from deskgrid.ui.scripted import DemoRun, run_demo_window, wait_for
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the scripted app is in tests/
+    from tests.scripted import DemoRun, run_demo_window, wait_for
 
     async def scenario(run: DemoRun) -> None:
         controller, window = run.controller, run.window

@@ -11,12 +11,12 @@ import pytest
 import qasync
 
 from deskgrid.chain.connection import connect
-from deskgrid.settings import SettingsStore
+from deskgrid.desktop.demo import DemoBackend
+from deskgrid.desktop.settings import SettingsStore
 from deskgrid.ui.controller import AppController
 from deskgrid.ui.gc_guard import MainThreadCollector
 from deskgrid.ui.main_window import MainWindow
-from deskgrid.wallet.demo import DemoBackend
-from deskgrid.wallet.memory_keyring import MemoryKeyring, memory_keyring_in_use
+from tests.memory_keyring import MemoryKeyring, memory_keyring_in_use
 
 BOOT_TIMEOUT_MS = 20_000
 TX_TIMEOUT_MS = 10_000

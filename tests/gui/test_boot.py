@@ -9,7 +9,7 @@ import sys
 import pytest
 from PySide6.QtCore import Qt
 
-from deskgrid.settings import SettingsStore
+from deskgrid.desktop.settings import SettingsStore
 from deskgrid.ui.single_instance import SingleInstance, ask_running_instance_to_raise, server_name
 from tests.gui.conftest import BOOT_TIMEOUT_MS
 

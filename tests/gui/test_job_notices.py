@@ -12,11 +12,11 @@ from PySide6.QtWidgets import QSystemTrayIcon
 from deskgrid.chain.contracts import TaskRequest
 from deskgrid.chain.deployment import Roles
 from deskgrid.chain.transactions import TxSender
+from deskgrid.desktop.events import EventBus, TaskEnded
+from deskgrid.desktop.settings import SettingsStore
 from deskgrid.money import parse_rlc
-from deskgrid.settings import SettingsStore
 from deskgrid.ui.bridge import QtEventBridge
 from deskgrid.ui.tray import TrayController
-from deskgrid.wallet.events import EventBus, TaskEnded
 from deskgrid.worker.donation import Donation
 from tests.gui.conftest import TX_TIMEOUT_MS, run_async
 from tests.gui.fake_worker import FakeWorker

@@ -9,13 +9,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from deskgrid.apps.vanity.keys import address_from_private_key, wif_decode
-from deskgrid.settings import SettingsStore
+from deskgrid.desktop.node_backend import NodeBackend
+from deskgrid.desktop.settings import SettingsStore
 from deskgrid.ui.controller import AppController
 from deskgrid.ui.jobs_pane import JobsPane
 from deskgrid.ui.main_window import MainWindow
 from deskgrid.ui.my_jobs_table import JobRecord
 from deskgrid.ui.vanity_form import VanityForm, duration_text
-from deskgrid.wallet.node_backend import NodeBackend
 from tests.gui.conftest import run_async
 
 pytestmark = pytest.mark.gui

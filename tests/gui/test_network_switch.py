@@ -13,10 +13,10 @@ import shiboken6
 from PySide6.QtCore import Qt
 
 from deskgrid.apps.vanity.keys import address_from_private_key, wif_decode
-from deskgrid.node_info import NodeInfo, NodeLine
-from deskgrid.wallet.jobs_market import CHAIN_ONLY
-from deskgrid.wallet.network import NetworkBackend
-from deskgrid.wallet.node_backend import node_command
+from deskgrid.desktop.jobs_market import CHAIN_ONLY
+from deskgrid.desktop.network import NetworkBackend
+from deskgrid.desktop.node_backend import node_command
+from deskgrid.node.info import NodeInfo, NodeLine
 from tests.gui.conftest import BOOT_TIMEOUT_MS, run_async
 
 pytestmark = pytest.mark.gui

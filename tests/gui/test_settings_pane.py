@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deskgrid import paths
-from deskgrid.settings import SettingsStore
+from deskgrid.desktop.settings import SettingsStore
 
 pytestmark = pytest.mark.gui
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import pytest
 
+from deskgrid.desktop.settings import SettingsStore
 from deskgrid.worker.donation import Donation
-from deskgrid.worker.policy import Preferences, load_preferences
+from deskgrid.worker.policy import Preferences
 from tests.gui.conftest import run_async
 from tests.gui.fake_worker import FakeWorker
 
 pytestmark = pytest.mark.gui
+
+
+def load_preferences() -> Preferences:
+    """What a restarted app would read from the settings file."""
+    return SettingsStore().preferences()
+
 
 GRID = "http://127.0.0.1:1"
 
@@ -91,9 +98,8 @@ def test_preferences_are_saved_and_applied_live(qtbot, pane):
 
 def test_form_loads_saved_preferences(qtbot):
     from deskgrid.ui.preferences_form import PreferencesForm
-    from deskgrid.worker.policy import save_preferences
 
-    save_preferences(Preferences(start_hour=22, end_hour=6, cpu_usage_limit=60))
+    SettingsStore().save_preferences(Preferences(start_hour=22, end_hour=6, cpu_usage_limit=60))
     form = PreferencesForm(cpu_count=8)
     qtbot.addWidget(form)
     form.load(load_preferences())

@@ -11,7 +11,7 @@ from eth_account import Account
 from keyring.backends import fail
 from PySide6.QtCore import Qt
 
-from deskgrid.wallet.keyfile import encrypt_keystore
+from deskgrid.chain.keyfile import encrypt_keystore
 from deskgrid.wallet.keystores import FileKeyStore
 from tests.gui.conftest import BOOT_TIMEOUT_MS, TX_TIMEOUT_MS
 

@@ -61,7 +61,7 @@ def test_from_source_main_leaves_multiprocessing_alone(monkeypatch: pytest.Monke
 
 
 def test_self_test_flag_selects_the_self_test(monkeypatch: pytest.MonkeyPatch):
-    import deskgrid.self_test as self_test
+    import deskgrid.node.self_test as self_test
 
     monkeypatch.setattr(self_test, "run_self_test", lambda args: 3)
     assert cli.main(["--self-test"]) == 3
@@ -71,8 +71,8 @@ def test_self_test_flag_selects_the_self_test(monkeypatch: pytest.MonkeyPatch):
     ("arguments", "expected"),
     [
         (
-            ["-m", "deskgrid.node_process", "--workers", "2"],
-            ("deskgrid.node_process", ["--workers", "2"]),
+            ["-m", "deskgrid.node.process", "--workers", "2"],
+            ("deskgrid.node.process", ["--workers", "2"]),
         ),
         (["-s", "-u", "-m", "deskgrid.apps.run", "vanity"], ("deskgrid.apps.run", ["vanity"])),
         (["-m", "deskgrid", "--tray"], ("deskgrid", ["--tray"])),
@@ -97,14 +97,14 @@ def test_frozen_dash_m_runs_the_module_as_main(monkeypatch: pytest.MonkeyPatch):
         "run_module",
         lambda name, run_name, alter_sys: ran.append((name, run_name, list(sys.argv))),
     )
-    assert cli.main(["-m", "deskgrid.node_process", "--workers", "1"]) == 0
+    assert cli.main(["-m", "deskgrid.node.process", "--workers", "1"]) == 0
     assert ran == [
-        ("deskgrid.node_process", "__main__", ["/opt/deskgrid/DeskGrid", "--workers", "1"])
+        ("deskgrid.node.process", "__main__", ["/opt/deskgrid/DeskGrid", "--workers", "1"])
     ]
 
 
 def test_frozen_dash_m_deskgrid_is_this_command(monkeypatch: pytest.MonkeyPatch):
-    import deskgrid.self_test as self_test
+    import deskgrid.node.self_test as self_test
 
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(cli.multiprocessing, "freeze_support", lambda: None)
@@ -115,4 +115,4 @@ def test_frozen_dash_m_deskgrid_is_this_command(monkeypatch: pytest.MonkeyPatch)
 def test_from_source_dash_m_is_not_special(monkeypatch: pytest.MonkeyPatch, capsys):
     monkeypatch.delattr(sys, "frozen", raising=False)
     with pytest.raises(SystemExit):
-        cli.main(["-m", "deskgrid.node_process"])
+        cli.main(["-m", "deskgrid.node.process"])

@@ -24,6 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     deploy.add_argument(
         "--key-file", help="keystore of the deployer (needed on a chain without dev accounts)"
     )
+    deploy.add_argument(
+        "--with-test-apps",
+        action="store_true",
+        help="also register the apps of DESKGRID_APP_MODULES (DeskGrid's tests use it)",
+    )
     deploy.add_argument("--json", action="store_true", help="print the result as JSON")
     deploy.set_defaults(handler=_deploy)
 
@@ -32,12 +37,12 @@ def _deploy(args: argparse.Namespace) -> int:
     chain = connect(args.chain)
     try:
         if args.key_file:
-            from deskgrid.wallet.keyfile import load_key_file
+            from deskgrid.chain.keyfile import load_key_file
 
             roles = Roles.single(load_key_file(args.key_file))
         else:
             roles = Roles.dev(chain)
-        deployment, created = ensure_deployment(chain, roles)
+        deployment, created = ensure_deployment(chain, roles, with_test_apps=args.with_test_apps)
     finally:
         chain.close()
     report = {

@@ -86,10 +86,13 @@ def deploy(
     roles: Roles,
     *,
     listings: list[AppListing] | None = None,
+    with_test_apps: bool = False,
     faucet_amount: int = FAUCET_AMOUNT,
 ) -> Deployment:
-    """Deploy and configure the marketplace; returns where everything is."""
-    listings = default_listings() if listings is None else listings
+    """Deploy and configure the marketplace; returns where everything is. Without `listings`,
+    DeskGrid's apps are registered (and the test apps too with `with_test_apps`)."""
+    if listings is None:
+        listings = default_listings(with_test_apps=with_test_apps)
     deployer = TxSender(chain, roles.deployer)
     scheduler = (
         deployer

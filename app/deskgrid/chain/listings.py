@@ -1,4 +1,5 @@
-"""What the default deployment registers on-chain: the built-in apps and their prices."""
+"""What a deployment registers on-chain: DeskGrid's apps and their prices, and on request the
+apps of `DESKGRID_APP_MODULES` (the test apps) at a small price."""
 
 from __future__ import annotations
 
@@ -8,16 +9,12 @@ from typing import Any
 
 from eth_utils import keccak
 
+from deskgrid.errors import DeskGridError
 from deskgrid.money import NRLC_PER_RLC
 
 # Prices in nRLC paid to the app owner per task.
-APP_PRICES: dict[str, int] = {
-    "vanity": 4 * NRLC_PER_RLC,
-    "echo": NRLC_PER_RLC // 10,
-    "sleep": NRLC_PER_RLC // 10,
-    "fail": NRLC_PER_RLC // 10,
-    "misbehave": NRLC_PER_RLC // 10,
-}
+APP_PRICES: dict[str, int] = {"vanity": 4 * NRLC_PER_RLC}
+TEST_APP_PRICE = NRLC_PER_RLC // 10
 POOL_DESCRIPTION = "DeskGrid volunteer pool"
 POOL_FEE = 1 * NRLC_PER_RLC
 POOL_WORKER_SHARE_BPS = 7_000  # 70 % of the pool fee goes to the workers
@@ -38,13 +35,22 @@ def schema_hash(schema: dict[str, Any]) -> bytes:
     return keccak(text=canonical)
 
 
-def default_listings() -> list[AppListing]:
-    """The built-in apps that have a price, in a stable order."""
-    from deskgrid.apps.registry import builtin_apps
+def default_listings(*, with_test_apps: bool = False) -> list[AppListing]:
+    """DeskGrid's apps that have a price, in a stable order; with `with_test_apps`, also the
+    apps of `DESKGRID_APP_MODULES` (a DeskGridError when it names none)."""
+    from deskgrid.apps.registry import APP_MODULES_ENV, builtin_apps, extra_app_names
 
     apps = builtin_apps()
+    prices = {name: price for name, price in APP_PRICES.items() if name in apps}
+    if with_test_apps:
+        extra = extra_app_names()
+        if not extra:
+            raise DeskGridError(
+                f"There are no test apps to register: set {APP_MODULES_ENV}=tests.testapps "
+                "(with the repository on PYTHONPATH), or leave out --with-test-apps."
+            )
+        prices.update(dict.fromkeys(extra, TEST_APP_PRICE))
     return [
         AppListing(name, apps[name].uri, schema_hash(apps[name].params_schema), price)
-        for name, price in APP_PRICES.items()
-        if name in apps
+        for name, price in prices.items()
     ]

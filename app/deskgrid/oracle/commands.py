@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _scheduler_account(args: argparse.Namespace, chain):  # noqa: ANN001, ANN202
     if args.key_file:
-        from deskgrid.wallet.keyfile import load_key_file
+        from deskgrid.chain.keyfile import load_key_file
 
         return load_key_file(args.key_file)
     if chain.is_dev:

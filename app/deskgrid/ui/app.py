@@ -31,7 +31,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from deskgrid.settings import SettingsStore
+    from deskgrid.desktop.settings import SettingsStore
     from deskgrid.ui.controller import AppController
     from deskgrid.ui.gc_guard import MainThreadCollector
     from deskgrid.ui.icons import icon

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from deskgrid.wallet.events import (
+from deskgrid.desktop.events import (
     BootProgress,
     EventBus,
     HistoryChanged,

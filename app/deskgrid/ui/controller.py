@@ -12,17 +12,17 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from deskgrid.settings import Settings, SettingsStore
+from deskgrid.desktop.events import EventBus
+from deskgrid.desktop.settings import Settings, SettingsStore
 from deskgrid.ui.bridge import QtEventBridge
 from deskgrid.ui.network_form import NetworkChoice
 from deskgrid.ui.tasks import spawn
-from deskgrid.wallet.events import EventBus
 
 if TYPE_CHECKING:
-    from deskgrid.wallet.backend import Backend
+    from deskgrid.desktop.backend import Backend
+    from deskgrid.desktop.session import WalletSession
+    from deskgrid.desktop.watcher import BlockWatcher
     from deskgrid.wallet.manager import WalletManager
-    from deskgrid.wallet.session import WalletSession
-    from deskgrid.wallet.watcher import BlockWatcher
 
 BackendFactory = Callable[[Settings, EventBus], "Backend"]
 
@@ -30,10 +30,10 @@ BackendFactory = Callable[[Settings, EventBus], "Backend"]
 def default_backend(settings: Settings, bus: EventBus) -> Backend:
     """The demo (the local node: chain, grid, oracle, one worker) or a network."""
     if settings.network_mode == "network":
-        from deskgrid.wallet.network import NetworkBackend
+        from deskgrid.desktop.network import NetworkBackend
 
         return NetworkBackend(settings.rpc_url, settings.hub_address, settings.grid_url, bus)
-    from deskgrid.wallet.node_backend import NodeBackend
+    from deskgrid.desktop.node_backend import NodeBackend
 
     return NodeBackend(bus)
 
@@ -111,8 +111,8 @@ class AppController(QObject):
         core = asyncio.ensure_future(asyncio.to_thread(_load_core))
         await backend.start()
         await core
-        from deskgrid.wallet.session import WalletSession
-        from deskgrid.wallet.watcher import BlockWatcher
+        from deskgrid.desktop.session import WalletSession
+        from deskgrid.desktop.watcher import BlockWatcher
 
         if self.session is None:
             self.session = WalletSession(self.manager, backend, self.bus)
@@ -159,12 +159,12 @@ def _load_core() -> None:
 
     for name in (
         "deskgrid.wallet.manager",
-        "deskgrid.wallet.session",
-        "deskgrid.wallet.watcher",
-        "deskgrid.wallet.jobs_market",
+        "deskgrid.desktop.session",
+        "deskgrid.desktop.watcher",
+        "deskgrid.desktop.jobs_market",
         "deskgrid.chain.contracts",
         "deskgrid.grid.client",
-        "deskgrid.requester",
+        "deskgrid.node.requester",
         "deskgrid.ui.wallet_pane",
         "deskgrid.ui.jobs_pane",
         "deskgrid.ui.volunteer_pane",

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from deskgrid.chain.addresses import short_address
 from deskgrid.money import format_eth, format_rlc
-from deskgrid.wallet.addresses import short_address
 from deskgrid.wallet.history import TxRecord
 
 COLUMNS = ("When", "In/Out", "What", "Amount", "With", "Block", "Status", "Transaction")

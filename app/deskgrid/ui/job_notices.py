@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject
 
-from deskgrid.settings import SettingsStore
+from deskgrid.desktop.events import TaskEnded
+from deskgrid.desktop.settings import SettingsStore
 from deskgrid.ui.bridge import QtEventBridge
-from deskgrid.wallet.events import TaskEnded
 
 Notify = Callable[[str, str, bool], None]
 

@@ -25,10 +25,12 @@ from PySide6.QtWidgets import (
 
 from deskgrid.apps.registry import builtin_apps
 from deskgrid.chain.contracts import AppInfo, TaskStatus
+from deskgrid.desktop.jobs_market import CHAIN_ONLY, JobsMarket
+from deskgrid.desktop.session import WalletSession
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
+from deskgrid.node.requester import VanityOrder, VanityRun
 from deskgrid.oracle.timeline import TimelineEvent
-from deskgrid.requester import VanityOrder, VanityRun
 from deskgrid.ui.bridge import QtEventBridge
 from deskgrid.ui.my_jobs_table import JobRecord, MyJobsTable
 from deskgrid.ui.result_view import ResultView
@@ -36,8 +38,6 @@ from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.task_timeline_view import TaskTimelineView
 from deskgrid.ui.tasks import spawn
 from deskgrid.ui.vanity_form import VanityForm
-from deskgrid.wallet.jobs_market import CHAIN_ONLY, JobsMarket
-from deskgrid.wallet.session import WalletSession
 
 REFUNDED = "Refunded: the task passed its deadline and its price is back in your escrow."
 _STATUS_AFTER = {"finalized": "COMPLETED", "failed": "FAILED", "claimed": "FAILED"}

@@ -142,7 +142,7 @@ class MainWindow(QMainWindow):
     def _add_jobs_pane(self) -> None:
         """The job composer, on any backend with a marketplace whose jobs can be run: the
         local node, or a network (the plain embedded-chain demo has no grid to run them)."""
-        from deskgrid.wallet.jobs_market import jobs_market_for
+        from deskgrid.desktop.jobs_market import jobs_market_for
 
         backend = self.controller.backend
         grid_url = self.controller.settings.settings.grid_url

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QRadioButton, QVBoxLayout, QWidget
 
-from deskgrid.settings import NetworkMode, Settings, check_network
+from deskgrid.desktop.settings import NetworkMode, Settings, check_network
 
 
 @dataclass(frozen=True)

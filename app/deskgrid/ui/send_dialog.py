@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
+from deskgrid.chain.addresses import check_address
 from deskgrid.money import parse_eth, parse_rlc
 from deskgrid.ui.confirm_flow import ConfirmFlowDialog
-from deskgrid.wallet.addresses import check_address
 from deskgrid.wallet.service import Action, WalletService
 
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QStatusBar, QSystemTrayIcon
 
-from deskgrid.settings import SettingsStore
+from deskgrid.desktop.settings import SettingsStore
 from deskgrid.ui.bridge import QtEventBridge
 from deskgrid.ui.job_notices import JobNotices
 from deskgrid.ui.tasks import spawn

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -17,14 +16,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskgrid import autostart
+from deskgrid.desktop import autostart
+from deskgrid.desktop.settings import SettingsStore
+from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
 from deskgrid.ui.earnings_chart import EarningsChart
 from deskgrid.ui.preferences_form import PreferencesForm
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.tasks import spawn
 from deskgrid.worker.donation import Donation
-from deskgrid.worker.policy import Preferences, load_preferences, save_preferences
+from deskgrid.worker.policy import Preferences
 from deskgrid.worker.status import WorkerStatus
 
 if TYPE_CHECKING:
@@ -52,14 +53,14 @@ class VolunteerPane(QWidget):
         donation: Donation,
         grid_url: str | None,
         *,
-        settings_path: Path | None = None,
+        settings: SettingsStore | None = None,
         earnings_interval_ms: int = EARNINGS_INTERVAL_MS,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.donation = donation
         self.grid_url = grid_url or None
-        self.settings_path = settings_path
+        self.settings = settings or SettingsStore()
         if self.grid_url:
             donation.grid_url = self.grid_url
 
@@ -81,7 +82,7 @@ class VolunteerPane(QWidget):
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.chart = EarningsChart()
         self.form = PreferencesForm(donation.cpu_count)
-        self.form.load(load_preferences(settings_path))
+        self.form.load(self.settings.preferences())
         self.start_at_login = QCheckBox("Start DeskGrid in the tray when I log in")
         self.start_at_login.setChecked(self._autostart_installed())
         self.message = StatusLine()
@@ -148,8 +149,8 @@ class VolunteerPane(QWidget):
 
     def apply_preferences(self, prefs: Preferences) -> None:
         try:
-            save_preferences(prefs, self.settings_path)
-        except OSError as exc:
+            self.settings.save_preferences(prefs)
+        except (OSError, DeskGridError) as exc:
             self.message.error(f"The preferences could not be saved ({exc}); check the disk.")
         spawn(self.donation.set_preferences(prefs), self.message.error)
 
@@ -213,7 +214,9 @@ def donation_for(controller: AppController) -> Donation:
         from deskgrid.paths import sub_dir
 
         # its own folder: the local node's workers keep theirs in "worker"
-        donation = Donation(preferences=load_preferences(), state_dir=sub_dir("volunteer"))
+        donation = Donation(
+            preferences=controller.settings.preferences(), state_dir=sub_dir("volunteer")
+        )
         controller.donation = donation  # type: ignore[attr-defined]
     return donation
 
@@ -242,4 +245,4 @@ def volunteer_pane_for(controller: AppController) -> VolunteerPane:
         spawn(donation.start(grid_url) if grid_url else donation.stop())
     elif not donation.running:
         donation.grid_url = grid_url
-    return VolunteerPane(donation, grid_url)
+    return VolunteerPane(donation, grid_url, settings=controller.settings)

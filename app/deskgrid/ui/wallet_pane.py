@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskgrid.chain.addresses import short_address
+from deskgrid.desktop.session import WalletSession
 from deskgrid.money import ETH_DECIMALS, format_eth, format_rlc, format_units
 from deskgrid.ui.account_card import AccountCard
 from deskgrid.ui.balance_card import BalanceCard
@@ -28,10 +30,8 @@ from deskgrid.ui.password_dialog import PasswordDialog
 from deskgrid.ui.send_dialog import SendDialog
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.tasks import spawn
-from deskgrid.wallet.addresses import short_address
 from deskgrid.wallet.history import TxRecord
 from deskgrid.wallet.service import Action, Balances
-from deskgrid.wallet.session import WalletSession
 
 DEMO_NOTE = (
     "Lives only while the demo runs. Create or import a wallet to keep one; the faucet "

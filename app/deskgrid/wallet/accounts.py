@@ -13,8 +13,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from mnemonic import Mnemonic
 
+from deskgrid.chain.keyfile import decrypt_keystore
 from deskgrid.errors import DeskGridError
-from deskgrid.wallet.keyfile import decrypt_keystore
 
 DERIVATION_PATH = "m/44'/60'/0'/0/0"
 MNEMONIC_WORDS = 12

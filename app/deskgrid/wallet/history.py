@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from deskgrid import paths
-from deskgrid.wallet.jsonfile import read_json, write_json_atomic
+from deskgrid.jsonfile import read_json, write_json_atomic
 
 TxStatus = Literal["pending", "mined", "failed", "confirmed"]
 TxKind = Literal["send", "receive", "deposit", "withdraw", "faucet"]

@@ -14,10 +14,10 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from deskgrid import paths
+from deskgrid.chain.keyfile import decrypt_keystore, encrypt_keystore
 from deskgrid.errors import DeskGridError
-from deskgrid.settings import KeyStorage
-from deskgrid.wallet.jsonfile import read_json, write_json_atomic
-from deskgrid.wallet.keyfile import decrypt_keystore, encrypt_keystore
+from deskgrid.jsonfile import read_json, write_json_atomic
+from deskgrid.wallet.entries import KeyStorage
 
 SERVICE = "DeskGrid"
 MIN_PASSWORD = 8

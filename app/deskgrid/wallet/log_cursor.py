@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deskgrid.chain.connection import Chain
-from deskgrid.wallet.jsonfile import read_json, write_json_atomic
+from deskgrid.jsonfile import read_json, write_json_atomic
 
 REWIND = 64
 

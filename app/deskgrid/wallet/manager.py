@@ -1,13 +1,13 @@
-"""The wallets the app knows (names and addresses in the settings file) and which of them are
-unlocked (their accounts held in memory only, dropped on lock)."""
+"""The wallets the app knows (names and addresses in a wallet book: the settings file) and which
+of them are unlocked (their accounts held in memory only, dropped on lock)."""
 
 from __future__ import annotations
 
 from eth_account.signers.local import LocalAccount
 
+from deskgrid.chain.addresses import short_address
 from deskgrid.errors import DeskGridError
-from deskgrid.settings import KeyStorage, SettingsStore, WalletEntry
-from deskgrid.wallet.addresses import short_address
+from deskgrid.wallet.entries import KeyStorage, WalletBook, WalletEntry
 from deskgrid.wallet.keystores import FileKeyStore, KeyringStore, KeyStore, default_key_store
 
 MAX_NAME = 40
@@ -16,14 +16,14 @@ MAX_NAME = 40
 class WalletManager:
     def __init__(
         self,
-        settings: SettingsStore,
+        book: WalletBook,
         *,
         new_store: KeyStore | None = None,
         stores: dict[KeyStorage, KeyStore] | None = None,
     ) -> None:
         """`new_store` keeps new wallets (default: keyring if usable, else keystore files);
         `stores` opens existing ones by the storage their entry names."""
-        self.settings = settings
+        self.book = book
         self.new_store = new_store or default_key_store()
         self.stores: dict[KeyStorage, KeyStore] = stores or {}
         self.stores.setdefault(self.new_store.kind, self.new_store)
@@ -39,10 +39,10 @@ class WalletManager:
     # -- listing ------------------------------------------------------------------------
 
     def entries(self) -> list[WalletEntry]:
-        return list(self.settings.settings.wallets)
+        return self.book.wallet_entries()
 
     def entry(self, address: str) -> WalletEntry:
-        found = self.settings.settings.wallet(address)
+        found = next((w for w in self.entries() if w.address == address), None)
         if found is None:
             raise DeskGridError(f"No wallet {short_address(address)} here; add it first.")
         return found
@@ -69,7 +69,7 @@ class WalletManager:
     def add(self, name: str, account: LocalAccount, password: str | None = None) -> WalletEntry:
         """Store the key and list the wallet; the account stays unlocked."""
         name = self.check_name(name)
-        existing = self.settings.settings.wallet(account.address)
+        existing = next((w for w in self.entries() if w.address == account.address), None)
         if existing is not None:
             raise DeskGridError(
                 f"This wallet is already here as '{existing.name}' "
@@ -77,7 +77,7 @@ class WalletManager:
             )
         self.new_store.save(account, password)
         entry = WalletEntry(name=name, address=account.address, storage=self.new_store.kind)
-        self.settings.update(wallets=[*self.entries(), entry], selected_wallet=account.address)
+        self.book.save_wallets([*self.entries(), entry], account.address)
         self._unlocked[account.address] = account
         return entry
 
@@ -87,12 +87,12 @@ class WalletManager:
         self._store(entry).delete(address)
         self._unlocked.pop(address, None)
         rest = [w for w in self.entries() if w.address != address]
-        selected = self.settings.settings.selected_wallet
-        self.settings.update(wallets=rest, selected_wallet="" if selected == address else selected)
+        selected = self.book.selected_wallet()
+        self.book.save_wallets(rest, "" if selected == address else selected)
 
     def select(self, address: str) -> None:
         self.entry(address)
-        self.settings.update(selected_wallet=address)
+        self.book.save_wallets(self.entries(), address)
 
     # -- lock / unlock ------------------------------------------------------------------
 

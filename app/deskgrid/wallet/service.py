@@ -13,14 +13,14 @@ from typing import Literal, Protocol
 from eth_account.signers.local import LocalAccount
 from web3.exceptions import TransactionNotFound
 
+from deskgrid.chain.addresses import check_address
 from deskgrid.chain.connection import Chain
 from deskgrid.chain.contracts import HubContract, RLCToken
+from deskgrid.chain.faucet import DemoFaucet
 from deskgrid.chain.reverts import ChainError, explain
 from deskgrid.chain.transactions import FeeQuote, TxResult
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_eth, format_rlc
-from deskgrid.wallet.addresses import check_address
-from deskgrid.wallet.faucet import DemoFaucet
 from deskgrid.wallet.history import Asset, TxHistory, TxKind, TxRecord
 from deskgrid.wallet.incoming import IncomingScanner
 from deskgrid.wallet.sender import RecordingTxSender

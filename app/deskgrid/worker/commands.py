@@ -68,7 +68,7 @@ def run_worker(args: argparse.Namespace) -> int:
         raise DeskGridError("--cpu-limit must be a percentage between 1 and 100.")
     account = None
     if args.key_file is not None:
-        from deskgrid.wallet.keyfile import load_key_file
+        from deskgrid.chain.keyfile import load_key_file
 
         account = load_key_file(args.key_file)
     config = WorkerConfig(

@@ -17,7 +17,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from deskgrid.atomicfile import write_atomic
-from deskgrid.wallet.keyfile import decrypt_keystore, encrypt_keystore
+from deskgrid.chain.keyfile import decrypt_keystore, encrypt_keystore
 
 KEY_FILE = "worker-key.json"
 PASSWORD_FILE = "worker-key.password"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psutil
 
+from deskgrid.apps import RUN_APP_FLAG
 from deskgrid.apps.sdk import AppSpec
 from deskgrid.worker.runner import (
     MAX_LINE_BYTES,
@@ -41,15 +42,23 @@ POSIX = os.name == "posix"
 ADDRESS_SPACE_ALLOWANCE_MB = 768
 MAX_STDERR = 64 * 1024
 # Environment variables passed through (none can carry a secret); everything else is dropped.
-PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "SYSTEMROOT", "WINDIR")
+PASSED_ENV = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "PYTHONPATH",
+    "DESKGRID_APP_MODULES",
+    "SYSTEMROOT",
+    "WINDIR",
+)
 
 
 def app_command() -> list[str]:
     """How to start `deskgrid.apps.run`: with this interpreter from source, or in a frozen
     build (where `sys.executable` is the deskgrid program) through its `--run-app` entry."""
     if getattr(sys, "frozen", False):
-        from deskgrid.cli import RUN_APP_FLAG
-
         return [sys.executable, RUN_APP_FLAG]
     return [sys.executable, "-s", "-m", "deskgrid.apps.run"]
 

@@ -16,20 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import json
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from deskgrid.atomicfile import write_atomic
-from deskgrid.paths import settings_file
-
-SETTINGS_KEY = "volunteer"
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Preferences(BaseModel):
@@ -47,33 +40,6 @@ class Preferences(BaseModel):
     end_hour: float = Field(0.0, ge=0, lt=24)
     ram_max_used_busy_pct: float = Field(50.0, gt=0, le=100)
     ram_max_used_idle_pct: float = Field(90.0, gt=0, le=100)
-
-
-def load_preferences(path: Path | None = None) -> Preferences:
-    """The saved preferences (the `volunteer` entry of the settings file), else defaults.
-
-    A missing, unreadable or invalid entry gives the defaults: the worker must start anyway.
-    """
-    path = path or settings_file()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8")).get(SETTINGS_KEY, {})
-        return Preferences.model_validate(data)
-    except (OSError, ValueError, AttributeError, ValidationError):
-        return Preferences()
-
-
-def save_preferences(prefs: Preferences, path: Path | None = None) -> None:
-    """Write the preferences into the settings file atomically (temp file + os.replace),
-    keeping the file's other entries."""
-    path = path or settings_file()
-    try:
-        settings = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(settings, dict):
-            settings = {}
-    except (OSError, ValueError):
-        settings = {}
-    settings[SETTINGS_KEY] = prefs.model_dump()
-    write_atomic(path, json.dumps(settings, indent=2, sort_keys=True))
 
 
 class SuspendReason(enum.StrEnum):

@@ -19,7 +19,7 @@ from deskgrid.chain.contracts import HubContract, RLCToken, TaskStatus
 from deskgrid.chain.deployment import Roles, ensure_deployment
 from deskgrid.chain.transactions import TxSender
 from deskgrid.grid.client import GridClient
-from deskgrid.requester import VanityOrder, VanityRun
+from deskgrid.node.requester import VanityOrder, VanityRun
 from tests.conftest import require
 
 pytestmark = pytest.mark.integration

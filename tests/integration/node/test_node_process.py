@@ -1,4 +1,4 @@
-"""The local node's child process (`python -m deskgrid.node_process`) as a real process: it
+"""The local node's child process (`python -m deskgrid.node.process`) as a real process: it
 boots, serves the embedded chain over JSON-RPC and the grid, says so in one JSON line, stops
 cleanly on SIGTERM, and exits by itself when its parent is killed."""
 
@@ -19,8 +19,8 @@ import pytest
 from deskgrid.chain.connection import connect
 from deskgrid.chain.contracts import HubContract, RLCToken
 from deskgrid.chain.transactions import TxSender
-from deskgrid.node_info import NodeInfo, NodeLine
-from deskgrid.wallet.node_backend import node_command
+from deskgrid.desktop.node_backend import node_command
+from deskgrid.node.info import NodeInfo, NodeLine
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from deskgrid import self_test
-from deskgrid.self_test import STAGES, SelfTestFailed, run_self_test
+from deskgrid.node import self_test
+from deskgrid.node.self_test import STAGES, SelfTestFailed, run_self_test
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +43,7 @@ def test_self_test_passes_and_reports_every_step(deskgrid_home):
 
 
 def test_a_failing_step_is_named_with_a_sentence(monkeypatch, capsys):
-    from deskgrid.node import LocalNode
+    from deskgrid.node.local import LocalNode
 
     async def broken_start(self, progress=None):
         raise OSError("no free port")
@@ -63,7 +63,7 @@ def test_a_task_stuck_before_the_grid_names_the_oracle(monkeypatch):
         yield TimelineEvent("0x1", "requested", "chain", 0.0)
         await asyncio.sleep(30)
 
-    from deskgrid.requester import VanityRun
+    from deskgrid.node.requester import VanityRun
 
     monkeypatch.setattr(VanityRun, "follow", quiet_follow)
     lines: list[str] = []

@@ -98,7 +98,7 @@ class Setup:
 async def setup(tmp_path):
     chain = await asyncio.to_thread(connect, "embedded")
     roles = Roles.dev(chain)
-    deployment = await asyncio.to_thread(deploy, chain, roles)
+    deployment = await asyncio.to_thread(deploy, chain, roles, with_test_apps=True)
     server = GridServer(
         GridConfig(data_dir=tmp_path / "grid", defaults=JobDefaults(delay_bound=10.0)),
         builtin_apps(),

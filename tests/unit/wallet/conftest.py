@@ -10,8 +10,8 @@ from eth_account import Account
 
 from deskgrid.chain.connection import connect
 from deskgrid.chain.deployment import Roles, deploy
-from deskgrid.wallet.memory_keyring import MemoryKeyring, memory_keyring_in_use
 from deskgrid.wallet.service import WalletService
+from tests.memory_keyring import MemoryKeyring, memory_keyring_in_use
 
 FAST_SCRYPT_N = 2**10
 

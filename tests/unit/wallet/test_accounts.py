@@ -4,6 +4,7 @@ import random
 import pytest
 from eth_account import Account
 
+from deskgrid.chain.keyfile import encrypt_keystore
 from deskgrid.errors import DeskGridError
 from deskgrid.wallet.accounts import (
     account_from_keystore_json,
@@ -13,7 +14,6 @@ from deskgrid.wallet.accounts import (
     confirmation_positions,
     create_account,
 )
-from deskgrid.wallet.keyfile import encrypt_keystore
 
 # The standard development mnemonic: its first account is well known.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"

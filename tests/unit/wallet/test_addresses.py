@@ -1,7 +1,7 @@
 import pytest
 
+from deskgrid.chain.addresses import check_address, short_address
 from deskgrid.errors import DeskGridError
-from deskgrid.wallet.addresses import check_address, short_address
 
 GOOD = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"  # an EIP-55 test vector
 

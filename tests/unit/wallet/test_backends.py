@@ -6,17 +6,17 @@ import asyncio
 import pytest
 from eth_account import Account
 
+from deskgrid.chain.faucet import FAUCET_RLC
 from deskgrid.chain.reverts import ChainError
-from deskgrid.settings import SettingsStore
-from deskgrid.wallet.backend import Backend
-from deskgrid.wallet.demo import DemoBackend
-from deskgrid.wallet.events import BootProgress, EventBus, HistoryChanged, NewBlock, WalletChanged
-from deskgrid.wallet.faucet import FAUCET_RLC
+from deskgrid.desktop.backend import Backend
+from deskgrid.desktop.demo import DemoBackend
+from deskgrid.desktop.events import BootProgress, EventBus, HistoryChanged, NewBlock, WalletChanged
+from deskgrid.desktop.network import NetworkBackend
+from deskgrid.desktop.session import WalletSession
+from deskgrid.desktop.settings import SettingsStore
+from deskgrid.desktop.watcher import BlockWatcher
 from deskgrid.wallet.history import network_folder
 from deskgrid.wallet.manager import WalletManager
-from deskgrid.wallet.network import NetworkBackend
-from deskgrid.wallet.session import WalletSession
-from deskgrid.wallet.watcher import BlockWatcher
 
 
 @pytest.fixture

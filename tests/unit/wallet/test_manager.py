@@ -6,8 +6,8 @@ from eth_account import Account
 from keyring.backends import fail
 
 from deskgrid import paths
+from deskgrid.desktop.settings import SettingsStore
 from deskgrid.errors import DeskGridError
-from deskgrid.settings import SettingsStore
 from deskgrid.wallet.keystores import FileKeyStore
 from deskgrid.wallet.manager import WalletManager
 from tests.unit.wallet.conftest import FAST_SCRYPT_N

@@ -6,9 +6,9 @@ import json
 import pytest
 from eth_account import Account
 
+from deskgrid.chain.faucet import FAUCET_ETH, FAUCET_RLC
 from deskgrid.errors import DeskGridError
 from deskgrid.money import NRLC_PER_RLC, parse_rlc
-from deskgrid.wallet.faucet import FAUCET_ETH, FAUCET_RLC
 from deskgrid.wallet.history import TxHistory
 from deskgrid.wallet.service import WalletService
 

@@ -12,11 +12,11 @@ from eth_account import Account
 from deskgrid.chain.contracts import TaskRequest
 from deskgrid.chain.deployment import Roles
 from deskgrid.chain.transactions import TxSender
+from deskgrid.desktop.events import EventBus, NewBlock, TaskEnded
+from deskgrid.desktop.follower import WalletFollower
+from deskgrid.desktop.task_ends import TaskEndWatcher, announced_path
 from deskgrid.money import parse_rlc
-from deskgrid.wallet.events import EventBus, NewBlock, TaskEnded
-from deskgrid.wallet.follower import WalletFollower
 from deskgrid.wallet.service import WalletService
-from deskgrid.wallet.task_ends import TaskEndWatcher, announced_path
 
 DIGEST = b"\x11" * 32
 

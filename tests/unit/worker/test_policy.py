@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from deskgrid.paths import settings_file
 from deskgrid.worker.policy import (
     Observations,
     Preferences,
@@ -19,8 +16,6 @@ from deskgrid.worker.policy import (
     decide,
     duty_cycle,
     in_time_window,
-    load_preferences,
-    save_preferences,
     throttle,
 )
 
@@ -159,49 +154,6 @@ def test_preferences_are_validated(bad: dict) -> None:
 
 
 # -- saved preferences ----------------------------------------------------------------------------
-def test_save_and_load_round_trip() -> None:
-    p = prefs(max_ncpus_pct=75, cpu_usage_limit=60, start_hour=22, end_hour=7)
-    save_preferences(p)
-    assert load_preferences() == p
-
-
-def test_save_keeps_other_settings_and_leaves_no_temp_file() -> None:
-    path = settings_file()
-    path.write_text(json.dumps({"theme": "dark", "volunteer": {"max_ncpus_pct": 10}}))
-    save_preferences(prefs(max_ncpus_pct=30))
-    data = json.loads(path.read_text())
-    assert data["theme"] == "dark" and data["volunteer"]["max_ncpus_pct"] == 30
-    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
-
-
-def test_save_is_atomic_when_writing_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    save_preferences(prefs(max_ncpus_pct=30))
-    before = settings_file().read_text()
-
-    def broken_replace(src, dst):
-        raise OSError("disk full")
-
-    monkeypatch.setattr("os.replace", broken_replace)
-    with pytest.raises(OSError):
-        save_preferences(prefs(max_ncpus_pct=90))
-    assert settings_file().read_text() == before
-    assert not [p for p in settings_file().parent.iterdir() if p.name.endswith(".tmp")]
-
-
-@pytest.mark.parametrize(
-    "content", ["", "not json", "[]", '{"volunteer": {"max_ncpus_pct": 500}}', '{"volunteer": 3}']
-)
-def test_load_falls_back_to_defaults(content: str) -> None:
-    settings_file().write_text(content)
-    assert load_preferences() == Preferences()
-
-
-def test_load_ignores_unknown_keys(tmp_path: Path) -> None:
-    path = tmp_path / "s.json"
-    path.write_text(json.dumps({"volunteer": {"max_ncpus_pct": 20, "future_option": 1}}))
-    assert load_preferences(path).max_ncpus_pct == 20
-
-
 # -- throttle -------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("pct", "on", "off"), [(100, 1.0, 0.0), (50, 0.5, 0.5), (25, 0.25, 0.75), (0.1, 0.01, 0.99)]

@@ -48,12 +48,12 @@ def run_demo_window(
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from deskgrid.settings import SettingsStore
+    from deskgrid.desktop.settings import SettingsStore
     from deskgrid.ui.controller import AppController
     from deskgrid.ui.gc_guard import MainThreadCollector
     from deskgrid.ui.icons import icon
     from deskgrid.ui.main_window import MainWindow
-    from deskgrid.wallet.memory_keyring import use_memory_keyring
+    from tests.memory_keyring import use_memory_keyring
 
     use_memory_keyring()
     SettingsStore().update(first_run_done=True, network_mode="demo")

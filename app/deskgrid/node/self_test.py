@@ -26,7 +26,7 @@ from deskgrid import __version__
 from deskgrid.errors import DeskGridError
 
 if TYPE_CHECKING:
-    from deskgrid.requester import VanityRun
+    from deskgrid.node.requester import VanityRun
 
 PATTERN = "1A"  # one character after the leading 1: found in a fraction of a second
 TIMEOUT_S = 180.0  # for the task, from payment to its final fact on chain
@@ -126,10 +126,10 @@ class SelfTest:
             "load the modules",
             "Part of DeskGrid is missing from this installation: install it again.",
         ) as detail:
+            from deskgrid.chain.faucet import DemoFaucet
             from deskgrid.chain.transactions import TxSender
-            from deskgrid.node import LocalNode, NodeConfig
-            from deskgrid.requester import VanityOrder, VanityRun
-            from deskgrid.wallet.faucet import DemoFaucet
+            from deskgrid.node.local import LocalNode, NodeConfig
+            from deskgrid.node.requester import VanityOrder, VanityRun
             from deskgrid.worker.native_runner import app_command
 
             detail.append(f"app runner: {' '.join(app_command())}")

@@ -1,32 +1,29 @@
-"""The one settings file (`paths.settings_file()`): network, wallets (addresses only, never
-keys), first-run state. Saved atomically."""
+"""The one settings file (`paths.settings_file()`) and its only owner: network, wallets
+(addresses only, never keys), first-run state and the volunteer's preferences.
+
+Every change reads the file afresh, applies only the fields it changes and writes the whole
+file atomically, so two stores (the app and its tray, or two panes) never erase each other's
+settings."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from deskgrid import paths
+from deskgrid.chain.addresses import check_address
 from deskgrid.errors import DeskGridError
-from deskgrid.wallet.addresses import check_address
-from deskgrid.wallet.jsonfile import read_json, write_json_atomic
+from deskgrid.jsonfile import read_json, write_json_atomic
+from deskgrid.wallet.entries import WalletEntry
+from deskgrid.worker.policy import Preferences
 
 log = logging.getLogger(__name__)
 
 NetworkMode = Literal["demo", "network"]
-KeyStorage = Literal["keyring", "keystore"]
-
-
-class WalletEntry(BaseModel):
-    """A wallet the app knows: a name and an address; its key lives in `storage`."""
-
-    name: str
-    address: str
-    storage: KeyStorage
 
 
 class Settings(BaseModel):
@@ -40,6 +37,20 @@ class Settings(BaseModel):
     wallets: list[WalletEntry] = Field(default_factory=list)
     selected_wallet: str = ""
     first_run_done: bool = False
+    volunteer: Preferences = Field(default_factory=Preferences)
+
+    @field_validator("volunteer", mode="before")
+    @classmethod
+    def _readable_preferences(cls, value: Any) -> Any:
+        """An unreadable `volunteer` entry gives the default preferences and keeps the rest of
+        the file: the worker must start anyway."""
+        try:
+            return Preferences.model_validate(value)
+        except ValidationError:
+            log.warning(
+                "The volunteer preferences in the settings file were invalid; using the defaults."
+            )
+            return Preferences()
 
     @property
     def data_folder(self) -> Path:
@@ -98,8 +109,8 @@ class SettingsStore:
         write_json_atomic(self.path, self.settings.model_dump(mode="json"))
 
     def update(self, **changes: object) -> Settings:
-        """Apply changes (validated) and save."""
-        data = self.settings.model_dump()
+        """Apply changes (validated) to the file as it is now, and save."""
+        data = self._load().model_dump()
         data.update(changes)
         try:
             self.settings = Settings.model_validate(data)
@@ -108,3 +119,22 @@ class SettingsStore:
             raise DeskGridError(f"The setting '{field}' has an invalid value; check it.") from None
         self.save()
         return self.settings
+
+    # -- the wallet book (wallet.entries.WalletBook) --------------------------------------
+
+    def wallet_entries(self) -> list[WalletEntry]:
+        return list(self.settings.wallets)
+
+    def selected_wallet(self) -> str:
+        return self.settings.selected_wallet
+
+    def save_wallets(self, wallets: list[WalletEntry], selected: str) -> None:
+        self.update(wallets=wallets, selected_wallet=selected)
+
+    # -- the volunteer's preferences ------------------------------------------------------
+
+    def preferences(self) -> Preferences:
+        return self.settings.volunteer
+
+    def save_preferences(self, prefs: Preferences) -> None:
+        self.update(volunteer=prefs)

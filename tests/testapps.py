@@ -1,4 +1,4 @@
-"""Small built-in apps for tests and demos: echo, sleep, fail and misbehave.
+"""Small apps for tests: echo, sleep, fail and misbehave (loaded through DESKGRID_APP_MODULES).
 
 They exercise the grid and the worker without heavy computing: `echo` is verifiable (the
 result must equal the input), `sleep` reports progress, `fail` always fails with a sentence,
@@ -114,7 +114,7 @@ ECHO = AppSpec(
     validate=validate_echo,
     verify=verify_echo,
     resources=_SMALL,
-    run="deskgrid.apps.testapps:run_echo",
+    run="tests.testapps:run_echo",
 )
 
 SLEEP = AppSpec(
@@ -132,7 +132,7 @@ SLEEP = AppSpec(
     },
     validate=validate_sleep,
     resources=Resources(cores=1, memory_mb=128, max_seconds=int(MAX_SLEEP) + 60),
-    run="deskgrid.apps.testapps:run_sleep",
+    run="tests.testapps:run_sleep",
 )
 
 FAIL = AppSpec(
@@ -146,7 +146,7 @@ FAIL = AppSpec(
     },
     validate=validate_fail,
     resources=_SMALL,
-    run="deskgrid.apps.testapps:run_fail",
+    run="tests.testapps:run_fail",
 )
 
 MISBEHAVE = AppSpec(
@@ -171,7 +171,7 @@ MISBEHAVE = AppSpec(
     },
     validate=validate_misbehave,
     resources=_SMALL,
-    run="deskgrid.apps.testapps:run_misbehave",
+    run="tests.testapps:run_misbehave",
 )
 
-TEST_APPS: tuple[AppSpec, ...] = (ECHO, SLEEP, FAIL, MISBEHAVE)
+APPS: tuple[AppSpec, ...] = (ECHO, SLEEP, FAIL, MISBEHAVE)

@@ -1,9 +1,9 @@
-"""The local node in a child process: `python -m deskgrid.node_process [--workers N]`.
+"""The local node in a child process: `python -m deskgrid.node.process [--workers N]`.
 
 The desktop app keeps CPU work out of its own process: this process runs the `LocalNode`
 (chain, grid server, oracle, workers), serves an embedded chain over JSON-RPC on loopback,
 and prints one JSON line per boot step and then one `ready` line with a `NodeInfo` (see
-`deskgrid.node_info`). It stops cleanly on SIGTERM or SIGINT, and when its standard input
+`deskgrid.node.info`). It stops cleanly on SIGTERM or SIGINT, and when its standard input
 reaches end of file: its parent closed it or died, so it never outlives the app.
 """
 
@@ -20,10 +20,10 @@ import threading
 from typing import TYPE_CHECKING
 
 from deskgrid.errors import DeskGridError
-from deskgrid.node_info import NodeInfo, NodeLine
+from deskgrid.node.info import NodeInfo, NodeLine
 
 if TYPE_CHECKING:
-    from deskgrid.node import LocalNode
+    from deskgrid.node.local import LocalNode
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ async def serve(args: argparse.Namespace) -> int:
     if args.watch_stdin:
         _watch_stdin(asyncio.get_running_loop(), stop)
 
-    from deskgrid.node import DEMO_USER_INDEX, LocalNode, NodeConfig
+    from deskgrid.node.local import DEMO_USER_INDEX, LocalNode, NodeConfig
 
     config = NodeConfig(chain=args.chain, workers=args.workers, port=args.port, oracle=args.oracle)
     node = LocalNode(config)
@@ -134,7 +134,7 @@ def _fund_demo_wallet(node: LocalNode) -> tuple[str, list[dict[str, object]]]:
     nothing to send while it starts."""
     from eth_account import Account
 
-    from deskgrid.wallet.faucet import DemoFaucet
+    from deskgrid.chain.faucet import DemoFaucet
 
     chain, deployment = node.chain, node.deployment
     assert chain is not None and deployment is not None
@@ -154,7 +154,7 @@ def _fund_demo_wallet(node: LocalNode) -> tuple[str, list[dict[str, object]]]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m deskgrid.node_process", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m deskgrid.node.process", description=__doc__)
     p.add_argument("--chain", choices=("embedded", "anvil"), default="embedded")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--port", type=int, default=0, help="grid port (default: a free one)")

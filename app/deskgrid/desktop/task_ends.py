@@ -12,9 +12,9 @@ from typing import Any
 
 from deskgrid.chain.connection import Chain
 from deskgrid.chain.contracts import HubContract
-from deskgrid.wallet.events import TaskEnded, TaskOutcome
+from deskgrid.desktop.events import TaskEnded, TaskOutcome
+from deskgrid.jsonfile import read_json, write_json_atomic
 from deskgrid.wallet.history import TxHistory
-from deskgrid.wallet.jsonfile import read_json, write_json_atomic
 from deskgrid.wallet.log_cursor import LogCursor
 
 END_EVENTS: dict[str, TaskOutcome] = {

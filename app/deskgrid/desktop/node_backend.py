@@ -1,4 +1,4 @@
-"""The offline demo on the local node, run in a child process (`deskgrid.node_process`): an
+"""The offline demo on the local node, run in a child process (`deskgrid.node.process`): an
 embedded chain with the marketplace served over JSON-RPC on loopback, a grid server, the
 oracle and one local worker; this process only talks to it, plus a fresh demo wallet funded
 from the faucet. Everything lives only while the app runs: the child stops with `stop()`
@@ -12,11 +12,11 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
+from deskgrid.desktop.backend import progress
+from deskgrid.desktop.demo import DemoBackend
+from deskgrid.desktop.events import EventBus
 from deskgrid.errors import DeskGridError
-from deskgrid.node_info import NodeInfo, NodeLine
-from deskgrid.wallet.backend import progress
-from deskgrid.wallet.demo import DemoBackend
-from deskgrid.wallet.events import EventBus
+from deskgrid.node.info import NodeInfo, NodeLine
 from deskgrid.wallet.history import TxRecord
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def node_command(
     chain: str = "embedded", workers: int = 1, *, oracle: bool = True, fund_demo: bool = False
 ) -> list[str]:
     """The command line of the node child process."""
-    command = [sys.executable, "-m", "deskgrid.node_process", "--chain", chain]
+    command = [sys.executable, "-m", "deskgrid.node.process", "--chain", chain]
     command += ["--workers", str(workers)]
     command += [] if oracle else ["--no-oracle"]
     return command + (["--fund-demo"] if fund_demo else [])

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from deskgrid.wallet.backend import Backend, MarketAddresses
+from deskgrid.desktop.backend import Backend, MarketAddresses
 
 if TYPE_CHECKING:
     from deskgrid.chain.connection import Chain

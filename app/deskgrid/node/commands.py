@@ -62,7 +62,7 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def _demo_main(args: argparse.Namespace) -> None:
-    from deskgrid.node import LocalNode, NodeConfig
+    from deskgrid.node.local import LocalNode, NodeConfig
 
     if not args.headless:
         raise DeskGridError("Without a window use --headless; `deskgrid` alone opens the app.")
@@ -105,7 +105,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 async def _vanity_main(args: argparse.Namespace) -> int:
     from deskgrid.chain.transactions import TxSender
-    from deskgrid.requester import VanityOrder, VanityRun
+    from deskgrid.node.requester import VanityOrder, VanityRun
 
     order = VanityOrder(args.pattern, args.case_insensitive, not args.uncompressed)
     order.params()  # refuse an impossible pattern before anything is started or paid
@@ -114,8 +114,8 @@ async def _vanity_main(args: argparse.Namespace) -> int:
     grid = None
     try:
         if args.demo or not args.chain:
-            from deskgrid.node import LocalNode, NodeConfig
-            from deskgrid.wallet.faucet import DemoFaucet
+            from deskgrid.chain.faucet import DemoFaucet
+            from deskgrid.node.local import LocalNode, NodeConfig
 
             node = LocalNode(NodeConfig(workers=args.workers))
             await node.start(lambda m: say(f"… {m}"))
@@ -129,7 +129,7 @@ async def _vanity_main(args: argparse.Namespace) -> int:
         else:
             from deskgrid.chain.connection import connect
             from deskgrid.chain.contracts import HubContract, RLCToken
-            from deskgrid.wallet.keyfile import load_key_file
+            from deskgrid.chain.keyfile import load_key_file
 
             if not (args.hub and args.key_file):
                 raise DeskGridError("With --chain give --hub and --key-file too.")

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from deskgrid.wallet.events import BootProgress, EventBus
+from deskgrid.desktop.events import BootProgress, EventBus
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
     from deskgrid.chain.connection import Chain
-    from deskgrid.wallet.faucet import DemoFaucet
+    from deskgrid.chain.faucet import DemoFaucet
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,16 @@ Linux: an XDG autostart entry, `$XDG_CONFIG_HOME/autostart/deskgrid.desktop` (de
 `~/.config`). Windows: the `DeskGrid` value of the current user's Run key. macOS: a
 LaunchAgent, `~/Library/LaunchAgents/org.deskgrid.tray.plist`. `install()`, `remove()` and
 `installed()` pick the one for this system.
+
+The command names this very installation, never whatever `deskgrid` is first on PATH: the
+frozen program itself, else this interpreter with `-m deskgrid` (a virtualenv's interpreter
+finds its packages without being activated), with PYTHONPATH kept when the package was found
+through it (a run from a source folder).
 """
 
 from __future__ import annotations
 
 import os
-import shlex
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,12 +25,22 @@ LAUNCH_AGENT_LABEL = "org.deskgrid.tray"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 
 
-def command() -> list[str]:
-    """The command that starts DeskGrid in the tray."""
-    exe = shutil.which("deskgrid")
-    if exe:
-        return [exe, "--tray"]
-    return [sys.executable, "-m", "deskgrid", "--tray"]
+def command(*args: str) -> list[str]:
+    """The command that starts this DeskGrid with `args` (default: in the tray)."""
+    args = args or ("--tray",)
+    if getattr(sys, "frozen", False):
+        return [sys.executable, *args]
+    python = Path(sys.executable)
+    windowless = python.with_name("pythonw.exe")
+    if sys.platform == "win32" and windowless.exists():
+        python = windowless  # no console window at login
+    argv = [str(python), "-m", "deskgrid", *args]
+    source_root = Path(__file__).resolve().parents[2]  # the folder that holds `deskgrid/`
+    path_entries = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    from_source = any(Path(p).resolve() == source_root for p in path_entries)
+    if from_source and sys.platform != "win32":
+        argv = ["env", f"PYTHONPATH={os.pathsep.join(path_entries)}", *argv]
+    return argv
 
 
 # -- Linux: XDG autostart -----------------------------------------------------------------
@@ -38,8 +51,23 @@ def xdg_entry_path() -> Path:
     return Path(base) / "autostart" / DESKTOP_FILE
 
 
+# Characters that make an argument of an Exec key need double quotes (XDG Desktop Entry spec).
+_XDG_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
+
+
+def xdg_exec_argument(part: str) -> str:
+    """One argument of an Exec key: double-quoted when needed (inside, `"`, `` ` ``, `$` and
+    `\\` take a backslash), `%` doubled, and every backslash doubled again because the key's
+    value is itself an escaped string."""
+    part = part.replace("%", "%%")
+    if part and not (_XDG_RESERVED & set(part)):
+        return part
+    quoted = "".join("\\" + c if c in '"`$\\' else c for c in part)
+    return '"' + quoted.replace("\\", "\\\\") + '"'
+
+
 def desktop_entry(argv: Sequence[str]) -> str:
-    exec_line = " ".join(shlex.quote(part) for part in argv)
+    exec_line = " ".join(xdg_exec_argument(part) for part in argv)
     return (
         "[Desktop Entry]\n"
         "Type=Application\n"

@@ -7,8 +7,8 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from deskgrid.wallet.backend import MarketAddresses, progress
-from deskgrid.wallet.events import EventBus
+from deskgrid.desktop.backend import MarketAddresses, progress
+from deskgrid.desktop.events import EventBus
 from deskgrid.wallet.history import TxHistory, TxRecord, forget_other_runs
 
 if TYPE_CHECKING:  # the chain libraries load when the backend starts, not with this module
@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # the chain libraries load when the backend starts, not with 
 
     from deskgrid.chain.connection import Chain
     from deskgrid.chain.deployment import Deployment
-    from deskgrid.wallet.faucet import DemoFaucet
+    from deskgrid.chain.faucet import DemoFaucet
     from deskgrid.wallet.service import WalletService
 
 DEMO_WALLET_NAME = "Demo wallet"
@@ -65,7 +65,7 @@ class DemoBackend:
         one already funded, with the faucet's gifts for its history)."""
         from eth_account import Account
 
-        from deskgrid.wallet.faucet import DemoFaucet
+        from deskgrid.chain.faucet import DemoFaucet
 
         assert self.chain is not None
         self.market = MarketAddresses.of(deployment)

@@ -7,7 +7,7 @@ import contextlib
 import logging
 
 from deskgrid.chain.connection import Chain
-from deskgrid.wallet.events import EventBus, NewBlock
+from deskgrid.desktop.events import EventBus, NewBlock
 
 log = logging.getLogger(__name__)
 

@@ -6,15 +6,15 @@ import asyncio
 import dataclasses
 from typing import TYPE_CHECKING
 
-from deskgrid.wallet.addresses import check_address
-from deskgrid.wallet.backend import MarketAddresses, progress
-from deskgrid.wallet.events import EventBus
+from deskgrid.chain.addresses import check_address
+from deskgrid.desktop.backend import MarketAddresses, progress
+from deskgrid.desktop.events import EventBus
 
 if TYPE_CHECKING:  # the chain libraries load in `start`, off the GUI thread
     from eth_account.signers.local import LocalAccount
 
     from deskgrid.chain.connection import Chain
-    from deskgrid.wallet.faucet import DemoFaucet
+    from deskgrid.chain.faucet import DemoFaucet
 
 
 class NetworkBackend:
@@ -68,7 +68,7 @@ class NetworkBackend:
         progress(self.bus, f"Connecting to {self.rpc_url}…", 0.1)
         self.chain, self.market = await asyncio.to_thread(self._open)
         if self.market.faucet:
-            from deskgrid.wallet.faucet import DemoFaucet
+            from deskgrid.chain.faucet import DemoFaucet
 
             self.faucet = DemoFaucet(self.chain, self.market.rlc, self.market.faucet)
         progress(self.bus, "Connected.", 1.0)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
+from deskgrid.desktop.backend import Backend
+from deskgrid.desktop.demo import DEMO_WALLET_NAME
+from deskgrid.desktop.events import EventBus, HistoryChanged, WalletChanged
+from deskgrid.desktop.follower import WalletFollower
 from deskgrid.errors import DeskGridError
-from deskgrid.wallet.backend import Backend
-from deskgrid.wallet.demo import DEMO_WALLET_NAME
-from deskgrid.wallet.events import EventBus, HistoryChanged, WalletChanged
-from deskgrid.wallet.follower import WalletFollower
 from deskgrid.wallet.history import TxHistory
 from deskgrid.wallet.manager import WalletManager
 from deskgrid.wallet.service import WalletService
@@ -71,7 +71,7 @@ class WalletSession:
 
     def open_default(self) -> None:
         """The remembered wallet, else the demo wallet, else the first one."""
-        remembered = self.manager.settings.settings.selected_wallet
+        remembered = self.manager.book.selected_wallet()
         addresses = [c.address for c in self.choices()]
         if remembered in addresses:
             self.select(remembered)

@@ -9,9 +9,9 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from deskgrid.wallet.events import EventBus, NewBlock
+from deskgrid.desktop.events import EventBus, NewBlock
+from deskgrid.desktop.task_ends import TaskEndWatcher, announced_path
 from deskgrid.wallet.service import WalletService
-from deskgrid.wallet.task_ends import TaskEndWatcher, announced_path
 
 log = logging.getLogger(__name__)
 
