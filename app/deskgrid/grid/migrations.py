@@ -1,7 +1,8 @@
 """Versioned schema migrations: each step is frozen DDL, applied once, in order, in one
 transaction (PostgreSQL: under an advisory lock, so two servers starting together agree).
 
-Add a step by appending to MIGRATIONS; never edit a step that has shipped.
+Add a step by appending to MIGRATIONS and declare what it builds in `schema` (a test
+requires a migrated database to match it); never edit a step that has shipped.
 """
 
 from __future__ import annotations

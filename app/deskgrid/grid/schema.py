@@ -1,10 +1,38 @@
-"""The tables as the code sees them (the current schema; `migrations` creates them)."""
+"""The grid's schema, declared once: tables, columns, keys and indexes (the source of truth).
+
+The code's SQLAlchemy statements use these tables and its raw hot-path statements (`queries`,
+`datastore`) name them; `migrations` builds this schema in frozen steps, so a change here is a
+new step there. `tests/grid_schema_check.py` guards the agreement on SQLite and PostgreSQL: a
+database built by the migrations must reflect the same as one built from this module, and
+every raw statement must compile against both.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Integer, LargeBinary, MetaData, Table, Text
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
+
+
+def _partial(where: ColumnElement[bool]) -> dict[str, Any]:
+    """A partial index's predicate, on both dialects."""
+    return {"sqlite_where": where, "postgresql_where": where}
+
 
 jobs = Table(
     "jobs",
@@ -46,12 +74,19 @@ jobs = Table(
     Column("updated_at", Float, nullable=False),
     Column("completed_at", Float),
 )
+# The leasing query repeats this predicate literally (SQLite uses a partial index only then).
+_OPEN = (jobs.c.n_wanted > 0) & jobs.c.state.in_(["PENDING", "RUNNING"])
+Index("ix_jobs_queue", jobs.c.priority.desc(), jobs.c.created_at, jobs.c.id, **_partial(_OPEN))
+Index("ix_jobs_state", jobs.c.state, jobs.c.created_at)
+Index("ix_jobs_app", jobs.c.app, jobs.c.created_at)
+Index("ix_jobs_created", jobs.c.created_at)
+Index("ix_jobs_completed", jobs.c.completed_at, **_partial(jobs.c.completed_at.is_not(None)))
 
 leases = Table(
     "leases",
     metadata,
     Column("id", Text, primary_key=True),
-    Column("job_id", Text, nullable=False),
+    Column("job_id", Text, ForeignKey("jobs.id"), nullable=False),
     Column("worker", Text, nullable=False),
     Column("state", Text, nullable=False),
     Column("adaptive", Integer, nullable=False),  # issued unreplicated to a trusted host
@@ -64,6 +99,16 @@ leases = Table(
     Column("result_size", BigInteger),
     Column("message", Text),
     Column("finished_at", Float),
+)
+Index("ix_leases_job", leases.c.job_id, leases.c.state)
+Index("ix_leases_worker", leases.c.worker, leases.c.state)
+Index("ix_leases_expiry", leases.c.expires_at, **_partial(leases.c.state == "IN_PROGRESS"))
+Index(  # one live or voted result per worker and job
+    "ux_leases_one_vote_per_worker",
+    leases.c.job_id,
+    leases.c.worker,
+    unique=True,
+    **_partial(leases.c.state.in_(["IN_PROGRESS", "SUCCESS", "VALID", "INVALID"])),
 )
 
 workers = Table(
@@ -83,6 +128,7 @@ workers = Table(
     Column("created_at", Float, nullable=False),
     Column("last_seen", Float, nullable=False),
 )
+Index("ix_workers_seen", workers.c.last_seen)
 
 worker_tokens = Table(
     "worker_tokens",
@@ -92,6 +138,7 @@ worker_tokens = Table(
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
 )
+Index("ix_tokens_expiry", worker_tokens.c.expires_at)
 
 challenges = Table(
     "challenges",
@@ -102,17 +149,22 @@ challenges = Table(
     Column("expires_at", Float, nullable=False),
     Column("used", Integer, nullable=False),
 )
+Index("ix_challenges_expiry", challenges.c.expires_at)
 
 events = Table(
     "events",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=True),
+    # SQLite: INTEGER PRIMARY KEY AUTOINCREMENT (the rowid); PostgreSQL: a BIGINT identity
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True),
     Column("job_id", Text, nullable=False),
     Column("external_id", Text),
     Column("kind", Text, nullable=False),
     Column("at", Float, nullable=False),
     Column("data", Text, nullable=False),  # JSON
+    sqlite_autoincrement=True,
 )
+Index("ix_events_job", events.c.job_id, events.c.seq)
+Index("ix_events_at", events.c.at)
 
 blobs = Table(  # small content; larger content is a file in the data folder (`datastore`)
     "blobs",
@@ -126,7 +178,7 @@ blobs = Table(  # small content; larger content is a file in the data folder (`d
 grid_schema = Table(
     "grid_schema",
     metadata,
-    Column("version", Integer, primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
     Column("description", Text, nullable=False),
     Column("applied_at", Float, nullable=False),
 )

@@ -20,6 +20,7 @@ from deskgrid.grid.migrations import HEAD, upgrade
 from deskgrid.grid.models import Capabilities, DataRef, JobSubmit, ReplicationPolicy
 from deskgrid.grid.scheduler import Scheduler
 from tests.grid_fixtures import catalog, check_raw_statements
+from tests.grid_schema_check import check_schema_agrees
 
 from .processes import TOKEN, start_server, start_workers
 from .test_grid_processes import poll
@@ -45,6 +46,12 @@ def _lease_counts(db: Database) -> tuple[dict[str, int], dict[str, int], int]:
 def test_raw_statements_on_postgresql(pg_grid_url) -> None:
     db = Database(pg_grid_url)
     check_raw_statements(db)
+    db.close()
+
+
+def test_the_migrated_schema_is_the_declared_one_on_postgresql(pg_grid_url) -> None:
+    db = Database(pg_grid_url)
+    check_schema_agrees(db)
     db.close()
 
 
