@@ -119,3 +119,21 @@ class EventBell:
             await asyncio.wait_for(event.wait(), timeout)
         except TimeoutError:
             pass
+
+
+class EventPublisher:
+    """Publishes the events a change causes: written in the change's transaction, announced
+    (the bell rung) once it committed. The scheduler's parts share one."""
+
+    def __init__(self, log: EventLog, bell: EventBell) -> None:
+        self.log = log
+        self.bell = bell
+
+    def write(self, db: Raw, pending: list[PendingEvent], now: float) -> None:
+        """Inside the write transaction: append `pending` to the event log."""
+        self.log.append(db, pending, now)
+
+    def announce(self, pending: list[PendingEvent]) -> None:
+        """After the commit: wake the live streams, if there was anything new."""
+        if pending:
+            self.bell.ring()

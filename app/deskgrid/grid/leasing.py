@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -16,36 +16,38 @@ from deskgrid.grid.config import GridConfig
 from deskgrid.grid.datastore import insert_blobs
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Forbidden
-from deskgrid.grid.events import PendingEvent
-from deskgrid.grid.models import Capabilities, DataRef, Lease, ReportOutcome, WorkReply
+from deskgrid.grid.events import EventPublisher, PendingEvent
+from deskgrid.grid.models import Capabilities, DataRef, Lease, WorkReply
 from deskgrid.grid.rawsql import Raw
+from deskgrid.grid.reporting import Reporting
 from deskgrid.grid.schema import workers
 from deskgrid.grid.states import (
     EventKind,
     JobState,
 )
-from deskgrid.grid.store import Row, Store, capabilities_of, new_id
+from deskgrid.grid.store import Row, capabilities_of, new_id
 
 
 class Leasing:
-    db: Database
-    config: GridConfig
-    clock: Clock
-    store: Store
+    """Registers workers and leases them jobs. A work request may carry the results the
+    worker reports: `reporting` records them in the request's transaction."""
 
-    def _commit(self, db: Raw, pending: list[PendingEvent], now: float) -> None:
-        raise NotImplementedError
-
-    def _after(self, pending: list[PendingEvent]) -> None:
-        raise NotImplementedError
-
-    # from Reporting (declared only: a definition here would hide Reporting's)
-    _report_in: Callable[
-        [Raw, str, list[tuple[str, DataRef]], float, list[PendingEvent]], list[ReportOutcome]
-    ]
-    report_results: Callable[..., list[ReportOutcome]]
-
-    rng: random.Random
+    def __init__(
+        self,
+        db: Database,
+        config: GridConfig,
+        *,
+        clock: Clock,
+        rng: random.Random,
+        publisher: EventPublisher,
+        reporting: Reporting,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.rng = rng  # draws the spot checks of trusted workers' unreplicated leases
+        self.publisher = publisher
+        self.reporting = reporting
 
     def register_worker(self, address: str, name: str | None, caps: Capabilities) -> None:
         now = self.clock.now()
@@ -82,7 +84,7 @@ class Leasing:
         try:
             return self._request_work(address, max_leases, caps, results or [], blobs or {})
         except IntegrityError:  # the same worker asked twice at once (another server)
-            reported = self.report_results(address, results, blobs) if results else []
+            reported = self.reporting.report_results(address, results, blobs) if results else []
             return WorkReply(
                 leases=[], retry_after=min(1.0, self.config.idle_retry_s), results=reported
             )
@@ -103,7 +105,9 @@ class Leasing:
             db = Raw(conn)
             db.start_deferring()  # workers' rows are updated together, in address order
             insert_blobs(db, blobs, now)
-            reported = self._report_in(db, address, results, now, pending) if results else []
+            reported = (
+                self.reporting.report_in(db, address, results, now, pending) if results else []
+            )
             _touch(db, address, caps, now)
             db.run_deferred()
             worker = db.first(queries.WORKER_BY_ADDRESS, {"address": address})
@@ -121,8 +125,8 @@ class Leasing:
                     lease = self._lease_one(db, job, address, trusted, now, pending)
                     if lease is not None:
                         granted.append(lease)
-            self._commit(db, pending, now)
-        self._after(pending)
+            self.publisher.write(db, pending, now)
+        self.publisher.announce(pending)
         return WorkReply(
             leases=granted, retry_after=None if granted else cfg.idle_retry_s, results=reported
         )

@@ -12,11 +12,10 @@ from sqlalchemy import func, select, update
 from deskgrid.apps.sdk import AppSpec
 from deskgrid.grid import outcomes, queries
 from deskgrid.grid.clock import Clock
-from deskgrid.grid.config import GridConfig
 from deskgrid.grid.datastore import DataStore, insert_blobs
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Conflict, Forbidden, GridError, NotFound
-from deskgrid.grid.events import PendingEvent
+from deskgrid.grid.events import EventPublisher, PendingEvent
 from deskgrid.grid.models import (
     DataRef,
     Heartbeat,
@@ -35,22 +34,25 @@ _REFUSALS: dict[int, type[GridError]] = {403: Forbidden, 404: NotFound, 409: Con
 
 
 class Reporting:
-    db: Database
-    config: GridConfig
-    clock: Clock
-    store: Store
+    """Records what workers send back about their leases: heartbeats, results (checked by
+    the app's verifier, then voted on), errors."""
 
-    def _commit(self, db: Raw, pending: list[PendingEvent], now: float) -> None:
-        raise NotImplementedError
-
-    def _after(self, pending: list[PendingEvent]) -> None:
-        raise NotImplementedError
-
-    catalog: dict[str, AppSpec]
-    data: DataStore
-
-    def _job(self, job_id: str) -> JobView:
-        raise NotImplementedError
+    def __init__(
+        self,
+        db: Database,
+        store: Store,
+        catalog: Mapping[str, AppSpec],
+        datastore: DataStore,
+        *,
+        clock: Clock,
+        publisher: EventPublisher,
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.catalog = catalog
+        self.data = datastore
+        self.clock = clock
+        self.publisher = publisher
 
     def check_lease(self, address: str, lease_id: str) -> tuple[Row, Row]:
         """The lease and its job, if `address` holds it and it is still in progress."""
@@ -124,8 +126,8 @@ class Reporting:
                 pending.append(
                     PendingEvent(job["id"], job["external_id"], EventKind.PROGRESS.value, data)
                 )
-            self._commit(db, pending, now)
-        self._after(pending)
+            self.publisher.write(db, pending, now)
+        self.publisher.announce(pending)
         return HeartbeatReply(
             lease_id=lease_id,
             state=state,
@@ -161,13 +163,13 @@ class Reporting:
             db = Raw(conn)
             db.start_deferring()
             insert_blobs(db, blobs or {}, now)
-            reported = self._report_in(db, address, results, now, pending)
+            reported = self.report_in(db, address, results, now, pending)
             db.run_deferred()
-            self._commit(db, pending, now)
-        self._after(pending)
+            self.publisher.write(db, pending, now)
+        self.publisher.announce(pending)
         return reported
 
-    def _report_in(
+    def report_in(
         self,
         db: Raw,
         address: str,
@@ -296,9 +298,9 @@ class Reporting:
             if lease["state"] != LeaseState.IN_PROGRESS.value:
                 raise Conflict(_over(lease["state"]))
             outcomes.end_lease(db, job, lease, LeaseState.ERROR, message, now, pending)
-            self._commit(db, pending, now)
-        self._after(pending)
-        return self._job(job["id"])
+            self.publisher.write(db, pending, now)
+        self.publisher.announce(pending)
+        return self.store.require_job(job["id"])
 
 
 def _over(state: str) -> str:

@@ -25,11 +25,18 @@ from deskgrid.grid.config import GridConfig
 from deskgrid.grid.datastore import DataStore
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Conflict, NotFound
-from deskgrid.grid.events import EventBell, EventLog, PendingEvent
+from deskgrid.grid.events import EventBell, EventLog, EventPublisher, PendingEvent
 from deskgrid.grid.leasing import Leasing
 from deskgrid.grid.models import (
+    Capabilities,
+    DataRef,
+    Heartbeat,
+    HeartbeatReply,
     JobSubmit,
     JobView,
+    ReportOutcome,
+    ResultAck,
+    WorkReply,
 )
 from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.reporting import Reporting
@@ -40,14 +47,18 @@ from deskgrid.grid.states import (
     JobState,
     LeaseState,
 )
-from deskgrid.grid.store import Store, job_view
+from deskgrid.grid.store import Row, Store, job_view
 from deskgrid.grid.submission import resolve_submission
 
 log = logging.getLogger(__name__)
 ANALYZE_AFTER_SUBMISSIONS = 1000
 
 
-class Scheduler(Leasing, Reporting):
+class Scheduler:
+    """Submissions, cancellations and housekeeping; what concerns workers goes to the two
+    parts it holds: `leasing` (registration, work requests) and `reporting` (heartbeats,
+    results, errors). All three share the database, clock and event publisher."""
+
     def __init__(
         self,
         db: Database,
@@ -64,19 +75,22 @@ class Scheduler(Leasing, Reporting):
         self.data = datastore
         self.config = config or GridConfig()
         self.clock = clock or SystemClock()
-        self.rng = rng or random.Random()
-        self.bell = bell or EventBell()
         self.store = Store(db)
         self.events = EventLog(db)
+        self.publisher = EventPublisher(self.events, bell or EventBell())
+        self.reporting = Reporting(
+            db, self.store, self.catalog, datastore, clock=self.clock, publisher=self.publisher
+        )
+        self.leasing = Leasing(
+            db,
+            self.config,
+            clock=self.clock,
+            rng=rng or random.Random(),
+            publisher=self.publisher,
+            reporting=self.reporting,
+        )
         self._submitted_since_analyze = 0
         self._analyze_lock = threading.Lock()
-
-    def _commit(self, db: Raw, pending: list[PendingEvent], now: float) -> None:
-        self.events.append(db, pending, now)
-
-    def _after(self, pending: list[PendingEvent]) -> None:
-        if pending:
-            self.bell.ring()
 
     # ---------------------------------------------------------------- submitters
 
@@ -99,13 +113,13 @@ class Scheduler(Leasing, Reporting):
         try:
             with self.db.write() as conn:
                 conn.execute(jobs.insert(), values)
-                self._commit(Raw(conn), pending, now)
+                self.publisher.write(Raw(conn), pending, now)
         except IntegrityError:  # the same external id, submitted concurrently elsewhere
             existing = self.store.get_job_by_external_id(request.external_id or "")
             if existing is None:
                 raise
             return self._same_submission(existing, request), False
-        self._after(pending)
+        self.publisher.announce(pending)
         self._count_submission()
         unset = ("canonical_lease", "result_sha256", "result_size", "message", "completed_at")
         return job_view({**values, **dict.fromkeys(unset)}, []), True
@@ -153,15 +167,46 @@ class Scheduler(Leasing, Reporting):
             if state is not JobState.CANCELLED:
                 db = Raw(conn)
                 outcomes.cancel_job(db, job, now, pending)
-                self._commit(db, pending, now)
-        self._after(pending)
-        return self._job(job_id)
+                self.publisher.write(db, pending, now)
+        self.publisher.announce(pending)
+        return self.store.require_job(job_id)
 
-    def _job(self, job_id: str) -> JobView:
-        job = self.store.get_job(job_id)
-        if job is None:
-            raise NotFound(f"No job {job_id} on this grid.")
-        return job
+    # ---------------------------------------------------------------- workers (the parts)
+
+    def register_worker(self, address: str, name: str | None, caps: Capabilities) -> None:
+        self.leasing.register_worker(address, name, caps)
+
+    def request_work(
+        self,
+        address: str,
+        max_leases: int = 1,
+        caps: Capabilities | None = None,
+        results: list[tuple[str, DataRef]] | None = None,
+        blobs: Mapping[str, bytes] | None = None,
+    ) -> WorkReply:
+        """See `Leasing.request_work`."""
+        return self.leasing.request_work(address, max_leases, caps, results, blobs)
+
+    def check_lease(self, address: str, lease_id: str) -> tuple[Row, Row]:
+        return self.reporting.check_lease(address, lease_id)
+
+    def heartbeat(self, address: str, lease_id: str, beat: Heartbeat) -> HeartbeatReply:
+        return self.reporting.heartbeat(address, lease_id, beat)
+
+    def upload_result(self, address: str, lease_id: str, ref: DataRef) -> ResultAck:
+        return self.reporting.upload_result(address, lease_id, ref)
+
+    def report_results(
+        self,
+        address: str,
+        results: list[tuple[str, DataRef]],
+        blobs: Mapping[str, bytes] | None = None,
+    ) -> list[ReportOutcome]:
+        """See `Reporting.report_results`."""
+        return self.reporting.report_results(address, results, blobs)
+
+    def report_error(self, address: str, lease_id: str, message: str) -> JobView:
+        return self.reporting.report_error(address, lease_id, message)
 
     # ---------------------------------------------------------------- housekeeping
 
@@ -191,8 +236,8 @@ class Scheduler(Leasing, Reporting):
                         db, job, lease, LeaseState.EXPIRED, None, now, pending
                     )
                     expired += int(ended)
-                self._commit(db, pending, now)
-            self._after(pending)
+                self.publisher.write(db, pending, now)
+            self.publisher.announce(pending)
         return expired
 
     def enforce_deadlines(self) -> int:
@@ -218,8 +263,8 @@ class Scheduler(Leasing, Reporting):
                 if job is not None and job["state"] in OPEN_JOB_STATES:
                     outcomes.fail_job(db, job, "The job's deadline passed.", now, pending)
                     failed += 1
-                self._commit(db, pending, now)
-            self._after(pending)
+                self.publisher.write(db, pending, now)
+            self.publisher.announce(pending)
         return failed
 
     def tick(self) -> dict[str, int]:

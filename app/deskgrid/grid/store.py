@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from deskgrid.grid.db import Database
+from deskgrid.grid.errors import NotFound
 from deskgrid.grid.models import (
     NAME_PATTERN,
     Capabilities,
@@ -142,6 +143,13 @@ class Store:
             if row is None:
                 return None
             return job_view(row, self.job_leases(conn, job_id) if with_leases else None)
+
+    def require_job(self, job_id: str) -> JobView:
+        """`get_job`, refusing a job this grid does not have."""
+        job = self.get_job(job_id)
+        if job is None:
+            raise NotFound(f"No job {job_id} on this grid.")
+        return job
 
     def get_job_by_external_id(self, external_id: str) -> JobView | None:
         with self.db.read() as conn:

@@ -76,7 +76,7 @@ def test_a_lease_race_lost_on_commit_still_records_the_results(grid: Harness, mo
     def lost(*_args, **_kwargs):  # as when another server leased to the same worker at once
         raise IntegrityError("INSERT INTO leases", {}, Exception("unique"))
 
-    monkeypatch.setattr(type(grid.scheduler), "_lease_one", lost)
+    monkeypatch.setattr(grid.scheduler.leasing, "_lease_one", lost)
     blobs = {ref.sha256: content}
     reply = grid.scheduler.request_work(w, 1, results=[(lease.lease_id, ref)], blobs=blobs)
     assert reply.leases == [] and reply.retry_after is not None
