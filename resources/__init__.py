@@ -1,5 +1,5 @@
-"""DeskGrid's resource files: icons, the Linux desktop entry and AppStream metainfo (see
-README.md here). In the repository this is the top-level `resources/` folder; the
+"""DeskGrid's resource files: icons, the tray icon set, the Linux desktop entry and AppStream
+metainfo (see README.md here). In the repository this is the top-level `resources/` folder; the
 package maps it to `deskgrid.resources` (pyproject.toml), so an editable install, a wheel and
 the frozen bundle all find the files here. Standard library only: no Qt.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 def path(name: str) -> Path:
     """The file system path of a resource, named relative to this folder with forward slashes:
-    `path("icons/wallet.svg")`, `path("linux/deskgrid.desktop")`. The path may not exist: callers
+    `path("icons/wallet.svg")`, `path("tray/idle.svg")`. The path may not exist: callers
     check (an icon that is missing gives an empty or fallback icon, not an error)."""
     root = files(__name__)
     # Installed as plain files (editable, wheel) or collected next to the frozen executable:

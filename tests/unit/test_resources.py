@@ -1,12 +1,13 @@
 """The resource files (top-level resources/, installed as `deskgrid.resources`): the package
-finds them, the XML files are well-formed, and the wheel's package data takes every one of
-them."""
+finds them, every tray state has its icon, the XML files are well-formed, and the wheel's
+package data takes every one of them."""
 
 from __future__ import annotations
 
 import configparser
 import fnmatch
 import tomllib
+import typing
 import xml.etree.ElementTree as ET
 from importlib.resources import files
 from pathlib import Path
@@ -32,6 +33,18 @@ def test_the_installed_package_resolves_to_a_folder_with_the_files():
         METAINFO,
     ):
         assert resources.path(name).is_file(), name
+
+
+def test_every_tray_state_has_an_icon_file():
+    from deskgrid.ui.tray import TRAY_STATES, icon_state
+    from deskgrid.worker.status import WorkerState, WorkerStatus
+
+    for state in TRAY_STATES:
+        assert resources.path(f"tray/{state}.svg").is_file(), state
+    # and the tray shows no other state
+    for state in typing.get_args(WorkerState):
+        for paused in (False, True):
+            assert icon_state(WorkerStatus(state=state), paused) in TRAY_STATES
 
 
 @pytest.mark.parametrize(
