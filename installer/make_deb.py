@@ -3,10 +3,13 @@
     python installer/make_deb.py --bundle DIST/deskgrid --icons ICONS --version 0.1.0 --out DIR
 
 Layout: the bundle in /opt/deskgrid, `deskgrid` on PATH (/usr/bin/deskgrid, a link to the
-console executable), a menu entry (/usr/share/applications/deskgrid.desktop) and the app
-icon in the hicolor theme (PNG sizes and the SVG in scalable/apps). Depends lists the system
-libraries the bundle leaves out (bundle_filter.LINUX_SYSTEM_LIBRARIES) and those PyInstaller
-never bundles (GL, EGL, xcb, Wayland client).
+console executable), a menu entry (/usr/share/applications/deskgrid.desktop), the AppStream
+metainfo (/usr/share/metainfo/org.deskgrid.DeskGrid.metainfo.xml) and the app icon in the
+hicolor theme (PNG sizes and the SVG in scalable/apps). The entry, the metainfo and the SVG come
+from the repository's resources/ folder (the files the app ships as deskgrid.resources), the
+PNGs from render_icons.py. Depends lists the system libraries the bundle leaves out
+(bundle_filter.LINUX_SYSTEM_LIBRARIES) and those PyInstaller never bundles (GL, EGL, xcb,
+Wayland client).
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ sys.path.insert(0, str(HERE))
 from bundle_filter import debian_depends  # noqa: E402
 
 ROOT = HERE.parent
-SVG = ROOT / "app" / "deskgrid" / "resources" / "icons" / "deskgrid.svg"
+RESOURCES = ROOT / "resources"
+SVG = RESOURCES / "icons" / "deskgrid.svg"
+DESKTOP_ENTRY = RESOURCES / "linux" / "deskgrid.desktop"
+METAINFO = RESOURCES / "linux" / "org.deskgrid.DeskGrid.metainfo.xml"
 INSTALL_DIR = "opt/deskgrid"
 ALWAYS_FROM_SYSTEM = ("libc6", "libgl1", "libegl1", "libxcb1", "libwayland-client0")
 # Renamed in the 64-bit time_t transition (Ubuntu 24.04, Debian 13): either name will do.
@@ -69,7 +75,10 @@ def stage(bundle: Path, icons: Path, root: Path) -> None:
     (usr_bin / "deskgrid").symlink_to(f"/{INSTALL_DIR}/deskgrid-cli")
     apps = root / "usr" / "share" / "applications"
     apps.mkdir(parents=True)
-    shutil.copy2(HERE / "linux" / "deskgrid.desktop", apps / "deskgrid.desktop")
+    shutil.copy2(DESKTOP_ENTRY, apps / DESKTOP_ENTRY.name)
+    metainfo = root / "usr" / "share" / "metainfo"
+    metainfo.mkdir(parents=True)
+    shutil.copy2(METAINFO, metainfo / METAINFO.name)
     hicolor = root / "usr" / "share" / "icons" / "hicolor"
     for png in sorted(icons.glob("*/deskgrid.png")):
         target = hicolor / png.parent.name / "apps" / "deskgrid.png"

@@ -1,5 +1,6 @@
 """Render the app icon (resources/icons/deskgrid.svg) to PNGs for the hicolor theme and the
-Windows / macOS executables, with Qt offscreen (no display needed).
+Windows / macOS executables, with Qt offscreen (no display needed). The SVG is the only
+source: no PNG, .ico or .icns is kept in the repository.
 
     python installer/render_icons.py OUT_DIR
 
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-SOURCE = Path(__file__).resolve().parent.parent / "app/deskgrid/resources/icons/deskgrid.svg"
+SOURCE = Path(__file__).resolve().parent.parent / "resources" / "icons" / "deskgrid.svg"
 
 
 def render(out_dir: Path, sizes: tuple[int, ...] = SIZES, source: Path = SOURCE) -> list[Path]:

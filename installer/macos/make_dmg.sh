@@ -3,6 +3,8 @@
 #   bash installer/macos/make_dmg.sh build/installer/dist/DeskGrid.app build/installer/DeskGrid-0.1.0.dmg
 # installer/build.sh calls it on macOS after PyInstaller. Signing and notarization are separate
 # steps (see docs/install.md); DESKGRID_CODESIGN_IDENTITY at build time signs the bundle.
+# The app's icon is already in DeskGrid.app: PyInstaller makes its .icns from the 512 px PNG
+# that installer/render_icons.py renders from resources/icons/deskgrid.svg.
 set -euo pipefail
 app=${1:?the path of DeskGrid.app}
 dmg=${2:?the path of the .dmg to write}

@@ -4,7 +4,9 @@
 ; workflow), then compile from the repository root (BundleDir must be an absolute path;
 ; relative paths in this script are relative to its own folder):
 ;   iscc /DAppVersion=0.1.0 "/DBundleDir=%CD%\build\installer\dist\deskgrid" installer\windows\deskgrid.iss
-; The installer lands in build\installer\ as DeskGrid-<version>-setup.exe.
+; The installer lands in build\installer\ as DeskGrid-<version>-setup.exe. Its icon (and the
+; executables') is build\installer\icons\deskgrid.ico, which build.sh renders from
+; resources\icons\deskgrid.svg (installer/render_icons.py): no .ico is kept in the repository.
 ;
 ; Installs per user by default (no administrator rights needed; the dialog offers all users),
 ; adds a Start menu entry (and optionally a desktop icon), optionally starts DeskGrid in the

@@ -1,13 +1,17 @@
 """The tray controller against a stub window: menu rebuilt on show, donation toggled from the
-menu, icon state following the worker, close-to-tray, and no tray = a window."""
+menu, icon state following the worker, close-to-tray, and no tray = a window; and the state
+icons (resources/tray, a painted dot when a file is missing)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QColor
 from PySide6.QtWidgets import QMainWindow
 
-from deskgrid.ui.tray import NO_TRAY, TrayController
+from deskgrid import resources
+from deskgrid.ui.tray import COLOURS, NO_TRAY, TRAY_STATES, TrayController, state_icon
 from deskgrid.worker.donation import Donation
 from tests.gui.fake_worker import FakeWorker
 
@@ -109,3 +113,24 @@ def test_without_a_tray_it_says_so_and_stays_a_window(qtbot):
     window.show()
     window.close()
     assert not window.isVisible()
+
+
+def _pixel(icon, x: int, y: int) -> QColor:
+    image = icon.pixmap(64, 64).toImage()
+    return image.pixelColor(x * image.width() // 64, y * image.height() // 64)
+
+
+def test_state_icons_are_the_logo_with_the_state_badge(qtbot):
+    for state in TRAY_STATES:
+        icon = state_icon(state)
+        assert not icon.isNull(), state
+        assert _pixel(icon, 8, 32).name() == "#1f6feb", state  # the logo's blue
+        assert _pixel(icon, 48, 37).name() == COLOURS[state], state  # the badge (above its sign)
+    assert _pixel(state_icon("stopped"), 48, 37).name() == COLOURS["idle"]  # idle for others
+
+
+def test_a_missing_state_icon_falls_back_to_a_painted_dot(qtbot, monkeypatch):
+    monkeypatch.setattr(resources, "path", lambda name: Path("/nonexistent") / name)
+    icon = state_icon("error")
+    assert not icon.isNull()
+    assert _pixel(icon, 8, 32).name() == COLOURS["error"]

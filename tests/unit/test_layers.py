@@ -14,7 +14,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "app" / "deskgrid"
 
 # Lowest first. One entry per level; the units of one level are peers that must not import
-# each other. "base" is the top-level modules (errors, paths, money, atomic files, logging).
+# each other. "base" is the top-level modules (errors, paths, money, atomic files, logging) and
+# deskgrid.resources (the top-level resources/ folder).
 LAYERS: list[tuple[str, ...]] = [
     ("base",),
     ("apps",),
@@ -29,6 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 LEVEL = {unit: level for level, units in enumerate(LAYERS) for unit in units}
 ENTRY_POINTS = {"deskgrid.cli", "deskgrid.__main__"}
+RESOURCES = PACKAGE.parents[1] / "resources"  # the package sees it as deskgrid.resources
 QT_MODULES = ("PySide6", "qasync", "PyQt5", "PyQt6", "shiboken6")
 
 
@@ -41,6 +43,8 @@ def unit_of(module: str) -> str:
     """`deskgrid.grid.api.jobs` → grid; `deskgrid.errors` → base; `deskgrid.cli` → cli."""
     if module in ENTRY_POINTS:
         return "cli"
+    if module == "deskgrid.resources":
+        return "base"
     parts = module.split(".")
     if len(parts) == 1 or (PACKAGE / parts[1]).is_file() or (PACKAGE / f"{parts[1]}.py").exists():
         return "base"
@@ -49,7 +53,9 @@ def unit_of(module: str) -> str:
 
 @cache
 def modules() -> dict[str, Path]:
-    return {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    found = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    found["deskgrid.resources"] = RESOURCES / "__init__.py"
+    return found
 
 
 def resolve(imported: str) -> str:

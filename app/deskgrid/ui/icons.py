@@ -1,15 +1,13 @@
-"""The app's SVG icons (shipped in deskgrid/resources/icons)."""
+"""The app's SVG icons (resources/icons, shipped as deskgrid.resources)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtGui import QIcon
 
-ICON_DIR = Path(__file__).resolve().parent.parent / "resources" / "icons"
+from deskgrid import resources
 
 
 def icon(name: str) -> QIcon:
     """`icon("wallet")`; an empty icon when the file is missing."""
-    path = ICON_DIR / f"{name}.svg"
+    path = resources.path(f"icons/{name}.svg")
     return QIcon(str(path)) if path.exists() else QIcon()

@@ -13,6 +13,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QStatusBar, QSystemTrayIcon
 
+from deskgrid import resources
 from deskgrid.desktop.settings import SettingsStore
 from deskgrid.ui.bridge import QtEventBridge
 from deskgrid.ui.job_notices import JobNotices
@@ -23,6 +24,9 @@ from deskgrid.worker.status import WorkerStatus
 SNOOZE_SECONDS = 3600
 NOTICE_MS = 15_000
 NO_TRAY = "No system tray is available: DeskGrid stays a window (closing it quits)."
+# The tray's states (`icon_state`), each drawn by resources/tray/<state>.svg: the logo with a
+# state badge. The colours are those badges', for a painted dot if a file is missing.
+TRAY_STATES = ("idle", "computing", "suspended", "error")
 COLOURS = {
     "idle": "#7b8794",
     "computing": "#2e7d32",
@@ -43,8 +47,17 @@ class TrayWindow(Protocol):
     def installEventFilter(self, watched: QObject) -> None: ...  # noqa: N802 - Qt's name
 
 
-def state_icon(state: str, size: int = 32) -> QIcon:
-    """A round icon in the state's colour (a white centre dot while computing)."""
+def state_icon(state: str) -> QIcon:
+    """The tray icon for a state (resources/tray/<state>.svg; idle's for an unknown state)."""
+    if state not in TRAY_STATES:
+        state = "idle"
+    path = resources.path(f"tray/{state}.svg")
+    return QIcon(str(path)) if path.exists() else painted_icon(state)
+
+
+def painted_icon(state: str, size: int = 32) -> QIcon:
+    """A round icon in the state's colour (a white centre dot while computing): the fallback
+    when the state's icon file is missing."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)

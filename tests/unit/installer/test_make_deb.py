@@ -38,12 +38,24 @@ def test_layout(tmp_path: Path):
     assert os.readlink(root / "opt/deskgrid/deskgrid-cli") == "DeskGrid"
     assert (root / "usr/share/icons/hicolor/256x256/apps/deskgrid.png").exists()
     assert (root / "usr/share/icons/hicolor/scalable/apps/deskgrid.svg").exists()
+    assert (root / "usr/share/metainfo/org.deskgrid.DeskGrid.metainfo.xml").exists()
     entry = configparser.ConfigParser(interpolation=None)
     entry.read(root / "usr/share/applications/deskgrid.desktop")
     desktop = entry["Desktop Entry"]
     assert desktop["Exec"] == "/opt/deskgrid/DeskGrid"
     assert desktop["Icon"] == "deskgrid"
     assert entry["Desktop Action tray"]["Exec"].endswith("--tray")
+
+
+@pytest.mark.skipif(shutil.which("appstreamcli") is None, reason="appstreamcli (appstream)")
+def test_appstream_accepts_the_metainfo_and_its_desktop_entry(tmp_path: Path):
+    bundle, icons = fake_bundle(tmp_path)
+    root = tmp_path / "root"
+    make_deb.stage(bundle, icons, root)
+    done = subprocess.run(
+        ["appstreamcli", "validate-tree", "--no-net", str(root)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_control_lists_the_system_libraries():
