@@ -4,6 +4,7 @@ VanityGen job runs from Run to a shown result whose key really gives the address
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -101,6 +102,9 @@ def test_a_vanity_job_runs_from_the_form_to_a_verified_result(qtbot, node_window
     assert job.status == "COMPLETED" and job.cost > 0
     assert pane.my_jobs.table.item(0, 2).text() == "COMPLETED"
     assert pane.run_button.isEnabled()
+    pane.result.copy_address.click()  # a copy is confirmed in the pane's own words
+    assert pane.status.text() == "Copied the address to the clipboard."
+    assert pane.status.kind == "ok"
 
 
 def test_a_task_past_its_deadline_is_refunded_with_claim_refund(qtbot, make_node_window):
@@ -127,7 +131,7 @@ def test_a_task_past_its_deadline_is_refunded_with_claim_refund(qtbot, make_node
     assert "Traceback" not in pane.status.text()
 
 
-def test_the_result_saves_to_a_file_and_refunds_need_a_late_task(qtbot, tmp_path):
+def test_the_result_saves_to_a_file_and_refunds_need_a_late_task(qtbot, tmp_path, monkeypatch):
     form = VanityForm()
     qtbot.addWidget(form)
     form.patterns_edit.setText("1O")
@@ -138,11 +142,16 @@ def test_the_result_saves_to_a_file_and_refunds_need_a_late_task(qtbot, tmp_path
     assert duration_text(0.2) == "under a second" and duration_text(7200) == "about 2 hours"
 
     from deskgrid.ui.my_jobs_table import MyJobsTable
-    from deskgrid.ui.result_view import ResultView
+    from deskgrid.ui.result_view import ResultView, save_folder
 
     view = ResultView()
     qtbot.addWidget(view)
     view.show_result("1AbcExample", "Kwif")
+    monkeypatch.chdir(tmp_path)  # the folder the app was started from
+    view.ask_save()  # the dialog starts in Documents or home, never there
+    start = Path(view.dialog.directory().absolutePath())
+    assert start == Path(save_folder()).resolve() and start != tmp_path
+    view.dialog.reject()
     target = tmp_path / "key.txt"
     view.save_to(str(target))
     assert "1AbcExample" in target.read_text() and "Kwif" in target.read_text()

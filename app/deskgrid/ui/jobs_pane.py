@@ -110,7 +110,7 @@ class JobsPane(QWidget):
         self.apps.currentIndexChanged.connect(self._app_changed)
         self.form.changed.connect(lambda _valid: self._update_run())
         self.run_button.clicked.connect(self.run)
-        self.result.message.connect(self.status.show_message)
+        self.result.message.connect(lambda kind, text: self.status.show_message(text, kind))
         self.my_jobs.claim_requested.connect(self.claim)
         self.clock = QTimer(self)
         self.clock.setInterval(1000)

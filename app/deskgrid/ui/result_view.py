@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QStandardPaths, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -21,6 +21,15 @@ from PySide6.QtWidgets import (
 )
 
 from deskgrid.ui.qr import qr_pixmap
+
+
+def save_folder() -> str:
+    """Where a save dialog starts: the user's Documents folder when it exists, else home."""
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    if documents and Path(documents).is_dir():
+        return documents
+    return str(Path.home())
+
 
 QR_SIZE = 132
 
@@ -122,9 +131,12 @@ class ResultView(QGroupBox):
         )
 
     def ask_save(self) -> None:
+        """A save dialog that starts in the Documents folder (else home), never in whatever
+        folder the app was started from."""
         self.dialog = QFileDialog(self, "Save the address and key")
         self.dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         self.dialog.setNameFilter("Text files (*.txt)")
+        self.dialog.setDirectory(save_folder())
         self.dialog.selectFile(f"{self.address.text() or 'vanity'}.txt")
         self.dialog.fileSelected.connect(self.save_to)
         self.dialog.open()
