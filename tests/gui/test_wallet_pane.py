@@ -110,15 +110,24 @@ def test_create_wallet_shows_the_phrase_once_and_checks_three_words(qtbot, boote
     dialog.name.setText("Savings")
     click(qtbot, dialog.next_button)
     words = [label.text().split(". ")[1] for label in dialog.word_labels]
-    assert len(words) == 12
+    assert len(words) == 12 and not dialog.back_button.isVisible()
     click(qtbot, dialog.next_button)
     assert "tick the box" in dialog.status.text()
     dialog.written.setChecked(True)
     click(qtbot, dialog.next_button)
+    assert dialog.back_button.isVisible()
+    assert [label.text() for label in dialog.answer_labels] == [
+        f"Word {p + 1}" for p in dialog.positions
+    ]  # each field says which word it wants
     for edit in dialog.answers:
         edit.setText("wrong")
     click(qtbot, dialog.next_button)
     assert f"Word {dialog.positions[0] + 1} does not match" in dialog.status.text()
+    click(qtbot, dialog.back_button)  # "go back": the same phrase again
+    assert dialog.pages.currentIndex() == 1 and not dialog.back_button.isVisible()
+    assert [label.text().split(". ")[1] for label in dialog.word_labels] == words
+    click(qtbot, dialog.next_button)
+    assert dialog.back_button.isVisible()
     for edit, position in zip(dialog.answers, dialog.positions, strict=True):
         edit.setText(words[position])
     click(qtbot, dialog.next_button)

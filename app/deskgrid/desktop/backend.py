@@ -1,7 +1,7 @@
 """What the app runs on: a chain and a marketplace, started asynchronously with progress.
 
-`DemoBackend` (wallet/demo.py) runs an embedded chain; `NetworkBackend` (wallet/network.py)
-connects to a JSON-RPC node; `NodeBackend` (wallet/node_backend.py) starts the local node
+`DemoBackend` (desktop/demo.py) runs an embedded chain; `NetworkBackend` (desktop/network.py)
+connects to a JSON-RPC node; `NodeBackend` (desktop/node_backend.py) starts the local node
 (chain + grid + oracle + workers) in a child process and connects to it like to a network."""
 
 from __future__ import annotations

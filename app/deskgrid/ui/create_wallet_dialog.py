@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -55,12 +56,18 @@ class CreateWalletDialog(NewWalletDialog):
         self.next_button = QPushButton("Next")
         self.next_button.setDefault(True)
         buttons.addButton(self.next_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.back_button = QPushButton("Back")  # on the left, as wizards have it
+        self.back_button.setVisible(False)  # only the word check goes back (to the phrase)
+        button_row = QHBoxLayout()
+        button_row.addWidget(self.back_button)
+        button_row.addWidget(buttons, 1)
         self.cancel_button.clicked.connect(self.reject)
+        self.back_button.clicked.connect(self.back_to_phrase)
         self.next_button.clicked.connect(self.next_step)
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
         layout.addWidget(self.status)
-        layout.addWidget(buttons)
+        layout.addLayout(button_row)
         self.finished.connect(self._forget)
 
     # -- pages --------------------------------------------------------------------------
@@ -103,10 +110,13 @@ class CreateWalletDialog(NewWalletDialog):
         self.confirm_form = QFormLayout(page)
         self.confirm_form.addRow(QLabel("Type these words from your copy of the phrase:"))
         self.answers: list[QLineEdit] = []
+        self.answer_labels: list[QLabel] = []
         for _ in range(3):
-            edit = QLineEdit()
+            label, edit = QLabel("Word"), QLineEdit()
+            label.setBuddy(edit)
+            self.answer_labels.append(label)
             self.answers.append(edit)
-            self.confirm_form.addRow("", edit)
+            self.confirm_form.addRow(label, edit)
         return page
 
     # -- flow ---------------------------------------------------------------------------
@@ -140,14 +150,22 @@ class CreateWalletDialog(NewWalletDialog):
 
     def _ask_words(self) -> None:
         self.positions = confirmation_positions()
-        for row, position in enumerate(self.positions):
-            label = self.confirm_form.itemAt(row + 1, QFormLayout.ItemRole.LabelRole)
-            if label is not None and label.widget() is not None:
-                label.widget().setText(f"Word {position + 1}")
-            self.answers[row].clear()
+        for label, edit, position in zip(
+            self.answer_labels, self.answers, self.positions, strict=True
+        ):
+            label.setText(f"Word {position + 1}")
+            edit.clear()
         self.next_button.setText("Create wallet")
+        self.back_button.setVisible(True)
         self.pages.setCurrentIndex(2)
         self.answers[0].setFocus()
+
+    def back_to_phrase(self) -> None:
+        """From the word check back to the same phrase, to write it down again."""
+        self.status.clear_message()
+        self.back_button.setVisible(False)
+        self.next_button.setText("Next")
+        self.pages.setCurrentIndex(1)
 
     def _finish(self) -> None:
         assert self.new is not None
