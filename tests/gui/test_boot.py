@@ -32,7 +32,7 @@ def test_first_run_defaults_to_the_demo_and_boots_it(qtbot, make_window):
     assert steps and steps[-1] == 1.0
     assert SettingsStore().settings.first_run_done
     pane = window.panes["wallet"]
-    qtbot.waitUntil(lambda: pane.rlc_card.value.text() == "1000 RLC", timeout=5000)
+    qtbot.waitUntil(lambda: pane.rlc_card.value.text() == "1,000 RLC", timeout=5000)
     assert pane.eth_card.value.text() == "10 ETH"
     assert pane.escrow_card.value.text() == "0 RLC" and pane.locked_card.value.text() == "0 RLC"
     assert pane.faucet_button.isVisible()

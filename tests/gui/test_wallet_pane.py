@@ -55,7 +55,7 @@ def test_send_rlc_end_to_end(qtbot, booted):
         (DEV_ADDRESS.replace("f39Fd", "f39fD"), "1", "wrong mix of capital letters"),
         (DEV_ADDRESS, "1.0000000001", "more than 9 decimal places"),
         (DEV_ADDRESS, "1e3", "is not an amount of RLC"),
-        (DEV_ADDRESS, "5000", "you cannot send 5000 RLC"),
+        (DEV_ADDRESS, "5000", "you cannot send 5,000 RLC"),
     ],
 )
 def test_bad_address_or_amount_shows_a_sentence(qtbot, booted, to, amount, sentence):
@@ -86,7 +86,7 @@ def test_deposit_withdraw_and_faucet(qtbot, booted):
     assert pane.rlc_card.value.text() == "940.5 RLC"
     click(qtbot, pane.faucet_button)
     qtbot.waitUntil(lambda: "faucet sent RLC and ETH" in pane.status.text(), timeout=TX_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: pane.rlc_card.value.text() == "1940.5 RLC", timeout=5000)
+    qtbot.waitUntil(lambda: pane.rlc_card.value.text() == "1,940.5 RLC", timeout=5000)
 
 
 def test_a_transaction_of_ours_moves_the_head_at_once(qtbot, make_window):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskgrid.money import format_eth
+from deskgrid.money import format_fee
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.tasks import spawn
 from deskgrid.wallet.history import TxRecord
@@ -118,7 +118,7 @@ class ConfirmFlowDialog(QDialog):
         quote = await asyncio.to_thread(self.service.quote, action, asset, amount, to)  # type: ignore[arg-type]
         self.quote_result = quote
         self.review_what.setText(quote.describe())
-        self.review_fee.setText(f"up to {format_eth(quote.max_fee_wei)} (gas {quote.fee.gas:,})")
+        self.review_fee.setText(f"up to {format_fee(quote.max_fee_wei)} (gas {quote.fee.gas:,})")
         self._busy(False)
         self.status.clear_message()
         self._show_page(1)

@@ -20,7 +20,7 @@ from deskgrid.chain.faucet import DemoFaucet
 from deskgrid.chain.reverts import ChainError, explain
 from deskgrid.chain.transactions import FeeQuote, TxResult
 from deskgrid.errors import DeskGridError
-from deskgrid.money import format_eth, format_rlc
+from deskgrid.money import format_eth, format_fee, format_rlc
 from deskgrid.wallet.history import Asset, TxHistory, TxKind, TxRecord
 from deskgrid.wallet.incoming import IncomingScanner
 from deskgrid.wallet.sender import RecordingTxSender
@@ -164,10 +164,10 @@ class WalletService:
             if extra_wei:
                 raise DeskGridError(
                     f"You have {format_eth(eth)}: not enough for {format_eth(extra_wei)} plus up "
-                    f"to {format_eth(fee.max_cost_wei)} of network fee; send less."
+                    f"to {format_fee(fee.max_cost_wei)} of network fee; send less."
                 )
             raise DeskGridError(
-                f"The network fee may reach {format_eth(fee.max_cost_wei)} and you have "
+                f"The network fee may reach {format_fee(fee.max_cost_wei)} and you have "
                 f"{format_eth(eth)}; get some ETH for fees first."
             )
 

@@ -68,7 +68,7 @@ def _miscased(address: str) -> str:
 
 def test_refusals_are_sentences(wallet):
     other = Account.create().address
-    with pytest.raises(DeskGridError, match="cannot send 1000000 RLC"):
+    with pytest.raises(DeskGridError, match="cannot send 1,000,000 RLC"):
         wallet.quote_send("RLC", other, 1_000_000 * RLC)
     with pytest.raises(DeskGridError, match="above zero"):
         wallet.quote_send("RLC", other, 0)
