@@ -166,8 +166,15 @@ def test_import_with_keystore_backend_then_lock_and_unlock(qtbot, make_window):
     session = window.controller.session
     assert session.address == DEV_ADDRESS and not session.locked
 
+    qtbot.waitUntil(lambda: pane.rlc_card.value.text() != "—", timeout=5000)
+    unlocked_rlc = pane.rlc_card.value.text()
     click(qtbot, pane.lock_button)
-    assert session.locked and pane.views.currentIndex() == 1
+    assert session.locked and pane.locked_banner.isVisible()
+    assert not pane.send_button.isEnabled() and not pane.deposit_button.isEnabled()
+    # locked, the wallet still shows what anyone can read: its address and balances
+    assert pane.account.address_label.text() == DEV_ADDRESS
+    qtbot.waitUntil(lambda: pane.rlc_card.value.text() == unlocked_rlc, timeout=5000)
+    assert "(locked)" in pane.chooser.currentText()
     click(qtbot, pane.unlock_button)
     prompt = pane.dialog
     prompt.password.setText("not it")
@@ -177,7 +184,8 @@ def test_import_with_keystore_backend_then_lock_and_unlock(qtbot, make_window):
     prompt.password.setText("a long password")
     click(qtbot, prompt.ok_button)
     qtbot.waitUntil(lambda: not prompt.isVisible(), timeout=TX_TIMEOUT_MS)
-    assert not session.locked and pane.views.currentIndex() == 0
+    assert not session.locked and not pane.locked_banner.isVisible()
+    assert pane.send_button.isEnabled()
 
 
 def test_import_keystore_file(qtbot, booted, tmp_path):

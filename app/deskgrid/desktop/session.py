@@ -1,5 +1,6 @@
-"""The wallet the app is showing: which one is selected, whether it is unlocked, and its
-`WalletService` on the running backend. Qt-free; the UI listens to its events."""
+"""The wallet the app is showing: which one is selected, whether it is unlocked, its
+`WalletService` on the running backend when it is, and a `WalletReader` (balances, history)
+either way. Qt-free; the UI listens to its events."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from deskgrid.desktop.follower import WalletFollower
 from deskgrid.errors import DeskGridError
 from deskgrid.wallet.history import TxHistory
 from deskgrid.wallet.manager import WalletManager
-from deskgrid.wallet.service import WalletService
+from deskgrid.wallet.service import WalletReader, WalletService
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class WalletSession:
         self.bus = bus
         self.address: str | None = None
         self.service: WalletService | None = None
+        self._reader: WalletReader | None = None  # the locked wallet's, made on first use
         # on every new block: received transfers into the history, ended tasks announced
         self.follower = WalletFollower(bus, lambda: self.service)
 
@@ -61,6 +63,19 @@ class WalletSession:
     @property
     def locked(self) -> bool:
         return self.address is not None and self.service is None
+
+    @property
+    def reader(self) -> WalletReader | None:
+        """What can be read of the current wallet, locked or not (None without a wallet or
+        before the network is up)."""
+        if self.service is not None:
+            return self.service
+        backend = self.backend
+        if self.address is None or backend.chain is None or backend.market is None:
+            return None
+        if self._reader is None or self._reader.address != self.address:
+            self._reader = WalletReader(backend.chain, backend.market, self.address)
+        return self._reader
 
     def needs_password(self) -> bool:
         if self.address is None or self.is_demo_wallet:

@@ -37,7 +37,7 @@ DEMO_NOTE = (
     "Lives only while the demo runs. Create or import a wallet to keep one; the faucet "
     "funds whichever wallet is open."
 )
-WALLET_VIEW, LOCKED_VIEW, EMPTY_VIEW = 0, 1, 2
+WALLET_VIEW, EMPTY_VIEW = 0, 1
 
 
 ETH_SHOWN_DECIMALS = 6
@@ -123,19 +123,25 @@ class WalletPane(QWidget):
             actions.addWidget(button)
         actions.addStretch()
         self.history = HistoryTable()
+        self.locked_text = QLabel()
+        self.locked_text.setWordWrap(True)
+        self.unlock_button = QPushButton("Unlock…")
+        self.unlock_button.clicked.connect(self.open_unlock)
+        self.locked_banner = QWidget()
+        banner = QHBoxLayout(self.locked_banner)
+        banner.setContentsMargins(0, 0, 0, 0)
+        banner.addWidget(self.locked_text, 1)
+        banner.addWidget(self.unlock_button)
         wallet_view = QWidget()
         body = QVBoxLayout(wallet_view)
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.account)
+        body.addWidget(self.locked_banner)
         body.addLayout(cards)
         body.addLayout(actions)
         body.addWidget(QLabel("<b>Transactions</b>"))
         body.addWidget(self.history, 1)
 
-        self.locked_text = QLabel()
-        self.locked_text.setWordWrap(True)
-        self.unlock_button = QPushButton("Unlock…")
-        self.unlock_button.clicked.connect(self.open_unlock)
         empty_text = QLabel(
             "<h3>No wallet yet</h3>Create a new wallet (you will get a 12-word recovery "
             "phrase) or import one you already have."
@@ -143,7 +149,6 @@ class WalletPane(QWidget):
         empty_text.setWordWrap(True)
         self.views = QStackedWidget()
         self.views.addWidget(wallet_view)
-        self.views.addWidget(_centered(self.locked_text, self.unlock_button))
         self.views.addWidget(_centered(empty_text))
         self.status = StatusLine()
         layout = QVBoxLayout(self)
@@ -159,7 +164,7 @@ class WalletPane(QWidget):
         self.chooser.blockSignals(True)
         self.chooser.clear()
         for choice in choices:
-            lock = "" if choice.unlocked else "  🔒"
+            lock = "" if choice.unlocked else "  (locked)"  # no emoji: not every font has one
             self.chooser.addItem(f"{choice.name} — {short_address(choice.address)}{lock}")
             self.chooser.setItemData(self.chooser.count() - 1, choice.address)
         if current is not None:
@@ -173,15 +178,19 @@ class WalletPane(QWidget):
         if current is None:
             self.views.setCurrentIndex(EMPTY_VIEW)
             return
-        if self.session.locked:
-            self.locked_text.setText(
-                f"<h3>{current.name} is locked</h3>Unlock it to see its balances and send."
-            )
-            self.views.setCurrentIndex(LOCKED_VIEW)
-            return
+        locked = self.session.locked
+        self.locked_text.setText(
+            f"<b>{current.name} is locked.</b> Its address, balances and history are shown; "
+            "unlock it to send, deposit, withdraw or pay for a job."
+        )
+        self.locked_banner.setVisible(locked)
+        for button in (self.send_button, self.deposit_button, self.withdraw_button):
+            button.setEnabled(not locked)
+        self.faucet_button.setEnabled(not locked)
         self.account.show_wallet(current.name, current.address, DEMO_NOTE if demo_wallet else "")
         self.views.setCurrentIndex(WALLET_VIEW)
-        self.history.show_records(self.session.service.records() if self.session.service else [])
+        reader = self.session.reader
+        self.history.show_records(reader.records() if reader is not None else [])
         for card in (self.eth_card, self.rlc_card, self.escrow_card, self.locked_card):
             card.clear()
         self.refresh()
@@ -192,7 +201,7 @@ class WalletPane(QWidget):
 
     def refresh(self, *_: object) -> None:
         """Re-read balances and settle pending transactions, off the GUI thread; coalesced."""
-        if self.session.service is None:
+        if self.session.reader is None:
             return
         if self._refreshing:
             self._dirty = True
@@ -204,12 +213,12 @@ class WalletPane(QWidget):
         try:
             while True:
                 self._dirty = False
-                service = self.session.service
-                if service is None:
+                reader = self.session.reader
+                if reader is None:
                     return
-                balances = await asyncio.to_thread(service.balances)
-                records = await asyncio.to_thread(service.refresh_history)
-                if service is self.session.service:
+                balances = await asyncio.to_thread(reader.balances)
+                records = await asyncio.to_thread(reader.refresh_history)
+                if reader is self.session.reader:
                     self._show_balances(balances)
                     self.history.show_records(records)
                 if not self._dirty:

@@ -1,6 +1,7 @@
-"""What one unlocked wallet can do on one marketplace: balances, sends (RLC, ETH) with a fee
-quote for a confirmation step, escrow deposit / withdraw, history (with the transfers it
-received), and the demo faucet.
+"""What a wallet shows and does on one marketplace. `WalletReader` needs only the address:
+balances, history (pending transactions settled from their receipts); a locked wallet shows
+them too. `WalletService` is an unlocked wallet: sends (RLC, ETH) with a fee quote for a
+confirmation step, escrow deposit / withdraw, the transfers it received, the demo faucet.
 
 Every method blocks on the chain: call them off the GUI thread (`asyncio.to_thread`)."""
 
@@ -71,28 +72,23 @@ def _fmt(asset: Asset, amount: int) -> str:
     return format_rlc(amount) if asset == "RLC" else format_eth(amount)
 
 
-class WalletService:
+class WalletReader:
+    """What anyone may read of an address: balances and history (no key needed)."""
+
     def __init__(
         self,
         chain: Chain,
         market: Market,
-        account: LocalAccount,
+        address: str,
         *,
         history: TxHistory | None = None,
-        faucet: DemoFaucet | None = None,
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self.chain = chain
-        self.account = account
-        self.address: str = account.address
+        self.address = address
         self.rlc = RLCToken(chain, market.rlc)
         self.hub = HubContract(chain, market.hub)
-        self.sender = RecordingTxSender(chain, account)
-        self.history = history or TxHistory.for_address(
-            chain.chain_id, chain.genesis_hash, account.address
-        )
-        self.incoming = IncomingScanner(chain, self.rlc, self.address, self.history)
-        self._faucet = faucet
+        self.history = history or TxHistory.for_address(chain.chain_id, chain.genesis_hash, address)
         self._market = market
         self.on_change = on_change
 
@@ -144,6 +140,24 @@ class WalletService:
         if changed:
             self._changed()
         return self.records()
+
+
+class WalletService(WalletReader):
+    def __init__(
+        self,
+        chain: Chain,
+        market: Market,
+        account: LocalAccount,
+        *,
+        history: TxHistory | None = None,
+        faucet: DemoFaucet | None = None,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(chain, market, account.address, history=history, on_change=on_change)
+        self.account = account
+        self.sender = RecordingTxSender(chain, account)
+        self.incoming = IncomingScanner(chain, self.rlc, self.address, self.history)
+        self._faucet = faucet
 
     def scan_incoming(self) -> list[TxRecord]:
         """Add the transfers received since the last scan to the history; returns them."""
