@@ -60,6 +60,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     donation = donation_for(controller)
     tray = TrayController(window, donation)
     tray.follow_job_ends(controller.bridge, controller.settings)
+    window.quit_app = tray.quit
     app.setQuitOnLastWindowClosed(not tray.active)
     tray_mode = bool(getattr(args, "tray", False))
     if not (tray_mode and tray.active and not controller.needs_first_run):

@@ -3,7 +3,9 @@ view until the backend is up, and a status bar with the network and the latest b
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, QSize, Qt
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QFrame,
@@ -20,6 +22,7 @@ from deskgrid.ui.boot_view import BootView
 from deskgrid.ui.controller import AppController
 from deskgrid.ui.first_run_dialog import FirstRunDialog
 from deskgrid.ui.icons import icon
+from deskgrid.ui.menu_bar import build_menu_bar
 from deskgrid.ui.network_form import NetworkChoice
 
 BOOT_PAGE, SHELL_PAGE = 0, 1
@@ -61,6 +64,8 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.boot)
         self.pages.addWidget(shell)
         self.setCentralWidget(self.pages)
+        self.quit_app: Callable[[], None] = QCoreApplication.quit  # the tray's quit, if any
+        build_menu_bar(self, lambda: self.quit_app())
         self.network_label = QLabel()
         self.block_label = QLabel()
         # permanent (right-hand) widgets: notices shown on the left never cover them

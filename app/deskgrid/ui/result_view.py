@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -21,6 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from deskgrid.ui.qr import qr_pixmap
+
+ADDRESS_CHARS = 34  # a Bitcoin address (P2PKH) is 25-34 characters
+WIF_CHARS = 52  # a compressed-key WIF is 52 characters
 
 
 def save_folder() -> str:
@@ -47,6 +50,10 @@ class ResultView(QGroupBox):
         self.wif = QLineEdit()
         self.wif.setReadOnly(True)
         self.wif.setEchoMode(QLineEdit.EchoMode.Password)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        for edit, chars in ((self.address, ADDRESS_CHARS), (self.wif, WIF_CHARS)):
+            edit.setFont(mono)  # a key read aloud or copied by hand: 0/O and l/1 stay apart
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("W" * chars) + 16)
         self.copy_address = QPushButton("Copy")
         self.copy_wif = QPushButton("Copy")
         self.show_wif = QPushButton("Show")

@@ -1,0 +1,60 @@
+"""The main window's menu bar, where desktop users look first: File (Open data folder, Open
+log folder, Quit) and Help (About). A folder that cannot be opened (no file manager) is said
+in the status bar with its path, never silently."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMessageBox
+
+from deskgrid import __version__, paths
+
+ABOUT = (
+    f"<h3>DeskGrid {__version__}</h3>"
+    "<p>Pay in RLC for computing done on a volunteer desktop grid, or donate your idle CPU.</p>"
+    "<p>Licensed under the Apache License 2.0.</p>"
+)
+NOTICE_MS = 15_000
+
+
+def log_folder() -> Path:
+    """Where every DeskGrid process writes its log files."""
+    return paths.sub_dir("logs")
+
+
+def open_folder(window: QMainWindow, folder: Path, what: str) -> bool:
+    """Open `folder` in the file manager, or say in the status bar why not and where it is."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+        return True
+    window.statusBar().showMessage(f"No file manager opened the {what}; it is {folder}.", NOTICE_MS)
+    return False
+
+
+def build_menu_bar(window: QMainWindow, quit_app: Callable[[], None]) -> None:
+    """Add File and Help menus to `window`; Quit calls `quit_app` (the tray's quit when there
+    is a tray, so that closing to the tray does not stop it)."""
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.addAction(
+        "Open &data folder", lambda: open_folder(window, paths.data_dir(), "data folder")
+    )
+    file_menu.addAction("Open &log folder", lambda: open_folder(window, log_folder(), "log folder"))
+    file_menu.addSeparator()
+    quit_action = file_menu.addAction("&Quit DeskGrid", lambda: quit_app())
+    quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction("&About DeskGrid", lambda: show_about(window))
+
+
+def show_about(window: QMainWindow) -> QMessageBox:
+    """The About box, opened without blocking the event loop."""
+    box = QMessageBox(QMessageBox.Icon.Information, "About DeskGrid", ABOUT, parent=window)
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.open()
+    window.about_box = box  # type: ignore[attr-defined]  # kept alive while it is open
+    return box
