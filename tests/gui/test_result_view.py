@@ -46,3 +46,15 @@ def test_address_qr_shown_and_key_qr_only_after_the_toggle(qtbot):
 
     view.clear()
     assert view.isHidden() and view.address_qr.pixmap().isNull()
+
+
+def test_the_whole_key_and_address_fit_their_fields(qtbot):
+    view = ResultView()
+    qtbot.addWidget(view)
+    view.show_result(ADDRESS, WIF)
+    view.show_wif.click()  # shown in clear
+    view.show()
+    qtbot.waitExposed(view)
+    for edit, text in ((view.address, ADDRESS), (view.wif, WIF)):
+        margins = edit.textMargins().left() + edit.textMargins().right()
+        assert edit.contentsRect().width() - margins >= edit.fontMetrics().horizontalAdvance(text)
