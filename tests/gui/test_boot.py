@@ -104,3 +104,21 @@ def test_bring_to_front_shows_a_minimized_window(qtbot, make_window):
     window.showMinimized()
     window.bring_to_front()
     assert window.isVisible() and not window.isMinimized()
+
+
+def test_a_long_boot_error_is_shown_whole(qtbot):
+    from deskgrid.ui.boot_view import BootView
+
+    view = BootView()
+    qtbot.addWidget(view)
+    view.resize(1040, 680)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_error(
+        "The local node could not start (RuntimeError: something went wrong while deploying "
+        "the marketplace contracts on the embedded chain); check the log at "
+        "/home/someone/.local/share/DeskGrid/logs/deskgrid.log, or report it with the log."
+    )
+    error = view.error
+    qtbot.waitUntil(lambda: error.height() >= error.heightForWidth(error.width()), timeout=2000)
+    assert error.heightForWidth(error.width()) > error.fontMetrics().height() * 2  # wrapped

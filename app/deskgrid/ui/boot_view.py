@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from deskgrid.ui.icons import icon
 from deskgrid.ui.status_line import StatusLine
+
+ERROR_WIDTH = 520
 
 
 class BootView(QWidget):
@@ -27,15 +36,22 @@ class BootView(QWidget):
         self.bar.setTextVisible(False)
         self.bar.setFixedWidth(360)
         self.error = StatusLine()
-        self.error.setMaximumWidth(520)
+        self.error.setFixedWidth(ERROR_WIDTH)
         self.retry_button = QPushButton("Try again")
         self.network_button = QPushButton("Choose another network…")
         self.retry_button.clicked.connect(self.retry)
         self.network_button.clicked.connect(self.change_network)
         layout = QVBoxLayout(self)
         layout.addStretch()
-        for widget in (logo, title, self.step, self.bar, self.error):
+        for widget in (logo, title, self.step, self.bar):
             layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
+        # Centred by stretches, not by an alignment flag: a layout item with an alignment
+        # loses its height-for-width, and long wrapped sentences were cut off.
+        error_row = QHBoxLayout()
+        error_row.addStretch()
+        error_row.addWidget(self.error)
+        error_row.addStretch()
+        layout.addLayout(error_row)
         layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.network_button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch()
