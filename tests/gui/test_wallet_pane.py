@@ -205,3 +205,16 @@ def test_import_keystore_file(qtbot, booted, tmp_path):
     click(qtbot, dialog.import_button)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=TX_TIMEOUT_MS)
     assert booted.controller.session.address == account.address
+
+
+def test_a_message_does_not_move_the_pane_above_it(qtbot, booted):
+    pane = booted.panes["wallet"]
+    pane.status.clear_message()
+    qtbot.wait(50)
+    before = pane.views.geometry()
+    pane.status.ok("Copied the address to the clipboard.")
+    qtbot.wait(50)
+    assert pane.views.geometry() == before
+    pane.status.error("A sentence.")
+    qtbot.wait(50)
+    assert pane.views.geometry() == before
