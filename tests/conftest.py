@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,17 @@ def deskgrid_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("deskgrid-home")
     monkeypatch.setenv("DESKGRID_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def _logging_reset() -> Iterator[None]:
+    """A test that runs an entry point in this process (`cli.main([...])`) sets up logging
+    to its own data folder; the next test starts without it, and with no secrets known."""
+    yield
+    from deskgrid import logs
+
+    logs.reset_logging()
+    logs.forget_secrets()
 
 
 @pytest.fixture

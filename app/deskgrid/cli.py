@@ -9,20 +9,29 @@ program itself rather than a Python interpreter: `deskgrid --run-app APP ...` is
 `[sys.executable, "-m", "deskgrid.MODULE", ...]`, the way the code starts its own child
 processes, runs that module there too (interpreter flags such as -s before -m are ignored);
 and multiprocessing's child processes are dispatched by `multiprocessing.freeze_support()`.
+
+Every entry point logs through `deskgrid.logs` before its handler runs: the app and `--tray`
+to `deskgrid.log`, `--self-test` to `self-test.log`, each subcommand to a file named after it
+(`grid.log`, `run.log`, …) in the data folder's `logs/`; standard error gets warnings, `-v`
+adds INFO and `-vv` DEBUG (before or after the subcommand). `--run-app` (a worker's job, in a
+sandbox) sets up no logging.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import multiprocessing
 import runpy
 import sys
 from collections.abc import Sequence
 
-from deskgrid import __version__
+from deskgrid import __version__, logs
 from deskgrid.apps import RUN_APP_FLAG
 from deskgrid.errors import DeskGridError
+
+log = logging.getLogger("deskgrid.cli")
 
 INTERPRETER_FLAGS = frozenset({"-s", "-u", "-B", "-E", "-I", "-O", "-OO"})
 
@@ -44,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"deskgrid {__version__}")
     parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="say more on standard error: -v for progress (INFO), -vv for details (DEBUG); "
+        "the log file in the data folder's logs/ always has INFO",
+    )
+    parser.add_argument(
         "--tray", action="store_true", help="start in the system tray (volunteer mode)"
     )
     parser.add_argument(
@@ -54,7 +71,34 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    _add_verbose(subparsers)
     return parser
+
+
+def _add_verbose(subparsers: argparse._SubParsersAction) -> None:
+    """`-v` after a subcommand too (`deskgrid grid serve -v`), at every level. Its own
+    destination, absent unless given: a subcommand's default would overwrite the top level's
+    count."""
+    for sub in set(subparsers.choices.values()):
+        sub.add_argument(
+            "-v",
+            "--verbose",
+            dest="sub_verbose",
+            action="count",
+            default=argparse.SUPPRESS,
+            help="say more on standard error (-v INFO, -vv DEBUG)",
+        )
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _add_verbose(action)
+
+
+def log_name(args: argparse.Namespace) -> str:
+    """The log file's name for a command line: the subcommand, `self-test`, or `deskgrid`
+    (the app, with or without --tray)."""
+    if getattr(args, "command", None):
+        return str(args.command)
+    return "self-test" if getattr(args, "self_test", False) else "deskgrid"
 
 
 def frozen_module(arguments: Sequence[str]) -> tuple[str, list[str]] | None:
@@ -97,13 +141,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from deskgrid.ui.app import run_gui
 
         handler = run_gui
+    args.verbose = args.verbose + getattr(args, "sub_verbose", 0)
+    name = log_name(args)
+    logs.setup_logging(name, verbose=args.verbose)
+    log.info("deskgrid %s: %s starts (Python %s)", __version__, name, sys.version.split()[0])
     try:
-        return int(handler(args) or 0)
+        code = int(handler(args) or 0)
     except DeskGridError as exc:
+        log.error("%s stopped: %s", name, exc, extra=logs.FILE_ONLY)
         print(f"deskgrid: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        log.info("%s interrupted", name)
         return 130
+    log.info("%s ended with exit code %d", name, code)
+    return code
 
 
 if __name__ == "__main__":

@@ -26,6 +26,34 @@ def test_settings_pane_saves_and_validates(qtbot, booted):
     assert SettingsStore().settings.network_mode == "demo"
 
 
+def test_open_log_folder_opens_the_logs_of_the_data_folder(qtbot, booted, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QDesktopServices
+
+    pane = booted.panes["settings"]
+    booted.show_pane("settings")
+    opened: list[str] = []
+    answer = [True]
+
+    def open_url(url) -> bool:
+        opened.append(url.toLocalFile())
+        return answer[0]
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(open_url))
+    button = pane.open_logs_button
+    assert button.text() == "Open log folder" and button.isVisible()
+    folder = paths.data_dir() / "logs"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert opened == [str(folder)] and folder.is_dir()
+    assert not pane.status.text()
+
+    answer[0] = False  # no file manager: the pane says so, with the folder
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert pane.status.kind == "error"
+    assert "Could not open the log folder" in pane.status.text()
+    assert str(folder) in pane.status.text()
+
+
 def test_no_display_is_a_sentence(monkeypatch, capsys):
     from deskgrid.cli import main
 

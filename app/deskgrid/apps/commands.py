@@ -8,6 +8,7 @@ import json
 import os
 import sys
 
+from deskgrid import logs
 from deskgrid.apps.vanity.app import REFERENCE_KEYS_PER_SECOND, result_document
 from deskgrid.apps.vanity.keys import InvalidKeyError, parse_public_key, wif_decode
 from deskgrid.apps.vanity.parallel import search
@@ -86,6 +87,9 @@ def run_vanity(args: argparse.Namespace) -> int:
     if live:
         _eprint("")
     doc = result_document(result, requester.format().hex() if requester else None)
+    if "wif" in doc:  # the whole key was found here (no split key)
+        logs.redact(doc["wif"])
+        logs.redact(result.match.scalar.to_bytes(32, "big"))  # type: ignore[union-attr]
     if args.json:
         doc.pop("public_key", None)
         doc.pop("compressed", None)
@@ -110,11 +114,15 @@ def run_combine(args: argparse.Namespace) -> int:
         secret_text = getpass.getpass("Your secret (WIF private key): ")
     else:
         secret_text = sys.stdin.readline()
+    logs.redact(secret_text.strip())
     try:
         secret, compressed = wif_decode(secret_text)
     except InvalidKeyError as exc:
         raise DeskGridError(f"Your secret is not usable: {exc}.") from None
-    _, wif = combine(secret, partial, args.address, compressed)
+    logs.redact(secret.to_bytes(32, "big"))
+    final, wif = combine(secret, partial, args.address, compressed)
+    logs.redact(final.to_bytes(32, "big"))
+    logs.redact(wif)
     if args.json:
         print(json.dumps({"address": args.address, "wif": wif}))
     else:

@@ -12,6 +12,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import EthereumTesterProvider, Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
+from deskgrid import logs
 from deskgrid.chain.anvil import ANVIL_MNEMONIC, AnvilNode
 from deskgrid.chain.reverts import ChainError
 
@@ -106,6 +107,13 @@ class Chain:
             self._anvil = None
 
 
+def _keys_redacted(accounts: list[LocalAccount]) -> list[LocalAccount]:
+    """Development keys are public knowledge, but a log shows no private key at all."""
+    for account in accounts:
+        logs.redact(account.key)
+    return accounts
+
+
 def _embedded() -> Chain:
     from eth_tester import EthereumTester, PyEVMBackend
 
@@ -113,16 +121,19 @@ def _embedded() -> Chain:
     tester = EthereumTester(backend)
     w3 = Web3(EthereumTesterProvider(tester))
     accounts = [Account.from_key(key.to_bytes()) for key in backend.account_keys]
-    return Chain(w3=w3, kind="embedded", dev_accounts=accounts[:DEV_ACCOUNT_COUNT], _tester=tester)
+    dev = _keys_redacted(accounts[:DEV_ACCOUNT_COUNT])
+    return Chain(w3=w3, kind="embedded", dev_accounts=dev, _tester=tester)
 
 
 def anvil_accounts(count: int = DEV_ACCOUNT_COUNT) -> list[LocalAccount]:
     """The funded accounts of an anvil started with the standard development mnemonic."""
     Account.enable_unaudited_hdwallet_features()
-    return [
-        Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
-        for i in range(count)
-    ]
+    return _keys_redacted(
+        [
+            Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+            for i in range(count)
+        ]
+    )
 
 
 def _http(url: str, timeout: float) -> Web3:
@@ -158,7 +169,7 @@ def connect(
         kind: ChainKind = "rpc"
         dev: list[LocalAccount] = []
         if dev_keys:
-            kind, dev = "dev", [Account.from_key(key) for key in dev_keys]
+            kind, dev = "dev", _keys_redacted([Account.from_key(key) for key in dev_keys])
         elif int(w3.eth.chain_id) == 31337:
             # A node started from the standard development mnemonic (anvil, hardhat).
             kind, dev = "anvil", anvil_accounts()

@@ -11,6 +11,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from deskgrid import logs
 from deskgrid.errors import DeskGridError
 
 PASSWORD_ENV = "DESKGRID_KEY_PASSWORD"
@@ -34,6 +35,7 @@ def load_key_file(path: str | Path, password: str | None = None) -> LocalAccount
         password = os.environ.get(PASSWORD_ENV)
     if password is None:
         password = getpass.getpass(f"Password for {file.name}: ")
+    logs.redact(password)
     try:
         key = Account.decrypt(keystore, password)
     except ValueError:
@@ -42,11 +44,13 @@ def load_key_file(path: str | Path, password: str | None = None) -> LocalAccount
         ) from None
     except (KeyError, TypeError):
         raise DeskGridError(f"{file} is not a valid keystore file (v3).") from None
+    logs.redact(key)
     return Account.from_key(key)
 
 
 def decrypt_keystore(keystore: dict[str, Any], password: str) -> LocalAccount:
     """Decrypt a keystore (v3) already read as JSON; the error messages are sentences."""
+    logs.redact(password)
     try:
         key = Account.decrypt(keystore, password)
     except ValueError:
@@ -55,6 +59,7 @@ def decrypt_keystore(keystore: dict[str, Any], password: str) -> LocalAccount:
         raise DeskGridError(
             "This is not a valid keystore file (v3): choose the JSON file your wallet exported."
         ) from None
+    logs.redact(key)
     return Account.from_key(key)
 
 
@@ -62,6 +67,8 @@ def encrypt_keystore(
     account: LocalAccount, password: str, *, scrypt_n: int | None = None
 ) -> dict[str, Any]:
     """The keystore (v3, scrypt) of an account's key; `scrypt_n` defaults to 2**18."""
+    logs.redact(password)
+    logs.redact(account.key)
     return dict(Account.encrypt(account.key, password, kdf="scrypt", iterations=scrypt_n))
 
 

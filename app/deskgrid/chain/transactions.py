@@ -11,6 +11,7 @@ from hexbytes import HexBytes
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TimeExhausted
 
+from deskgrid import logs
 from deskgrid.chain.connection import Chain
 from deskgrid.chain.reverts import ChainError, explain
 
@@ -59,6 +60,7 @@ class TxSender:
         self.chain = chain
         self.account = account
         self.address = account.address
+        logs.redact(account.key)
         self.receipt_timeout = receipt_timeout
         self._nonce_lock = threading.Lock()
         self._next_nonce: int | None = None

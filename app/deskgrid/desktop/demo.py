@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from deskgrid import logs
 from deskgrid.desktop.backend import MarketAddresses, progress
 from deskgrid.desktop.events import EventBus
 from deskgrid.wallet.history import TxHistory, TxRecord, forget_other_runs
@@ -77,6 +78,7 @@ class DemoBackend:
                 self.demo_history.add(record)
         else:
             self.demo_account = Account.create()
+            logs.redact(self.demo_account.key)
         if self._fund and funded is None:
             progress(self.bus, "Funding the demo wallet…", funding_at)
             await asyncio.to_thread(self.demo_service().faucet)

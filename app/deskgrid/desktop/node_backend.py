@@ -12,11 +12,13 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
+from deskgrid import logs
 from deskgrid.desktop.backend import progress
 from deskgrid.desktop.demo import DemoBackend
 from deskgrid.desktop.events import EventBus
 from deskgrid.errors import DeskGridError
 from deskgrid.node.info import NodeInfo, NodeLine
+from deskgrid.node.process import LOG_NAME as NODE_LOG
 from deskgrid.wallet.history import TxRecord
 
 if TYPE_CHECKING:
@@ -52,11 +54,20 @@ def _step(message: str) -> tuple[str, float]:
 def node_command(
     chain: str = "embedded", workers: int = 1, *, oracle: bool = True, fund_demo: bool = False
 ) -> list[str]:
-    """The command line of the node child process."""
+    """The command line of the node child process (as verbose as this process logs)."""
     command = [sys.executable, "-m", "deskgrid.node.process", "--chain", chain]
     command += ["--workers", str(workers)]
     command += [] if oracle else ["--no-oracle"]
+    command += ["-v"] * min(logs.verbosity(), 2)
     return command + (["--fund-demo"] if fund_demo else [])
+
+
+NODE_STDERR_LOG = "node-stderr"  # beside the child's own NODE_LOG
+
+
+def see_the_log() -> str:
+    """Where a failed start is explained (the child's log and its standard error)."""
+    return f"see its log, {logs.log_file(NODE_LOG)} (and {NODE_STDERR_LOG}.log beside it)"
 
 
 def _connect(
@@ -113,19 +124,27 @@ class NodeBackend(DemoBackend):
 
     async def start(self) -> None:
         progress(self.bus, "Starting the local node…", 0.02)
-        self.process = await asyncio.create_subprocess_exec(
-            *node_command(self.chain_spec, self.workers, oracle=self.oracle, fund_demo=self._fund),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
+        command = node_command(
+            self.chain_spec, self.workers, oracle=self.oracle, fund_demo=self._fund
         )
+        with logs.open_stderr_file(NODE_STDERR_LOG) as stderr:  # the child keeps its own copy
+            self.process = await asyncio.create_subprocess_exec(
+                *command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=stderr,
+            )
+        log.info("the local node started (pid %d)", self.process.pid)
         try:
             info = await asyncio.wait_for(self._read_boot(self.process), BOOT_TIMEOUT)
         except TimeoutError:
             raise DeskGridError(
-                f"The local node did not start within {BOOT_TIMEOUT:.0f} s; check the log, "
+                f"The local node did not start within {BOOT_TIMEOUT:.0f} s; {see_the_log()}, "
                 "then try again."
             ) from None
         self.info = info
+        logs.redact(info.grid_token)
+        logs.redact(info.demo_key)
         self.grid_url, self.grid_token = info.grid_url, info.grid_token
         progress(self.bus, "Connecting to the local node…", 0.85)
         self.chain, self.deployment, funded = await asyncio.to_thread(_connect, info)
@@ -138,7 +157,7 @@ class NodeBackend(DemoBackend):
             if not raw:
                 code = await process.wait()
                 raise DeskGridError(
-                    f"The local node stopped while starting (exit code {code}); check the log, "
+                    f"The local node stopped while starting (exit code {code}); {see_the_log()}, "
                     "then try again."
                 )
             line = NodeLine.loads(raw)

@@ -25,6 +25,7 @@ import httpx
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
+from deskgrid import logs
 from deskgrid.grid.models import (
     AppInfo,
     Capabilities,
@@ -92,6 +93,7 @@ class GridClient:
     ) -> None:
         self.url = url.rstrip("/")
         self.token = token
+        logs.redact(token)
         self.address: str | None = None
         self._account: LocalAccount | None = None
         self._login: dict[str, Any] = {}
@@ -287,6 +289,7 @@ class GridClient:
             "capabilities": caps.model_dump(),
         }
         reply = LoginReply.model_validate(await self._json("POST", "/workers/login", json=body))
+        logs.redact(reply.token)
         self.token, self.address = reply.token, reply.address
         self._account, self._login = account, {"name": name, "capabilities": caps}
         return reply

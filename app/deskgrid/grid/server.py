@@ -47,9 +47,12 @@ class _QuietServer(uvicorn.Server):
 
 
 def _uvicorn_config(app: object, log_level: str) -> uvicorn.Config:
+    """No logging configuration of uvicorn's own: its records (at `log_level`) go where the
+    process logs (`deskgrid.logs`), with the redaction of secrets, not to a stream of its own."""
     return uvicorn.Config(
         app,
         log_level=log_level,
+        log_config=None,
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=3,
@@ -113,6 +116,7 @@ class GridServer:
                 self._task.result()
                 raise DeskGridError("The grid server stopped while starting.")
             await asyncio.sleep(0.01)
+        log.info("grid server on %s (%s database)", self.url, self.service.db.dialect)
         return self.url
 
     async def stop(self) -> None:
@@ -152,6 +156,8 @@ def serve(
         task = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not task.done():
             await asyncio.sleep(0.01)
+        if server.started:
+            log.info("grid server on %s (%s database)", url, service.db.dialect)
         if server.started and on_ready is not None:
             on_ready(url, service)
         await task

@@ -7,6 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
+from deskgrid import logs
 from deskgrid.errors import DeskGridError
 from deskgrid.grid.config import GridConfig
 
@@ -24,15 +25,21 @@ def read_token_file(path: Path) -> list[str]:
 
 
 def load_submitter_tokens(config: GridConfig) -> tuple[list[str], Path | None]:
-    """The submitter tokens in force and the file they came from (None: from the config)."""
+    """The submitter tokens in force and the file they came from (None: from the config).
+    Every one is registered with `deskgrid.logs.redact`."""
     if config.submitter_tokens:
+        for given in config.submitter_tokens:
+            logs.redact(given)
         return list(config.submitter_tokens), None
     path = token_file_path(config)
     if path.exists():
         tokens = read_token_file(path)
+        for known in tokens:
+            logs.redact(known)
         if tokens:
             return tokens, path
     token = secrets.token_urlsafe(32)
+    logs.redact(token)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -96,7 +96,11 @@ class LocalNode:
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self, progress: Callable[[str], None] | None = None) -> LocalNode:
-        say = progress or (lambda _msg: None)
+        def say(message: str) -> None:
+            log.info("local node: %s", message)
+            if progress is not None:
+                progress(message)
+
         if self.config.data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="deskgrid-node-")
             data_dir = Path(self._tmp.name)
@@ -188,6 +192,7 @@ class LocalNode:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+        log.info("local node: stopped")
 
 
 def default_data_dir() -> Path:

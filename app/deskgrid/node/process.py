@@ -5,6 +5,10 @@ The desktop app keeps CPU work out of its own process: this process runs the `Lo
 and prints one JSON line per boot step and then one `ready` line with a `NodeInfo` (see
 `deskgrid.node.info`). It stops cleanly on SIGTERM or SIGINT, and when its standard input
 reaches end of file: its parent closed it or died, so it never outlives the app.
+
+It logs to `node.log` in the data folder's `logs/` (`-v` and `-vv` as for `deskgrid`); its
+standard error is for what escapes logging (a crash before logging is set up), and the app
+sends it to `node-stderr.log` there (see `deskgrid.desktop.node_backend`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
+from deskgrid import logs
 from deskgrid.errors import DeskGridError
 from deskgrid.node.info import NodeInfo, NodeLine
 
@@ -26,6 +31,8 @@ if TYPE_CHECKING:
     from deskgrid.node.local import LocalNode
 
 log = logging.getLogger(__name__)
+
+LOG_NAME = "node"  # <data>/logs/node.log
 
 
 def _emit(line: NodeLine) -> None:
@@ -117,8 +124,8 @@ async def serve(args: argparse.Namespace) -> int:
         _emit(
             NodeLine(
                 "error",
-                f"The local node could not start ({type(exc).__name__}: {exc}); check the log, "
-                "then try again.",
+                f"The local node could not start ({type(exc).__name__}: {exc}); see its log, "
+                f"{logs.log_file(LOG_NAME)}, then try again.",
             )
         )
         return 1
@@ -139,6 +146,7 @@ def _fund_demo_wallet(node: LocalNode) -> tuple[str, list[dict[str, object]]]:
     chain, deployment = node.chain, node.deployment
     assert chain is not None and deployment is not None
     account = Account.create()
+    logs.redact(account.key)
     faucet = DemoFaucet(chain, deployment.rlc, deployment.faucet)
     gifts = [
         {
@@ -175,16 +183,18 @@ def parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not stop at the end of standard input",
     )
+    p.add_argument("-v", "--verbose", action="count", default=0, help="-v INFO, -vv DEBUG")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.WARNING,
-        stream=sys.stderr,
-        format="node %(levelname)s %(name)s: %(message)s",
-    )
-    return asyncio.run(serve(parser().parse_args(argv)))
+    args = parser().parse_args(argv)
+    # Its own file; standard error too only on a terminal (the app keeps it in a file).
+    logs.setup_logging(LOG_NAME, verbose=args.verbose, console=sys.stderr.isatty())
+    log.info("the local node starts (%s chain, %d workers)", args.chain, args.workers)
+    code = asyncio.run(serve(args))
+    log.info("the local node stopped (exit code %d)", code)
+    return code
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import coincurve
 
+from deskgrid import logs
 from deskgrid.apps.registry import get_app
 from deskgrid.apps.vanity.secp256k1 import N
 from deskgrid.apps.vanity.splitkey import combine
@@ -52,6 +53,9 @@ class VanityOrder:
     compressed: bool = True
     category: int = 1
     secret: int = field(default_factory=lambda: secrets.randbelow(N - 1) + 1, repr=False)
+
+    def __post_init__(self) -> None:
+        logs.redact(self.secret.to_bytes(32, "big"))
 
     @property
     def public_key(self) -> str:
@@ -134,6 +138,8 @@ class VanityRun:
             address = doc["address"]
         except (ValueError, KeyError, TypeError):
             raise DeskGridError("The task's result is not a VanityGen result.") from None
-        _, wif = combine(order.secret, partial, address, order.compressed)
+        final, wif = combine(order.secret, partial, address, order.compressed)
+        logs.redact(final.to_bytes(32, "big"))
+        logs.redact(wif)
         outcome.address, outcome.wif = address, wif
         return outcome

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 import tempfile
@@ -22,11 +23,13 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from deskgrid import __version__
+from deskgrid import __version__, logs
 from deskgrid.errors import DeskGridError
 
 if TYPE_CHECKING:
     from deskgrid.node.requester import VanityRun
+
+log = logging.getLogger(__name__)
 
 PATTERN = "1A"  # one character after the leading 1: found in a fraction of a second
 TIMEOUT_S = 180.0  # for the task, from payment to its final fact on chain
@@ -115,6 +118,7 @@ class SelfTest:
         except SelfTestFailed:
             raise
         except Exception as exc:
+            log.error("self-test step %r failed", name, exc_info=True, extra=logs.FILE_ONLY)
             reason = str(exc) or type(exc).__name__
             raise SelfTestFailed(name, f"{failure} ({reason})") from exc
         self._report(StepResult(name, time.monotonic() - started, " ".join(detail)))
@@ -229,6 +233,9 @@ async def _run(out: Callable[[str], None]) -> int:
     except SelfTestFailed as exc:
         out(f"  FAIL  {exc.step}")
         print(f"deskgrid: {exc}", file=sys.stderr, flush=True)
+        log_file = logs.active_log_file()
+        if log_file is not None:
+            print(f"deskgrid: the details are in {log_file}", file=sys.stderr, flush=True)
         return 1
     out(f"self-test passed: {len(test.steps)} steps in {time.monotonic() - started:.1f} s")
     return 0

@@ -152,6 +152,7 @@ class Oracle:
                 policy=self.config.replication or ReplicationPolicy(),
             )
         )
+        log.info("task %s: %s job %s queued on the grid", task.task_id, spec.name, job.id)
         self.store.update_task(
             task.task_id,
             state=OracleTaskState.SUBMITTED,
@@ -217,6 +218,7 @@ class Oracle:
             if lease.state == "VALID":
                 weights[lease.worker] = weights.get(lease.worker, 0) + 1
         onchain = result if len(result) <= MAX_ONCHAIN_RESULT else b""
+        log.info("task %s: job %s completed by %d worker(s)", task.task_id, job.id, len(weights))
         self.store.update_task(
             task.task_id,
             state=OracleTaskState.FINALIZING,
@@ -283,4 +285,5 @@ class Oracle:
         self, task: OracleTask, state: OracleTaskState, kind: str, data: dict[str, Any]
     ) -> None:
         self._last_progress.pop(task.task_id, None)
+        log.info("task %s: %s on chain", task.task_id, kind)
         self.store.update_task(task.task_id, state=state, event=(kind, data))

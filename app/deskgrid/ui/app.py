@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 
+from deskgrid import logs
 from deskgrid.errors import DeskGridError
 
 
@@ -21,13 +21,15 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     """Open the main window (or bring the running one forward) and run until it closes.
 
     With `--tray` the window starts hidden in the system tray and donating starts once the app
-    is up; without a system tray the window opens and says so."""
+    is up; without a system tray the window opens and says so. It logs to `deskgrid.log` in
+    the data folder's `logs/` (warnings on standard error too), uncaught exceptions in Qt's
+    slots and in the event loop's callbacks with their traceback."""
     if not _display_available():
         raise DeskGridError(
             "No graphical display is available: start DeskGrid from a desktop session, or use "
             "a subcommand (deskgrid --help)."
         )
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logs.setup_logging("deskgrid", verbose=getattr(args, "verbose", 0))  # once: idempotent
     import qasync
     from PySide6.QtWidgets import QApplication
 

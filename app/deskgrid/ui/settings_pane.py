@@ -1,7 +1,9 @@
 """Settings: network (demo or RPC URL + hub + grid URL), confirmations, notifications, the data
-folder, where keys are kept, and the theme (which follows the system)."""
+folder and its log folder, where keys are kept, and the theme (which follows the system)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskgrid import logs
 from deskgrid.ui.controller import AppController
 from deskgrid.ui.network_form import NetworkForm
 from deskgrid.ui.status_line import StatusLine
@@ -70,9 +73,15 @@ class SettingsPane(QWidget):
         self.data_folder.setReadOnly(True)
         open_button = QPushButton("Open")
         open_button.clicked.connect(self.open_data_folder)
+        self.open_logs_button = QPushButton("Open log folder")
+        self.open_logs_button.setToolTip(
+            "The app's logs (deskgrid.log, node.log, …): attach them when you report a problem."
+        )
+        self.open_logs_button.clicked.connect(self.open_log_folder)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.data_folder)
         folder_row.addWidget(open_button)
+        folder_row.addWidget(self.open_logs_button)
         keys = QLabel(KEY_STORAGE_TEXT[controller.manager.new_store.kind])
         keys.setWordWrap(True)
         theme = QLabel("DeskGrid follows your system's light or dark appearance.")
@@ -114,4 +123,14 @@ class SettingsPane(QWidget):
             self.status.error(error_sentence(exc))
 
     def open_data_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(self.data_folder.text()))
+        self._open_folder(Path(self.data_folder.text()), "the data folder")
+
+    def log_folder(self) -> Path:
+        return logs.log_folder()
+
+    def open_log_folder(self) -> None:
+        self._open_folder(self.log_folder(), "the log folder")
+
+    def _open_folder(self, folder: Path, what: str) -> None:
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.status.error(f"Could not open {what} (no file manager answered); it is {folder}.")

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from deskgrid import logs
 from deskgrid.errors import DeskGridError
 
 log = logging.getLogger(__name__)
@@ -18,9 +19,10 @@ def error_sentence(exc: BaseException) -> str:
     """What to show a person for an exception (the details of unexpected ones go to the log)."""
     if isinstance(exc, DeskGridError):
         return str(exc)
+    log_file = logs.active_log_file() or logs.log_file("deskgrid")
     return (
         f"Something unexpected went wrong ({type(exc).__name__}); try again, and if it "
-        "persists, report it with the log."
+        f"persists, report it with the log, {log_file}."
     )
 
 

@@ -13,6 +13,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from mnemonic import Mnemonic
 
+from deskgrid import logs
 from deskgrid.chain.keyfile import decrypt_keystore
 from deskgrid.errors import DeskGridError
 
@@ -41,6 +42,8 @@ def create_account() -> NewWallet:
     account, phrase = Account.create_with_mnemonic(
         num_words=MNEMONIC_WORDS, account_path=DERIVATION_PATH
     )
+    logs.redact(phrase)
+    logs.redact(account.key)
     return NewWallet(account, phrase)
 
 
@@ -51,6 +54,7 @@ def normalize_mnemonic(text: str) -> str:
 def account_from_mnemonic(text: str) -> LocalAccount:
     """The first account (m/44'/60'/0'/0/0) of a BIP-39 phrase."""
     phrase = normalize_mnemonic(text)
+    logs.redact(phrase)
     words = phrase.split() if phrase else []
     if len(words) not in (12, 15, 18, 21, 24):
         raise DeskGridError(
@@ -67,13 +71,16 @@ def account_from_mnemonic(text: str) -> LocalAccount:
             "These words do not form a valid recovery phrase (the checksum word does not "
             "match); check their order and spelling."
         )
-    return Account.from_mnemonic(phrase, account_path=DERIVATION_PATH)
+    account = Account.from_mnemonic(phrase, account_path=DERIVATION_PATH)
+    logs.redact(account.key)
+    return account
 
 
 def account_from_private_key(text: str) -> LocalAccount:
     """An account from a 64-hex-digit private key (with or without 0x)."""
     value = (text or "").strip()
     body = value[2:] if value.lower().startswith("0x") else value
+    logs.redact(body)
     if not re.fullmatch(r"[0-9a-fA-F]{64}", body):
         raise DeskGridError(
             "A private key is 64 hexadecimal characters (0-9, a-f), optionally after 0x; "

@@ -13,7 +13,7 @@ import keyring.errors
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from deskgrid import paths
+from deskgrid import logs, paths
 from deskgrid.chain.keyfile import decrypt_keystore, encrypt_keystore
 from deskgrid.errors import DeskGridError
 from deskgrid.jsonfile import read_json, write_json_atomic
@@ -77,6 +77,7 @@ class KeyringStore:
                 "This wallet's key is no longer in the system keyring; import the wallet again "
                 "from its recovery phrase or key."
             )
+        logs.redact(secret)
         account = Account.from_key(bytes.fromhex(secret.removeprefix("0x")))
         if account.address != address:
             raise DeskGridError(

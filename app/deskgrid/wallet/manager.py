@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from eth_account.signers.local import LocalAccount
 
+from deskgrid import logs
 from deskgrid.chain.addresses import short_address
 from deskgrid.errors import DeskGridError
 from deskgrid.wallet.entries import KeyStorage, WalletBook, WalletEntry
@@ -75,6 +76,8 @@ class WalletManager:
                 f"This wallet is already here as '{existing.name}' "
                 f"({short_address(account.address)})."
             )
+        logs.redact(account.key)
+        logs.redact(password)
         self.new_store.save(account, password)
         entry = WalletEntry(name=name, address=account.address, storage=self.new_store.kind)
         self.book.save_wallets([*self.entries(), entry], account.address)
@@ -99,7 +102,9 @@ class WalletManager:
     def unlock(self, address: str, password: str | None = None) -> LocalAccount:
         if address in self._unlocked:
             return self._unlocked[address]
+        logs.redact(password)
         account = self._store(self.entry(address)).load(address, password)
+        logs.redact(account.key)
         self._unlocked[address] = account
         return account
 

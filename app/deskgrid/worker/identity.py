@@ -16,6 +16,7 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from deskgrid import logs
 from deskgrid.atomicfile import write_atomic
 from deskgrid.chain.keyfile import decrypt_keystore, encrypt_keystore
 
@@ -33,6 +34,8 @@ def worker_account(state_dir: Path) -> LocalAccount:
         return decrypt_keystore(keystore, password_path.read_text(encoding="utf-8").strip())
     account = Account.create()
     password = secrets.token_urlsafe(32)
+    logs.redact(password)
+    logs.redact(account.key)
     write_atomic(password_path, password + "\n")
     keystore = encrypt_keystore(account, password, scrypt_n=SCRYPT_N)
     write_atomic(key_path, json.dumps(keystore))

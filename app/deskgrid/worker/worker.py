@@ -112,12 +112,22 @@ class Worker:
         status = dataclasses.replace(self._status, **changes)
         if status == self._status:
             return
+        self._log_change(self._status, status)
         self._status = status
         if self.on_status is not None:
             try:
                 self.on_status(status)
             except Exception:  # a broken listener must not stop the work
                 log.exception("on_status failed")
+
+    def _log_change(self, old: WorkerStatus, new: WorkerStatus) -> None:
+        """A line per new state, new job or new error; not per reason of one state (a busy
+        CPU's percentage changes at every look)."""
+        if new.state == "error":
+            if new.reason != old.reason:
+                log.warning("worker %s: %s", self.account.address, new.reason)
+        elif new.state != old.state or new.job_id != old.job_id:
+            log.info("worker %s: [%s] %s", self.account.address, new.state, new.reason)
 
     def _own_cpu_seconds(self) -> float:
         return self._run.cpu_seconds() if self._run is not None else 0.0

@@ -39,21 +39,33 @@ def test_self_test_passes_and_reports_every_step(deskgrid_home):
     assert "ok    requester: key combined and verified" in out
     assert "self-test passed: 11 steps" in out
     assert "qt modules: []" in out  # the core never imports Qt
-    assert not any(deskgrid_home.iterdir()), "the self-test used its own data folder"
+    # The self-test used its own data folder: only its log is in the person's.
+    assert [p.name for p in deskgrid_home.iterdir()] == ["logs"]
+    assert [p.name for p in (deskgrid_home / "logs").iterdir()] == ["self-test.log"]
+    log = (deskgrid_home / "logs" / "self-test.log").read_text()
+    assert "self-test starts" in log and "self-test ended with exit code 0" in log
 
 
-def test_a_failing_step_is_named_with_a_sentence(monkeypatch, capsys):
+def test_a_failing_step_is_named_with_a_sentence(monkeypatch, capsys, deskgrid_home):
+    from deskgrid import logs
     from deskgrid.node.local import LocalNode
 
     async def broken_start(self, progress=None):
         raise OSError("no free port")
 
     monkeypatch.setattr(LocalNode, "start", broken_start)
+    log_file = logs.setup_logging("self-test")  # as `deskgrid --self-test` does
     assert run_self_test() == 1
     captured = capsys.readouterr()
     assert "FAIL  start the local node" in captured.out
     assert "self-test failed at step 'start the local node'" in captured.err
     assert "did not start. (no free port)" in captured.err
+    assert f"the details are in {log_file}" in captured.err
+    assert "Traceback" not in captured.err  # the traceback is for the log
+    logs.reset_logging()
+    text = log_file.read_text()
+    assert "self-test step 'start the local node' failed" in text
+    assert "OSError: no free port" in text
 
 
 def test_a_task_stuck_before_the_grid_names_the_oracle(monkeypatch):
