@@ -52,5 +52,5 @@ def test_a_folder_that_cannot_be_opened_is_said_with_its_path(qtbot, make_window
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)  # no file manager
     actions(window)["Open log folder"].trigger()
     message = window.statusBar().currentMessage()
-    assert "No file manager opened the log folder" in message
+    assert "Could not open the log folder (no file manager answered)" in message
     assert str(paths.data_dir() / "logs") in message

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QKeySequence
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
-from deskgrid import __version__, paths
+from deskgrid import __version__, logs, paths
+from deskgrid.ui.folders import open_folder
 
 ABOUT = (
     f"<h3>DeskGrid {__version__}</h3>"
@@ -21,18 +22,11 @@ ABOUT = (
 NOTICE_MS = 15_000
 
 
-def log_folder() -> Path:
-    """Where every DeskGrid process writes its log files."""
-    return paths.sub_dir("logs")
-
-
-def open_folder(window: QMainWindow, folder: Path, what: str) -> bool:
-    """Open `folder` in the file manager, or say in the status bar why not and where it is."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
-        return True
-    window.statusBar().showMessage(f"No file manager opened the {what}; it is {folder}.", NOTICE_MS)
-    return False
+def open_folder_or_say(window: QMainWindow, folder: Path, what: str) -> None:
+    """Open `folder`, or say in the status bar why not and where it is."""
+    failed = open_folder(folder, what)
+    if failed:
+        window.statusBar().showMessage(failed, NOTICE_MS)
 
 
 def build_menu_bar(window: QMainWindow, quit_app: Callable[[], None]) -> None:
@@ -41,9 +35,13 @@ def build_menu_bar(window: QMainWindow, quit_app: Callable[[], None]) -> None:
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     file_menu.addAction(
-        "Open &data folder", lambda: open_folder(window, paths.data_dir(), "data folder")
+        "Open &data folder",
+        lambda: open_folder_or_say(window, paths.data_dir(), "the data folder"),
     )
-    file_menu.addAction("Open &log folder", lambda: open_folder(window, log_folder(), "log folder"))
+    file_menu.addAction(
+        "Open &log folder",
+        lambda: open_folder_or_say(window, logs.log_folder(), "the log folder"),
+    )
     file_menu.addSeparator()
     quit_action = file_menu.addAction("&Quit DeskGrid", lambda: quit_app())
     quit_action.setShortcut(QKeySequence.StandardKey.Quit)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -22,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from deskgrid import logs
 from deskgrid.ui.controller import AppController
+from deskgrid.ui.folders import open_folder
 from deskgrid.ui.network_form import NetworkForm
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.tasks import error_sentence
@@ -132,5 +131,6 @@ class SettingsPane(QWidget):
         self._open_folder(self.log_folder(), "the log folder")
 
     def _open_folder(self, folder: Path, what: str) -> None:
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
-            self.status.error(f"Could not open {what} (no file manager answered); it is {folder}.")
+        failed = open_folder(folder, what)
+        if failed:
+            self.status.error(failed)
