@@ -37,6 +37,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     from deskgrid.ui.controller import AppController
     from deskgrid.ui.gc_guard import MainThreadCollector
     from deskgrid.ui.icons import icon
+    from deskgrid.ui.interrupt import QuitOnSignal
     from deskgrid.ui.main_window import MainWindow
     from deskgrid.ui.single_instance import SingleInstance, ask_running_instance_to_raise
     from deskgrid.ui.tray import TrayController
@@ -63,6 +64,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     tray = TrayController(window, donation)
     tray.follow_job_ends(controller.bridge, controller.settings)
     window.quit_app = tray.quit
+    interrupt = QuitOnSignal(tray.quit, parent=app)  # Ctrl-C and SIGTERM quit as Quit does
     app.setQuitOnLastWindowClosed(not tray.active)
     tray_mode = bool(getattr(args, "tray", False))
     if not (tray_mode and tray.active and not controller.needs_first_run):
@@ -75,6 +77,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         loop.run_until_complete(donation.stop())
         loop.run_until_complete(controller.shutdown())
     finally:
+        interrupt.close()
         instance.close()
         loop.close()
     return 0
