@@ -94,17 +94,25 @@ def test_preferences_are_saved_and_applied_live(qtbot, pane):
     qtbot.waitUntil(lambda: donation.worker is not worker, timeout=3000)
     assert donation.worker.config.cores == 1 and donation.running
     assert load_preferences().max_ncpus_pct == 25
+    pane.form.others_pct.setValue(60)  # pause only while other programs use over 60 %
+    qtbot.waitUntil(lambda: donation.worker.preferences.suspend_cpu_usage == 60, timeout=3000)
+    assert load_preferences().suspend_cpu_usage == 60
+    pane.form.others_pct.setValue(0)
+    assert pane.form.others_pct.text() == "never" and load_preferences().suspend_cpu_usage == 0
 
 
 def test_form_loads_saved_preferences(qtbot):
     from deskgrid.ui.preferences_form import PreferencesForm
 
-    SettingsStore().save_preferences(Preferences(start_hour=22, end_hour=6, cpu_usage_limit=60))
+    SettingsStore().save_preferences(
+        Preferences(start_hour=22, end_hour=6, cpu_usage_limit=60, suspend_cpu_usage=40)
+    )
     form = PreferencesForm(cpu_count=8)
     qtbot.addWidget(form)
     form.load(load_preferences())
     assert form.limit_hours.isChecked() and form.start_time.time().hour() == 22
     assert form.cpu_pct.value() == 60 and form.cores.value() == 4
+    assert form.others_pct.value() == 40
     assert form.preferences().start_hour == 22 and form.preferences().end_hour == 6
 
 

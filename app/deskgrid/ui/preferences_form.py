@@ -57,6 +57,14 @@ class PreferencesForm(QWidget):
         self.memory_pct = QSpinBox()
         self.memory_pct.setRange(1, 100)
         self.memory_pct.setSuffix(" % of memory")
+        self.others_pct = QSpinBox()  # BOINC's suspend_cpu_usage
+        self.others_pct.setRange(0, 100)
+        self.others_pct.setSuffix(" % of the CPU")
+        self.others_pct.setSpecialValueText("never")
+        self.others_pct.setToolTip(
+            "Pause while other programs (not DeskGrid) use more than this share of the CPU; "
+            "0 never pauses for them."
+        )
 
         idle_row = QHBoxLayout()
         idle_row.addWidget(self.only_idle)
@@ -76,8 +84,15 @@ class PreferencesForm(QWidget):
         form.addRow(self.not_on_battery)
         form.addRow(hours_row)
         form.addRow("Memory cap", self.memory_pct)
+        form.addRow("Pause while other programs use over", self.others_pct)
 
-        for spin in (self.cores, self.cpu_pct, self.idle_minutes, self.memory_pct):
+        for spin in (
+            self.cores,
+            self.cpu_pct,
+            self.idle_minutes,
+            self.memory_pct,
+            self.others_pct,
+        ):
             spin.valueChanged.connect(self._edited)
         for box in (self.only_idle, self.not_on_battery, self.limit_hours):
             box.toggled.connect(self._edited)
@@ -99,6 +114,7 @@ class PreferencesForm(QWidget):
             self.start_time.setTime(_time(prefs.start_hour))
             self.end_time.setTime(_time(prefs.end_hour))
             self.memory_pct.setValue(round(prefs.ram_max_used_idle_pct))
+            self.others_pct.setValue(round(prefs.suspend_cpu_usage))
         finally:
             self._loading = False
         self._sync_enabled()
@@ -120,6 +136,7 @@ class PreferencesForm(QWidget):
                 "end_hour": end,
                 "ram_max_used_idle_pct": memory,
                 "ram_max_used_busy_pct": min(self._busy_memory, memory),
+                "suspend_cpu_usage": float(self.others_pct.value()),
             }
         )
 

@@ -34,7 +34,7 @@ from deskgrid.worker.activity import NoActivitySource, default_activity_source
 from deskgrid.worker.docker_runner import DockerRunner, docker_available
 from deskgrid.worker.identity import worker_account
 from deskgrid.worker.lease_run import LeaseRun
-from deskgrid.worker.native_runner import NativeRunner
+from deskgrid.worker.native_runner import NativeExecution, NativeRunner
 from deskgrid.worker.observer import SystemObserver
 from deskgrid.worker.pending import PendingResult, PendingStore
 from deskgrid.worker.policy import Decision, Preferences, decide
@@ -100,7 +100,7 @@ class Worker:
         self._logged_in = False
         activity = NoActivitySource() if config.preferences is None else None
         self.observer = SystemObserver(
-            activity or default_activity_source(), own_cpu_seconds=self._own_cpu_seconds
+            activity or default_activity_source(), outside_cpu_seconds=self._container_cpu_seconds
         )
 
     # ------------------------------------------------------------------ status
@@ -129,8 +129,13 @@ class Worker:
         elif new.state != old.state or new.job_id != old.job_id:
             log.info("worker %s: [%s] %s", self.account.address, new.state, new.reason)
 
-    def _own_cpu_seconds(self) -> float:
-        return self._run.cpu_seconds() if self._run is not None else 0.0
+    def _container_cpu_seconds(self) -> float:
+        """CPU time of the running job when it is a container (native jobs are this
+        process's children: the observer counts them with it)."""
+        run = self._run
+        if run is None or run.execution is None or isinstance(run.execution, NativeExecution):
+            return 0.0
+        return run.cpu_seconds()
 
     def decision(self) -> Decision:
         obs = self.observer.observe(paused_by_user=self.paused_by_user)
