@@ -69,6 +69,9 @@ class AppSpec:
     the normalised params. `verify(params, result)` returns True when a result is correct.
     `estimate(params)`, when present, returns figures for the GUI before a request (e.g. the
     difficulty of a vanity pattern and the expected time).
+    `secret_result(params)`, when present, says why a result of these (validated) params
+    would be a secret in clear (e.g. a whole private key): such a task is refused on chain,
+    where every result is public, and the requester is refunded.
     """
 
     name: str
@@ -82,6 +85,7 @@ class AppSpec:
     image: str | None = None
     command: tuple[str, ...] = ()
     estimate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    secret_result: Callable[[dict[str, Any]], str | None] | None = None
 
     @property
     def verifiable(self) -> bool:

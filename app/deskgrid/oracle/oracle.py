@@ -141,6 +141,9 @@ class Oracle:
             params = spec.validate(params)
         except AppParamsError as exc:
             return self._decide_fail(task, f"invalid params: {exc}")
+        secret = spec.secret_result(params) if spec.secret_result is not None else None
+        if secret:  # every result posted on chain is public: never compute this one
+            return self._decide_fail(task, f"refused: {secret}")
         remaining = task.final_deadline - await asyncio.to_thread(self.chain.timestamp)
         deadline = time.time() + remaining - self.config.deadline_margin
         job = await self.grid.submit(

@@ -65,6 +65,18 @@ async def test_grid_failure_is_refunded(setup):
     assert setup.hub.balance_of(user) == setup.hub.task(task_id).price
 
 
+async def test_a_result_that_would_be_a_private_key_in_clear_is_refused_and_refunded(setup):
+    """On chain every result is public: a VanityGen task asking for the whole key (full_key)
+    is refused before any worker computes it, and the requester gets the price back."""
+    task_id = setup.pay("vanity", {"patterns": ["1A"], "full_key": True})
+    await run_until(setup, setup.oracle(), task_id, TaskStatus.FAILED)
+    [event] = setup.hub.logs("TaskFailed", setup.deployment.block)
+    assert "private key in clear" in event["args"]["reason"]
+    assert (await setup.grid.list_jobs()).total == 0  # nothing was sent to the grid
+    user = setup.chain.dev_accounts[3].address
+    assert setup.hub.balance_of(user) == setup.hub.task(task_id).price
+
+
 async def test_a_restart_between_grid_completion_and_finalize_finalizes_once(setup):
     task_id = setup.pay("echo", {"text": "once"})
     hex_id = "0x" + task_id.hex()

@@ -176,6 +176,16 @@ def estimate(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def secret_result(params: dict[str, Any]) -> str | None:
+    """A `full_key` result is the whole private key: in clear, for anyone who reads it."""
+    if params.get("full_key"):
+        return (
+            "a full_key result would be the address's private key in clear, for anyone to "
+            "read on the chain; request a split-key search with your public key instead"
+        )
+    return None
+
+
 VANITY = AppSpec(
     name="vanity",
     version="1.0",
@@ -185,6 +195,7 @@ VANITY = AppSpec(
     validate=validate,
     verify=verify,
     estimate=estimate,
+    secret_result=secret_result,
     resources=Resources(cores=1, memory_mb=256, max_seconds=24 * 3600, multicore=True),
     run="deskgrid.apps.vanity.app:run",
 )
