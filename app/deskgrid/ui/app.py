@@ -30,6 +30,9 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
             "a subcommand (deskgrid --help)."
         )
     logs.setup_logging("deskgrid", verbose=getattr(args, "verbose", 0))  # once: idempotent
+    from deskgrid.ui.qt_platform import check_qt_platform
+
+    check_qt_platform()  # before Qt, which would abort the process on a missing library
     import qasync
     from PySide6.QtWidgets import QApplication
 
