@@ -38,31 +38,7 @@ class NetworkBackend:
         self.faucet: DemoFaucet | None = None
 
     def _open(self) -> tuple[Chain, MarketAddresses]:
-        from deskgrid.chain.connection import connect
-        from deskgrid.chain.contracts import HubContract
-        from deskgrid.chain.deployment import load_deployment
-        from deskgrid.chain.reverts import ChainError
-
-        chain = connect(self.rpc_url, timeout=10.0)
-        try:
-            with chain.lock:
-                code = chain.w3.eth.get_code(self.hub_address)
-            if len(code) == 0:
-                raise ChainError(
-                    f"There is no contract at {self.hub_address} on this network; check the hub "
-                    "address (and that the RPC URL is the network it was deployed on)."
-                )
-            rlc = HubContract(chain, self.hub_address).token()
-            known = load_deployment(chain)
-            if known is not None and known.hub == self.hub_address:
-                market = MarketAddresses.of(known)
-                if not chain.is_dev:
-                    market = dataclasses.replace(market, faucet=None)
-                return chain, market
-            return chain, MarketAddresses(rlc=rlc, hub=self.hub_address)
-        except Exception:
-            chain.close()
-            raise
+        return open_market(self.rpc_url, self.hub_address)
 
     async def start(self) -> None:
         progress(self.bus, f"Connecting to {self.rpc_url}…", 0.1)
@@ -77,3 +53,33 @@ class NetworkBackend:
         if self.chain is not None:
             await asyncio.to_thread(self.chain.close)
             self.chain = None
+
+
+def open_market(rpc_url: str, hub_address: str) -> tuple[Chain, MarketAddresses]:
+    """Connect to `rpc_url` and find the marketplace of the hub there (blocking); a sentence
+    when nothing answers or no hub is at that address."""
+    from deskgrid.chain.connection import connect
+    from deskgrid.chain.contracts import HubContract
+    from deskgrid.chain.deployment import load_deployment
+    from deskgrid.chain.reverts import ChainError
+
+    chain = connect(rpc_url, timeout=10.0)
+    try:
+        with chain.lock:
+            code = chain.w3.eth.get_code(hub_address)
+        if len(code) == 0:
+            raise ChainError(
+                f"There is no contract at {hub_address} on this network; check the hub "
+                "address (and that the RPC URL is the network it was deployed on)."
+            )
+        rlc = HubContract(chain, hub_address).token()
+        known = load_deployment(chain)
+        if known is not None and known.hub == hub_address:
+            market = MarketAddresses.of(known)
+            if not chain.is_dev:
+                market = dataclasses.replace(market, faucet=None)
+            return chain, market
+        return chain, MarketAddresses(rlc=rlc, hub=hub_address)
+    except Exception:
+        chain.close()
+        raise

@@ -1,0 +1,282 @@
+"""`deskgrid wallet create | import | show | send`: the desktop app's wallets from a terminal.
+
+The wallets are the app's own: a wallet made here is listed in the app (the settings file)
+and its key is kept where the app keeps new keys (the OS keyring, else an encrypted keystore
+file, v3 scrypt, in `<data>/keystores`, the same file format the app reads), and the other way
+round. Secrets never come from the command line, where other users could read them in the
+process list: passwords from $DESKGRID_KEY_PASSWORD or a prompt, private keys and recovery
+phrases from a file or a prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from deskgrid.chain.addresses import check_address
+from deskgrid.chain.keyfile import PASSWORD_ENV
+from deskgrid.desktop.settings import SettingsStore, check_url
+from deskgrid.errors import DeskGridError
+from deskgrid.money import format_eth, format_fee, format_rlc, parse_eth, parse_rlc
+from deskgrid.wallet.accounts import (
+    account_from_keystore_json,
+    account_from_mnemonic,
+    account_from_private_key,
+    create_account,
+)
+from deskgrid.wallet.entries import WalletEntry
+from deskgrid.wallet.keystores import FileKeyStore, KeyStore, default_key_store
+from deskgrid.wallet.manager import WalletManager
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    wallet = subparsers.add_parser(
+        "wallet",
+        help="create, import, show and send from the app's wallets",
+        description=__doc__.split("\n\n")[0],
+    )
+    sub = wallet.add_subparsers(dest="wallet_command", metavar="ACTION", required=True)
+
+    create = sub.add_parser("create", help="a new wallet with a 12-word recovery phrase")
+    _add_name(create, "Main")
+    _add_storage(create)
+    _add_json(create)
+    create.set_defaults(handler=_create)
+
+    imported = sub.add_parser(
+        "import", help="a wallet from a private key, a recovery phrase or a keystore file"
+    )
+    _add_name(imported, "Imported")
+    source = imported.add_mutually_exclusive_group(required=True)
+    source.add_argument("--private-key-file", type=Path, help="a file holding the hex key")
+    source.add_argument("--mnemonic-file", type=Path, help="a file holding the phrase")
+    source.add_argument("--keystore", type=Path, help="a keystore JSON file (v3)")
+    source.add_argument(
+        "--prompt", choices=("private-key", "mnemonic"), help="type the secret at a prompt"
+    )
+    _add_storage(imported)
+    _add_json(imported)
+    imported.set_defaults(handler=_import)
+
+    show = sub.add_parser("show", help="the wallets, and with --chain their balances")
+    show.add_argument("wallet", nargs="?", help="a wallet's name or address (default: all)")
+    _add_network(show, required=False)
+    _add_json(show)
+    show.set_defaults(handler=_show)
+
+    send = sub.add_parser("send", help="send RLC or ETH, after showing the fee")
+    send.add_argument("--from", dest="sender", required=True, help="the wallet's name or address")
+    send.add_argument("--to", required=True, type=_address, help="the recipient's address")
+    send.add_argument("--amount", required=True, help="how much, e.g. 12.5 or 1,000")
+    send.add_argument("--asset", choices=("RLC", "ETH"), default="RLC", help="default: RLC")
+    send.add_argument("--yes", action="store_true", help="do not ask before sending")
+    _add_network(send, required=True)
+    _add_json(send)
+    send.set_defaults(handler=_send)
+
+
+# -- options --------------------------------------------------------------------------------
+
+
+def _address(text: str) -> str:
+    try:
+        return check_address(text)
+    except DeskGridError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _url(text: str) -> str:
+    try:
+        return check_url(text, "RPC URL")
+    except DeskGridError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_name(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--name", default=default, help=f"the wallet's name (default: {default})")
+
+
+def _add_storage(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keystore-file",
+        action="store_true",
+        help="keep the key in an encrypted keystore file even when a system keyring works",
+    )
+
+
+def _add_network(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("--chain", type=_url, required=required, help="the JSON-RPC URL")
+    parser.add_argument(
+        "--hub", type=_address, required=required, help="the hub contract's address"
+    )
+
+
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+# -- secrets --------------------------------------------------------------------------------
+
+
+def _password(*, new: bool) -> str:
+    """From $DESKGRID_KEY_PASSWORD, else a prompt (twice for a new one)."""
+    given = os.environ.get(PASSWORD_ENV)
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise DeskGridError(
+            f"Set {PASSWORD_ENV} or run this in a terminal to type the wallet's password."
+        )
+    password = getpass.getpass("Password of the wallet: ")
+    if new and getpass.getpass("The same password again: ") != password:
+        raise DeskGridError("The two passwords differ; type the same password twice.")
+    return password
+
+
+def _read_secret_file(path: Path, what: str) -> str:
+    try:
+        return path.expanduser().read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DeskGridError(f"Cannot read the {what} file {path} ({exc.strerror}).") from None
+
+
+def _manager(args: argparse.Namespace) -> WalletManager:
+    store: KeyStore = FileKeyStore() if args.keystore_file else default_key_store()
+    return WalletManager(SettingsStore(), new_store=store)
+
+
+# -- actions --------------------------------------------------------------------------------
+
+
+def _create(args: argparse.Namespace) -> int:
+    manager = _manager(args)
+    manager.check_name(args.name)
+    password = _password(new=True) if manager.new_wallet_needs_password else None
+    new = create_account()
+    entry = manager.add(args.name, new.account, password)
+    report = {**_entry_json(entry), "recovery_phrase": new.mnemonic}
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"created wallet '{entry.name}' {entry.address} (key in {_where(entry)})")
+        print("Write these 12 words down, in order, and keep them offline; they are the only")
+        print("way to restore the wallet, and anyone who has them controls its funds:")
+        print(f"  {new.mnemonic}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    manager = _manager(args)
+    manager.check_name(args.name)
+    if args.keystore is not None:
+        text = _read_secret_file(args.keystore, "keystore")
+        account = account_from_keystore_json(text, _password(new=False))
+    elif args.private_key_file is not None:
+        account = account_from_private_key(_read_secret_file(args.private_key_file, "key"))
+    elif args.mnemonic_file is not None:
+        account = account_from_mnemonic(_read_secret_file(args.mnemonic_file, "phrase"))
+    elif args.prompt == "private-key":
+        account = account_from_private_key(getpass.getpass("Private key (hex): "))
+    else:
+        account = account_from_mnemonic(getpass.getpass("Recovery phrase: "))
+    password = _password(new=True) if manager.new_wallet_needs_password else None
+    entry = manager.add(args.name, account, password)
+    if args.json:
+        print(json.dumps(_entry_json(entry)))
+    else:
+        print(f"imported wallet '{entry.name}' {entry.address} (key in {_where(entry)})")
+    return 0
+
+
+def _find(manager: WalletManager, wanted: str) -> WalletEntry:
+    for entry in manager.entries():
+        if wanted.lower() in (entry.name.lower(), entry.address.lower()):
+            return entry
+    names = ", ".join(f"'{e.name}'" for e in manager.entries()) or "none yet"
+    raise DeskGridError(
+        f"No wallet is called or has the address '{wanted}' (wallets: {names}); "
+        "see `deskgrid wallet show`."
+    )
+
+
+def _show(args: argparse.Namespace) -> int:
+    manager = WalletManager(SettingsStore(), new_store=FileKeyStore())
+    entries = [_find(manager, args.wallet)] if args.wallet else manager.entries()
+    if bool(args.chain) != bool(args.hub):
+        raise DeskGridError("Give both --chain and --hub to see balances, or neither.")
+    rows: list[dict[str, Any]] = [_entry_json(e) for e in entries]
+    if args.chain:
+        chain, market = _open(args.chain, args.hub)
+        try:
+            from deskgrid.wallet.service import WalletReader
+
+            for row in rows:
+                b = WalletReader(chain, market, row["address"]).balances()
+                row.update(
+                    eth_wei=b.eth, rlc_nrlc=b.rlc, escrow_nrlc=b.escrow, locked_nrlc=b.locked
+                )
+        finally:
+            chain.close()
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        print("No wallet yet: `deskgrid wallet create` or `deskgrid wallet import`.")
+    for row in rows:
+        print(f"{row['name']:20} {row['address']}  key in {row['storage']}")
+        if "eth_wei" in row:
+            print(
+                f"{'':20} {format_rlc(row['rlc_nrlc'])}, {format_eth(row['eth_wei'])}; escrow "
+                f"{format_rlc(row['escrow_nrlc'])} free, {format_rlc(row['locked_nrlc'])} locked"
+            )
+    return 0
+
+
+def _send(args: argparse.Namespace) -> int:
+    manager = WalletManager(SettingsStore(), new_store=FileKeyStore())
+    entry = _find(manager, args.sender)
+    amount = parse_rlc(args.amount) if args.asset == "RLC" else parse_eth(args.amount)
+    password = _password(new=False) if manager.needs_password(entry.address) else None
+    account = manager.unlock(entry.address, password)
+    chain, market = _open(args.chain, args.hub)
+    try:
+        from deskgrid.wallet.service import WalletService
+
+        service = WalletService(chain, market, account)
+        quote = service.quote_send(args.asset, args.to, amount)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise DeskGridError("Add --yes to send without a terminal to confirm in.")
+            print(f"{quote.describe()}; network fee up to {format_fee(quote.max_fee_wei)}.")
+            if input("Send? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("Nothing was sent.")
+                return 1
+        record = service.execute(quote)
+    finally:
+        chain.close()
+    if args.json:
+        print(json.dumps({"tx_hash": record.tx_hash, "status": record.status}))
+    else:
+        print(f"{quote.describe()}: transaction {record.tx_hash} {record.status}")
+    return 0 if record.status != "failed" else 1
+
+
+def _open(rpc_url: str, hub: str) -> tuple[Any, Any]:
+    from deskgrid.desktop.network import open_market
+
+    return open_market(rpc_url, hub)
+
+
+def _entry_json(entry: WalletEntry) -> dict[str, Any]:
+    return {"name": entry.name, "address": entry.address, "storage": entry.storage}
+
+
+def _where(entry: WalletEntry) -> str:
+    if entry.storage == "keyring":
+        return "the system keyring"
+    return str(FileKeyStore().folder / f"{entry.address}.json")

@@ -1,0 +1,122 @@
+"""`deskgrid wallet create | import | show | send` as real processes against a real anvil
+chain: the wallets are the desktop app's (same settings file, same keystore files), secrets
+never come from the command line, and a send moves real RLC."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from deskgrid.chain.anvil import AnvilNode, find_anvil
+from deskgrid.chain.connection import connect
+from deskgrid.chain.contracts import RLCToken
+from deskgrid.chain.deployment import Roles, ensure_deployment
+from deskgrid.desktop.settings import SettingsStore
+from deskgrid.money import NRLC_PER_RLC as RLC
+from deskgrid.wallet.accounts import account_from_mnemonic
+from deskgrid.wallet.keystores import FileKeyStore
+from tests.conftest import require
+
+pytestmark = pytest.mark.integration
+PASSWORD = "a long password"
+
+
+@pytest.fixture
+def market():
+    require(find_anvil() is not None, "anvil is not installed: run `npm ci --prefix contracts`")
+    node = AnvilNode().start()
+    chain = connect(node.url)
+    deployment, _ = ensure_deployment(chain, Roles.dev(chain))
+    yield node.url, chain, deployment
+    chain.close()
+    node.stop()
+
+
+def deskgrid(
+    home: Path, *args: str, password: str | None = PASSWORD
+) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DESKGRID_HOME": str(home),
+        # never the real OS keyring: keys go to keystore files
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    env.pop("DESKGRID_KEY_PASSWORD", None)
+    if password is not None:
+        env["DESKGRID_KEY_PASSWORD"] = password
+    return subprocess.run(
+        [sys.executable, "-m", "deskgrid", "wallet", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_create_gives_a_wallet_the_app_can_open(tmp_path: Path, monkeypatch) -> None:
+    done = deskgrid(tmp_path, "create", "--name", "Savings", "--json")
+    assert done.returncode == 0, done.stderr
+    made = json.loads(done.stdout)
+    phrase = made["recovery_phrase"]
+    assert len(phrase.split()) == 12 and made["storage"] == "keystore"
+    monkeypatch.setenv("DESKGRID_HOME", str(tmp_path))  # as the app would read it
+    [entry] = SettingsStore().wallet_entries()
+    assert (entry.name, entry.address) == ("Savings", made["address"])
+    account = FileKeyStore().load(entry.address, PASSWORD)
+    assert account.address == account_from_mnemonic(phrase).address
+    settings = (tmp_path / "settings.json").read_text()
+    assert phrase not in settings and account.key.hex() not in settings
+
+    again = deskgrid(tmp_path, "create", "--name", "savings")
+    assert again.returncode == 2 and "already called 'savings'" in again.stderr
+    short = deskgrid(tmp_path, "create", "--name", "Other", password="short")
+    assert short.returncode == 2 and "at least 8 characters" in short.stderr
+    no_password = deskgrid(tmp_path, "create", "--name", "Third", password=None)
+    assert no_password.returncode == 2 and "DESKGRID_KEY_PASSWORD" in no_password.stderr
+
+
+def test_import_show_and_send_on_a_real_chain(tmp_path: Path, market) -> None:
+    url, chain, deployment = market
+    faucet = Roles.dev(chain).faucet  # holds the deployment's RLC
+    key_file = tmp_path / "faucet.key"
+    key_file.write_text(faucet.key.hex())
+    home = tmp_path / "home"
+    done = deskgrid(home, "import", "--name", "Funds", "--private-key-file", str(key_file))
+    assert done.returncode == 0, done.stderr
+    assert faucet.address in done.stdout
+
+    network = ("--chain", url, "--hub", deployment.hub)
+    shown = deskgrid(home, "show", "Funds", *network, "--json")
+    assert shown.returncode == 0, shown.stderr
+    [row] = json.loads(shown.stdout)
+    rlc = RLCToken(chain, deployment.rlc)
+    assert row["rlc_nrlc"] == rlc.balance_of(faucet.address) > 0
+
+    recipient = Account.create().address
+    sent = deskgrid(
+        home, "send", "--from", "Funds", "--to", recipient, "--amount", "1,250.5", *network, "--yes"
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert f"Send 1,250.5 RLC to {recipient}" in sent.stdout
+    assert rlc.balance_of(recipient) == 1_250_500_000_000 == 1250 * RLC + RLC // 2
+
+    unconfirmed = deskgrid(
+        home, "send", "--from", "Funds", "--to", recipient, "--amount", "1", *network
+    )
+    assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
+    too_much = deskgrid(
+        home, "send", "--from", "Funds", "--to", recipient, "--amount", "1e3", *network, "--yes"
+    )
+    assert too_much.returncode == 2 and "is not an amount of RLC" in too_much.stderr
+    unknown = deskgrid(
+        home, "send", "--from", "Nobody", "--to", recipient, "--amount", "1", *network
+    )
+    assert unknown.returncode == 2 and "No wallet is called" in unknown.stderr
+    assert rlc.balance_of(recipient) == 1_250_500_000_000  # nothing more moved
