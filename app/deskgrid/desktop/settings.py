@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -18,6 +17,7 @@ from deskgrid import paths
 from deskgrid.chain.addresses import check_address
 from deskgrid.errors import DeskGridError
 from deskgrid.jsonfile import read_json, write_json_atomic
+from deskgrid.urls import check_url
 from deskgrid.wallet.entries import WalletEntry
 from deskgrid.worker.policy import Preferences
 
@@ -60,18 +60,6 @@ class Settings(BaseModel):
 
     def wallet(self, address: str) -> WalletEntry | None:
         return next((w for w in self.wallets if w.address == address), None)
-
-
-def check_url(text: str, what: str) -> str:
-    """An http(s) URL with a host, or a sentence."""
-    value = (text or "").strip()
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise DeskGridError(
-            f"The {what} must be an http:// or https:// address with a host, such as "
-            "http://127.0.0.1:8545."
-        )
-    return value.rstrip("/")
 
 
 def check_network(rpc_url: str, hub_address: str, grid_url: str) -> tuple[str, str, str]:

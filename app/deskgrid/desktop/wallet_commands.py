@@ -18,9 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from deskgrid.argtypes import argument_type, url
 from deskgrid.chain.addresses import check_address
 from deskgrid.chain.keyfile import PASSWORD_ENV
-from deskgrid.desktop.settings import SettingsStore, check_url
+from deskgrid.desktop.settings import SettingsStore
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_eth, format_fee, format_rlc, parse_eth, parse_rlc
 from deskgrid.wallet.accounts import (
@@ -83,18 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 # -- options --------------------------------------------------------------------------------
 
 
-def _address(text: str) -> str:
-    try:
-        return check_address(text)
-    except DeskGridError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _url(text: str) -> str:
-    try:
-        return check_url(text, "RPC URL")
-    except DeskGridError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+_address = argument_type(check_address, "address")
 
 
 def _add_name(parser: argparse.ArgumentParser, default: str) -> None:
@@ -110,7 +100,7 @@ def _add_storage(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_network(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    parser.add_argument("--chain", type=_url, required=required, help="the JSON-RPC URL")
+    parser.add_argument("--chain", type=url("RPC URL"), required=required, help="the JSON-RPC URL")
     parser.add_argument(
         "--hub", type=_address, required=required, help="the hub contract's address"
     )

@@ -8,7 +8,10 @@ import contextlib
 import json
 import signal
 import sys
+from pathlib import Path
 
+from deskgrid import paths
+from deskgrid.argtypes import argument_type, url, whole_number
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
 
@@ -19,8 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     demo.add_argument("--headless", action="store_true", help="no window; print events")
     demo.add_argument("--chain", choices=("embedded", "anvil"), default="embedded")
-    demo.add_argument("--workers", type=int, default=1, help="local workers (default 1)")
-    demo.add_argument("--port", type=int, default=0, help="grid port (default: a free one)")
+    demo.add_argument(
+        "--workers", type=_workers, default=1, help=f"local workers, 0-{MAX_WORKERS} (default 1)"
+    )
+    demo.add_argument(
+        "--port", type=_port, default=0, help="grid port, 1-65535 (default: a free one)"
+    )
     demo.set_defaults(handler=_demo)
 
     run = subparsers.add_parser("run", help="pay for a task and follow it to its result")
@@ -32,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--pattern",
         required=True,
         action="append",
+        type=_pattern,
         help="address prefix such as 1LoVE (repeat for several)",
     )
     vanity.add_argument("--case-insensitive", action="store_true")
@@ -42,13 +50,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="start a throw-away local node and pay from its demo wallet",
     )
-    where.add_argument("--chain", help="JSON-RPC URL of the network")
-    vanity.add_argument("--hub", help="Hub address (with --chain)")
+    where.add_argument("--chain", type=url("RPC URL"), help="JSON-RPC URL of the network")
+    vanity.add_argument("--hub", type=_address, help="Hub address (with --chain)")
     vanity.add_argument("--key-file", help="your keystore (with --chain)")
-    vanity.add_argument("--grid", help="grid URL, for progress (optional)")
-    vanity.add_argument("--workers", type=int, default=1, help="local workers with --demo")
+    vanity.add_argument("--grid", type=url("grid URL"), help="grid URL, for progress (optional)")
+    vanity.add_argument(
+        "--workers",
+        type=_positive_workers,
+        default=1,
+        help=f"local workers with --demo, 1-{MAX_WORKERS} (default 1)",
+    )
     vanity.add_argument("--json", action="store_true", help="print the outcome as JSON")
     vanity.set_defaults(handler=_run_vanity)
+
+
+MAX_WORKERS = 64
+
+
+_port = whole_number(0, 65535, "a port (0 for any free one)")
+_workers = whole_number(0, MAX_WORKERS, "a number of local workers")
+_positive_workers = whole_number(1, MAX_WORKERS, "a number of local workers")
+
+
+def _pattern_check(text: str) -> str:
+    if not text.strip():
+        raise DeskGridError("Give an address prefix such as 1LoVE.")
+    return text.strip()
+
+
+def _hub_check(text: str) -> str:
+    from deskgrid.chain.addresses import check_address
+
+    return check_address(text, what="hub contract address")
+
+
+_pattern = argument_type(_pattern_check, "pattern")
+_address = argument_type(_hub_check, "address")
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -70,11 +107,25 @@ async def _demo_main(args: argparse.Namespace) -> None:
     await node.start(lambda msg: print(f"… {msg}", flush=True))
     stop = asyncio.Event()
     _stop_on_signals(stop)
+    rpc = None
+    rpc_url = node.chain.url
+    if rpc_url is None:  # the embedded chain: served on loopback for other commands to use
+        from deskgrid.chain.rpc_server import ChainRpcServer
+
+        rpc = ChainRpcServer(node.chain)
+        rpc_url = await asyncio.to_thread(rpc.start)
+    demo_key = await asyncio.to_thread(_demo_user_key_file, node)
     d = node.deployment
-    where = f" {node.chain.url}" if node.chain.url else ""
-    print(f"chain      {node.chain.kind} (chain id {d.chain_id}){where}")
+    print(f"chain      {node.chain.kind} (chain id {d.chain_id})")
+    print(f"rpc        {rpc_url}")
     print(f"rlc        {d.rlc}\nhub        {d.hub}\nrequester  {d.vanity_requester}")
-    print(f"grid       {node.grid_url}\ndemo user  {node.demo_account.address}")
+    print(f"grid       {node.grid_url}\ndemo user  {node.demo_account.address} (funded)")
+    print("try, in another terminal:")
+    print(f"  deskgrid wallet show --chain {rpc_url} --hub {d.hub}  (the wallets of this computer)")
+    print(
+        f"  DESKGRID_KEY_PASSWORD={DEMO_KEY_PASSWORD} deskgrid run vanity --pattern 1Ab "
+        f"--chain {rpc_url} --hub {d.hub} --key-file {demo_key} --grid {node.grid_url}"
+    )
     print("ready: press Ctrl-C to stop", flush=True)
     seen = 0
     try:
@@ -91,8 +142,26 @@ async def _demo_main(args: argparse.Namespace) -> None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
     finally:
+        if rpc is not None:
+            await asyncio.to_thread(rpc.stop)
+        demo_key.unlink(missing_ok=True)
         await node.stop()
         print("stopped", flush=True)
+
+
+DEMO_KEY_PASSWORD = "deskgrid-demo"  # a throw-away development key: no secret to keep
+
+
+def _demo_user_key_file(node: object) -> Path:
+    """The demo user's key as a keystore file (for `run vanity --key-file`), funded from the
+    demo faucet. The key is a development chain's: worthless anywhere else."""
+    from deskgrid.chain.faucet import DemoFaucet
+    from deskgrid.chain.keyfile import write_key_file
+
+    d = node.deployment  # type: ignore[attr-defined]
+    account = node.demo_account  # type: ignore[attr-defined]
+    DemoFaucet(node.chain, d.rlc, d.faucet).fund(account.address)  # type: ignore[attr-defined]
+    return write_key_file(account, paths.sub_dir("demo") / "demo-user.json", DEMO_KEY_PASSWORD)
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -63,7 +64,42 @@ def test_demo_headless_starts_and_stops_on_ctrl_c(tmp_path):
     text = "".join(lines)
     assert "ready" in text, proc.stderr.read()
     assert "hub        0x" in text and "grid       http://127.0.0.1:" in text
+    assert "rpc        http://127.0.0.1:" in text
+    # the command it prints to paste works as printed: a paid task over its RPC URL
+    [printed] = [line.strip() for line in lines if "deskgrid run vanity" in line]
+    assignment, command = printed.split(" ", 1)
+    name, value = assignment.split("=", 1)
+    argv = shlex.split(command)
+    assert argv[0] == "deskgrid"
+    run = subprocess.run(
+        [sys.executable, "-m", "deskgrid", *argv[1:], "--json"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=dict(os.environ, DESKGRID_HOME=str(tmp_path / "elsewhere"), **{name: value}),
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["status"] == "COMPLETED" and report["address"].startswith("1Ab")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "stopped" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (("demo", "--headless", "--port", "99999"), "a port (0 for any free one) from 0 to 65535"),
+        (("demo", "--headless", "--workers", "-2"), "from 0 to 64, not -2"),
+        (("run", "vanity", "--pattern", "1A", "--demo", "--workers", "0"), "from 1 to 64"),
+        (("run", "vanity", "--pattern", "1A", "--chain", "notaurl"), "must be an http://"),
+        (("run", "vanity", "--pattern", "1A", "--chain", "http://h", "--hub", "0xdead"), "0x"),
+        (("run", "vanity", "--pattern", " ", "--demo"), "Give an address prefix"),
+    ],
+)
+def test_bad_values_are_refused_with_a_sentence_before_anything_starts(tmp_path, args, sentence):
+    proc = deskgrid(*args, home=tmp_path)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert sentence in err and "Traceback" not in err
