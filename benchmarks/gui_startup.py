@@ -85,6 +85,8 @@ def main() -> int:
         await wait_for(pane.run_button.isEnabled, 30, "the Run button", 0.005)
         probe.start()
         pane.run_button.click()
+        await wait_for(lambda: pane.review is not None and pane.review.isVisible(), 30, "review")
+        pane.review.pay_button.click()
         await wait_for(
             lambda: pane.result.address.text().startswith(PATTERN), 120, "the result", 0.005
         )

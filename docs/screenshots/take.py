@@ -33,10 +33,10 @@ def main() -> int:
     async def scenario(run: DemoRun) -> None:
         controller, window = run.controller, run.window
 
-        async def shoot(name: str) -> None:
-            await asyncio.sleep(0.5)  # let the pane lay out and paint
+        async def shoot(name: str, widget=None) -> None:
+            await asyncio.sleep(0.5)  # let the pane (or the dialog) lay out and paint
             path = HERE / f"{name}.png"
-            window.grab().save(str(path), "PNG")
+            (widget or window).grab().save(str(path), "PNG")
             print(
                 f"saved {path.relative_to(HERE.parent.parent)} ({path.stat().st_size // 1024} KB)"
             )
@@ -56,6 +56,9 @@ def main() -> int:
         jobs.form.patterns_edit.setText(PATTERN)
         await wait_for(jobs.run_button.isEnabled, 30, "the Run button")
         jobs.run_button.click()
+        await wait_for(lambda: jobs.review is not None and jobs.review.isVisible(), 30, "review")
+        await shoot("run-review", jobs.review)
+        jobs.review.pay_button.click()
         await wait_for(lambda: jobs.result.address.text().startswith(PATTERN), 120, "the result")
         await wait_for(jobs.run_button.isEnabled, 30, "the end of the run")
         jobs.result.show_wif.setChecked(False)

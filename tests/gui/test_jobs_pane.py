@@ -87,6 +87,19 @@ def test_a_vanity_job_runs_from_the_form_to_a_verified_result(qtbot, node_window
     qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
     qtbot.mouseClick(pane.run_button, Qt.MouseButton.LeftButton)
     assert not pane.run_button.isEnabled()  # one job at a time from the form
+    # A review first, as Send has: the price, the network fee, where the key is kept.
+    qtbot.waitUntil(lambda: pane.review is not None and pane.review.isVisible(), timeout=10_000)
+    review = pane.review
+    assert "4 RLC for the app + 1 RLC pool fee = <b>5 RLC</b>" in review.price.text()
+    assert review.fee.text().startswith("up to ") and "ETH (gas " in review.fee.text()
+    assert "never leaves it" in review.kept.text() and "Keep DeskGrid open" in review.kept.text()
+    assert pane.my_jobs.jobs == []  # nothing is paid before Pay
+    review.cancel_button.click()
+    qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
+    assert pane.status.text() == "Nothing was paid." and pane.my_jobs.jobs == []
+    qtbot.mouseClick(pane.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.review is not review and pane.review.isVisible(), timeout=10_000)
+    pane.review.pay_button.click()
 
     qtbot.waitUntil(lambda: pane.result.address.text().startswith("1A"), timeout=JOB_TIMEOUT_MS)
     address, wif = pane.result.address.text(), pane.result.wif.text()
@@ -114,6 +127,8 @@ def test_a_task_past_its_deadline_is_refunded_with_claim_refund(qtbot, make_node
     pane.form.patterns_edit.setText("1A")
     qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
     pane.run()
+    qtbot.waitUntil(lambda: pane.review is not None and pane.review.isVisible(), timeout=10_000)
+    pane.review.pay_button.click()
     qtbot.waitUntil(lambda: bool(pane.my_jobs.jobs), timeout=JOB_TIMEOUT_MS)
     table = pane.my_jobs
     table.table.selectRow(0)

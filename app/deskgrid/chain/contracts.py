@@ -14,7 +14,7 @@ from web3.logs import DISCARD
 from deskgrid.chain.artifacts import load_artifact
 from deskgrid.chain.connection import Chain
 from deskgrid.chain.reverts import ChainError, explain
-from deskgrid.chain.transactions import TxResult, TxSender
+from deskgrid.chain.transactions import FeeQuote, TxResult, TxSender
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -129,6 +129,11 @@ class _Bound:
     def _send(self, sender: TxSender, name: str, *args: Any, value: int = 0) -> TxResult:
         return sender.send(getattr(self.contract.functions, name)(*args), value=value)
 
+    def _quote(self, sender: TxSender, name: str, *args: Any) -> FeeQuote:
+        """What sending `name(*args)` from `sender` would cost at most (a sentence when it
+        would revert)."""
+        return sender.quote(getattr(self.contract.functions, name)(*args))
+
     def events(self, name: str, receipt: Any) -> list[Any]:
         """The decoded events `name` of this contract in a receipt."""
         with self.chain.lock:
@@ -204,6 +209,11 @@ class RLCToken(_Bound):
         self, sender: TxSender, spender: str, amount: int, data: bytes
     ) -> TxResult:
         return self._send(sender, "approveAndCall", spender, amount, data)
+
+    def quote_approve_and_call(
+        self, sender: TxSender, spender: str, amount: int, data: bytes
+    ) -> FeeQuote:
+        return self._quote(sender, "approveAndCall", spender, amount, data)
 
 
 def _task_id_from(hub: HubContract, receipt: Any) -> bytes:
@@ -301,6 +311,12 @@ class HubContract(_Bound):
             request.beneficiary,
         )
         return _task_id_from(self, result.receipt)
+
+    def quote_pay_and_request(
+        self, sender: TxSender, rlc: RLCToken, request: TaskRequest
+    ) -> FeeQuote:
+        """The network fee of `pay_and_request` (a sentence when it would revert)."""
+        return rlc.quote_approve_and_call(sender, self.address, request.max_price, request.encode())
 
     def pay_and_request(
         self, sender: TxSender, rlc: RLCToken, request: TaskRequest, amount: int | None = None

@@ -17,8 +17,9 @@ from deskgrid.apps.vanity.secp256k1 import N
 from deskgrid.apps.vanity.splitkey import combine
 from deskgrid.chain.connection import Chain
 from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest, TaskStatus
-from deskgrid.chain.transactions import TxSender
+from deskgrid.chain.transactions import FeeQuote, TxSender
 from deskgrid.errors import DeskGridError
+from deskgrid.money import format_rlc
 from deskgrid.oracle.timeline import TaskTimeline, TimelineEvent
 
 
@@ -42,6 +43,19 @@ class VanityOutcome:
             "seconds": round(self.seconds, 3),
             **({"reason": self.reason} if self.reason else {}),
         }
+
+
+@dataclass(frozen=True)
+class RunQuote:
+    """What a task will cost: its price in RLC (the app's, the pool's) and the network fee."""
+
+    app_price: int
+    pool_fee: int
+    fee: FeeQuote
+
+    @property
+    def price(self) -> int:
+        return self.app_price + self.pool_fee
 
 
 @dataclass
@@ -95,17 +109,36 @@ class VanityRun:
         self.task_id: bytes | None = None
         self.price = 0
 
-    def pay(self, order: VanityOrder) -> bytes:
-        """One transaction: RLC.approveAndCall(hub, price, request). Blocking."""
-        self.price = self.hub.app(self.app_id).price + self.hub.pool(self.pool_id).fee
+    def _request(self, order: VanityOrder) -> tuple[TaskRequest, int, int]:
+        """The on-chain request at today's prices, the app's price and the pool's fee."""
+        app_price, pool_fee = self.hub.app(self.app_id).price, self.hub.pool(self.pool_id).fee
         request = TaskRequest(
             self.app_id,
             self.pool_id,
             json.dumps(order.params(), separators=(",", ":")),
-            self.price,
+            app_price + pool_fee,
             order.category,
             self.callback,
         )
+        return request, app_price, pool_fee
+
+    def quote(self, order: VanityOrder) -> RunQuote:
+        """What paying for `order` costs, for a review before paying (blocking): the price and
+        the network fee; a sentence when the wallet cannot pay."""
+        request, app_price, pool_fee = self._request(order)
+        have = self.rlc.balance_of(self.sender.address)
+        if have < request.max_price:
+            raise DeskGridError(
+                f"The task costs {format_rlc(request.max_price)} and this wallet holds "
+                f"{format_rlc(have)}; get RLC first."
+            )
+        fee = self.hub.quote_pay_and_request(self.sender, self.rlc, request)
+        return RunQuote(app_price, pool_fee, fee)
+
+    def pay(self, order: VanityOrder) -> bytes:
+        """One transaction: RLC.approveAndCall(hub, price, request). Blocking."""
+        request, _, _ = self._request(order)
+        self.price = request.max_price
         self.from_block = self.chain.block_number()
         self.task_id = self.hub.pay_and_request(self.sender, self.rlc, request)
         return self.task_id

@@ -29,11 +29,12 @@ from deskgrid.desktop.jobs_market import CHAIN_ONLY, JobsMarket
 from deskgrid.desktop.session import WalletSession
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
-from deskgrid.node.requester import VanityOrder, VanityRun
+from deskgrid.node.requester import RunQuote, VanityOrder, VanityRun
 from deskgrid.oracle.timeline import TimelineEvent
 from deskgrid.ui.bridge import QtEventBridge
 from deskgrid.ui.my_jobs_table import JobRecord, MyJobsTable
 from deskgrid.ui.result_view import ResultView
+from deskgrid.ui.run_review_dialog import RunReviewDialog
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.task_timeline_view import TaskTimelineView
 from deskgrid.ui.tasks import spawn
@@ -58,6 +59,7 @@ class JobsPane(QWidget):
         self.catalog: list[AppInfo] = []
         self.pool_fee: int | None = None
         self.running = False
+        self.review: RunReviewDialog | None = None  # the open review, for tests
         self.last_result: tuple[str, str] | None = None
         self._checking = False
 
@@ -191,33 +193,30 @@ class JobsPane(QWidget):
     # -- running ------------------------------------------------------------------------
 
     def run(self) -> None:
+        """Review first: the price, the network fee and where the key is kept; Pay then."""
         if not self.run_button.isEnabled():
             return
         self.running = True
         self._update_run()
-        self.status.info("Paying for the task…")
-        self.result.clear()
-        self.last_result = None
-        self.timeline.reset()
-        self.timeline.setVisible(True)
-        self._spawn(self._run(), self._run_failed)
+        self.status.info("Estimating the network fee…")
+        self._spawn(self._review(), self._run_failed)
 
     def _run_failed(self, sentence: str) -> None:
         self.running = False
         self._update_run()
         self.status.error(sentence)
 
-    async def _run(self) -> None:
+    async def _review(self) -> None:
         market, app = self.market, self.current_app()
         service = self.session.service
         if service is None:
             raise DeskGridError("Unlock your wallet to pay for a job.")
         assert app is not None
         order = VanityOrder(self.form.patterns(), self.form.case_insensitive())
-        order.params()  # the sentence for an impossible pattern, before paying
+        order.params()  # the sentence for an impossible pattern, before anything else
 
-        def prepare() -> VanityRun:  # builds contract objects and the grid client: blocking
-            return VanityRun(
+        def prepare() -> tuple[VanityRun, RunQuote]:  # contract calls and estimates: blocking
+            run = VanityRun(
                 market.chain,
                 market.hub,
                 market.rlc,
@@ -227,8 +226,32 @@ class JobsPane(QWidget):
                 callback=market.callback,
                 grid=market.grid(),
             )
+            return run, run.quote(order)
 
-        run = await asyncio.to_thread(prepare)
+        run, quote = await asyncio.to_thread(prepare)
+        what = f"VanityGen: an address starting with {' or '.join(order.patterns)}"
+        self.review = RunReviewDialog(what, quote, parent=self)
+        self.review.confirmed.connect(lambda: self._pay(run, order))
+        self.review.rejected.connect(self._not_paid)
+        self.status.clear_message()
+        self.review.open()
+
+    def _not_paid(self) -> None:
+        self.running = False
+        self._update_run()
+        self.status.info("Nothing was paid.")
+
+    def _pay(self, run: VanityRun, order: VanityOrder) -> None:
+        self.status.info("Paying for the task…")
+        self.result.clear()
+        self.last_result = None
+        self.timeline.reset()
+        self.timeline.setVisible(True)
+        self._spawn(self._run(run, order), self._run_failed)
+
+    async def _run(self, run: VanityRun, order: VanityOrder) -> None:
+        app = self.current_app()
+        assert app is not None
         task_id = await asyncio.to_thread(run.pay, order)
         job = JobRecord(task_id, app.name, run.price, started=time.monotonic())
         self.my_jobs.add(job)

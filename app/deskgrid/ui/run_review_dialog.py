@@ -1,0 +1,57 @@
+"""The review before paying for a task, as Send has one: what is requested, the price (the
+app's and the pool's), the network fee, where the secret half of the key is kept, and an
+explicit Pay. Opened with `open()`, never `exec()`: the event loop keeps running."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QWidget
+
+from deskgrid.money import format_fee, format_rlc
+from deskgrid.node.requester import RunQuote
+
+KEPT = (
+    "Your half of the key is made on this computer and never leaves it: the worker finds "
+    "only a partial key, and this app combines the two when the task ends. Keep DeskGrid "
+    "open until then: if it closes before the result arrives, the key cannot be rebuilt."
+)
+
+
+class RunReviewDialog(QDialog):
+    confirmed = Signal()
+
+    def __init__(self, what: str, quote: RunQuote, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Review the task")
+        self.setMinimumWidth(500)
+        self.what = QLabel(what)
+        self.what.setWordWrap(True)
+        self.price = QLabel(
+            f"{format_rlc(quote.app_price)} for the app + {format_rlc(quote.pool_fee)} pool "
+            f"fee = <b>{format_rlc(quote.price)}</b>, paid in one transaction; refunded if "
+            "the task fails or nobody runs it before its deadline"
+        )
+        self.price.setWordWrap(True)
+        self.fee = QLabel(f"up to {format_fee(quote.fee.max_cost_wei)} (gas {quote.fee.gas:,})")
+        self.kept = QLabel(KEPT)
+        self.kept.setWordWrap(True)
+        for label in (self.what, self.price, self.fee, self.kept):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QFormLayout(self)
+        form.addRow("<b>Task</b>", self.what)
+        form.addRow("<b>Price</b>", self.price)
+        form.addRow("<b>Network fee</b>", self.fee)
+        form.addRow("<b>Your key</b>", self.kept)
+        buttons = QDialogButtonBox()
+        self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.pay_button = buttons.addButton(
+            f"Pay {format_rlc(quote.price)}", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.pay_button.setDefault(True)
+        self.cancel_button.clicked.connect(self.reject)
+        self.pay_button.clicked.connect(self._pay)
+        form.addRow(buttons)
+
+    def _pay(self) -> None:
+        self.accept()
+        self.confirmed.emit()
