@@ -374,7 +374,11 @@ class VanityRequesterContract(_Bound):
         category: int = 0,
         amount: int | None = None,
     ) -> bytes:
-        """Pay and request through this contract in one transaction; returns the task id."""
+        """Pay and request through this contract in one transaction; returns the task id.
+
+        `amount` (default `max_price`) is what the sender approves: the contract takes the
+        task's price out of it, refuses less than the price (`Underpaid`) or a price above
+        `max_price` (`PriceAboveMax`), and leaves the rest in the sender's wallet."""
         data = abi_encode(["string", "uint256", "uint256"], [params, max_price, category])
         amount = max_price if amount is None else amount
         result = rlc.approve_and_call(sender, self.address, amount, data)
