@@ -10,17 +10,29 @@ import {RLC} from "./RLC.sol";
 /// @title VanityRequester — the seed's VanityGen dapp as a consumer contract.
 /// @notice Two ways to use it:
 /// 1. as a callback: a user requests a task on the Hub directly with `callback = this`; the
-///    result is stored here under the task id;
+///    digest of the result is stored here under the task id and the result itself is in the
+///    `VanityResult` event (and in the Hub's task);
 /// 2. as a requester: `RLC.approveAndCall(this, amount, abi.encode(params, maxPrice, category))`
-///    pays and requests through the Hub in one transaction; a refunded task's RLC can be taken
-///    back by the user with `withdrawRefund`.
+///    pays the task price through the Hub in one transaction; a failed task's RLC can be taken
+///    back with `withdrawRefund`, by the user who paid it and by nobody else, once.
+/// @dev The Hub sees this contract as the requester of every task paid here, so all of them
+/// share one escrow account on the Hub. Each payer's part is kept in `requests`: a task's
+/// record says who paid and how much the Hub will give back if the task fails. The Hub
+/// balance of this contract is thus the sum of the refunds it owes (failed tasks not yet
+/// withdrawn; more only if the Hub ever rewards it, which nobody can take), and its locked
+/// balance the sum of the prices of its active tasks.
+/// Both entry points that move RLC check everything, then write their record, then call the
+/// token and the Hub (checks-effects-interactions): a call back into this contract while they
+/// run finds the record already written (a second request for the same task id is refused,
+/// a second refund finds nothing left to refund).
 contract VanityRequester is IApprovalReceiver, IResultReceiver {
     using SafeERC20 for IERC20;
 
+    /// @dev One storage slot. `amount` is what the payer paid (the task price) while it can
+    /// still come back to them; 0 once refunded. RLC's supply fits 96 bits many times over.
     struct Request {
         address user;
-        uint256 amount;
-        bool refunded;
+        uint96 amount;
     }
 
     Hub public immutable hub;
@@ -28,14 +40,21 @@ contract VanityRequester is IApprovalReceiver, IResultReceiver {
     uint256 public immutable appId;
     uint256 public immutable poolId;
 
-    mapping(bytes32 => bytes) private _results;
-    mapping(bytes32 => bool) public hasResult;
+    /// @notice Tasks paid through this contract: who paid, and the refund still owed if the
+    /// task fails (0 once taken). Tasks requested on the Hub directly have no record here.
     mapping(bytes32 => Request) public requests;
+    /// @notice keccak256 of the results the Hub delivered for a task (0: none yet). The results
+    /// themselves are in the `VanityResult` event of the same transaction.
+    mapping(bytes32 => bytes32) public resultDigest;
 
     error OnlyHub(address caller);
     error OnlyToken(address caller);
     error NotYourRequest(bytes32 taskId, address caller);
     error NotRefundable(bytes32 taskId);
+    error Underpaid(uint256 amount, uint256 price);
+    error PriceAboveMax(uint256 price, uint256 maxPrice);
+    error PriceTooLarge(uint256 price);
+    error TaskIdTaken(bytes32 taskId);
 
     event VanityRequested(bytes32 indexed taskId, address indexed user, string params, uint256 amount);
     event VanityResult(bytes32 indexed taskId, bytes results);
@@ -46,55 +65,69 @@ contract VanityRequester is IApprovalReceiver, IResultReceiver {
         token = RLC(address(hub_.token()));
         appId = appId_;
         poolId = poolId_;
+        // The Hub takes from this contract only what it deposits itself (its own `deposit`).
+        IERC20(address(token)).forceApprove(address(hub_), type(uint256).max);
     }
 
-    /// @notice Pays the task price out of `amount` and requests a vanity search; the rest of
-    /// `amount` is returned.
+    /// @notice Pays the task price out of `amount` and requests a vanity search. Only the
+    /// price leaves the payer's wallet: the rest of `amount` is never taken.
     /// `data` is `abi.encode(string params, uint256 maxPrice, uint256 category)`.
+    /// @dev Only the token may call this, so `from` is the account that approved `amount`. What
+    /// is left of that allowance is never spent: only this function takes RLC from a payer,
+    /// and each `approveAndCall` sets the allowance afresh before calling it.
     function receiveApproval(address from, uint256 amount, address token_, bytes calldata data)
         external
     {
+        // Checks: nothing moves before every one of them passed.
         if (msg.sender != address(token) || token_ != address(token)) revert OnlyToken(msg.sender);
         (string memory params, uint256 maxPrice, uint256 category) =
             abi.decode(data, (string, uint256, uint256));
-        IERC20(address(token)).safeTransferFrom(from, address(this), amount);
-        bytes32 taskId = hub.nextTaskId(address(this));
-        token.approveAndCall(
-            address(hub),
-            amount,
-            abi.encode(appId, poolId, params, maxPrice, category, address(this), from)
-        );
-        // Whatever was sent above the price goes straight back to the user.
         uint256 price = hub.app(appId).price + hub.pool(poolId).fee;
-        if (amount > price) {
-            hub.withdraw(amount - price);
-            IERC20(address(token)).safeTransfer(from, amount - price);
-        }
-        requests[taskId] = Request(from, price, false);
+        if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
+        if (amount < price) revert Underpaid(amount, price);
+        if (price > type(uint96).max) revert PriceTooLarge(price);
+        bytes32 taskId = hub.nextTaskId(address(this));
+        // Ids are unique per requester on the Hub; a record already there would mean a nested
+        // request got the same id: never overwrite one.
+        if (requests[taskId].user != address(0)) revert TaskIdTaken(taskId);
+
+        // Effects.
+        requests[taskId] = Request(from, uint96(price));
         emit VanityRequested(taskId, from, params, price);
+
+        // Interactions. The Hub is told `price` as the maximum, so it can never lock more than
+        // what this payer brought (it reads the same price in this same transaction).
+        if (price != 0) {
+            IERC20(address(token)).safeTransferFrom(from, address(this), price);
+            hub.deposit(price);
+        }
+        hub.requestTask(appId, poolId, params, price, category, address(this), from);
     }
 
+    /// @notice The Hub delivers a finalized task's results: their digest is kept, the results
+    /// go in the `VanityResult` event (cheaper than storage, and readable by anyone off chain).
     function receiveResult(bytes32 taskId, bytes calldata results) external {
         if (msg.sender != address(hub)) revert OnlyHub(msg.sender);
-        _results[taskId] = results;
-        hasResult[taskId] = true;
+        resultDigest[taskId] = keccak256(results);
         emit VanityResult(taskId, results);
     }
 
-    function resultOf(bytes32 taskId) external view returns (bytes memory) {
-        return _results[taskId];
+    /// @notice Whether the Hub delivered results for `taskId`.
+    function hasResult(bytes32 taskId) external view returns (bool) {
+        return resultDigest[taskId] != bytes32(0);
     }
 
-    /// @notice Gives a failed or claimed request's RLC back to the user who paid it.
+    /// @notice Gives a failed (or claimed) task's RLC back to the user who paid it, once.
     function withdrawRefund(bytes32 taskId) external {
         Request storage req = requests[taskId];
         if (req.user != msg.sender) revert NotYourRequest(taskId, msg.sender);
-        if (req.refunded || hub.taskStatus(taskId) != Hub.TaskStatus.FAILED) {
+        uint256 amount = req.amount;
+        if (amount == 0 || hub.taskStatus(taskId) != Hub.TaskStatus.FAILED) {
             revert NotRefundable(taskId);
         }
-        req.refunded = true;
-        hub.withdraw(req.amount);
-        IERC20(address(token)).safeTransfer(msg.sender, req.amount);
-        emit VanityRefunded(taskId, msg.sender, req.amount);
+        req.amount = 0;
+        emit VanityRefunded(taskId, msg.sender, amount);
+        hub.withdraw(amount);
+        IERC20(address(token)).safeTransfer(msg.sender, amount);
     }
 }

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import encode as abi_encode
+from eth_utils import keccak
 from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.logs import DISCARD
@@ -51,6 +52,15 @@ class CategoryInfo:
     category: int
     name: str
     time_ref: int
+
+
+@dataclass(frozen=True)
+class PaidRequest:
+    """A task paid through the VanityRequester: the payer, and the nRLC the contract will give
+    back to them if the task fails (0 once they took it, or for a task paid on the hub)."""
+
+    user: str
+    amount: int
 
 
 @dataclass(frozen=True)
@@ -380,7 +390,11 @@ class VanityRequesterContract(_Bound):
         category: int = 0,
         amount: int | None = None,
     ) -> bytes:
-        """Pay and request through this contract in one transaction; returns the task id."""
+        """Pay and request through this contract in one transaction; returns the task id.
+
+        `amount` (default `max_price`) is what the sender approves: the contract takes the
+        task's price out of it, refuses less than the price (`Underpaid`) or a price above
+        `max_price` (`PriceAboveMax`), and leaves the rest in the sender's wallet."""
         data = abi_encode(["string", "uint256", "uint256"], [params, max_price, category])
         amount = max_price if amount is None else amount
         result = rlc.approve_and_call(sender, self.address, amount, data)
@@ -389,12 +403,32 @@ class VanityRequesterContract(_Bound):
     def has_result(self, task_id: bytes) -> bool:
         return bool(self._call("hasResult", task_id))
 
-    def result_of(self, task_id: bytes) -> bytes:
-        return bytes(self._call("resultOf", task_id))
+    def result_digest(self, task_id: bytes) -> bytes:
+        """keccak256 of the results delivered for `task_id` (32 zero bytes: none yet)."""
+        return bytes(self._call("resultDigest", task_id))
 
-    def request_of(self, task_id: bytes) -> tuple[str, int, bool]:
-        user, amount, refunded = self._call("requests", task_id)
-        return user, int(amount), bool(refunded)
+    def result_of(self, task_id: bytes, from_block: int = 0) -> bytes:
+        """The results the hub delivered for `task_id` (b"" when none were): the contract keeps
+        only their digest on chain and the results themselves in its `VanityResult` event,
+        which this reads back (from `from_block` on) and checks against the digest."""
+        digest = self.result_digest(task_id)
+        if digest == bytes(32):
+            return b""
+        for log in self.logs("VanityResult", from_block, taskId=task_id):
+            results = bytes(log["args"]["results"])
+            if keccak(results) == digest:
+                return results
+        raise ChainError(
+            f"The results of task 0x{task_id.hex()} are recorded on chain but their event was "
+            f"not found from block {from_block}; read them from an archive node or the hub."
+        )
+
+    def request_of(self, task_id: bytes) -> PaidRequest:
+        """Who paid for `task_id` through this contract and the refund still owed if it fails
+        (the zero address for a task requested on the hub directly)."""
+        user, amount = self._call("requests", task_id)
+        return PaidRequest(user=user, amount=int(amount))
 
     def withdraw_refund(self, sender: TxSender, task_id: bytes) -> TxResult:
+        """The payer takes back a failed task's price (once)."""
         return self._send(sender, "withdrawRefund", task_id)

@@ -162,6 +162,16 @@ _SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"Task {_short(a['taskId'])} has nothing to refund: it is not "
         "failed, or its refund was already taken."
     ),
+    "Underpaid": lambda a: (
+        f"{format_rlc(a['amount'])} was offered but the task costs {format_rlc(a['price'])}; "
+        "pay at least the price."
+    ),
+    "PriceTooLarge": lambda a: (
+        f"A task price of {format_rlc(a['price'])} is more than this contract can record."
+    ),
+    "TaskIdTaken": lambda a: (
+        f"Task {_short(a['taskId'])} is already recorded; send the request again."
+    ),
     "NotEnoughGasForCallback": lambda a: (
         "Not enough gas was left for the requester's "
         "callback; send the transaction again with a higher gas limit."

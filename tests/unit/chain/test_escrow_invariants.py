@@ -1,24 +1,30 @@
-"""Random sequences of deposit / request / approveAndCall / finalize / fail / claim / withdraw
-against a model of the escrow. After every step: RLC is conserved (wallets + hub = supply),
-the hub holds exactly what its accounts are owed, every balance and lock matches the model,
-nothing is paid twice, refunds happen only when the rules allow them."""
+"""Random sequences of deposit / request / approveAndCall / finalize / fail / claim / withdraw /
+price changes, and of several users paying through the VanityRequester (underpaying,
+overpaying, naming a maximum below the price), taking refunds and trying to take others',
+against a model of the escrow with a refund per payer. After every step: RLC is conserved
+(wallets + hub = supply), the hub holds exactly what its accounts are owed, every wallet,
+balance and lock matches the model, nothing is paid twice, refunds happen only when the rules
+allow them; the VanityRequester's escrow on the hub is exactly the refunds it owes (and its
+lock the prices of its active tasks), nobody takes back more than they paid through it, and
+no task is refunded twice."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
+    initialize,
     invariant,
     rule,
     run_state_machine_as_test,
 )
 
-from deskgrid.chain.contracts import TaskRequest, TaskStatus
+from deskgrid.chain.contracts import ZERO_ADDRESS, TaskRequest, TaskStatus
 from deskgrid.chain.reverts import ContractRevert
 
 from .conftest import RLC, TEST_LISTINGS, Market
@@ -35,14 +41,18 @@ class ModelTask:
     app_price: int
     deadline: int
     status: TaskStatus = TaskStatus.ACTIVE
+    callback: str | None = None
+    payer: str | None = None  # who paid it through the VanityRequester
+    owed: int = 0  # the refund the VanityRequester owes the payer if the task fails
 
 
 def make_machine(market: Market):
-    app_prices = {item.name: item.price for item in TEST_LISTINGS}
     roles = market.roles
+    vr = market.requester.address
     holders = [market.account(i).address for i in USERS + WORKERS] + [
         roles.deployer.address,
         roles.scheduler.address,
+        vr,
     ]
 
     class EscrowMachine(RuleBasedStateMachine):
@@ -53,7 +63,12 @@ def make_machine(market: Market):
             self.m = market
             self.balance = {a: market.hub.balance_of(a) for a in holders}
             self.locked = {a: 0 for a in holders}
+            self.wallet = {a: market.rlc.balance_of(a) for a in holders}
+            self.app_prices = {item.name: item.price for item in TEST_LISTINGS}
             self.model: dict[bytes, ModelTask] = {}
+            self.paid_through_vr = {self.addr(u): 0 for u in USERS}
+            self.refunded_by_vr = {self.addr(u): 0 for u in USERS}
+            self.start_block = market.chain.w3.eth.block_number
 
         # -- helpers -----------------------------------------------------------------
         def expect(self, error: str | None, action) -> object:
@@ -67,43 +82,81 @@ def make_machine(market: Market):
         def addr(self, index: int) -> str:
             return self.m.account(index).address
 
-        def new_task(self, requester: str, app: str, category: int, task_id: bytes) -> bytes:
-            price = app_prices[app] + POOL_FEE
+        def fund(self, user: int, amount: int) -> None:
+            if amount:
+                self.m.fund(user, amount)
+                self.wallet[self.addr(user)] += amount
+
+        def new_task(
+            self, requester: str, app: str, category: int, task_id: bytes, **extra
+        ) -> bytes:
+            price = self.app_prices[app] + POOL_FEE
             self.locked[requester] += price
             self.balance[requester] -= price
             now = self.m.chain.timestamp()
             deadline = now + CATEGORY_SECONDS[category]
-            self.model[task_id] = ModelTask(requester, app_prices[app], deadline)
+            self.model[task_id] = ModelTask(requester, self.app_prices[app], deadline, **extra)
             return task_id
 
+        def refund_expectation(self, task_id: bytes, user: str) -> str | None:
+            """What `withdrawRefund(task_id)` sent by `user` must do, by the model."""
+            task = self.model.get(task_id)
+            if task is None or task.payer != user:
+                return "NotYourRequest"
+            if task.status is not TaskStatus.FAILED or task.owed == 0:
+                return "NotRefundable"
+            return None
+
+        def waiting_refund(self, other_than: str) -> bytes | None:
+            """A refund waiting in the VanityRequester's escrow for someone else."""
+            for task_id, task in self.model.items():
+                if task.status is TaskStatus.FAILED and task.owed and task.payer != other_than:
+                    return task_id
+            return None
+
         # -- rules -------------------------------------------------------------------
+        @initialize(target=tasks, user=st.sampled_from(USERS))
+        def start(self, user):
+            """Every run starts with someone's refund waiting in the VanityRequester's escrow,
+            the state the theft needs (until its payer takes it)."""
+            task_id = self.pay_through_vanity_requester(user, "price", "price", 0)
+            self.fail(task_id)
+            return task_id
+
         @rule(user=st.sampled_from(USERS), amount=st.integers(0, 12).map(lambda n: n * RLC // 2))
         def deposit(self, user, amount):
             who = self.addr(user)
             if amount:
-                self.m.fund(user, amount)
+                self.fund(user, amount)
                 self.m.rlc.approve(self.m.sender(user), self.m.hub.address, amount)
             error = "ZeroAmount" if amount == 0 else None
             self.expect(error, lambda: self.m.hub.deposit(self.m.sender(user), amount))
             if error is None:
                 self.balance[who] += amount
+                self.wallet[who] -= amount
 
         @rule(
             target=tasks,
             user=st.sampled_from(USERS),
             app=st.sampled_from(["vanity", "echo"]),
             category=st.sampled_from([0, 1]),
+            to_vr=st.booleans(),
         )
-        def request(self, user, app, category):
+        def request(self, user, app, category, to_vr):
+            """A request on the hub itself; with the VanityRequester as its callback it gets the
+            results there, but no refund rights."""
             who = self.addr(user)
-            price = app_prices[app] + POOL_FEE
-            req = TaskRequest(self.m.deployment.apps[app], self.m.pool, "{}", price, category)
+            price = self.app_prices[app] + POOL_FEE
+            callback = vr if to_vr else ZERO_ADDRESS
+            req = TaskRequest(
+                self.m.deployment.apps[app], self.m.pool, "{}", price, category, callback
+            )
             if self.balance[who] < price:
                 sender = self.m.sender(user)
                 self.expect("InsufficientBalance", lambda: self.m.hub.request_task(sender, req))
                 return b"\0" * 32
             task_id = self.m.hub.request_task(self.m.sender(user), req)
-            return self.new_task(who, app, category, task_id)
+            return self.new_task(who, app, category, task_id, callback=callback)
 
         @rule(
             target=tasks,
@@ -114,13 +167,95 @@ def make_machine(market: Market):
         )
         def pay_and_request(self, user, app, extra, category):
             who = self.addr(user)
-            price = app_prices[app] + POOL_FEE
+            price = self.app_prices[app] + POOL_FEE
             amount = price + extra * RLC
-            self.m.fund(user, amount)
+            self.fund(user, amount)
             req = TaskRequest(self.m.deployment.apps[app], self.m.pool, "{}", price, category)
             task_id = self.m.hub.pay_and_request(self.m.sender(user), self.m.rlc, req, amount)
             self.balance[who] += amount
+            self.wallet[who] -= amount
             return self.new_task(who, app, category, task_id)
+
+        @rule(
+            target=tasks,
+            user=st.sampled_from(USERS),
+            pay=st.sampled_from(["1 nRLC", "price - 1", "price", "price + 1 nRLC", "+3 RLC"]),
+            maximum=st.sampled_from(["price - 1", "price", "+2 RLC"]),
+            category=st.sampled_from([0, 1]),
+        )
+        def pay_through_vanity_requester(self, user, pay, maximum, category):
+            """`RLC.approveAndCall(vanityRequester, amount, (params, maxPrice, category))`:
+            underpayments and a maximum below the price are refused; otherwise exactly the
+            price leaves the wallet, whatever the amount approved."""
+            who = self.addr(user)
+            price = self.app_prices["vanity"] + POOL_FEE
+            amount = {
+                "1 nRLC": 1,
+                "price - 1": price - 1,
+                "price": price,
+                "price + 1 nRLC": price + 1,
+                "+3 RLC": price + 3 * RLC,
+            }[pay]
+            max_price = {"price - 1": price - 1, "price": price, "+2 RLC": price + 2 * RLC}[maximum]
+            self.fund(user, amount)
+            request = lambda: self.m.requester.request(  # noqa: E731
+                self.m.sender(user), self.m.rlc, "{}", max_price, category, amount=amount
+            )
+            if max_price < price:
+                return self.expect("PriceAboveMax", request) or b"\0" * 32
+            if amount < price:
+                return self.expect("Underpaid", request) or b"\0" * 32
+            task_id = request()
+            self.wallet[who] -= price
+            self.balance[vr] += price  # deposited by the contract, then locked below
+            self.paid_through_vr[who] += price
+            return self.new_task(
+                vr, "vanity", category, task_id, callback=vr, payer=who, owed=price
+            )
+
+        @rule(task_id=tasks, user=st.sampled_from(("its payer", *USERS)))
+        def withdraw_refund(self, task_id, user):
+            task = self.model.get(task_id)
+            if user == "its payer":
+                payer = task.payer if task is not None else None
+                user = next((u for u in USERS if self.addr(u) == payer), USERS[0])
+            who = self.addr(user)
+            error = self.refund_expectation(task_id, who)
+            call = lambda: self.m.requester.withdraw_refund(self.m.sender(user), task_id)  # noqa: E731
+            if error is not None:
+                return self.expect(error, call)
+            call()
+            event("refund taken by its payer")
+            self.balance[vr] -= task.owed
+            self.wallet[who] += task.owed
+            self.refunded_by_vr[who] += task.owed
+            task.owed = 0
+
+        @rule(thief=st.sampled_from(USERS), victim=tasks)
+        def underpay_then_take_a_waiting_refund(self, thief, victim):
+            """The theft a shared pot allowed: while another user's refund waits in the
+            VanityRequester's escrow, pay 1 nRLC for a task (refused), then try to take that
+            refund, or any other that is not the thief's (refused)."""
+            who = self.addr(thief)
+            waiting = self.waiting_refund(other_than=who)
+            event("theft tried while a refund waits" if waiting else "theft tried, pot empty")
+            self.fund(thief, 1)
+            underpay = lambda: self.m.requester.request(  # noqa: E731
+                self.m.sender(thief), self.m.rlc, "{}", 10 * RLC, 0, amount=1
+            )
+            self.expect("Underpaid", underpay)
+            for task_id in {waiting, victim} - {None}:
+                if self.refund_expectation(task_id, who) is not None:
+                    call = lambda t=task_id: self.m.requester.withdraw_refund(  # noqa: E731
+                        self.m.sender(thief), t
+                    )
+                    self.expect(self.refund_expectation(task_id, who), call)
+
+        @rule(price=st.sampled_from([3 * RLC, 4 * RLC, 5 * RLC]))
+        def reprice_vanity(self, price):
+            """The app owner changes the price; active tasks keep the price they locked."""
+            self.m.hub.set_app_price(self.m.owner, self.m.vanity, price)
+            self.app_prices["vanity"] = price
 
         @rule(
             task_id=tasks,
@@ -141,6 +276,8 @@ def make_machine(market: Market):
                 return self.expect("DeadlinePassed", call)
             call()
             task.status = TaskStatus.COMPLETED
+            if task.callback == vr:
+                assert self.m.requester.has_result(task_id)
             self.locked[task.requester] -= task.app_price + POOL_FEE
             self.balance[self.m.roles.deployer.address] += task.app_price
             workers_total = POOL_FEE * WORKER_BPS // 10_000 if addrs else 0
@@ -193,6 +330,7 @@ def make_machine(market: Market):
                 return self.expect("InsufficientBalance", call)
             call()
             self.balance[address] -= amount
+            self.wallet[address] += amount
 
         @rule()
         def time_passes(self):
@@ -215,6 +353,38 @@ def make_machine(market: Market):
             # Nothing is paid twice and refunds happen only when allowed: statuses agree.
             for task_id, task in self.model.items():
                 assert self.m.hub.task_status(task_id) is task.status
+            # Every wallet holds what the model says: nobody got RLC they were not owed.
+            for a in holders:
+                assert self.m.rlc.balance_of(a) == self.wallet[a], a
+
+        @invariant()
+        def the_vanity_requester_owes_exactly_its_escrow(self):
+            owed = locked = 0
+            for task_id, task in self.model.items():
+                if task.payer is None:
+                    continue
+                record = self.m.requester.request_of(task_id)
+                assert (record.user, record.amount) == (task.payer, task.owed)
+                if task.status is TaskStatus.FAILED:
+                    owed += record.amount
+                elif task.status is TaskStatus.ACTIVE:
+                    locked += record.amount
+            assert self.m.hub.balance_of(vr) == owed  # its escrow = the unclaimed refunds
+            assert self.m.hub.locked_of(vr) == locked  # its lock = its active tasks' prices
+            assert self.m.rlc.balance_of(vr) == 0  # it keeps no RLC of its own
+            # Nobody is refunded twice, and nobody takes back more than they paid through it:
+            # counted from the contract's own refund events.
+            refunds: dict[bytes, int] = {}
+            refunded = dict.fromkeys(self.refunded_by_vr, 0)
+            for log in self.m.requester.logs("VanityRefunded", self.start_block):
+                task_id = bytes(log["args"]["taskId"])
+                refunds[task_id] = refunds.get(task_id, 0) + 1
+                assert log["args"]["user"] == self.model[task_id].payer
+                refunded[log["args"]["user"]] += log["args"]["amount"]
+            assert all(n == 1 for n in refunds.values()), refunds
+            assert refunded == self.refunded_by_vr
+            for user, amount in refunded.items():
+                assert amount <= self.paid_through_vr[user], user
 
     return EscrowMachine
 
@@ -240,9 +410,12 @@ def test_escrow_invariants(deployed_chain):
     run_state_machine_as_test(
         fresh_machine,
         settings=settings(
-            max_examples=6,
-            stateful_step_count=15,
+            max_examples=8,
+            stateful_step_count=20,
             deadline=None,
+            # No "explain" phase: tracing every line of the EVM would take minutes to report
+            # a failure that the shrunk steps already show.
+            phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
