@@ -51,6 +51,9 @@ class TrustedProxies:
     def __init__(self, specs: Iterable[str] = ()) -> None:
         self.networks: tuple[IPNetwork, ...] = tuple(_network(spec) for spec in specs)
 
+    def specs(self) -> list[str]:
+        return [str(net) for net in self.networks]
+
     def __bool__(self) -> bool:
         return bool(self.networks)
 
