@@ -98,7 +98,7 @@ class GridClient:
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         max_reply_bytes: int = MAX_REPLY_BYTES,
-        max_download_bytes: int = 1 << 30,
+        max_download_bytes: int = 128 << 20,
     ) -> None:
         """`max_reply_bytes` bounds a JSON reply, `max_download_bytes` a download held in
         memory (download_data, download_result): a reply past its bound is not read."""

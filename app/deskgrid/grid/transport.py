@@ -56,18 +56,16 @@ async def read_capped(response: httpx.Response, limit: int) -> httpx.Response:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(response, limit)
-    chunks: list[bytes] = []
-    size = 0
+    body = bytearray()
     async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
+        if len(body) + len(chunk) > limit:
             raise _too_large(response, limit)
-        chunks.append(chunk)
+        body += chunk
     skip = {"content-encoding", "content-length", "transfer-encoding"}
     return httpx.Response(
         response.status_code,
         headers=[(k, v) for k, v in response.headers.multi_items() if k.lower() not in skip],
-        content=b"".join(chunks),
+        content=bytes(body),
         request=response.request,
     )
 
