@@ -52,8 +52,7 @@ def test_a_trusted_proxy_names_the_client_by_its_right_most_untrusted_hop(tmp_pa
         port = port_of(url)
         # the client writes whatever it likes on the left; the proxy appends what it saw
         spoofed = [
-            challenge(port, n, forwarded=f"10.9.{n}.1, 203.0.113.7, 127.0.0.5")
-            for n in range(40)
+            challenge(port, n, forwarded=f"10.9.{n}.1, 203.0.113.7, 127.0.0.5") for n in range(40)
         ]
         assert spoofed.count(429) >= 5, spoofed
         # other clients behind the same proxy keep their own limits
