@@ -55,7 +55,7 @@ class GridConfig:
     rate_limit_keys: int = 100_000  # buckets kept per limit (least recently used go first)
     trusted_proxies: tuple[str, ...] = ()  # only these may set X-Forwarded-For
     # connections (see grid.connguard)
-    header_timeout_s: float = 10.0  # from a request's first byte to the end of its headers
+    header_timeout_s: float = 10.0  # from the connection opening (or last reply) to headers
     body_timeout_s: float = 30.0  # longest pause inside a request body
     min_body_rate: int = 4096  # bytes/s a request body must average after body_timeout_s
     send_timeout_s: float = 60.0  # longest a client may leave a reply unread

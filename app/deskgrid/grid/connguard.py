@@ -1,7 +1,7 @@
 """Connection hygiene for the grid's HTTP server: what uvicorn does not bound by itself.
 
-* A request's headers must arrive within `header_timeout_s` of its first byte (or of the
-  connection opening) and within `max_header_bytes`: slowloris connections are cut, and an
+* A request's headers must arrive within `header_timeout_s` of the connection opening (or of
+  its previous reply) and within `max_header_bytes`: slowloris connections are cut, and an
   endless header is refused (431) instead of buffered.
 * A request body may pause at most `body_timeout_s`, and must average `min_body_rate` bytes/s
   once that long has passed: a trickled upload is cut (time the server itself held the reading
@@ -172,10 +172,15 @@ class ConnectionGuard:
 
     def message_begin(self, protocol: Any) -> None:
         conn = self._conns.get(protocol)
-        if conn is not None and conn.phase != HEADERS:
-            if conn.phase != IDLE:  # pipelined: the previous request's bytes came first
-                conn.header_bytes, conn.tail = 0, b""
-            self._enter(conn, HEADERS)
+        if conn is None or conn.phase == HEADERS:
+            return
+        if conn.phase == IDLE:
+            # the header time counts from when the connection became idle (opened, or
+            # answered its last request): waiting before the first byte buys nothing
+            conn.phase = HEADERS
+            return
+        conn.header_bytes, conn.tail = 0, b""  # pipelined behind the previous request
+        self._enter(conn, HEADERS)
 
     def headers_complete(self, protocol: Any) -> None:
         conn = self._conns.get(protocol)
