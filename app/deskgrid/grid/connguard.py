@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from deskgrid.grid.clientaddr import TrustedProxies, address_key, parse_ip
-
-log = logging.getLogger(__name__)
 
 IDLE, HEADERS, BODY, REPLYING = "idle", "headers", "body", "replying"
 
@@ -81,7 +78,6 @@ class _Conn:
     window: float = 0.0  # start of the body-rate window
     last_data: float = 0.0
     write_paused: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ConnectionGuard:

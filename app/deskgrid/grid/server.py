@@ -74,7 +74,7 @@ def _uvicorn_config(
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=3,
-        timeout_keep_alive=max(1, round(config.keep_alive_s)),
+        timeout_keep_alive=config.keep_alive_s,  # type: ignore[arg-type] # a float works
         server_header=False,
         # the client address is the socket's, unless the operator trusts proxies (ClientGuard)
         proxy_headers=False,
