@@ -148,11 +148,11 @@ async def submit(url: str, jobs: int) -> None:
     from deskgrid.grid.client import GridClient
 
     async with GridClient(url, token=TOKEN) as client:
-        for start in range(0, jobs, 50):
+        for start in range(0, jobs, 8):
             await asyncio.gather(
                 *(
                     client.submit("echo", {"message": f"m{n}"})
-                    for n in range(start, min(jobs, start + 50))
+                    for n in range(start, min(jobs, start + 8))
                 )
             )
 
@@ -254,6 +254,7 @@ def main() -> None:
         "honest_during_attack": summary(attacked),
         "slow_connection_outcomes": slow,
         "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(result, indent=None if args.json else 2))
 

@@ -39,6 +39,10 @@ def _refusal(status: str, detail: str) -> bytes:
 
 _408 = _refusal("408 Request Timeout", "The request took too long to arrive; send it faster.")
 _431 = _refusal("431 Request Header Fields Too Large", "The request headers are too large.")
+_503 = _refusal(
+    "503 Service Unavailable\r\nretry-after: 5",
+    "Too many connections from your address or in all; retry later with fewer.",
+)
 
 
 @dataclass(frozen=True)
@@ -277,7 +281,8 @@ def guarded_protocol(guard: ConnectionGuard) -> type[HttpToolsProtocol]:
             self.transport = transport
             if not self._guard.admit(self, host):
                 self._refused = True
-                transport.abort()
+                transport.write(_503)  # before any request: nothing of it was read
+                transport.close()
                 return
             super().connection_made(transport)
 
