@@ -87,4 +87,12 @@ async def test_deep_and_hostile_json_gets_4xx_and_the_grid_keeps_serving(tmp_pat
         assert not bad, bad
         status, body = http_request(port, post("/api/v1/workers/challenge", DEEP))
         assert status == 422 and b"nested deeper than 64" in body
+        # the token is checked before any of the body is read: headers announcing a body
+        # that never comes get their 401 at once (else: a wait for the body until it times out)
+        for path in ("/api/v1/work", "/api/v1/jobs", f"/api/v1/leases/{LEASE}/heartbeat"):
+            head = post(path, b"", "expired-token").replace(
+                b"Content-Length: 0", b"Content-Length: 900000"
+            )
+            status, body = http_request(port, head, wait_s=10.0)
+            assert status == 401, (path, status, body)
         assert await honest_round(url) == "COMPLETED"

@@ -7,7 +7,8 @@ is read.
 * For a request with a body to a route that needs a token: the token is checked (and a
   worker's own rate limit charged) here, so a stranger's body is never read or parsed.
 
-Refusals are the API's usual JSON sentences (401, 429 with Retry-After)."""
+Refusals are the API's usual JSON sentences (401, 429 with Retry-After); the connection is
+kept (the server skips the unread body) unless the body is larger than a JSON body may be."""
 
 from __future__ import annotations
 
@@ -56,9 +57,19 @@ class ClientGuard:
             headers = []
             if isinstance(exc, RateLimited):
                 headers.append((b"retry-after", str(max(1, round(exc.retry_after + 0.5)))))
-            await reply(send, exc.status, exc.message, headers)
+            await reply(send, exc.status, exc.message, headers, close=self._large(scope))
             return
         await self.app(scope, receive, send)
+
+    def _large(self, scope: dict) -> bool:
+        """Is the request's body more than the server would skip to keep the connection (a
+        JSON body's limit), or of unknown length?"""
+        if scope.get("method") not in BODY_METHODS:
+            return False
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                return not (value.isdigit() and int(value) <= self.grid.config.max_json_bytes)
+        return True  # chunked: no telling how long
 
     def _identify(self, scope: dict, path: str) -> Any:
         authorization = ""

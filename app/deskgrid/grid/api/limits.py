@@ -107,7 +107,7 @@ class JsonBounds:
                 boundedjson.loads(body, max_depth=self.max_depth, max_bytes=None)
             except boundedjson.JsonRejected as exc:
                 if exc.reason != "invalid":  # FastAPI answers invalid JSON itself (422)
-                    await reply(send, 422, exc.message)
+                    await reply(send, 422, exc.message, close=False)  # the body was read
                     return
         replayed = False
 
@@ -126,10 +126,16 @@ def _message(limit: int) -> str:
 
 
 async def reply(
-    send: Any, status: int, detail: str, headers: list[tuple[bytes, str]] | None = None
+    send: Any,
+    status: int,
+    detail: str,
+    headers: list[tuple[bytes, str]] | None = None,
+    *,
+    close: bool = True,
 ) -> None:
-    """A refusal from a guard: the API's JSON sentence; the connection is closed after it
-    (the body, if any, was not read)."""
+    """A refusal from a guard: the API's JSON sentence. With `close`, the connection ends after
+    it (a large body is then never read); without, the server skips the rest of a small body
+    and the client reliably reads the refusal (a 401 that makes it log in again, a 429)."""
     body = json.dumps({"detail": detail}).encode()
     await send(
         {
@@ -138,7 +144,7 @@ async def reply(
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
+                *([(b"connection", b"close")] if close else []),
                 *((name, value.encode("latin-1")) for name, value in headers or ()),
             ],
         }
