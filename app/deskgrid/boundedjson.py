@@ -129,6 +129,8 @@ def _float(text: str) -> float:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_bad_constant, parse_int=_int, parse_float=_float)
+# numbers as Python reads them (integers up to its own 4,300-digit limit, NaN allowed)
+_LENIENT = json.JSONDecoder()
 
 
 def loads(
@@ -136,12 +138,15 @@ def loads(
     *,
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
+    strict_numbers: bool = True,
 ) -> Any:
     """Parse `data` (UTF-8 bytes or text) if it is within the bounds; JsonRejected otherwise
-    (it is a ValueError, as json.loads raises)."""
+    (it is a ValueError, as json.loads raises). `strict_numbers=False` accepts what Python's
+    decoder accepts (long integers, NaN): for peers whose numbers are big by nature (a chain
+    node's replies)."""
     text = check(data, max_depth=max_depth, max_bytes=max_bytes)
     try:
-        return _DECODER.decode(text)
+        return (_DECODER if strict_numbers else _LENIENT).decode(text)
     except JsonRejected:
         raise
     except (ValueError, RecursionError) as exc:

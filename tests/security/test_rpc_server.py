@@ -55,7 +55,7 @@ def test_the_node_rpc_server_survives_hostile_requests() -> None:
                 b'{"jsonrpc":"2.0","id":1,"method":"eth_call","params":' + b"[" * 80_000
             ),
             "not json": rpc_post(b"{nope"),
-            "nan": rpc_post(b'{"jsonrpc":"2.0","id":NaN,"method":"eth_chainId"}'),
+            "nan": rpc_post(b'{"jsonrpc":"2.0","id":1,"method":"eth_nope","params":[NaN]}'),
             "scalar call": rpc_post(b"7"),
             "batch of junk": rpc_post(b'[1, "x", null, {"params": 5}]'),
             "empty batch": rpc_post(b"[]"),

@@ -134,7 +134,8 @@ class BoundedHTTPProvider(HTTPProvider):
 
     @staticmethod
     def decode_rpc_response(raw_response: bytes) -> RPCResponse:
-        return cast(RPCResponse, boundedjson.loads(raw_response, max_depth=64, max_bytes=None))
+        found = boundedjson.loads(raw_response, max_depth=64, max_bytes=None, strict_numbers=False)
+        return cast(RPCResponse, found)
 
 
 def _http(url: str, timeout: float) -> Web3:

@@ -157,7 +157,10 @@ def _handler_for(server: ChainRpcServer) -> type[BaseHTTPRequestHandler]:
                 return
             try:
                 body = boundedjson.loads(
-                    self.rfile.read(int(declared)), max_depth=MAX_DEPTH, max_bytes=MAX_BODY
+                    self.rfile.read(int(declared)),
+                    max_depth=MAX_DEPTH,
+                    max_bytes=MAX_BODY,
+                    strict_numbers=False,  # as a node reads them
                 )
             except ValueError as exc:
                 self._reply(_error(None, -32700, f"Parse error: {exc}"))
