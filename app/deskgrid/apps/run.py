@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from deskgrid import boundedjson
 from deskgrid.apps.registry import get_app
 from deskgrid.apps.sdk import AppParamsError, RunContext
 from deskgrid.atomicfile import write_atomic
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = get_app(args.app)
         try:
-            raw = json.loads(args.params.read_text(encoding="utf-8"))
+            raw = boundedjson.loads(args.params.read_bytes(), max_depth=128, max_bytes=None)
         except (OSError, ValueError) as exc:
             raise AppParamsError(f"The parameters file cannot be read as JSON ({exc}).") from None
         if not isinstance(raw, dict):

@@ -5,14 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from web3 import EthereumTesterProvider, Web3
+from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.middleware import ExtraDataToPOAMiddleware
+from web3.types import RPCResponse
 
-from deskgrid import logs
+from deskgrid import boundedjson, logs
 from deskgrid.chain.anvil import ANVIL_MNEMONIC, AnvilNode
 from deskgrid.chain.reverts import ChainError
 
@@ -136,8 +137,19 @@ def anvil_accounts(count: int = DEV_ACCOUNT_COUNT) -> list[LocalAccount]:
     )
 
 
+class BoundedHTTPProvider(HTTPProvider):
+    """web3's HTTP provider, parsing replies with `deskgrid.boundedjson`: a node at a URL
+    someone else runs could answer deeply nested JSON, which web3's own decoder would follow
+    until the process crashes. (The reply's size is not bounded here: web3 reads it whole.)"""
+
+    @staticmethod
+    def decode_rpc_response(raw_response: bytes) -> RPCResponse:
+        found = boundedjson.loads(raw_response, max_depth=64, max_bytes=None, strict_numbers=False)
+        return cast(RPCResponse, found)
+
+
 def _http(url: str, timeout: float) -> Web3:
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    w3 = Web3(BoundedHTTPProvider(url, request_kwargs={"timeout": timeout}))
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     try:
         w3.eth.chain_id  # noqa: B018 - a probe: fails fast when nothing answers

@@ -6,6 +6,11 @@ own request/result formatting) one at a time under `Chain.lock`; a revert is ans
 geth and anvil answer it (code 3, the revert data in `data`), so web3 raises the same
 exceptions as on a real node. The development methods anvil offers are served too:
 `evm_increaseTime`, `evm_mine`, `evm_snapshot`, `evm_revert`.
+
+A request is read within bounds whoever sends it: a body of at most MAX_BODY bytes, JSON
+nested at most MAX_DEPTH deep (`deskgrid.boundedjson`; deeper JSON would crash the process),
+a batch of at most MAX_BATCH calls, and a socket that goes quiet for TIMEOUT_S is closed.
+What falls outside gets a JSON-RPC error reply.
 """
 
 from __future__ import annotations
@@ -16,12 +21,16 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from deskgrid import boundedjson
 from deskgrid.chain.connection import Chain
 from deskgrid.chain.reverts import revert_data
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024 * 1024
+MAX_DEPTH = 32
+MAX_BATCH = 1000
+TIMEOUT_S = 30.0
 
 
 class _JsonEncoder(json.JSONEncoder):
@@ -76,10 +85,16 @@ class ChainRpcServer:
 
     # -- one call -----------------------------------------------------------------------
 
-    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+    def call(self, request: Any) -> dict[str, Any]:
+        if not isinstance(request, dict):
+            return _error(None, -32600, "Invalid request: a call is a JSON object.")
         rid = request.get("id")
+        if not isinstance(rid, int | str | None) or isinstance(rid, bool):
+            rid = None
         method = str(request.get("method", ""))
         params = request.get("params") or []
+        if not isinstance(params, list):
+            return _error(rid, -32602, "Invalid params: send them as an array.")
         try:
             with self.chain.lock:
                 result = self._dispatch(method, params)
@@ -118,6 +133,10 @@ class ChainRpcServer:
         return self._request(method, params)
 
 
+def _error(rid: Any, code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}}
+
+
 def _quantity(value: int | str) -> int:
     return int(value, 0) if isinstance(value, str) else int(value)
 
@@ -128,18 +147,28 @@ def _handler_for(server: ChainRpcServer) -> type[BaseHTTPRequestHandler]:
         # the headers and the body go out in two writes: without TCP_NODELAY the body waits
         # for the client's delayed ACK of the headers (about 40 ms per call on Linux)
         disable_nagle_algorithm = True
+        timeout = TIMEOUT_S  # a socket quiet this long is closed (slow or stuck clients)
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self.send_error(413)
+            declared = self.headers.get("Content-Length") or "0"
+            if not declared.isdigit() or int(declared) > MAX_BODY:
+                self.close_connection = True
+                self._reply(_error(None, -32600, f"Send a Content-Length of 0-{MAX_BODY}."))
                 return
             try:
-                body = json.loads(self.rfile.read(length))
-            except ValueError:
-                self._reply({"jsonrpc": "2.0", "id": None, "error": {"code": -32700}})
+                body = boundedjson.loads(
+                    self.rfile.read(int(declared)),
+                    max_depth=MAX_DEPTH,
+                    max_bytes=MAX_BODY,
+                    strict_numbers=False,  # as a node reads them
+                )
+            except ValueError as exc:
+                self._reply(_error(None, -32700, f"Parse error: {exc}"))
                 return
             if isinstance(body, list):
+                if not body or len(body) > MAX_BATCH:
+                    self._reply(_error(None, -32600, f"A batch holds 1-{MAX_BATCH} calls."))
+                    return
                 self._reply([server.call(item) for item in body])
             else:
                 self._reply(server.call(body))

@@ -29,6 +29,7 @@ from deskgrid import logs
 from deskgrid.grid.models import (
     AppInfo,
     Capabilities,
+    Challenge,
     DataRef,
     Event,
     EventsPage,
@@ -49,15 +50,22 @@ from deskgrid.grid.models import (
 from deskgrid.grid.states import FINAL_JOB_STATES
 from deskgrid.grid.transport import (
     CHUNK,
+    MAX_EVENT_BYTES,
+    MAX_REPLY_BYTES,
     GridClientError,
     GridUnavailable,
     LeaseGone,
     NotAuthorized,
+    bounded_lines,
     checked,
-    error_from,
+    error_of,
     file_chunks,
     file_sha256,
+    parse_json,
+    read_capped,
     read_sse,
+    valid,
+    valid_list,
 )
 
 __all__ = [
@@ -90,8 +98,14 @@ class GridClient:
         *,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_reply_bytes: int = MAX_REPLY_BYTES,
+        max_download_bytes: int = 128 << 20,
     ) -> None:
+        """`max_reply_bytes` bounds a JSON reply, `max_download_bytes` a download held in
+        memory (download_data, download_result): a reply past its bound is not read."""
         self.url = url.rstrip("/")
+        self.max_reply_bytes = max_reply_bytes
+        self.max_download_bytes = max_download_bytes
         self.token = token
         logs.redact(token)
         self.address: str | None = None
@@ -122,39 +136,56 @@ class GridClient:
         return headers
 
     async def _request(
-        self, method: str, path: str, *, lease: bool = False, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        lease: bool = False,
+        limit: int | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
+        """The reply, read whole up to `limit` bytes (default: max_reply_bytes)."""
         extra = kwargs.pop("headers", None)
         for attempt in (0, 1):
             try:
-                response = await self._http.request(
+                request = self._http.build_request(
                     method, path, headers=self._headers(extra), **kwargs
                 )
+                streamed = await self._http.send(request, stream=True)
+                try:
+                    if streamed.status_code >= 400:
+                        error = await error_of(streamed, lease=lease)
+                        if not (streamed.status_code == 401 and attempt == 0 and self._account):
+                            raise error
+                        response = None
+                    else:
+                        response = await read_capped(streamed, limit or self.max_reply_bytes)
+                finally:
+                    await streamed.aclose()
             except httpx.TransportError as exc:
                 raise GridUnavailable(
                     0, f"Cannot reach the grid at {self.url} ({type(exc).__name__})."
                 ) from exc
-            if response.status_code == 401 and attempt == 0 and self._account is not None:
-                await self.authenticate(self._account, **self._login)  # token expired
+            if response is None:  # 401: the token expired
+                assert self._account is not None
+                await self.authenticate(self._account, **self._login)
                 continue
-            if response.status_code >= 400:
-                raise error_from(response, lease=lease)
             return response
         raise AssertionError("unreachable")
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return (await self._request(method, path, **kwargs)).json()
+        return parse_json((await self._request(method, path, **kwargs)).content)
 
     # ------------------------------------------------------------ public
 
     async def health(self) -> Health:
-        return Health.model_validate(await self._json("GET", "/health"))
+        return valid(Health, await self._json("GET", "/health"))
 
     async def metrics(self) -> Metrics:
-        return Metrics.model_validate(await self._json("GET", "/metrics"))
+        return valid(Metrics, await self._json("GET", "/metrics"))
 
     async def apps(self) -> list[AppInfo]:
-        return [AppInfo.model_validate(a) for a in await self._json("GET", "/apps")]
+        return valid_list(AppInfo, await self._json("GET", "/apps"))
 
     # ------------------------------------------------------------ submitters
 
@@ -183,10 +214,10 @@ class GridClient:
                 priority=priority,
             )
         body = request.model_dump(exclude_none=True)
-        return JobView.model_validate(await self._json("POST", "/jobs", json=body))
+        return valid(JobView, await self._json("POST", "/jobs", json=body))
 
     async def get_job(self, job_id: str) -> JobView:
-        return JobView.model_validate(await self._json("GET", f"/jobs/{job_id}"))
+        return valid(JobView, await self._json("GET", f"/jobs/{job_id}"))
 
     async def find_job(self, external_id: str) -> JobView | None:
         """The job submitted with this external id (the on-chain task id), if any."""
@@ -209,10 +240,10 @@ class GridClient:
             params.append(("app", app))
         if external_id:
             params.append(("external_id", external_id))
-        return JobsPage.model_validate(await self._json("GET", "/jobs", params=params))
+        return valid(JobsPage, await self._json("GET", "/jobs", params=params))
 
     async def cancel(self, job_id: str) -> JobView:
-        return JobView.model_validate(await self._json("POST", f"/jobs/{job_id}/cancel"))
+        return valid(JobView, await self._json("POST", f"/jobs/{job_id}/cancel"))
 
     async def wait_job(self, job_id: str, *, timeout: float = 60.0, poll: float = 0.2) -> JobView:
         """Poll until the job is COMPLETED, ERROR or CANCELLED (TimeoutError after `timeout`)."""
@@ -225,7 +256,9 @@ class GridClient:
 
     async def download_result(self, job_id: str) -> bytes:
         """The canonical result of a COMPLETED job, checked against its sha256."""
-        response = await self._request("GET", f"/jobs/{job_id}/result")
+        response = await self._request(
+            "GET", f"/jobs/{job_id}/result", limit=self.max_download_bytes
+        )
         return checked(response.content, response.headers.get("x-content-sha256"))
 
     async def events(
@@ -234,7 +267,7 @@ class GridClient:
         params: dict[str, Any] = {"since": since, "limit": limit}
         if job_id:
             params["job_id"] = job_id
-        return EventsPage.model_validate(await self._json("GET", "/events", params=params))
+        return valid(EventsPage, await self._json("GET", "/events", params=params))
 
     async def stream_events(
         self, since: int = 0, *, reconnect: bool = True, retry_s: float = 1.0
@@ -251,9 +284,9 @@ class GridClient:
                     timeout=httpx.Timeout(10.0, read=None),
                 ) as response:
                     if response.status_code >= 400:
-                        await response.aread()
-                        raise error_from(response)
-                    async for event in read_sse(response.aiter_lines()):
+                        raise await error_of(response)
+                    lines = bounded_lines(response.aiter_bytes(), MAX_EVENT_BYTES)
+                    async for event in read_sse(lines):
                         last = event.seq
                         yield event
             except (httpx.TransportError, GridUnavailable) as exc:
@@ -262,7 +295,7 @@ class GridClient:
             await asyncio.sleep(retry_s)
 
     async def workers(self) -> list[WorkerView]:
-        return [WorkerView.model_validate(w) for w in await self._json("GET", "/workers")]
+        return valid_list(WorkerView, await self._json("GET", "/workers"))
 
     # ------------------------------------------------------------ workers
 
@@ -277,25 +310,26 @@ class GridClient:
         is kept and renewed by itself when it expires."""
         caps = capabilities or Capabilities()
         self.token = None
-        challenge = await self._json(
-            "POST", "/workers/challenge", json={"address": account.address}
+        challenge = valid(
+            Challenge,
+            await self._json("POST", "/workers/challenge", json={"address": account.address}),
         )
-        signed = account.sign_message(encode_defunct(text=challenge["message"]))
+        signed = account.sign_message(encode_defunct(text=challenge.message))
         body = {
             "address": account.address,
-            "nonce": challenge["nonce"],
+            "nonce": challenge.nonce,
             "signature": "0x" + signed.signature.hex().removeprefix("0x"),
             "name": name,
             "capabilities": caps.model_dump(),
         }
-        reply = LoginReply.model_validate(await self._json("POST", "/workers/login", json=body))
+        reply = valid(LoginReply, await self._json("POST", "/workers/login", json=body))
         logs.redact(reply.token)
         self.token, self.address = reply.token, reply.address
         self._account, self._login = account, {"name": name, "capabilities": caps}
         return reply
 
     async def me(self) -> WorkerView:
-        return WorkerView.model_validate(await self._json("GET", "/workers/me"))
+        return valid(WorkerView, await self._json("GET", "/workers/me"))
 
     async def request_work(
         self,
@@ -312,7 +346,7 @@ class GridClient:
             body["capabilities"] = capabilities.model_dump()
         if results:
             body["results"] = inline_results(results)
-        return WorkReply.model_validate(await self._json("POST", "/work", json=body))
+        return valid(WorkReply, await self._json("POST", "/work", json=body))
 
     async def heartbeat(
         self,
@@ -325,7 +359,7 @@ class GridClient:
         body = {"progress": progress, "keys_per_s": keys_per_s, "message": message}
         body = {k: v for k, v in body.items() if v is not None}
         data = await self._json("POST", f"/leases/{lease_id}/heartbeat", json=body, lease=True)
-        return HeartbeatReply.model_validate(data)
+        return valid(HeartbeatReply, data)
 
     async def upload_result(self, lease_id: str, data: bytes) -> ResultAck:
         digest = hashlib.sha256(data).hexdigest()
@@ -336,7 +370,7 @@ class GridClient:
             headers={"X-Content-SHA256": digest, "Content-Type": "application/octet-stream"},
             lease=True,
         )
-        return ResultAck.model_validate(response.json())
+        return valid(ResultAck, parse_json(response.content))
 
     async def upload_result_file(self, lease_id: str, path: Path) -> ResultAck:
         digest = await asyncio.to_thread(file_sha256, path)
@@ -351,12 +385,12 @@ class GridClient:
             },
             lease=True,
         )
-        return ResultAck.model_validate(response.json())
+        return valid(ResultAck, parse_json(response.content))
 
     async def report_error(self, lease_id: str, message: str) -> LeaseAck:
         body = {"message": message[:4000] or "error"}
         data = await self._json("POST", f"/leases/{lease_id}/error", json=body, lease=True)
-        return LeaseAck.model_validate(data)
+        return valid(LeaseAck, data)
 
     # ------------------------------------------------------------ data
 
@@ -368,7 +402,7 @@ class GridClient:
             content=data,
             headers={"Content-Type": "application/octet-stream"},
         )
-        return DataRef.model_validate(response.json())
+        return valid(DataRef, parse_json(response.content))
 
     async def upload_file(self, path: Path) -> DataRef:
         digest = await asyncio.to_thread(file_sha256, path)
@@ -381,10 +415,10 @@ class GridClient:
                 "Content-Length": str(path.stat().st_size),
             },
         )
-        return DataRef.model_validate(response.json())
+        return valid(DataRef, parse_json(response.content))
 
     async def download_data(self, sha256: str) -> bytes:
-        response = await self._request("GET", f"/data/{sha256}")
+        response = await self._request("GET", f"/data/{sha256}", limit=self.max_download_bytes)
         return checked(response.content, sha256)
 
     async def download_data_to(self, sha256: str, path: Path) -> Path:
@@ -399,8 +433,7 @@ class GridClient:
                     "GET", f"/data/{sha256}", headers=self._headers()
                 ) as response:
                     if response.status_code >= 400:
-                        await response.aread()
-                        raise error_from(response)
+                        raise await error_of(response)
                     async for chunk in response.aiter_bytes(CHUNK):
                         hasher.update(chunk)
                         handle.write(chunk)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from deskgrid.errors import DeskGridError
 from deskgrid.grid.catalog import load_catalog
+from deskgrid.grid.clientaddr import TrustedProxies
 from deskgrid.grid.config import GridConfig, JobDefaults
 from deskgrid.grid.service import GridService
 
@@ -40,6 +41,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--rate-limit", type=float, help="requests/s per worker (0: none)")
     serve.add_argument("--idle-retry", type=float, help="seconds a worker waits when idle")
     serve.add_argument("--reap-interval", type=float, help="seconds between lease checks")
+    net = serve.add_argument_group("network limits (see docs/operator.md)")
+    net.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDR_OR_CIDR",
+        help="a reverse proxy whose X-Forwarded-For is believed (repeatable); without one, "
+        "the client is the socket's peer",
+    )
+    net.add_argument(
+        "--address-rate-limit", type=float, help="requests/s per client address (default 200)"
+    )
+    net.add_argument(
+        "--login-rate-limit",
+        type=float,
+        help="challenges and logins/s per client address and per worker (default 2)",
+    )
+    net.add_argument("--header-timeout", type=float, help="seconds to send headers (10)")
+    net.add_argument("--body-timeout", type=float, help="longest pause in a body, s (30)")
+    net.add_argument(
+        "--min-body-rate", type=int, help="bytes/s a body must average after that (4096)"
+    )
+    net.add_argument("--send-timeout", type=float, help="seconds a reply may go unread (60)")
+    net.add_argument("--keep-alive", type=float, help="idle seconds before closing (5)")
+    net.add_argument("--max-connections", type=int, help="open connections in all (2048)")
+    net.add_argument("--max-connections-per-address", type=int, help="per client address (128)")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     serve.set_defaults(handler=_serve)
 
@@ -56,11 +83,21 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
         "submitter_tokens": tuple(args.submitter_token),
         "token_file": args.token_file,
         "defaults": defaults,
+        "trusted_proxies": tuple(TrustedProxies(args.trusted_proxy).specs()),
     }
     for name, key in (
         ("rate_limit", "rate_limit_per_s"),
         ("idle_retry", "idle_retry_s"),
         ("reap_interval", "reap_interval_s"),
+        ("address_rate_limit", "address_rate_limit_per_s"),
+        ("login_rate_limit", "login_rate_limit_per_s"),
+        ("header_timeout", "header_timeout_s"),
+        ("body_timeout", "body_timeout_s"),
+        ("min_body_rate", "min_body_rate"),
+        ("send_timeout", "send_timeout_s"),
+        ("keep_alive", "keep_alive_s"),
+        ("max_connections", "max_connections"),
+        ("max_connections_per_address", "max_connections_per_address"),
     ):
         value = getattr(args, name)
         if value is not None:
@@ -74,6 +111,11 @@ def _serve(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise DeskGridError("--port must be between 0 and 65535.")
     config = config_from_args(args)
+    for name in ("header_timeout_s", "body_timeout_s", "send_timeout_s", "keep_alive_s"):
+        if getattr(config, name) <= 0:
+            raise DeskGridError(f"--{name[:-2].replace('_', '-')} must be more than 0 seconds.")
+    if config.max_connections < 1 or config.max_connections_per_address < 1:
+        raise DeskGridError("--max-connections and --max-connections-per-address must be 1+.")
     catalog = load_catalog(args.catalog)
 
     def ready(url: str, service: GridService) -> None:

@@ -44,8 +44,25 @@ class GridConfig:
     idle_retry_s: float = 5.0  # retry_after told to a worker when there is nothing to do
     challenge_ttl_s: float = 300.0
     worker_token_ttl_s: float = 7 * 86400.0
-    rate_limit_per_s: float = 50.0  # per worker token / per client address; 0 disables
+    max_json_depth: int = 64  # nesting of arrays/objects in a JSON body
+    # rate limits; rate_limit_per_s = 0 disables them all (a trusted network, tests)
+    rate_limit_per_s: float = 50.0  # per worker token / per client address
     rate_limit_burst: float = 200.0
+    address_rate_limit_per_s: float = 200.0  # every request, per client address (IPv6: /64)
+    address_rate_limit_burst: float = 400.0
+    login_rate_limit_per_s: float = 2.0  # challenges and logins, per address and per worker
+    login_rate_limit_burst: float = 30.0
+    rate_limit_keys: int = 100_000  # buckets kept per limit (least recently used go first)
+    trusted_proxies: tuple[str, ...] = ()  # only these may set X-Forwarded-For
+    # connections (see grid.connguard)
+    header_timeout_s: float = 10.0  # from the connection opening (or last reply) to headers
+    body_timeout_s: float = 30.0  # longest pause inside a request body
+    min_body_rate: int = 4096  # bytes/s a request body must average after body_timeout_s
+    send_timeout_s: float = 60.0  # longest a client may leave a reply unread
+    keep_alive_s: float = 5.0  # idle time before a keep-alive connection is closed
+    max_header_bytes: int = 64 * 1024  # request line and headers of one request
+    max_connections: int = 2048  # open connections in all (older idle ones make room)
+    max_connections_per_address: int = 128  # per client socket address (IPv6: /64)
     reap_interval_s: float = 1.0  # how often expired leases and deadlines are checked
     event_retention_s: float = 7 * 86400.0
     workers_online_s: float = 120.0  # a worker seen this recently counts as online

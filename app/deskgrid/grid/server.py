@@ -17,6 +17,7 @@ from deskgrid.grid.api.app import create_app
 from deskgrid.grid.catalog import builtin_catalog
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
+from deskgrid.grid.connguard import ConnectionGuard, ConnectionLimits, guarded_protocol
 from deskgrid.grid.service import GridService
 
 log = logging.getLogger(__name__)
@@ -46,18 +47,55 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
-def _uvicorn_config(app: object, log_level: str) -> uvicorn.Config:
+def connection_guard(config: GridConfig) -> ConnectionGuard:
+    """The connection limits of `config` (see deskgrid.grid.connguard)."""
+    return ConnectionGuard(
+        ConnectionLimits(
+            header_timeout_s=config.header_timeout_s,
+            body_timeout_s=config.body_timeout_s,
+            min_body_rate=config.min_body_rate,
+            send_timeout_s=config.send_timeout_s,
+            max_header_bytes=config.max_header_bytes,
+            max_connections=config.max_connections,
+            max_connections_per_address=config.max_connections_per_address,
+            trusted_proxies=config.trusted_proxies,
+        )
+    )
+
+
+def _uvicorn_config(
+    app: object, log_level: str, config: GridConfig, guard: ConnectionGuard
+) -> uvicorn.Config:
     """No logging configuration of uvicorn's own: its records (at `log_level`) go where the
     process logs (`deskgrid.logs`), with the redaction of secrets, not to a stream of its own."""
     return uvicorn.Config(
         app,
+        http=guarded_protocol(guard),
+        ws="none",  # no WebSocket routes: no upgrades
         log_level=log_level,
         log_config=None,
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=3,
+        timeout_keep_alive=config.keep_alive_s,  # type: ignore[arg-type] # a float works
         server_header=False,
+        # the client address is the socket's, unless the operator trusts proxies (ClientGuard)
+        proxy_headers=False,
+        backlog=2048,
     )
+
+
+def raise_open_file_limit(wanted: int) -> None:
+    """Let the process hold `wanted` files (connections) if the hard limit allows."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 class GridServer:
@@ -84,6 +122,7 @@ class GridServer:
         self.log_level = log_level
         self.service: GridService | None = None
         self._server: _QuietServer | None = None
+        self.guard: ConnectionGuard | None = None
         self._task: asyncio.Task[None] | None = None
         self._port: int | None = None
 
@@ -109,7 +148,10 @@ class GridServer:
         )
         sock = bind_socket(self.config.host, self.config.port)
         self._port = sock.getsockname()[1]
-        self._server = _QuietServer(_uvicorn_config(create_app(self.service), self.log_level))
+        self.guard = connection_guard(self.config)
+        self._server = _QuietServer(
+            _uvicorn_config(create_app(self.service), self.log_level, self.config, self.guard)
+        )
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started:
             if self._task.done():
@@ -126,6 +168,8 @@ class GridServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._server, self._task = None, None
+        if self.guard is not None:
+            self.guard.stop()
         if self.service is not None:
             self.service.close()
             self.service = None
@@ -147,9 +191,11 @@ def serve(
 ) -> None:
     """Serve until SIGINT/SIGTERM (the `deskgrid grid serve` process)."""
     service = GridService(config, catalog)
+    raise_open_file_limit(config.max_connections + 256)
     sock = bind_socket(config.host, config.port)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(_uvicorn_config(create_app(service), log_level))
+    guard = connection_guard(config)
+    server = uvicorn.Server(_uvicorn_config(create_app(service), log_level, config, guard))
     url = f"http://{config.host}:{port}"
 
     async def main() -> None:
@@ -161,6 +207,7 @@ def serve(
         if server.started and on_ready is not None:
             on_ready(url, service)
         await task
+        guard.stop()
 
     try:
         _run(main())

@@ -54,7 +54,20 @@ class GridService:
         tokens, self.token_file = load_submitter_tokens(config)
         self.submitter_tokens = tuple(tokens)
         self.auth = Authenticator(self.db, config, self.clock, tokens)
-        self.limiter = RateLimiter(config.rate_limit_per_s, config.rate_limit_burst)
+        on = config.rate_limit_per_s > 0
+        keys = config.rate_limit_keys
+        self.limiter = RateLimiter(config.rate_limit_per_s, config.rate_limit_burst, max_keys=keys)
+        self.address_limiter = RateLimiter(
+            config.address_rate_limit_per_s if on else 0.0,
+            config.address_rate_limit_burst,
+            max_keys=keys,
+        )
+        self.login_limiter = RateLimiter(
+            config.login_rate_limit_per_s if on else 0.0,
+            config.login_rate_limit_burst,
+            max_keys=keys,
+            what="sign-in requests",
+        )
 
     async def run(self, call: Callable[..., T], *args: Any) -> T:
         """Run a blocking store call for a request: inline on SQLite (it has one writer at a

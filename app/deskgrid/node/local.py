@@ -121,6 +121,9 @@ class LocalNode:
                 defaults=JobDefaults(delay_bound=self.config.delay_bound),
                 # local workers ask again soon: a desktop demo should start a job at once
                 idle_retry_s=0.5,
+                # every caller is this machine's own (workers, oracle, app): no per-address
+                # limit; workers keep their own
+                address_rate_limit_per_s=0.0,
             ),
             apps,
         )

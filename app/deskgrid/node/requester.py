@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import coincurve
 
-from deskgrid import logs
+from deskgrid import boundedjson, logs
 from deskgrid.apps.registry import get_app
 from deskgrid.apps.vanity.secp256k1 import N
 from deskgrid.apps.vanity.splitkey import combine
@@ -166,7 +166,7 @@ class VanityRun:
             outcome.reason = failed[0]["args"]["reason"] if failed else "claimed after the deadline"
             return outcome
         try:
-            doc = json.loads(task.results)
+            doc = boundedjson.loads(task.results, max_depth=8)
             partial = int(doc["partial_private_key"], 16)
             address = doc["address"]
         except (ValueError, KeyError, TypeError):

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from deskgrid import boundedjson
 from deskgrid.apps.sdk import AppParamsError, AppSpec
 from deskgrid.chain.connection import Chain
 from deskgrid.chain.contracts import HubContract, TaskStatus
@@ -132,7 +132,7 @@ class Oracle:
         if isinstance(spec, str):
             return self._decide_fail(task, f"invalid request: {spec}")
         try:
-            params = json.loads(task.params)
+            params = boundedjson.loads(task.params)  # anyone on the chain wrote them
         except ValueError:
             params = None
         if not isinstance(params, dict):

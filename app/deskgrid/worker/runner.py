@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import psutil
 
+from deskgrid import boundedjson
 from deskgrid.apps.sdk import AppSpec
 from deskgrid.errors import DeskGridError
 from deskgrid.paths import sub_dir
@@ -234,7 +235,7 @@ class JobDir:
 def parse_progress(line: bytes) -> ProgressEvent | None:
     """A progress line (`{"progress": 0.4, ...}`) or None for anything else."""
     try:
-        data = json.loads(line)
+        data = boundedjson.loads(line, max_depth=8, max_bytes=64 * 1024)
     except ValueError:
         return None
     if not isinstance(data, dict) or "progress" not in data:

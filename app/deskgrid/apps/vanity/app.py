@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from deskgrid import boundedjson
 from deskgrid.apps.sdk import AppParamsError, AppSpec, Resources, RunContext
 from deskgrid.apps.vanity.keys import (
     InvalidKeyError,
@@ -152,7 +153,7 @@ def verify(params: dict[str, Any], result: bytes) -> bool:
     if len(result) > MAX_RESULT_BYTES:
         return False
     try:
-        doc = json.loads(result)
+        doc = boundedjson.loads(result, max_depth=8)  # a worker wrote it
         address = doc["address"]
         if not isinstance(address, str) or not _compiled(params).matches(address):
             return False

@@ -16,7 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deskgrid import __version__
 from deskgrid.grid.api import data, events, jobs, misc, workers
-from deskgrid.grid.api.limits import API, BodyLimit, _TooLarge
+from deskgrid.grid.api.clientguard import ClientGuard
+from deskgrid.grid.api.limits import API, BodyLimit, JsonBounds, _TooLarge
 from deskgrid.grid.errors import GridError, RateLimited
 from deskgrid.grid.service import GridService
 
@@ -50,11 +51,14 @@ def create_app(grid: GridService, *, housekeeping: bool = True) -> FastAPI:
     for module in (misc, jobs, events, workers, data):
         app.include_router(module.router, prefix=API)
     _install_error_handlers(app)
+    # outermost last: who and how often (no body read) -> how large -> how deep -> FastAPI
+    app.add_middleware(JsonBounds, max_depth=grid.config.max_json_depth)
     app.add_middleware(
         BodyLimit,
         json_bytes=grid.config.max_json_bytes,
         upload_bytes=max(grid.config.max_data_bytes, grid.config.max_result_bytes),
     )
+    app.add_middleware(ClientGuard, grid=grid)
     return app
 
 

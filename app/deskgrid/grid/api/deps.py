@@ -1,12 +1,29 @@
 """Request-scoped helpers: the grid service, and who is calling (bearer tokens). They are
-coroutines so that FastAPI runs them inline, not in a thread pool."""
+coroutines so that FastAPI runs them inline, not in a thread pool.
+
+A request with a body is identified (and its worker rate limited) by `ClientGuard` before the
+body is read; the helpers here reuse that answer, and identify the other requests themselves."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from fastapi import Request
 
 from deskgrid.grid.errors import Forbidden, Unauthorized
 from deskgrid.grid.service import GridService
+
+CALLER = "deskgrid.caller"  # key of the identified caller in the ASGI scope's state
+KEY = "deskgrid.client_key"  # key of the caller's address key (for limits) in the same
+UNKNOWN_SUBMITTER = "Unknown token; use the grid's submitter token."
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A submitter (address None) or a worker (its address)."""
+
+    submitter: bool
+    address: str | None = None
 
 
 async def service(request: Request) -> GridService:
@@ -17,51 +34,74 @@ def _grid(request: Request) -> GridService:
     return request.app.state.grid
 
 
-def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def bearer_token(authorization: str) -> str:
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send a token: 'Authorization: Bearer <token>'.")
     return token.strip()
 
 
+def identify(grid: GridService, token: str) -> Caller:
+    """Who holds `token`; a worker is charged one request of its rate limit."""
+    if grid.auth.is_submitter(token):
+        return Caller(submitter=True)
+    address = grid.auth.worker_address(token)
+    grid.limiter.check(address)
+    return Caller(submitter=False, address=address)
+
+
+def _known(request: Request) -> Caller | None:
+    known = request.scope.get("state", {}).get(CALLER)
+    return known if isinstance(known, Caller) else None
+
+
+def _caller(request: Request) -> Caller:
+    known = _known(request)
+    if known is not None:
+        return known
+    return identify(_grid(request), bearer_token(request.headers.get("authorization", "")))
+
+
 async def submitter(request: Request) -> str:
     """Require a submitter (operator / oracle) token."""
-    grid = _grid(request)
-    token = _bearer(request)
-    if not grid.auth.is_submitter(token):
+    caller = _known(request)
+    if caller is None:
+        token = bearer_token(request.headers.get("authorization", ""))
         try:
-            grid.auth.worker_address(token)
+            caller = identify(_grid(request), token)
         except Unauthorized:
-            raise Unauthorized("Unknown token; use the grid's submitter token.") from None
+            raise Unauthorized(UNKNOWN_SUBMITTER) from None
+    if not caller.submitter:
         raise Forbidden("Workers may not do this; it needs a submitter token.")
-    return token
+    return "submitter"
 
 
 async def worker(request: Request) -> str:
     """Require a worker token; returns the worker's address. Rate limited per worker."""
-    grid = _grid(request)
-    token = _bearer(request)
-    if grid.auth.is_submitter(token):
+    caller = _caller(request)
+    if caller.submitter or caller.address is None:
         raise Forbidden("This is a worker call; log in as a worker to get a worker token.")
-    address = grid.auth.worker_address(token)
-    grid.limiter.check(address)
-    return address
+    return caller.address
 
 
 async def anyone_known(request: Request) -> str:
     """A submitter or a worker (data access). Workers are rate limited."""
-    grid = _grid(request)
-    token = _bearer(request)
-    if grid.auth.is_submitter(token):
-        return "submitter"
-    address = grid.auth.worker_address(token)
-    grid.limiter.check(address)
-    return address
+    caller = _caller(request)
+    return "submitter" if caller.submitter else str(caller.address)
 
 
 async def client_address(request: Request) -> str:
-    """Rate limit unauthenticated calls by the caller's network address."""
+    """The caller's network address (the socket's peer, or the client a trusted proxy names;
+    `ClientGuard` resolved it), rate limited for sign-in calls."""
     host = request.client.host if request.client else "unknown"
-    _grid(request).limiter.check("ip:" + host)
+    key = "ip:" + request.scope.get("state", {}).get(KEY, host)
+    grid = _grid(request)
+    grid.limiter.check(key)
+    grid.login_limiter.check(key)
     return host
+
+
+def signing_in(grid: GridService, address: str) -> None:
+    """Sign-in calls are also limited per worker address they name, so one worker's logins
+    cannot be flooded from many addresses."""
+    grid.login_limiter.check("id:" + address.lower())

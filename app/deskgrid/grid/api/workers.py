@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from pydantic import BaseModel
 
-from deskgrid.grid.api.deps import client_address, service, submitter, worker
+from deskgrid.grid.api.deps import client_address, service, signing_in, submitter, worker
 from deskgrid.grid.api.inline import store_inline_results
 from deskgrid.grid.errors import NotFound
 from deskgrid.grid.models import (
@@ -42,6 +42,7 @@ LEASE_ID = Path(pattern=r"^[0-9a-f]{32}$", description="the lease's id")
     summary="A one-time text for the worker to sign (EIP-191)",
 )
 async def challenge(body: ChallengeRequest, grid: GridService = Depends(service)) -> Challenge:
+    signing_in(grid, body.address)
     return grid.auth.challenge(body.address)
 
 
@@ -52,6 +53,7 @@ async def challenge(body: ChallengeRequest, grid: GridService = Depends(service)
     summary="Exchange a signed challenge for a worker token",
 )
 async def login(body: LoginRequest, grid: GridService = Depends(service)) -> LoginReply:
+    signing_in(grid, body.address)
     reply = grid.auth.login(body)
     grid.scheduler.register_worker(reply.address, body.name, body.capabilities)
     return reply
