@@ -5,7 +5,8 @@ capabilities, `no-new-privileges`, a non-root user (the worker's own uid, or nob
 worker runs as root), memory / CPU / pids limits and lowest CPU shares; the only thing mounted
 is the job's directory, at /job. The app reads /job/params.json and its input files there,
 writes /job/result, and may print progress lines (`{"progress": 0.4}`) on standard output.
-Environment: DESKGRID_JOB_DIR, DESKGRID_PARAMS, DESKGRID_RESULT, DESKGRID_CORES.
+Environment: DESKGRID_JOB_DIR, DESKGRID_PARAMS, DESKGRID_RESULT, DESKGRID_CORES and
+DESKGRID_INPUTS (a JSON list of the input files' names in /job).
 
 No daemon or a missing image is a RunnerError with a sentence; `docker_available()` is False
 without a daemon, so the worker does not offer Docker apps.
@@ -15,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from deskgrid.apps.sdk import AppSpec
@@ -110,11 +113,13 @@ class DockerRunner:
         except BaseException:
             jobdir.remove()
             raise
-        return DockerExecution(container, jobdir, job.effective_limits, on_progress)
+        return DockerExecution(
+            container, jobdir, job.effective_limits, on_progress, job.result_to
+        )
 
     def _create(self, client: Any, job: Job, jobdir: JobDir) -> Any:
         import docker.errors
-        from docker.types import Ulimit
+        from docker.types import LogConfig, Ulimit
 
         limits = job.effective_limits
         image = job.app.image
@@ -131,6 +136,10 @@ class DockerRunner:
             "cpu_shares": 2,  # the lowest weight: the volunteer's programs come first
             "pids_limit": limits.pids,
             "ulimits": [Ulimit(name="core", soft=0, hard=0)],
+            # what the app prints is kept by Docker on the host's disk: capped
+            "log_config": LogConfig(
+                type=LogConfig.types.JSON, config={"max-size": "8m", "max-file": "2"}
+            ),
             "volumes": {str(jobdir.work): {"bind": JOB_MOUNT, "mode": "rw"}},
             "tmpfs": {"/tmp": "rw,noexec,nosuid,size=64m"},
             "working_dir": JOB_MOUNT,
@@ -140,6 +149,7 @@ class DockerRunner:
                 "DESKGRID_PARAMS": f"{JOB_MOUNT}/params.json",
                 "DESKGRID_RESULT": f"{JOB_MOUNT}/result",
                 "DESKGRID_CORES": str(max(1, job.cores)),
+                "DESKGRID_INPUTS": json.dumps(sorted(job.inputs)),  # file names in /job
             },
             "labels": {"deskgrid.job": job.job_id},
             "detach": True,
@@ -176,8 +186,9 @@ class DockerExecution(SupervisedExecution):
         jobdir: JobDir,
         limits: Limits,
         on_progress: ProgressCallback | None,
+        result_to: Path | None = None,
     ) -> None:
-        super().__init__(jobdir, limits, on_progress)
+        super().__init__(jobdir, limits, on_progress, result_to)
         self._container = container
         self._loop = asyncio.get_running_loop()
         self._start()
@@ -251,6 +262,11 @@ class DockerExecution(SupervisedExecution):
                     await asyncio.to_thread(self._kill)
                     break
                 await asyncio.wait({waiter}, timeout=min(remaining, 1.0))
+                if not waiter.done() and self._over is None:
+                    self._over = await asyncio.to_thread(self._disk_check)
+                    if self._over is not None:
+                        await asyncio.to_thread(self._kill)
+                        break
                 if time.monotonic() - last_sample > 2:
                     last_sample = time.monotonic()
                     await asyncio.to_thread(self._sample_cpu)

@@ -41,6 +41,7 @@ POSIX = os.name == "posix"
 # itself allocates: the address-space limit is the app's memory plus this allowance.
 ADDRESS_SPACE_ALLOWANCE_MB = 768
 MAX_STDERR = 64 * 1024
+DISK_CHECK_SECONDS = 0.5  # how often a job's disk use is measured
 # Environment variables passed through (none can carry a secret); everything else is dropped.
 PASSED_ENV = (
     "PATH",
@@ -88,7 +89,8 @@ def _preexec(limits: Limits, nice: int) -> Callable[[], None]:
         cpu = max(1, int(limits.cpu_seconds))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (4 * MAX_RESULT_BYTES, 4 * MAX_RESULT_BYTES))
+        file_size = max(MAX_RESULT_BYTES, limits.output_mb * 2**20)  # one file; all: supervisor
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
 
     return apply
 
@@ -115,6 +117,8 @@ class NativeRunner:
         result = jobdir.root / "result"
         args = [job.app.name, "--params", str(jobdir.params), "--workdir", str(jobdir.work)]
         args += ["--result", str(result), "--cores", str(max(1, job.cores))]
+        for name in job.inputs:
+            args += ["--input", name]
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self.command,
@@ -134,7 +138,7 @@ class NativeRunner:
         if not POSIX:  # pragma: no cover - Windows: lowest priority class instead of nice
             with contextlib.suppress(psutil.Error):
                 psutil.Process(proc.pid).nice(psutil.IDLE_PRIORITY_CLASS)  # type: ignore[attr-defined]
-        return NativeExecution(proc, jobdir, result, limits, on_progress)
+        return NativeExecution(proc, jobdir, result, limits, on_progress, job.result_to)
 
 
 class NativeExecution(SupervisedExecution):
@@ -147,8 +151,9 @@ class NativeExecution(SupervisedExecution):
         result: Path,
         limits: Limits,
         on_progress: ProgressCallback | None,
+        result_to: Path | None = None,
     ) -> None:
-        super().__init__(jobdir, limits, on_progress)
+        super().__init__(jobdir, limits, on_progress, result_to)
         self._proc = proc
         self._result = result
         self._stderr = bytearray()
@@ -233,8 +238,12 @@ class NativeExecution(SupervisedExecution):
                 remaining = self._time_left()
                 if remaining is None:
                     return False
-                await asyncio.wait({waiter}, timeout=min(remaining, 1.0))
+                await asyncio.wait({waiter}, timeout=min(remaining, DISK_CHECK_SECONDS))
                 self.cpu_seconds()
+                if not waiter.done() and self._over is None:
+                    self._over = await asyncio.to_thread(self._disk_check)
+                    if self._over is not None:
+                        return True  # `_outcome` reports it
             return True
         finally:
             if not waiter.done():

@@ -19,6 +19,7 @@ def main() -> int:
     parser.add_argument("--workdir")
     parser.add_argument("--result")
     parser.add_argument("--cores")
+    parser.add_argument("--input", action="append", default=[])
     args = parser.parse_args()
     out: object = None
     if args.app == "env":
