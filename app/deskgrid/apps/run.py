@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from deskgrid.apps import guard
 from deskgrid.apps.registry import get_app
 from deskgrid.apps.sdk import AppParamsError, RunContext
 from deskgrid.atomicfile import write_atomic
@@ -38,6 +39,14 @@ def _progress_stream() -> TextIO:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the job; on Linux under its guard (`apps.guard`), so nothing it starts outlives
+    it or the worker."""
+    if guard.supported():
+        return guard.run_guarded(lambda: run_app(argv))
+    return run_app(argv)
+
+
+def run_app(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deskgrid.apps.run")
     parser.add_argument("app")
     parser.add_argument("--params", type=Path, required=True)

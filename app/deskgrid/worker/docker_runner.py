@@ -21,11 +21,13 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from deskgrid.apps.sdk import AppSpec
+from deskgrid.worker.proctree import start_time
 from deskgrid.worker.runner import (
     Job,
     JobDir,
@@ -40,6 +42,10 @@ from deskgrid.worker.runner import (
 from deskgrid.worker.supervised import SupervisedExecution
 
 JOB_MOUNT = "/job"
+JOB_LABEL = "deskgrid.job"
+WORKER_LABEL = "deskgrid.worker"
+OWNER_LABEL = "deskgrid.owner"  # "<pid> <start time>" of the worker process
+RUN_LABEL = "deskgrid.run"  # one per container
 NOBODY = "65534:65534"
 NO_DAEMON = (
     "Docker is not running on this computer (or this user may not use it): start Docker to "
@@ -63,6 +69,19 @@ def docker_available(client_factory: Callable[[], Any] = _default_client) -> boo
         return False
 
 
+def _owner_alive(owner: str) -> bool:
+    try:
+        pid, created = owner.split()
+        found = start_time(int(pid))
+        return found is not None and abs(found - float(created)) < 0.01
+    except ValueError:
+        return False
+
+
+def _name_part(label: str) -> str:
+    return "".join(ch for ch in label.lower() if ch.isalnum())[:16] or "worker"
+
+
 def container_user() -> str:
     """The worker's own uid:gid (files in the job directory stay ours), nobody for root."""
     if os.name != "posix" or os.getuid() == 0:
@@ -76,11 +95,46 @@ class DockerRunner:
     kind = "docker"
 
     def __init__(
-        self, client_factory: Callable[[], Any] = _default_client, pull_missing: bool = False
+        self,
+        client_factory: Callable[[], Any] = _default_client,
+        pull_missing: bool = False,
+        worker_label: str = "",
     ) -> None:
         self._client_factory = client_factory
         self._client: Any = None
         self.pull_missing = pull_missing
+        # Containers carry the worker's label and the worker process (pid and start time), so
+        # that a restarted worker removes those a dead one left (`remove_leftovers`).
+        self.worker_label = worker_label or "default"
+        self.owner = f"{os.getpid()} {start_time(os.getpid()) or 0.0:.3f}"
+
+    def remove_leftovers(self) -> int:
+        """Remove the containers of this worker label whose worker process is gone (call at
+        start); returns how many there were."""
+        try:
+            client = self._docker()
+            found = client.containers.list(
+                all=True, filters={"label": f"{WORKER_LABEL}={self.worker_label}"}
+            )
+        except Exception:
+            return 0
+        count = 0
+        for container in found:
+            owner = (container.labels or {}).get(OWNER_LABEL, "")
+            if owner != self.owner and _owner_alive(owner):
+                continue  # another worker process with the same label: still running
+            with contextlib.suppress(Exception):
+                container.remove(force=True)
+                count += 1
+        return count
+
+    def _remove_run(self, client: Any, run_id: str) -> None:
+        with contextlib.suppress(Exception):
+            for container in client.containers.list(
+                all=True, filters={"label": f"{RUN_LABEL}={run_id}"}
+            ):
+                with contextlib.suppress(Exception):
+                    container.remove(force=True)
 
     def _docker(self) -> Any:
         if self._client is None:
@@ -108,16 +162,22 @@ class DockerRunner:
         client = self._docker()
         jobdir = JobDir(job, world_writable=container_user() == NOBODY)
         shutil.copyfile(jobdir.params, jobdir.work / "params.json")
+        run_id = uuid.uuid4().hex
+        abandoned = threading.Event()
         try:
-            container = await asyncio.to_thread(self._create, client, job, jobdir)
+            container = await asyncio.to_thread(
+                self._create, client, job, jobdir, run_id, abandoned
+            )
         except BaseException:
+            abandoned.set()  # a container created meanwhile removes itself; this finds others
+            threading.Thread(target=self._remove_run, args=(client, run_id), daemon=True).start()
             jobdir.remove()
             raise
-        return DockerExecution(
-            container, jobdir, job.effective_limits, on_progress, job.result_to
-        )
+        return DockerExecution(container, jobdir, job.effective_limits, on_progress, job.result_to)
 
-    def _create(self, client: Any, job: Job, jobdir: JobDir) -> Any:
+    def _create(
+        self, client: Any, job: Job, jobdir: JobDir, run_id: str, abandoned: threading.Event
+    ) -> Any:
         import docker.errors
         from docker.types import LogConfig, Ulimit
 
@@ -151,9 +211,16 @@ class DockerRunner:
                 "DESKGRID_CORES": str(max(1, job.cores)),
                 "DESKGRID_INPUTS": json.dumps(sorted(job.inputs)),  # file names in /job
             },
-            "labels": {"deskgrid.job": job.job_id},
+            "labels": {
+                JOB_LABEL: job.job_id[:200],
+                WORKER_LABEL: self.worker_label,
+                OWNER_LABEL: self.owner,
+                RUN_LABEL: run_id,
+            },
+            "name": f"deskgrid-{_name_part(self.worker_label)}-{run_id[:12]}",
             "detach": True,
         }
+        container, started = None, False
         try:
             try:
                 container = client.containers.create(image, **options)
@@ -162,7 +229,12 @@ class DockerRunner:
                     raise
                 client.images.pull(image)
                 container = client.containers.create(image, **options)
+            if abandoned.is_set():
+                raise RunnerError("The job was abandoned while its container was created.")
             container.start()
+            if abandoned.is_set():
+                raise RunnerError("The job was abandoned while its container started.")
+            started = True
             return container
         except docker.errors.ImageNotFound:
             raise RunnerError(
@@ -175,6 +247,10 @@ class DockerRunner:
             ) from None
         except docker.errors.DockerException:
             raise RunnerError(NO_DAEMON) from None
+        finally:  # a container that did not start is removed at once
+            if container is not None and not started:
+                with contextlib.suppress(Exception):
+                    container.remove(force=True)
 
 
 class DockerExecution(SupervisedExecution):

@@ -47,6 +47,7 @@ from deskgrid.worker.native_runner import NativeRunner
 from deskgrid.worker.observer import SystemObserver
 from deskgrid.worker.pending import PendingResult, PendingStore
 from deskgrid.worker.policy import Decision, Preferences, decide
+from deskgrid.worker.proctree import JobRecords
 from deskgrid.worker.runner import (
     Job,
     JobOutcome,
@@ -110,7 +111,8 @@ class Worker:
         self.preferences = config.preferences or ALWAYS_RUN
         self.pending = PendingStore(self.state_dir / "pending")
         self.apps: dict[str, AppSpec] = builtin_apps()
-        self.native: Runner = NativeRunner()
+        self.job_records = JobRecords(self.state_dir / "running")
+        self.native: Runner = NativeRunner(records=self.job_records)
         self.docker: Runner | None = None  # set at start when a Docker daemon answers
         self.paused_by_user = False  # "Pause computing" in the tray
         self.on_status: Callable[[WorkerStatus], None] | None = None
@@ -151,7 +153,9 @@ class Worker:
     # ------------------------------------------------------------------ the loop
     async def capabilities(self) -> Capabilities:
         if await asyncio.to_thread(docker_available):
-            self.docker = DockerRunner()
+            docker = DockerRunner(worker_label=self.account.address.lower())
+            await asyncio.to_thread(docker.remove_leftovers)  # a dead worker's containers
+            self.docker = docker
         names = sorted(
             name
             for name, app in self.apps.items()
@@ -167,6 +171,7 @@ class Worker:
         if jobs_dir() not in _CLEANED_JOB_DIRS:  # once per process: a node runs several workers
             _CLEANED_JOB_DIRS.add(jobs_dir())
             await asyncio.to_thread(remove_leftover_job_dirs)
+        await asyncio.to_thread(self.job_records.kill_leftovers)  # a dead worker's jobs
         self.pending.clean()
         caps = await self.capabilities()
         backoff = Backoff(first=max(0.1, self.config.poll_interval / 2), cap=MAX_IDLE_WAIT)
