@@ -39,7 +39,7 @@ from deskgrid.worker.runner import (
     last_line,
     parse_progress,
 )
-from deskgrid.worker.supervised import SupervisedExecution
+from deskgrid.worker.supervised import DISK_CHECK_SECONDS, SupervisedExecution
 
 JOB_MOUNT = "/job"
 JOB_LABEL = "deskgrid.job"
@@ -337,7 +337,7 @@ class DockerExecution(SupervisedExecution):
                     in_time = False
                     await asyncio.to_thread(self._kill)
                     break
-                await asyncio.wait({waiter}, timeout=min(remaining, 1.0))
+                await asyncio.wait({waiter}, timeout=min(remaining, DISK_CHECK_SECONDS))
                 if not waiter.done() and self._over is None:
                     self._over = await asyncio.to_thread(self._disk_check)
                     if self._over is not None:

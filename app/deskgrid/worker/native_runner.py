@@ -45,14 +45,13 @@ from deskgrid.worker.runner import (
     last_line,
     parse_progress,
 )
-from deskgrid.worker.supervised import SupervisedExecution
+from deskgrid.worker.supervised import DISK_CHECK_SECONDS, SupervisedExecution
 
 POSIX = os.name == "posix"
 # The interpreter maps shared libraries, thread stacks and malloc arenas beyond what the app
 # itself allocates: the address-space limit is the app's memory plus this allowance.
 ADDRESS_SPACE_ALLOWANCE_MB = 768
 MAX_STDERR = 64 * 1024
-DISK_CHECK_SECONDS = 0.5  # how often a job's disk use is measured
 # Environment variables passed through (none can carry a secret); everything else is dropped.
 PASSED_ENV = (
     "PATH",

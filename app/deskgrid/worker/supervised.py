@@ -23,6 +23,7 @@ from deskgrid.worker.runner import (
 )
 
 MIB = 2**20
+DISK_CHECK_SECONDS = 0.25  # how often a running job's folder and the free disk are measured
 
 
 class SupervisedExecution:
