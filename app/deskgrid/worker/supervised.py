@@ -46,16 +46,17 @@ class SupervisedExecution:
         self._task: asyncio.Task[JobOutcome] | None = None
         self._over: str | None = None  # why the job was stopped for its disk use
 
-    def _disk_check(self) -> str | None:
+    def _disk_check(self, free_disk: bool = True) -> str | None:
         """A sentence when the job writes more than its output limit or too many files, or
-        the disk's free space drops below the floor; the supervisor then stops the job."""
+        (`free_disk`) the disk's free space drops below the floor; the supervisor then stops
+        the job."""
         limits = self._limits
         used, entries = self._jobdir.output_bytes()
         if used > limits.output_mb * MIB:
             return f"The job wrote more than its limit of {limits.output_mb} MiB and was stopped."
         if entries > MAX_JOB_FILES:
             return f"The job made more than {MAX_JOB_FILES} files and was stopped."
-        if limits.min_free_disk_mb > 0:
+        if free_disk and limits.min_free_disk_mb > 0:
             free = shutil.disk_usage(self._jobdir.root).free
             if free < limits.min_free_disk_mb * MIB:
                 return (
@@ -113,7 +114,11 @@ class SupervisedExecution:
         return None
 
     def _finished(self, result_file: Path) -> JobOutcome:
-        """The outcome of a job that exited 0: its result file, checked."""
+        """The outcome of a job that exited 0: its result file, checked (a job that ended
+        between two measurements over its output limit has failed too)."""
+        over = self._disk_check(free_disk=False)
+        if over is not None:
+            return JobOutcome(Status.ERROR, message=over, **self._common())
         data = read_result(result_file, self._result_to)
         if isinstance(data, str):
             return JobOutcome(Status.ERROR, message=data, **self._common())
