@@ -135,7 +135,7 @@ def _declared(size: int):
 
 LEASES = {
     "path in the name": (_rename("../../.ssh/authorized_keys"), "not a plain file name"),
-    "absolute name": (_rename("/tmp/deskgrid-owned"), "not a plain file name"),
+    "absolute name": (None, "not a plain file name"),  # a path in the test's folder
     "hidden name": (_rename(".bashrc"), "not a plain file name"),
     "the runner's result": (_rename("result"), "is reserved"),
     "the runner's params": (_rename("params.json"), "is reserved"),
@@ -153,6 +153,8 @@ async def test_a_lease_with_bad_inputs_never_runs(
 ) -> None:
     _server, submitter, proxy = hostile
     rewrite, refusal = LEASES[case]
+    owned = tmp_path / "owned"
+    rewrite = rewrite or _rename(str(owned))
     worker = start_worker(proxy.url, tmp_path / "w", "--max-input-mb", str(CAP_MB))
     try:
         await wait_line(worker, IDLE)
@@ -162,7 +164,7 @@ async def test_a_lease_with_bad_inputs_never_runs(
         assert refusal in message, message
         assert proxy.data_requests == 0  # refused before anything was fetched
         assert not (deskgrid_home / "worker" / ".ssh").exists()
-        assert not Path("/tmp/deskgrid-owned").exists()
+        assert not owned.exists()
         await honest_job_completes(submitter)
     finally:
         worker.stop()
