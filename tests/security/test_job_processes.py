@@ -161,3 +161,29 @@ async def test_a_restarted_worker_kills_what_a_dead_one_left(grid, tmp_path: Pat
             proc.wait(timeout=DEADLINE)
         for proc in tagged(tag) + tagged(other):
             proc.kill()
+
+
+async def test_a_paused_job_dies_with_its_killed_worker(grid, tmp_path: Path) -> None:
+    """The duty cycle stops the job most of the time (SIGSTOP to its group): its guard is
+    never stopped, so it still kills the tree when the worker dies."""
+    server, submitter = grid
+    tag = "t" + secrets.token_hex(8)
+    worker = start_worker(server.url, tmp_path / "w", "--cpu-limit", "5")
+    try:
+        await wait_line(worker, IDLE)
+        await _spawned(submitter, tag, 3600)
+        family = _descendants(worker.popen.pid)
+        await poll(lambda: any(_stopped(p) for p in family), "the duty cycle to stop the job")
+        worker.kill9()
+        await poll(lambda: not any(alive(p) for p in family), "the job's processes to die")
+    finally:
+        worker.stop()
+        for proc in tagged(tag):
+            proc.kill()
+
+
+def _stopped(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() == psutil.STATUS_STOPPED
+    except psutil.Error:
+        return False
