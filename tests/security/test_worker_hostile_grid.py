@@ -184,3 +184,25 @@ async def test_inputs_that_would_fill_the_disk_are_refused(
         assert proxy.data_requests == 0
     finally:
         worker.stop()
+
+
+@pytest.mark.parametrize("field", ["lease_id", "job_id"])
+async def test_a_lease_with_an_invalid_id_is_ignored(
+    hostile: tuple[object, GridClient, HostileGrid], tmp_path: Path, field: str
+) -> None:
+    _server, submitter, proxy = hostile
+
+    def rewrite(lease: dict) -> None:
+        lease[field] = "../../jobs/x/cancel"
+
+    worker = start_worker(proxy.url, tmp_path / "w")
+    try:
+        await wait_line(worker, IDLE)
+        proxy.rewrite_lease = rewrite
+        job = await submitter.submit("echo", {"text": "x"}, policy={"delay_bound": 1.0})
+        await wait_line(worker, "a lease with an invalid id; it was ignored", timeout=30)
+        # the lease expires and the job is leased again, as the grid sent it: it completes
+        done = await submitter.wait_job(job.id, timeout=60)
+        assert done.state == "COMPLETED" and worker.popen.poll() is None
+    finally:
+        worker.stop()

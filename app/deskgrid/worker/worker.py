@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ ALWAYS_RUN = Preferences(
 )
 MAX_IDLE_WAIT = 60.0
 INLINE_UPLOAD_BYTES = 64 * 1024  # larger results are uploaded from their file
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # lease and job ids (the grid's are 32 hex digits)
 _CLEANED_JOB_DIRS: set[Path] = set()  # job folders already cleared of a crash's leftovers
 
 
@@ -251,6 +253,11 @@ class Worker:
         return app, runner, params
 
     async def _work(self, client: GridClient, lease: Lease, stop: asyncio.Event) -> None:
+        if not (_ID.match(lease.lease_id) and _ID.match(lease.job_id)):
+            # ids go into URLs and file names: a grid's odd one is dropped (the lease expires)
+            message = "The grid sent a lease with an invalid id; it was ignored."
+            self._update(state="idle", reason=message, last_error=message, job_id=None)
+            return
         staging = await asyncio.to_thread(owned_dir, "inputs-")
         try:
             await self._work_in(client, lease, stop, staging)
