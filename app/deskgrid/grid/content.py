@@ -68,11 +68,6 @@ def check_grid_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
-def same_origin(a: str | httpx.URL, b: str | httpx.URL) -> bool:
-    ua, ub = httpx.URL(str(a)), httpx.URL(str(b))
-    return (ua.scheme, ua.host, ua.port) == (ub.scheme, ub.host, ub.port)
-
-
 def _refuse_headers(response: httpx.Response, sha256: str, max_bytes: int | None) -> None:
     if response.status_code >= 400:
         raise error_from(response)
