@@ -51,9 +51,9 @@ def check_grid_url(url: str) -> str:
     https with a host, and carry no user name, query or fragment."""
     try:
         parts = urlsplit(url.strip())
-        port = parts.port  # raises on a port that is not a number
+        _ = parts.port  # a port that is not a number raises ValueError
     except ValueError:
-        parts, port = None, None
+        parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise DeskGridError(
             f"The grid URL {url!r} is not an http:// or https:// address with a host name; "
@@ -64,7 +64,6 @@ def check_grid_url(url: str) -> str:
             f"The grid URL {url!r} carries a user name, a query or a fragment; give only the "
             "scheme, host, port and path of the grid."
         )
-    del port
     return url.strip().rstrip("/")
 
 
