@@ -12,6 +12,7 @@ import gzip
 import http.client
 import json
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -172,5 +173,24 @@ def compressed(content: bytes) -> DataAnswer:
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         handler.wfile.write(body)
+
+    return answer
+
+
+def dribble(count: int, pause: float) -> DataAnswer:
+    """One byte every `pause` seconds, `count` times (declared as `count` bytes)."""
+
+    def answer(handler: BaseHTTPRequestHandler, _sha: str, grid: HostileGrid) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(count))
+        handler.end_headers()
+        try:
+            for _ in range(count):
+                handler.wfile.write(b"\0")
+                handler.wfile.flush()
+                grid.sent += 1
+                time.sleep(pause)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     return answer

@@ -7,8 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from deskgrid.grid import content
 from deskgrid.grid.client import ContentRefused, GridClient
-from tests.security.hostile import MIB, compressed, endless, huge, other_bytes, redirect
+from tests.security.hostile import (
+    MIB,
+    compressed,
+    dribble,
+    endless,
+    huge,
+    other_bytes,
+    redirect,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -103,3 +112,18 @@ async def test_a_data_id_that_is_not_a_sha256_never_reaches_a_url(
         with pytest.raises(ContentRefused, match="not a sha256"):
             await client.download_data(bad)
     assert proxy.data_requests == 0
+
+
+async def test_a_download_that_dribbles_is_stopped_at_its_deadline(
+    hostile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, submitter, proxy = hostile
+    sha = await stored(submitter, b"small")
+    # each byte comes before the read timeout, but the whole never would: 60 bytes, 1/s
+    monkeypatch.setattr(content, "BASE_SECONDS", 1.0)
+    proxy.data = dribble(60, 1.0)
+    async with GridClient(proxy.url, token=server.submitter_token, timeout=5) as client:
+        with pytest.raises(ContentRefused, match="did not arrive within"):
+            await client.download_data_to(sha, tmp_path / "in" / "a", max_bytes=64)
+    assert left_in(tmp_path / "in") == []
+    assert proxy.sent < 10
