@@ -5,6 +5,8 @@ with its label starts."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import psutil
@@ -13,7 +15,9 @@ import pytest
 from deskgrid.worker.docker_runner import OWNER_LABEL, WORKER_LABEL, DockerRunner
 from deskgrid.worker.runner import Job, Limits, Status, run_job
 from deskgrid.worker.worker import Worker, WorkerConfig
+from tests.conftest import REPO_ROOT
 from tests.integration.worker.test_docker_runner import IMAGE, image, sh_app  # noqa: F401
+from tests.security.workerproc import poll
 
 pytestmark = pytest.mark.integration
 
@@ -74,3 +78,50 @@ async def test_a_starting_worker_removes_a_dead_workers_containers(
                 await asyncio.to_thread(container.remove, force=True)
             except docker.errors.NotFound:
                 pass
+
+
+HOLDER = """
+import asyncio, sys
+from deskgrid.worker.docker_runner import DockerRunner
+from deskgrid.worker.runner import Job
+from tests.integration.worker.test_docker_runner import sh_app
+
+async def main():
+    execution = await DockerRunner().start(Job("j", sh_app("sleep 600"), {}))
+    print(execution.container_id, flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_killed_workers_container_is_removed(image: str) -> None:  # noqa: F811
+    import docker
+
+    client = docker.from_env()
+    worker = subprocess.Popen(
+        [sys.executable, "-c", HOLDER], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True
+    )
+    container_id = ""
+    try:
+        assert worker.stdout is not None
+        container_id = (await asyncio.to_thread(worker.stdout.readline)).strip()
+        assert client.containers.get(container_id).status == "running"
+        worker.kill()  # SIGKILL: the worker cleans nothing up
+        worker.wait(timeout=30)
+        await poll(lambda: not _exists(client, container_id), "the container to be removed")
+    finally:
+        worker.kill()
+        worker.wait(timeout=30)
+        if container_id and _exists(client, container_id):
+            client.containers.get(container_id).remove(force=True)
+
+
+def _exists(client, container_id: str) -> bool:
+    import docker
+
+    try:
+        client.containers.get(container_id)
+        return True
+    except docker.errors.NotFound:
+        return False

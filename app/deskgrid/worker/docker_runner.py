@@ -8,6 +8,10 @@ writes /job/result, and may print progress lines (`{"progress": 0.4}`) on standa
 Environment: DESKGRID_JOB_DIR, DESKGRID_PARAMS, DESKGRID_RESULT, DESKGRID_CORES and
 DESKGRID_INPUTS (a JSON list of the input files' names in /job).
 
+Each container has a guard process (`container_guard`) that removes it when its worker dies,
+even by SIGKILL; the containers are labelled with their worker, and a starting worker removes
+those a dead one left (`remove_leftovers`).
+
 No daemon or a missing image is a RunnerError with a sentence; `docker_available()` is False
 without a daemon, so the worker does not offer Docker apps.
 """
@@ -19,6 +23,8 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -80,6 +86,35 @@ def _owner_alive(owner: str) -> bool:
 
 def _name_part(label: str) -> str:
     return "".join(ch for ch in label.lower() if ch.isalnum())[:16] or "worker"
+
+
+def start_guard(container_id: str) -> subprocess.Popen[bytes] | None:
+    """The container's guard (`container_guard`): it removes the container when the pipe to
+    its standard input closes, i.e. when this worker releases it or dies."""
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "deskgrid.worker.container_guard", container_id],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:  # the leftover sweep at the next start still removes the container
+        return None
+
+
+def release_guard(guard: subprocess.Popen[bytes] | None) -> None:
+    """Let the guard go (it removes the container, if still there, and exits)."""
+    if guard is None:
+        return
+    with contextlib.suppress(OSError):
+        if guard.stdin is not None:
+            guard.stdin.close()
+    try:
+        guard.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        guard.kill()
+        guard.wait()
 
 
 def container_user() -> str:
@@ -165,7 +200,7 @@ class DockerRunner:
         run_id = uuid.uuid4().hex
         abandoned = threading.Event()
         try:
-            container = await asyncio.to_thread(
+            container, guard = await asyncio.to_thread(
                 self._create, client, job, jobdir, run_id, abandoned
             )
         except BaseException:
@@ -177,7 +212,7 @@ class DockerRunner:
 
     def _create(
         self, client: Any, job: Job, jobdir: JobDir, run_id: str, abandoned: threading.Event
-    ) -> Any:
+    ) -> tuple[Any, subprocess.Popen[bytes] | None]:
         import docker.errors
         from docker.types import LogConfig, Ulimit
 
@@ -220,7 +255,7 @@ class DockerRunner:
             "name": f"deskgrid-{_name_part(self.worker_label)}-{run_id[:12]}",
             "detach": True,
         }
-        container, started = None, False
+        container, guard, started = None, None, False
         try:
             try:
                 container = client.containers.create(image, **options)
@@ -231,11 +266,12 @@ class DockerRunner:
                 container = client.containers.create(image, **options)
             if abandoned.is_set():
                 raise RunnerError("The job was abandoned while its container was created.")
+            guard = start_guard(container.id)
             container.start()
             if abandoned.is_set():
                 raise RunnerError("The job was abandoned while its container started.")
             started = True
-            return container
+            return container, guard
         except docker.errors.ImageNotFound:
             raise RunnerError(
                 f"The Docker image {image} is not on this computer: pull it with "
@@ -251,6 +287,7 @@ class DockerRunner:
             if container is not None and not started:
                 with contextlib.suppress(Exception):
                     container.remove(force=True)
+                release_guard(guard)
 
 
 class DockerExecution(SupervisedExecution):
@@ -267,6 +304,7 @@ class DockerExecution(SupervisedExecution):
         super().__init__(jobdir, limits, on_progress, result_to)
         self._container = container
         self._loop = asyncio.get_running_loop()
+        self.guard: subprocess.Popen[bytes] | None = None  # removes the container if we die
         self._start()
 
     @property
@@ -352,6 +390,7 @@ class DockerExecution(SupervisedExecution):
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self._container.remove, force=True)
+            await asyncio.to_thread(release_guard, self.guard)
             self._jobdir.remove()
 
     def _outcome(self, status: dict[str, Any], in_time: bool) -> JobOutcome:
