@@ -1,13 +1,19 @@
-"""Small apps for tests: echo, sleep, fail and misbehave (loaded through DESKGRID_APP_MODULES).
+"""Small apps for tests: echo, sleep, fail, misbehave, digest and spawn (loaded through
+DESKGRID_APP_MODULES).
 
 They exercise the grid and the worker without heavy computing: `echo` is verifiable (the
 result must equal the input), `sleep` reports progress, `fail` always fails with a sentence,
-`misbehave` returns a wrong result (with a chosen probability) to test replication votes.
+`misbehave` returns a wrong result (with a chosen probability) to test replication votes,
+`digest` reads its input files, `spawn` leaves a stubborn child behind.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -175,3 +181,84 @@ MISBEHAVE = AppSpec(
 )
 
 APPS: tuple[AppSpec, ...] = (ECHO, SLEEP, FAIL, MISBEHAVE)
+
+
+# -- digest -------------------------------------------------------------------------------------
+def validate_digest(params: dict[str, Any]) -> dict[str, Any]:
+    _no_extra(params, set(), "digest")
+    return {}
+
+
+def run_digest(params: dict[str, Any], ctx: RunContext) -> bytes:
+    """The sha256 and size of every input file, read in chunks (as JSON)."""
+    found: dict[str, list[Any]] = {}
+    for name, path in sorted(ctx.inputs.items()):
+        hasher, size = hashlib.sha256(), 0
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                hasher.update(chunk)
+                size += len(chunk)
+        found[name] = [hasher.hexdigest(), size]
+    ctx.progress(1.0)
+    return json.dumps(found, sort_keys=True).encode()
+
+
+# -- spawn --------------------------------------------------------------------------------------
+# A child that ignores SIGTERM and leaves the job's session, and its own child: both would
+# outlive the job unless the worker kills the job's whole tree. `tag` is put on their command
+# lines so a test can find them.
+_STUBBORN = (
+    "import os, signal, subprocess, sys, time\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    "os.setsid()\n"
+    "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)', sys.argv[1]])\n"
+    "time.sleep(3600)\n"
+)
+
+
+def validate_spawn(params: dict[str, Any]) -> dict[str, Any]:
+    _no_extra(params, {"tag", "seconds"}, "spawn")
+    tag = params.get("tag", "")
+    if not isinstance(tag, str) or not tag.isalnum() or len(tag) > 64:
+        raise AppParamsError("The spawn app needs 'tag' to be letters and digits.")
+    seconds = params.get("seconds", 3600)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        raise AppParamsError("The spawn app needs 'seconds' to be a number.")
+    return {"tag": tag, "seconds": float(min(seconds, MAX_SLEEP))}
+
+
+def run_spawn(params: dict[str, Any], ctx: RunContext) -> bytes:
+    """Start the stubborn child, report progress once, then sleep quietly for `seconds`."""
+    subprocess.Popen([sys.executable, "-c", _STUBBORN, params["tag"]])
+    ctx.progress(0.0)
+    time.sleep(params["seconds"])
+    return b"spawned"
+
+
+DIGEST = AppSpec(
+    name="digest",
+    version="1.0",
+    description="Returns the sha256 and size of each of its input files (for input tests).",
+    params_schema={"type": "object", "properties": {}, "additionalProperties": False},
+    validate=validate_digest,
+    resources=_SMALL,
+    run="tests.testapps:run_digest",
+)
+
+SPAWN = AppSpec(
+    name="spawn",
+    version="1.0",
+    description="Starts a child that ignores SIGTERM and leaves the job's session, then sleeps "
+    "(for process cleanup tests).",
+    params_schema={
+        "type": "object",
+        "properties": {"tag": {"type": "string"}, "seconds": {"type": "number", "minimum": 0}},
+        "required": ["tag"],
+        "additionalProperties": False,
+    },
+    validate=validate_spawn,
+    resources=Resources(cores=1, memory_mb=128, max_seconds=int(MAX_SLEEP) + 60),
+    run="tests.testapps:run_spawn",
+)
+
+APPS = (*APPS, DIGEST, SPAWN)

@@ -1,8 +1,10 @@
 """The entry point a worker runs for one job of a built-in app, in a subprocess:
 
     python -m deskgrid.apps.run APP --params FILE --workdir DIR --result FILE [--cores N]
+                                [--input NAME ...]
 
-It validates the params, runs the app in DIR, writes the result bytes to FILE (atomically) and
+It validates the params, runs the app in DIR (the input files NAME are there, given to the
+app as paths), writes the result bytes to FILE (atomically) and
 exits 0. Progress goes to standard output as one JSON object per line, e.g.
 `{"progress": 0.42, "keys_tried": 1000000, "keys_per_second": 500000.0}` (anything the app
 itself prints goes to standard error instead). On error the last line of standard error is a
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from deskgrid import boundedjson
+from deskgrid.apps import guard
 from deskgrid.apps.registry import get_app
 from deskgrid.apps.sdk import AppParamsError, RunContext
 from deskgrid.atomicfile import write_atomic
@@ -37,12 +40,21 @@ def _progress_stream() -> TextIO:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the job; on Linux under its guard (`apps.guard`), so nothing it starts outlives
+    it or the worker."""
+    if guard.supported():
+        return guard.run_guarded(lambda: run_app(argv))
+    return run_app(argv)
+
+
+def run_app(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deskgrid.apps.run")
     parser.add_argument("app")
     parser.add_argument("--params", type=Path, required=True)
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--cores", type=int, default=1)
+    parser.add_argument("--input", action="append", default=[], dest="inputs", metavar="NAME")
     args = parser.parse_args(argv)
     progress = _progress_stream()
 
@@ -59,7 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise AppParamsError("The parameters must be a JSON object.")
         params = app.validate(raw)
         func = app.load_run_function()
-        ctx = RunContext(workdir=args.workdir, cores=max(1, args.cores), report=report)
+        ctx = RunContext(
+            workdir=args.workdir,
+            cores=max(1, args.cores),
+            report=report,
+            inputs={name: args.workdir / name for name in args.inputs},
+        )
         os.chdir(args.workdir)
         result = func(params, ctx)
         write_atomic(args.result, result, mode=0o644)

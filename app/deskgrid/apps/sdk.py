@@ -30,14 +30,23 @@ class AppRunError(DeskGridError):
 class RunContext:
     """What a built-in app's run function gets besides its params.
 
-    `workdir` is the job's private directory (its input files are there); `cores` is how many
-    cores the worker allots; `progress()` reports a fraction in [0, 1] (or None when unknown)
-    and any extra figures (e.g. keys_tried, keys_per_second) to the worker.
+    `workdir` is the job's private directory; `inputs` are the job's input files by name (in
+    `workdir`; read them as files: an input may be larger than the job's memory); `cores` is
+    how many cores the worker allots; `progress()` reports a fraction in [0, 1] (or None when
+    unknown) and any extra figures (e.g. keys_tried, keys_per_second) to the worker.
     """
 
     workdir: Path
     cores: int = 1
     report: Callable[[dict[str, Any]], None] = field(default=lambda event: None)
+    inputs: dict[str, Path] = field(default_factory=dict)
+
+    def input(self, name: str) -> Path:
+        """The path of the input file `name`; AppRunError when the job has no such input."""
+        try:
+            return self.inputs[name]
+        except KeyError:
+            raise AppRunError(f"The job has no input called {name!r}.") from None
 
     def progress(self, fraction: float | None = None, **figures: Any) -> None:
         event: dict[str, Any] = {"progress": fraction}

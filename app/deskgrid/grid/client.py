@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import os
-import tempfile
 from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
 from deskgrid import logs
+from deskgrid.grid.content import ContentRefused, check_sha256, stream_to_file
 from deskgrid.grid.models import (
     AppInfo,
     Capabilities,
@@ -49,7 +48,6 @@ from deskgrid.grid.models import (
 )
 from deskgrid.grid.states import FINAL_JOB_STATES
 from deskgrid.grid.transport import (
-    CHUNK,
     MAX_EVENT_BYTES,
     MAX_REPLY_BYTES,
     GridClientError,
@@ -69,6 +67,7 @@ from deskgrid.grid.transport import (
 )
 
 __all__ = [
+    "ContentRefused",
     "GridClient",
     "GridClientError",
     "GridUnavailable",
@@ -115,6 +114,7 @@ class GridClient:
             base_url=self.url + "/api/v1",
             timeout=timeout,
             transport=transport,
+            follow_redirects=False,  # a grid's redirect is an answer, never followed
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
         )
 
@@ -418,30 +418,19 @@ class GridClient:
         return valid(DataRef, parse_json(response.content))
 
     async def download_data(self, sha256: str) -> bytes:
-        response = await self._request("GET", f"/data/{sha256}", limit=self.max_download_bytes)
+        response = await self._request(
+            "GET", f"/data/{check_sha256(sha256)}", limit=self.max_download_bytes
+        )
         return checked(response.content, sha256)
 
-    async def download_data_to(self, sha256: str, path: Path) -> Path:
-        """Stream stored content into `path` (atomically; the hash is checked first)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".download-")
-        tmp = Path(tmp_name)
-        hasher = hashlib.sha256()
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                async with self._http.stream(
-                    "GET", f"/data/{sha256}", headers=self._headers()
-                ) as response:
-                    if response.status_code >= 400:
-                        raise await error_of(response)
-                    async for chunk in response.aiter_bytes(CHUNK):
-                        hasher.update(chunk)
-                        handle.write(chunk)
-            if hasher.hexdigest() != sha256:
-                raise GridClientError(0, f"The data received for {sha256} has another hash.")
-            os.replace(tmp, path)
-            return path
-        except httpx.TransportError as exc:
-            raise GridUnavailable(0, f"Cannot reach the grid at {self.url}.") from exc
-        finally:
-            tmp.unlink(missing_ok=True)
+    async def download_data_to(
+        self, sha256: str, path: Path, *, max_bytes: int | None = None
+    ) -> int:
+        """Stream stored content into `path` (created only when whole and matching its sha256);
+        returns its size. More than `max_bytes` stops the transfer (ContentRefused), whatever
+        the grid declares; nothing is decompressed and no redirect is followed (see
+        `grid.content`)."""
+        url = f"/data/{check_sha256(sha256)}"
+        return await stream_to_file(
+            self._http, url, sha256, path, headers=self._headers(), max_bytes=max_bytes
+        )

@@ -40,6 +40,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(password from $DESKGRID_KEY_PASSWORD or a prompt); default: a worker key "
         "kept in DeskGrid's worker folder",
     )
+    worker.add_argument(
+        "--max-input-mb",
+        type=int,
+        default=None,
+        metavar="MB",
+        help="largest input a job may have, and all of a job's inputs together "
+        "(default 256): a grid that sends more is refused as soon as it passes the cap",
+    )
+    worker.add_argument(
+        "--min-free-disk-mb",
+        type=int,
+        default=None,
+        metavar="MB",
+        help="refuse jobs whose inputs would leave less free disk space than this "
+        "(default 1024); a running job is stopped below half of it",
+    )
     worker.add_argument("--state-dir", type=Path, help=argparse.SUPPRESS)
     worker.add_argument("--quiet", action="store_true", help="print nothing but errors")
     worker.set_defaults(handler=run_worker)
@@ -74,6 +90,14 @@ def run_worker(args: argparse.Namespace) -> int:
     config = WorkerConfig(
         grid_url=args.grid, cores=args.cores, cpu_limit=args.cpu_limit, state_dir=args.state_dir
     )
+    if args.max_input_mb is not None:
+        if args.max_input_mb < 1:
+            raise DeskGridError("--max-input-mb must be at least 1.")
+        config.max_input_mb = args.max_input_mb
+    if args.min_free_disk_mb is not None:
+        if args.min_free_disk_mb < 0:
+            raise DeskGridError("--min-free-disk-mb must be 0 or more.")
+        config.min_free_disk_mb = args.min_free_disk_mb
     worker = Worker(config, account)
     worker.on_status = _printer(args.quiet)
     if not args.quiet:

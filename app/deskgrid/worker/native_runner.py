@@ -1,17 +1,25 @@
 """The native runner: a built-in app in a low-priority, resource-limited subprocess.
 
 The job runs `python -m deskgrid.apps.run` (`deskgrid --run-app` in a frozen build) in its own
-process group (so cancelling kills its children too) at nice 19, with limits on address space,
+process group at nice 19, with limits on address space,
 CPU time, file size and core dumps, in a fresh directory that is its HOME and TMPDIR, and with
 a scrubbed environment: nothing of the volunteer's (tokens, keyring or D-Bus addresses, SSH
 agent, DeskGrid settings) reaches it.
 The wall clock limit counts running time only: a job paused by the throttle is not penalised.
+
+No process of a job outlives it: whatever the way it ends (its own exit, an error, a limit, a
+cancel), its group and every descendant are killed (`proctree.kill_tree`); on Linux the first
+process is the job's guard (`apps.guard`), which keeps the whole tree under it and kills it
+when the app ends or the worker dies (parent-death signal, even after a SIGKILL); each running
+job is recorded in the worker's state folder so that a restarted worker kills what a dead one
+left (`proctree.JobRecords`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 import sys
@@ -21,7 +29,10 @@ from pathlib import Path
 import psutil
 
 from deskgrid.apps import RUN_APP_FLAG
+from deskgrid.apps.guard import PR_SET_PDEATHSIG
+from deskgrid.apps.guard import supported as guard_supported
 from deskgrid.apps.sdk import AppSpec
+from deskgrid.worker.proctree import JobRecords, kill_tree
 from deskgrid.worker.runner import (
     MAX_LINE_BYTES,
     MAX_RESULT_BYTES,
@@ -34,7 +45,7 @@ from deskgrid.worker.runner import (
     last_line,
     parse_progress,
 )
-from deskgrid.worker.supervised import SupervisedExecution
+from deskgrid.worker.supervised import DISK_CHECK_SECONDS, SupervisedExecution
 
 POSIX = os.name == "posix"
 # The interpreter maps shared libraries, thread stacks and malloc arenas beyond what the app
@@ -78,17 +89,35 @@ def scrubbed_environment(workdir: Path) -> dict[str, str]:
     return env
 
 
+def _libc_prctl() -> Callable[..., int] | None:
+    """prctl(2), looked up before a fork (nothing is loaded between fork and exec)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
 def _preexec(limits: Limits, nice: int) -> Callable[[], None]:
+    prctl = _libc_prctl()
+    worker = os.getpid()
+
     def apply() -> None:  # runs in the child between fork and exec
         import resource
 
+        if prctl is not None:  # die with the worker's thread that started us (the loop's)
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != worker:  # the worker died before that was in place
+                os.kill(os.getpid(), signal.SIGKILL)
         os.nice(nice)
         address_space = (limits.memory_mb + ADDRESS_SPACE_ALLOWANCE_MB) * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
         cpu = max(1, int(limits.cpu_seconds))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (4 * MAX_RESULT_BYTES, 4 * MAX_RESULT_BYTES))
+        file_size = max(MAX_RESULT_BYTES, limits.output_mb * 2**20)  # one file; all: supervisor
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
 
     return apply
 
@@ -98,10 +127,18 @@ class NativeRunner:
 
     kind = "native"
 
-    def __init__(self, command: Sequence[str] | None = None, nice: int = 19) -> None:
+    def __init__(
+        self,
+        command: Sequence[str] | None = None,
+        nice: int = 19,
+        records: JobRecords | None = None,
+    ) -> None:
         # `command` replaces `python -m deskgrid.apps.run` (tests).
         self.command = list(command or app_command())
+        # The job's first process is its guard (deskgrid.apps.guard), never to be stopped.
+        self.guarded = command is None and guard_supported()
         self.nice = nice
+        self.records = records  # running jobs, for a restarted worker to kill (None: none)
 
     def available(self) -> bool:
         return True
@@ -115,6 +152,8 @@ class NativeRunner:
         result = jobdir.root / "result"
         args = [job.app.name, "--params", str(jobdir.params), "--workdir", str(jobdir.work)]
         args += ["--result", str(result), "--cores", str(max(1, job.cores))]
+        for name in job.inputs:
+            args += ["--input", name]
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self.command,
@@ -131,10 +170,14 @@ class NativeRunner:
         except BaseException:
             jobdir.remove()
             raise
+        record = self.records.add(proc.pid) if self.records is not None else None
         if not POSIX:  # pragma: no cover - Windows: lowest priority class instead of nice
             with contextlib.suppress(psutil.Error):
                 psutil.Process(proc.pid).nice(psutil.IDLE_PRIORITY_CLASS)  # type: ignore[attr-defined]
-        return NativeExecution(proc, jobdir, result, limits, on_progress)
+        execution = NativeExecution(proc, jobdir, result, limits, on_progress, job.result_to)
+        execution.guarded = self.guarded
+        execution.on_end = lambda: self.records.remove(record) if self.records else None
+        return execution
 
 
 class NativeExecution(SupervisedExecution):
@@ -147,11 +190,14 @@ class NativeExecution(SupervisedExecution):
         result: Path,
         limits: Limits,
         on_progress: ProgressCallback | None,
+        result_to: Path | None = None,
     ) -> None:
-        super().__init__(jobdir, limits, on_progress)
+        super().__init__(jobdir, limits, on_progress, result_to)
         self._proc = proc
         self._result = result
         self._stderr = bytearray()
+        self.guarded = False  # the first process is the job's guard: it is never stopped
+        self.on_end: Callable[[], None] | None = None  # after the last process is killed
         self._start()
 
     @property
@@ -176,13 +222,18 @@ class NativeExecution(SupervisedExecution):
         return self._cpu
 
     def _signal(self, action: str) -> None:
-        """Send "stop", "cont" or "kill" to the whole process group."""
+        """Send "stop", "cont" or "kill" to the whole process group; "kill" also kills every
+        descendant (one that left the group too)."""
         if self._proc.returncode is not None:
             return
+        if action == "kill":
+            kill_tree(self._proc.pid)
         if POSIX:
             sig = {"stop": signal.SIGSTOP, "cont": signal.SIGCONT, "kill": signal.SIGKILL}[action]
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._proc.pid, sig)
+                if sig == signal.SIGSTOP and self.guarded:  # the guard keeps watching
+                    os.kill(self._proc.pid, signal.SIGCONT)
             return
         for proc in self._processes():  # pragma: no cover - Windows
             with contextlib.suppress(psutil.Error):
@@ -233,8 +284,12 @@ class NativeExecution(SupervisedExecution):
                 remaining = self._time_left()
                 if remaining is None:
                     return False
-                await asyncio.wait({waiter}, timeout=min(remaining, 1.0))
+                await asyncio.wait({waiter}, timeout=min(remaining, DISK_CHECK_SECONDS))
                 self.cpu_seconds()
+                if not waiter.done() and self._over is None:
+                    self._over = await asyncio.to_thread(self._disk_check)
+                    if self._over is not None:
+                        return True  # `_outcome` reports it
             return True
         finally:
             if not waiter.done():
@@ -253,7 +308,19 @@ class NativeExecution(SupervisedExecution):
         finally:
             for reader in readers:
                 reader.cancel()
+            self._kill_leftovers()
             self._jobdir.remove()
+
+    def _kill_leftovers(self) -> None:
+        """Whatever the way the job ended: kill its group and its tree, forget its record."""
+        if self._proc.returncode is None:
+            self._signal("kill")
+        elif POSIX:  # members of the group the first process left behind
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+        if self.on_end is not None:
+            with contextlib.suppress(Exception):
+                self.on_end()
 
     def _outcome(self, in_time: bool) -> JobOutcome:
         early = self._ended_early(in_time)

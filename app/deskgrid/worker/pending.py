@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from deskgrid.atomicfile import write_atomic
+from deskgrid.grid.transport import file_sha256
 
 _LEASE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -63,6 +65,39 @@ class PendingStore:
         write_atomic(meta_path, json.dumps(asdict(entry), sort_keys=True), sync_folder=True)
         return entry
 
+    def incoming(self, lease_id: str) -> Path:
+        """Where a runner moves the result file of `lease_id` (then `adopt` it)."""
+        result_path, _ = self._paths(lease_id)
+        return result_path.with_suffix(".incoming")
+
+    def adopt(
+        self, lease_id: str, job_id: str, app: str, source: Path, worker: str = ""
+    ) -> PendingResult:
+        """Keep a finished result that is already a file (moved, never read into memory)."""
+        result_path, meta_path = self._paths(lease_id)
+        with source.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(source, result_path)
+        entry = PendingResult(
+            lease_id=lease_id,
+            job_id=job_id,
+            app=app,
+            sha256=file_sha256(result_path),
+            size=result_path.stat().st_size,
+            finished_at=time.time(),
+            worker=worker.lower(),
+        )
+        write_atomic(meta_path, json.dumps(asdict(entry), sort_keys=True), sync_folder=True)
+        return entry
+
+    def intact_path(self, entry: PendingResult) -> Path | None:
+        """The result's file when it is there and matches its sha256 (read in chunks)."""
+        result_path, _ = self._paths(entry.lease_id)
+        try:
+            return result_path if file_sha256(result_path) == entry.sha256 else None
+        except OSError:
+            return None
+
     def entries(self, worker: str | None = None) -> list[PendingResult]:
         """Complete entries (those of `worker` when given), oldest first; a damaged one is
         skipped."""
@@ -98,7 +133,7 @@ class PendingStore:
         count = 0
         for path in self.folder.iterdir():
             orphan = path.suffix == ".result" and not path.with_suffix(".json").exists()
-            if orphan or path.name.endswith(".tmp"):
+            if orphan or path.name.endswith((".tmp", ".incoming")):
                 path.unlink(missing_ok=True)
                 count += 1
         return count

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -30,6 +31,12 @@ from deskgrid.paths import sub_dir
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# Names a job's input may not take: the files the runner itself puts in the job's folder, and
+# the device names Windows reserves in every folder.
+RUNNER_FILES = frozenset({"params.json", "result"})
+WINDOWS_DEVICES = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{port}{n}" for port in ("com", "lpt") for n in range(1, 10)}
+)
 
 
 class RunClock:
@@ -68,6 +75,20 @@ class RunnerError(DeskGridError):
     """A job that cannot be started here (no Docker, no image, bad input name...)."""
 
 
+def check_input_names(names: list[str]) -> None:
+    """RunnerError unless every name is a plain file name (no folder, no leading dot, not one
+    of the runner's own files) and no two are the same, even ignoring case."""
+    seen: set[str] = set()
+    for name in names:
+        if not isinstance(name, str) or not _SAFE_NAME.match(name):
+            raise RunnerError(f"The job's input name {str(name)[:80]!r} is not a plain file name.")
+        if name.lower() in RUNNER_FILES or name.lower().split(".")[0] in WINDOWS_DEVICES:
+            raise RunnerError(f"The job's input name {name!r} is reserved; the job is refused.")
+        if name.lower() in seen:
+            raise RunnerError(f"The job names two inputs {name!r}; the job is refused.")
+        seen.add(name.lower())
+
+
 class Status(enum.StrEnum):
     SUCCESS = "success"
     ERROR = "error"  # the app failed or broke a limit: `message` says which
@@ -83,6 +104,8 @@ class Limits:
     cpu_seconds: int = 3600  # CPU time over all the job's cores
     wall_seconds: float = 3600.0  # running time; time spent paused does not count
     pids: int = 64
+    output_mb: int = 512  # what the job may write in its folder (besides its inputs)
+    min_free_disk_mb: int = 0  # the job is stopped when the disk's free space drops below
 
     @classmethod
     def for_app(cls, app: AppSpec, cores: int = 1) -> Limits:
@@ -96,14 +119,18 @@ class Limits:
 
 @dataclass(frozen=True)
 class Job:
-    """One job to run: the app, its (validated) params, input files by name, cores allotted."""
+    """One job to run: the app, its (validated) params, input files by name (their content,
+    or the path of a file already on disk, which is linked into the job's folder), cores
+    allotted, and where a successful result file is moved (`result_to`; None: the outcome
+    carries the result's bytes)."""
 
     job_id: str
     app: AppSpec
     params: dict[str, Any]
-    inputs: Mapping[str, bytes] = field(default_factory=dict)
+    inputs: Mapping[str, bytes | Path] = field(default_factory=dict)
     cores: int = 1
     limits: Limits | None = None
+    result_to: Path | None = None
 
     @property
     def effective_limits(self) -> Limits:
@@ -123,10 +150,18 @@ class JobOutcome:
     message: str = ""  # a sentence when status is not SUCCESS
     seconds: float = 0.0  # wall clock from start to end
     cpu_seconds: float = 0.0
+    result_file: Path | None = None  # the result, moved to the job's `result_to`
 
     @property
     def ok(self) -> bool:
         return self.status is Status.SUCCESS
+
+    @property
+    def size(self) -> int:
+        """The result's size in bytes."""
+        if self.result_file is not None:
+            return self.result_file.stat().st_size
+        return len(self.result or b"")
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
@@ -214,22 +249,78 @@ class JobDir:
     `params.json` and `result` (inside work/ for Docker, beside it for native jobs)."""
 
     def __init__(self, job: Job, world_writable: bool = False) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="job-", dir=jobs_dir()))
-        (self.root / OWNER_FILE).write_text(_process_mark(os.getpid()) or "", encoding="ascii")
+        self.root = owned_dir("job-")
         self.work = self.root / "work"
         self.work.mkdir()
-        for name, data in job.inputs.items():
-            if not _SAFE_NAME.match(name):
-                self.remove()
-                raise RunnerError(f"The job's input name {name!r} is not a plain file name.")
-            (self.work / name).write_bytes(data)
+        try:
+            check_input_names(list(job.inputs))
+            for name, source in job.inputs.items():
+                _place_input(self.work / name, source, readable=world_writable)
+        except BaseException:
+            self.remove()
+            raise
         self.params = self.root / "params.json"
         self.params.write_text(json.dumps(job.params), encoding="utf-8")
         if world_writable:  # a container user that is not us must write its result
             os.chmod(self.work, 0o777)
+        self.baseline_bytes = folder_usage(self.root)[0]  # inputs and params: not the job's
+
+    def output_bytes(self) -> tuple[int, int]:
+        """(bytes, entries) the job has added to its folder."""
+        used, entries = folder_usage(self.root)
+        return max(0, used - self.baseline_bytes), entries
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _place_input(target: Path, source: bytes | Path, readable: bool) -> None:
+    """Put one input in the job's folder: bytes are written; a file is linked (no second copy
+    on disk) or, on another file system, copied."""
+    if isinstance(source, bytes):
+        target.write_bytes(source)
+    else:
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+    if readable:  # a container user that is not us must read it
+        os.chmod(target, 0o644)
+
+
+def owned_dir(prefix: str) -> Path:
+    """A fresh folder in the jobs folder marked with this process, so that a crash's leftover
+    is removed at the next start (`remove_leftover_job_dirs`)."""
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir=jobs_dir()))
+    (root / OWNER_FILE).write_text(_process_mark(os.getpid()) or "", encoding="ascii")
+    return root
+
+
+MAX_JOB_FILES = 10_000
+
+
+def folder_usage(root: Path, max_entries: int = MAX_JOB_FILES) -> tuple[int, int]:
+    """(bytes, entries) under `root`, not following links; counting stops past `max_entries`
+    (a job that makes that many files is over its limit anyway)."""
+    total, entries = 0, 0
+    stack = [root]
+    while stack and entries <= max_entries:
+        try:
+            with os.scandir(stack.pop()) as found:
+                for entry in found:
+                    entries += 1
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += info.st_blocks * 512 if hasattr(info, "st_blocks") else info.st_size
+                    if stat.S_ISDIR(info.st_mode):
+                        stack.append(Path(entry.path))
+                    if entries > max_entries:
+                        break
+        except OSError:
+            continue
+    return total, entries
 
 
 def parse_progress(line: bytes) -> ProgressEvent | None:
@@ -249,15 +340,25 @@ def parse_progress(line: bytes) -> ProgressEvent | None:
     return ProgressEvent(fraction, figures)
 
 
-def read_result(path: Path) -> bytes | str:
-    """The result bytes, or a sentence saying why there are none."""
+def read_result(path: Path, move_to: Path | None = None) -> bytes | Path | str:
+    """The result bytes (or, with `move_to`, the result file moved there, never read into
+    memory), or a sentence saying why there are none."""
     try:
-        size = path.stat().st_size
+        info = path.lstat()
     except FileNotFoundError:
         return "The app ended without writing a result."
-    if size > MAX_RESULT_BYTES:
+    if not stat.S_ISREG(info.st_mode):
+        return "The app's result is not a plain file."
+    if info.st_size > MAX_RESULT_BYTES:
         return f"The app's result is larger than {MAX_RESULT_BYTES // 2**20} MiB."
-    return path.read_bytes()
+    if move_to is None:
+        return path.read_bytes()
+    move_to.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(path, move_to)
+    except OSError:  # another file system
+        shutil.copyfile(path, move_to)
+    return move_to
 
 
 def last_line(text: str, limit: int = 500) -> str:

@@ -7,10 +7,12 @@ that waits for the job (`_within_limit` tells when its time is up) and returns t
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 from typing import Any
 
 from deskgrid.worker.runner import (
+    MAX_JOB_FILES,
     JobDir,
     JobOutcome,
     Limits,
@@ -20,18 +22,48 @@ from deskgrid.worker.runner import (
     read_result,
 )
 
+MIB = 2**20
+DISK_CHECK_SECONDS = 0.25  # how often a running job's folder and the free disk are measured
+
 
 class SupervisedExecution:
     """The common part of a `runner.Execution`."""
 
-    def __init__(self, jobdir: JobDir, limits: Limits, on_progress: ProgressCallback | None):
+    def __init__(
+        self,
+        jobdir: JobDir,
+        limits: Limits,
+        on_progress: ProgressCallback | None,
+        result_to: Path | None = None,
+    ) -> None:
         self._jobdir = jobdir
+        self._result_to = result_to
         self._limits = limits
         self._on_progress = on_progress
         self._clock = RunClock()
         self._cancelled = False
         self._cpu = 0.0
         self._task: asyncio.Task[JobOutcome] | None = None
+        self._over: str | None = None  # why the job was stopped for its disk use
+
+    def _disk_check(self, free_disk: bool = True) -> str | None:
+        """A sentence when the job writes more than its output limit or too many files, or
+        (`free_disk`) the disk's free space drops below the floor; the supervisor then stops
+        the job."""
+        limits = self._limits
+        used, entries = self._jobdir.output_bytes()
+        if used > limits.output_mb * MIB:
+            return f"The job wrote more than its limit of {limits.output_mb} MiB and was stopped."
+        if entries > MAX_JOB_FILES:
+            return f"The job made more than {MAX_JOB_FILES} files and was stopped."
+        if free_disk and limits.min_free_disk_mb > 0:
+            free = shutil.disk_usage(self._jobdir.root).free
+            if free < limits.min_free_disk_mb * MIB:
+                return (
+                    f"The job was stopped: the disk has less than {limits.min_free_disk_mb} MiB "
+                    "free (the worker keeps that much free)."
+                )
+        return None
 
     def _start(self) -> None:
         self._task = asyncio.create_task(self._supervise())
@@ -71,6 +103,8 @@ class SupervisedExecution:
         """The outcome of a cancelled job or of one stopped at its time limit; else None."""
         if self._cancelled:
             return JobOutcome(Status.CANCELLED, message="The job was cancelled.", **self._common())
+        if self._over is not None:
+            return JobOutcome(Status.ERROR, message=self._over, **self._common())
         if not in_time:
             message = (
                 f"The job ran longer than its limit of {self._limits.wall_seconds:g} s "
@@ -80,8 +114,14 @@ class SupervisedExecution:
         return None
 
     def _finished(self, result_file: Path) -> JobOutcome:
-        """The outcome of a job that exited 0: its result file, checked."""
-        data = read_result(result_file)
+        """The outcome of a job that exited 0: its result file, checked (a job that ended
+        between two measurements over its output limit has failed too)."""
+        over = self._disk_check(free_disk=False)
+        if over is not None:
+            return JobOutcome(Status.ERROR, message=over, **self._common())
+        data = read_result(result_file, self._result_to)
         if isinstance(data, str):
             return JobOutcome(Status.ERROR, message=data, **self._common())
+        if isinstance(data, Path):
+            return JobOutcome(Status.SUCCESS, result_file=data, **self._common())
         return JobOutcome(Status.SUCCESS, result=data, **self._common())

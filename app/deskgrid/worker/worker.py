@@ -16,6 +16,8 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,22 +30,33 @@ from eth_account.signers.local import LocalAccount
 from deskgrid.apps.registry import builtin_apps
 from deskgrid.apps.sdk import AppParamsError, AppSpec
 from deskgrid.grid.client import GridClient, GridClientError, LeaseGone, NotAuthorized
+from deskgrid.grid.content import check_grid_url
 from deskgrid.grid.models import Capabilities, Lease
 from deskgrid.paths import sub_dir
 from deskgrid.worker.activity import NoActivitySource, default_activity_source
 from deskgrid.worker.docker_runner import DockerRunner, docker_available
 from deskgrid.worker.identity import worker_account
+from deskgrid.worker.inputs import (
+    DEFAULT_MAX_INPUT_MB,
+    DEFAULT_MIN_FREE_DISK_MB,
+    MIB,
+    InputLimits,
+    fetch_inputs,
+)
 from deskgrid.worker.lease_run import LeaseRun
 from deskgrid.worker.native_runner import NativeExecution, NativeRunner
 from deskgrid.worker.observer import SystemObserver
 from deskgrid.worker.pending import PendingResult, PendingStore
 from deskgrid.worker.policy import Decision, Preferences, decide
+from deskgrid.worker.proctree import JobRecords
 from deskgrid.worker.runner import (
     Job,
+    JobOutcome,
     Limits,
     Runner,
     RunnerError,
     jobs_dir,
+    owned_dir,
     remove_leftover_job_dirs,
 )
 from deskgrid.worker.status import Backoff, WorkerStatus
@@ -58,6 +71,8 @@ ALWAYS_RUN = Preferences(
     run_on_batteries=True,
 )
 MAX_IDLE_WAIT = 60.0
+INLINE_UPLOAD_BYTES = 64 * 1024  # larger results are uploaded from their file
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # lease and job ids (the grid's are 32 hex digits)
 _CLEANED_JOB_DIRS: set[Path] = set()  # job folders already cleared of a crash's leftovers
 
 
@@ -69,6 +84,8 @@ class WorkerConfig:
     state_dir: Path | None = None  # None: deskgrid.paths.sub_dir("worker")
     poll_interval: float = 1.0  # min wait when the grid has nothing
     preferences: Preferences | None = None  # None: defaults that always run (tests, demo)
+    max_input_mb: int = DEFAULT_MAX_INPUT_MB  # each input of a lease, and all of them
+    min_free_disk_mb: int = DEFAULT_MIN_FREE_DISK_MB  # inputs never take the disk below this
 
 
 def _transient(exc: GridClientError) -> bool:
@@ -84,14 +101,20 @@ async def _pause(seconds: float, stop: asyncio.Event) -> None:
 
 class Worker:
     def __init__(self, config: WorkerConfig, account: LocalAccount | None = None) -> None:
+        config.grid_url = check_grid_url(config.grid_url)
         self.config = config
+        self.input_limits = InputLimits(
+            max_input_bytes=config.max_input_mb * MIB,
+            min_free_disk_bytes=config.min_free_disk_mb * MIB,
+        )
         self.state_dir = config.state_dir or sub_dir("worker")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.account = account or worker_account(self.state_dir)
         self.preferences = config.preferences or ALWAYS_RUN
         self.pending = PendingStore(self.state_dir / "pending")
         self.apps: dict[str, AppSpec] = builtin_apps()
-        self.native: Runner = NativeRunner()
+        self.job_records = JobRecords(self.state_dir / "running")
+        self.native: Runner = NativeRunner(records=self.job_records)
         self.docker: Runner | None = None  # set at start when a Docker daemon answers
         self.paused_by_user = False  # "Pause computing" in the tray
         self.on_status: Callable[[WorkerStatus], None] | None = None
@@ -147,7 +170,9 @@ class Worker:
     # ------------------------------------------------------------------ the loop
     async def capabilities(self) -> Capabilities:
         if await asyncio.to_thread(docker_available):
-            self.docker = DockerRunner()
+            docker = DockerRunner(worker_label=self.account.address.lower())
+            await asyncio.to_thread(docker.remove_leftovers)  # a dead worker's containers
+            self.docker = docker
         names = sorted(
             name
             for name, app in self.apps.items()
@@ -163,6 +188,7 @@ class Worker:
         if jobs_dir() not in _CLEANED_JOB_DIRS:  # once per process: a node runs several workers
             _CLEANED_JOB_DIRS.add(jobs_dir())
             await asyncio.to_thread(remove_leftover_job_dirs)
+        await asyncio.to_thread(self.job_records.kill_leftovers)  # a dead worker's jobs
         self.pending.clean()
         caps = await self.capabilities()
         backoff = Backoff(first=max(0.1, self.config.poll_interval / 2), cap=MAX_IDLE_WAIT)
@@ -242,9 +268,23 @@ class Worker:
         return app, runner, params
 
     async def _work(self, client: GridClient, lease: Lease, stop: asyncio.Event) -> None:
+        if not (_ID.match(lease.lease_id) and _ID.match(lease.job_id)):
+            # ids go into URLs and file names: a grid's odd one is dropped (the lease expires)
+            message = "The grid sent a lease with an invalid id; it was ignored."
+            self._update(state="idle", reason=message, last_error=message, job_id=None)
+            return
+        staging = await asyncio.to_thread(owned_dir, "inputs-")
+        try:
+            await self._work_in(client, lease, stop, staging)
+        finally:
+            await asyncio.to_thread(shutil.rmtree, staging, True)
+
+    async def _work_in(
+        self, client: GridClient, lease: Lease, stop: asyncio.Event, staging: Path
+    ) -> None:
         try:
             app, runner, params = self._prepare(lease)
-            inputs = {f.name: await client.download_data(f.sha256) for f in lease.inputs}
+            inputs = await fetch_inputs(client, lease.inputs, staging, self.input_limits)
         except RunnerError as exc:
             await self._report_error(client, lease, str(exc), stop)
             return
@@ -254,12 +294,18 @@ class Worker:
             await self._report_error(client, lease, f"Cannot get the job's input: {exc}", stop)
             return
         cores = max(1, min(self.config.cores, self.decision().cores))
-        limits = Limits.for_app(app, cores)
+        # a running job is stopped when the disk's free space drops below half the floor
+        limits = dataclasses.replace(
+            Limits.for_app(app, cores), min_free_disk_mb=self.config.min_free_disk_mb // 2
+        )
         if lease.max_runtime > 0:
             limits = dataclasses.replace(
                 limits, wall_seconds=min(limits.wall_seconds, lease.max_runtime)
             )
-        job = Job(lease.job_id, app, params, inputs, cores=cores, limits=limits)
+        result_to = self.pending.incoming(lease.lease_id)
+        job = Job(
+            lease.job_id, app, params, inputs, cores=cores, limits=limits, result_to=result_to
+        )
         run = LeaseRun(
             client,
             lease,
@@ -285,6 +331,20 @@ class Worker:
             return
         finally:
             self._run = None
+        try:
+            await self._answer(client, lease, app, run, outcome, stop)
+        finally:
+            result_to.unlink(missing_ok=True)
+
+    async def _answer(
+        self,
+        client: GridClient,
+        lease: Lease,
+        app: AppSpec,
+        run: LeaseRun,
+        outcome: JobOutcome | None,
+        stop: asyncio.Event,
+    ) -> None:
         if outcome is None:
             self._update(state="idle", reason=run.dropped or "The job was dropped.", job_id=None)
             return
@@ -292,9 +352,24 @@ class Worker:
             message = outcome.message or f"The job ended with status {outcome.status}."
             await self._report_error(client, lease, message, stop)
             return
-        entry = self.pending.save(
-            lease.lease_id, lease.job_id, app.name, outcome.result or b"", self.account.address
-        )
+        size = outcome.size
+        if 0 < lease.max_result_bytes < size:
+            message = (
+                f"The job's result is {size} bytes, more than the {lease.max_result_bytes} "
+                "bytes the grid accepts."
+            )
+            await self._report_error(client, lease, message, stop)
+            return
+        worker = self.account.address
+        if outcome.result_file is not None:
+            entry = await asyncio.to_thread(
+                self.pending.adopt, lease.lease_id, lease.job_id, app.name, outcome.result_file,
+                worker,
+            )  # fmt: skip
+        else:
+            entry = self.pending.save(
+                lease.lease_id, lease.job_id, app.name, outcome.result or b"", worker
+            )
         await self._upload(client, entry, stop)
 
     def _job_changed(self, run: LeaseRun) -> None:
@@ -313,8 +388,10 @@ class Worker:
     async def _upload(self, client: GridClient, entry: PendingResult, stop: asyncio.Event) -> None:
         """Upload a pending result until the grid answers; it stays on disk if `stop` comes
         first. A lease the grid no longer knows drops the result."""
-        data = self.pending.load(entry)
-        if data is None:
+        small = entry.size <= INLINE_UPLOAD_BYTES
+        data = self.pending.load(entry) if small else None
+        path = None if small else await asyncio.to_thread(self.pending.intact_path, entry)
+        if data is None and path is None:
             self.pending.remove(entry.lease_id)
             return
         self._update(
@@ -326,7 +403,10 @@ class Worker:
         backoff = Backoff(cap=MAX_IDLE_WAIT)
         while True:
             try:
-                await client.upload_result(entry.lease_id, data)
+                if path is not None:  # streamed from its file, never whole in memory
+                    await client.upload_result_file(entry.lease_id, path)
+                else:
+                    await client.upload_result(entry.lease_id, data or b"")
             except LeaseGone as exc:
                 self.pending.remove(entry.lease_id)
                 self._update(last_error=f"Result of job {entry.job_id} dropped: {exc.detail}")

@@ -19,6 +19,7 @@ def main() -> int:
     parser.add_argument("--workdir")
     parser.add_argument("--result")
     parser.add_argument("--cores")
+    parser.add_argument("--input", action="append", default=[])
     args = parser.parse_args()
     out: object = None
     if args.app == "env":
@@ -51,6 +52,23 @@ def main() -> int:
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
         print(json.dumps({"progress": 0.0, "child": child.pid}), flush=True)
         time.sleep(600)
+    elif args.app == "flood":  # fills its folder, one 1 MiB file after another (200 MiB)
+        for n in range(200):
+            with open(f"flood-{n}", "wb") as fh:
+                fh.write(b"x" * 2**20)
+        out = "flooded"
+    elif args.app == "files":  # many empty files (20,000)
+        for n in range(20_000):
+            open(f"f-{n}", "wb").close()
+        out = "made files"
+    elif args.app == "bigfile":  # one file of 200 MiB
+        with open("big", "wb") as fh:
+            for _ in range(200):
+                fh.write(b"x" * 2**20)
+        out = "wrote big"
+    elif args.app == "linkresult":  # the result is a link to a file of the volunteer's
+        os.symlink(json.load(open(args.params))["target"], args.result)
+        return 0
     elif args.app == "noresult":
         return 0
     elif args.app == "junk":

@@ -223,3 +223,27 @@ async def test_result_of_a_killed_worker_is_uploaded_by_the_next_one(tmp_path: P
 
 async def _job_state(submitter: GridClient, job_id: str, state: str) -> bool:
     return (await submitter.get_job(job_id)).state == state
+
+
+async def test_a_large_result_is_uploaded_from_its_file(grid, tmp_path: Path) -> None:
+    server, submitter = grid
+    worker = make_worker(server.url, tmp_path / "w")
+    uploads: list[str] = []
+    original = GridClient.upload_result_file
+
+    async def spy(self: GridClient, lease_id: str, path: Path):  # records, then uploads
+        uploads.append(path.name)
+        return await original(self, lease_id, path)
+
+    GridClient.upload_result_file = spy  # type: ignore[method-assign]
+    running = Running(worker)
+    try:
+        text = "large " * 40_000  # 240 kB: more than is sent from memory
+        job = await submitter.submit("echo", {"text": text})
+        done = await submitter.wait_job(job.id, timeout=DEADLINE)
+        assert done.state == "COMPLETED"
+        assert await submitter.download_result(job.id) == text.encode()
+        assert len(uploads) == 1 and uploads[0].endswith(".result")
+    finally:
+        GridClient.upload_result_file = original  # type: ignore[method-assign]
+        await running.stop()
