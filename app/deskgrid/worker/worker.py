@@ -438,7 +438,7 @@ class Worker:
     ) -> None:
         """Tell the grid a job failed (a few tries; an unreported error expires anyway)."""
         self._update(last_error=message, job_id=None, app=None)
-        report = getattr(client, "report_error", None) or client.reporterror_from
+        report = client.report_error
         backoff = Backoff()
         for _ in range(5):
             try:
