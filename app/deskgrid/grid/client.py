@@ -17,6 +17,7 @@ import base64
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 import httpx
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
 
 from deskgrid.grid.models import (
     AppInfo,
@@ -45,6 +47,7 @@ from deskgrid.grid.models import (
     WorkerView,
     WorkReply,
 )
+from deskgrid.grid.signin import SignInRefused, checked_message
 from deskgrid.grid.states import FINAL_JOB_STATES
 from deskgrid.grid.transport import (
     CHUNK,
@@ -65,6 +68,7 @@ __all__ = [
     "GridUnavailable",
     "LeaseGone",
     "NotAuthorized",
+    "SignInRefused",
     "inline_results",
 ]
 
@@ -270,26 +274,44 @@ class GridClient:
         *,
         name: str | None = None,
         capabilities: Capabilities | None = None,
+        payout: str | None = None,
     ) -> LoginReply:
-        """Log in as a worker: sign the grid's challenge with `account` (EIP-191); the token
-        is kept and renewed by itself when it expires."""
+        """Sign in as a worker: the grid's challenge is checked field by field and the
+        sign-in message (`deskgrid.grid.signin`) is built here, naming this client's grid
+        URL and the `payout` address, then signed with `account` (EIP-191). Nothing else is
+        ever signed: a challenge for another grid, or of another form, raises SignInRefused.
+        The token is kept and renewed by itself when it expires."""
         caps = capabilities or Capabilities()
+        payout = to_checksum_address(payout) if payout else None
         self.token = None
-        challenge = await self._json(
-            "POST", "/workers/challenge", json={"address": account.address}
+        reply = await self._json("POST", "/workers/challenge", json={"address": account.address})
+        challenge, message = checked_message(
+            reply, connected_url=self.url, address=account.address, payout=payout, now=time.time()
         )
-        signed = account.sign_message(encode_defunct(text=challenge["message"]))
+        signed = account.sign_message(encode_defunct(text=message))
         body = {
             "address": account.address,
-            "nonce": challenge["nonce"],
+            "nonce": challenge.nonce,
             "signature": "0x" + signed.signature.hex().removeprefix("0x"),
+            "payout": payout,
             "name": name,
             "capabilities": caps.model_dump(),
         }
-        reply = LoginReply.model_validate(await self._json("POST", "/workers/login", json=body))
-        self.token, self.address = reply.token, reply.address
-        self._account, self._login = account, {"name": name, "capabilities": caps}
-        return reply
+        login = LoginReply.model_validate(await self._json("POST", "/workers/login", json=body))
+        self.token, self.address = login.token, login.address
+        self._account = account
+        self._login = {"name": name, "capabilities": caps, "payout": payout}
+        return login
+
+    async def logout(self) -> None:
+        """Revoke this worker's token at the grid; the client stops renewing it."""
+        token, self._account = self.token, None
+        if token is None:
+            return
+        try:
+            await self._request("POST", "/workers/logout")
+        finally:
+            self.token = None
 
     async def me(self) -> WorkerView:
         return WorkerView.model_validate(await self._json("GET", "/workers/me"))

@@ -23,6 +23,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=int, default=8750, help="port (0: a free one)")
     serve.add_argument("--data-dir", type=Path, help="data folder (default: DeskGrid's /grid)")
     serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the URL workers use to reach this grid (behind a proxy: the proxy's, e.g. "
+        "https://grid.example.org); worker sign-ins name it. Default: http://HOST:PORT",
+    )
+    serve.add_argument(
+        "--chain-id", type=int, help="id of the chain this grid's work is paid on (signed in)"
+    )
+    serve.add_argument(
         "--submitter-token",
         action="append",
         default=[],
@@ -52,6 +61,8 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
         "db_url": args.db,
         "host": args.host,
         "port": args.port,
+        "public_url": _public_url(args.public_url),
+        "chain_id": args.chain_id,
         "data_dir": args.data_dir,
         "submitter_tokens": tuple(args.submitter_token),
         "token_file": args.token_file,
@@ -68,17 +79,41 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
     return GridConfig(**fields)  # type: ignore[arg-type]
 
 
+def _public_url(url: str | None) -> str | None:
+    from deskgrid.grid.signin import normalize_url
+
+    if url is None:
+        return None
+    try:
+        return normalize_url(url)
+    except ValueError as exc:
+        raise DeskGridError(
+            f"--public-url: {exc}; give the plain base URL workers use, "
+            "e.g. https://grid.example.org or http://192.0.2.10:8750."
+        ) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     from deskgrid.grid.server import serve
 
     if not 0 <= args.port <= 65535:
         raise DeskGridError("--port must be between 0 and 65535.")
+    if args.chain_id is not None and not 1 <= args.chain_id <= 2**53:
+        raise DeskGridError("--chain-id must be a chain's id, a positive number.")
+    if args.public_url is None and args.host in ("0.0.0.0", "::", ""):
+        print(
+            f"warning: listening on {args.host or 'all addresses'} without --public-url: "
+            "workers must sign in with the URL this grid names; give --public-url with the "
+            "address they use.",
+            file=sys.stderr,
+        )
     config = config_from_args(args)
     catalog = load_catalog(args.catalog)
 
     def ready(url: str, service: GridService) -> None:
         where = service.token_file or "the command line"
         print(f"grid listening on {url}", flush=True)
+        print(f"public URL: {service.auth.origin} (grid id {service.auth.grid_id})")
         print(f"database: {service.db.dialect}, schema version {service.schema_version}")
         print(f"apps: {', '.join(sorted(service.catalog)) or 'none'}")
         print(f"submitter token: from {where}", flush=True)

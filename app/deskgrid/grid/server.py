@@ -14,6 +14,7 @@ import uvicorn
 from deskgrid.apps.sdk import AppSpec
 from deskgrid.errors import DeskGridError
 from deskgrid.grid.api.app import create_app
+from deskgrid.grid.auth import bound_url
 from deskgrid.grid.catalog import builtin_catalog
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
@@ -88,8 +89,7 @@ class GridServer:
     def url(self) -> str:
         if self._port is None:
             raise DeskGridError("The grid server is not started.")
-        host = self.config.host
-        return f"http://[{host}]:{self._port}" if ":" in host else f"http://{host}:{self._port}"
+        return bound_url(self.config.host, self._port)
 
     @property
     def submitter_token(self) -> str:
@@ -106,6 +106,8 @@ class GridServer:
         )
         sock = bind_socket(self.config.host, self.config.port)
         self._port = sock.getsockname()[1]
+        if self.config.public_url is None:
+            self.service.auth.set_origin(self.url)
         self._server = _QuietServer(_uvicorn_config(create_app(self.service), self.log_level))
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started:
@@ -146,7 +148,9 @@ def serve(
     sock = bind_socket(config.host, config.port)
     port = sock.getsockname()[1]
     server = uvicorn.Server(_uvicorn_config(create_app(service), log_level))
-    url = f"http://{config.host}:{port}"
+    url = bound_url(config.host, port)
+    if config.public_url is None:
+        service.auth.set_origin(url)
 
     async def main() -> None:
         task = asyncio.create_task(server.serve(sockets=[sock]))

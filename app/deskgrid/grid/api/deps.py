@@ -25,6 +25,11 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
+async def bearer(request: Request) -> str:
+    """The bearer token of the call, as sent."""
+    return _bearer(request)
+
+
 async def submitter(request: Request) -> str:
     """Require a submitter (operator / oracle) token."""
     grid = _grid(request)
