@@ -51,6 +51,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--reap-interval", type=float, help="seconds between lease checks")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     serve.set_defaults(handler=_serve)
+    workers = sub.add_parser(
+        "workers", help="list a grid's workers: address, payout address, results (submitter)"
+    )
+    workers.add_argument("--grid", required=True, metavar="URL", help="the grid server's URL")
+    add_grid_token_options(workers)
+    workers.set_defaults(handler=_workers)
+
+
+def add_grid_token_options(parser: argparse.ArgumentParser) -> None:
+    """`--grid-token` and `--grid-token-file` (else $DESKGRID_GRID_TOKEN) for a command that
+    calls a grid as a submitter."""
+    parser.add_argument(
+        "--grid-token",
+        help="submitter token of the grid server (other users can see it in the process "
+        "list: prefer --grid-token-file or $DESKGRID_GRID_TOKEN)",
+    )
+    parser.add_argument(
+        "--grid-token-file",
+        type=Path,
+        metavar="FILE",
+        help="file holding the submitter token (e.g. the grid's submitter.token)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> GridConfig:
@@ -120,4 +142,31 @@ def _serve(args: argparse.Namespace) -> int:
 
     serve(config, catalog, on_ready=ready, log_level=args.log_level)
     print("grid stopped", file=sys.stderr)
+    return 0
+
+
+def _workers(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from deskgrid.grid.client import GridClient
+    from deskgrid.grid.tokens import grid_token
+
+    token = grid_token(args.grid_token, args.grid_token_file)
+    if token is None:
+        raise DeskGridError(
+            "Listing workers needs the grid's submitter token: give --grid-token-file FILE "
+            "or set DESKGRID_GRID_TOKEN."
+        )
+
+    async def fetch() -> list:
+        async with GridClient(args.grid, token=token) as grid:
+            return await grid.workers()
+
+    for worker in asyncio.run(fetch()):
+        state = "online" if worker.online else "offline"
+        print(
+            f"{worker.address}  payout {worker.payout or '(itself)'}  {state}  "
+            f"valid {worker.n_valid}  invalid {worker.n_invalid}  {worker.name or ''}".rstrip(),
+            flush=True,
+        )
     return 0

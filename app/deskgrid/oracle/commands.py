@@ -7,10 +7,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from pathlib import Path
 
 from deskgrid import paths
 from deskgrid.errors import DeskGridError
+from deskgrid.grid.commands import add_grid_token_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,17 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--hub", required=True, help="address of the Hub contract")
     parser.add_argument("--grid", required=True, help="base URL of the grid server")
     parser.add_argument("--key-file", help="keystore of the pool's scheduler account")
-    parser.add_argument(
-        "--grid-token",
-        help="submitter token of the grid server (visible to other users in the process "
-        "list: prefer --grid-token-file or $DESKGRID_GRID_TOKEN)",
-    )
-    parser.add_argument(
-        "--grid-token-file",
-        type=Path,
-        metavar="FILE",
-        help="file holding the submitter token (e.g. the grid's submitter.token)",
-    )
+    add_grid_token_options(parser)
     parser.add_argument("--pool", type=int, default=1, help="workerpool id (default 1)")
     parser.add_argument("--confirmations", type=int, default=1, help="blocks deep (default 1)")
     parser.add_argument("--db", help="the oracle's database (default: in the data folder)")

@@ -1,0 +1,219 @@
+"""Worker sign-ins are bound to one grid: a hostile grid can neither relay a volunteer's
+sign-in to another grid nor make the worker's key sign text of its choosing.
+
+A real grid server process (B) and a hostile grid on loopback (A) that relays B's
+challenges or forges every field it controls."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+
+from deskgrid.grid.client import GridClient, NotAuthorized, SignInRefused
+from deskgrid.grid.models import Capabilities
+from deskgrid.grid.signin import SignInChallenge, sign_in_message
+from tests.integration.grid.processes import TOKEN, Proc, start_server
+
+from .hostile_grid import HostileGrid
+
+pytestmark = pytest.mark.integration
+
+SUBMITTER = {"Authorization": f"Bearer {TOKEN}"}
+EVIL = "Approve the transfer of all my RLC to 0x000000000000000000000000000000000000dEaD"
+
+
+class Watched(LocalAccount):
+    """A worker key that notes every message it signs."""
+
+    def __init__(self) -> None:
+        super().__init__(Account.create()._key_obj, Account)
+        self.signed: list[bytes] = []
+
+    def sign_message(self, signable_message):  # noqa: ANN001, ANN201
+        self.signed.append(signable_message.body)
+        return super().sign_message(signable_message)
+
+
+@pytest.fixture(scope="module")
+def real_grid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder: Path = tmp_path_factory.mktemp("grid-b")
+    proc, url = start_server(f"sqlite:///{folder / 'grid.db'}", folder / "data")
+    yield url
+    proc.stop()
+
+
+def workers_at(url: str) -> dict[str, dict[str, Any]]:
+    reply = httpx.get(f"{url}/api/v1/workers", headers=SUBMITTER)
+    reply.raise_for_status()
+    return {w["address"]: w for w in reply.json()}
+
+
+async def sign_in(url: str, account: LocalAccount, payout: str | None = None):
+    async with GridClient(url) as client:
+        return await client.authenticate(
+            account, capabilities=Capabilities(apps=["echo"]), payout=payout
+        )
+
+
+async def test_a_worker_signs_in_at_its_grid_with_a_payout(real_grid: str) -> None:
+    me, wallet = Watched(), Account.create()
+    login = await sign_in(real_grid, me, payout=wallet.address)
+    assert login.address == me.address and login.payout == wallet.address
+    assert login.token.startswith("dgw_")
+    [text] = me.signed
+    assert text.decode().startswith(
+        f"DeskGrid sign-in, version 1\nSign in to the DeskGrid grid at {real_grid} as a worker."
+    )
+    assert f"\nPayout: {wallet.address}\n" in text.decode()
+    assert workers_at(real_grid)[me.address]["payout"] == wallet.address
+
+
+async def test_another_grids_challenge_passed_on_unchanged_is_not_signed(real_grid: str) -> None:
+    me = Watched()
+    with HostileGrid(lambda challenge: challenge, relay_to=real_grid) as hostile:
+        with pytest.raises(SignInRefused) as refused:
+            await sign_in(hostile.url, me)
+        assert hostile.logins == []
+    assert me.signed == []
+    assert f"it says it is the grid at '{real_grid}'" in refused.value.detail
+    assert "Nothing was signed" in refused.value.detail
+
+
+@pytest.mark.parametrize("field", ["grid_url", "grid_id"])
+async def test_a_signature_relayed_to_another_grid_is_useless_there(
+    real_grid: str, field: str
+) -> None:
+    """The hostile grid passes on B's challenge as its own (its URL, or also its own id);
+    the worker signs a sign-in for the hostile grid, which then offers it to B: refused."""
+    me = Watched()
+
+    def as_mine(challenge: dict[str, Any]) -> dict[str, Any]:
+        mine = challenge | {"grid_url": hostile.url}
+        return mine | ({"grid_id": "ef" * 16} if field == "grid_id" else {})
+
+    with HostileGrid(as_mine, relay_to=real_grid) as hostile:
+        with pytest.raises(NotAuthorized):
+            await sign_in(hostile.url, me)
+        [relayed] = hostile.relayed
+    assert len(me.signed) == 1  # signed for the hostile grid, which names itself
+    assert relayed.status_code == 401, relayed.text
+    assert "was not signed by" in relayed.json()["detail"]
+    assert me.address not in workers_at(real_grid)
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+FORGERIES = {
+    "text to sign": lambda c: c | {"message": EVIL},
+    "a statement of its own": lambda c: c | {"statement": EVIL},
+    "a payout of its own": lambda c: c | {"payout": "0x000000000000000000000000000000000000dEaD"},
+    "newline in the URL": lambda c: c | {"grid_url": c["grid_url"] + "\n" + EVIL},
+    "spaces in the URL": lambda c: c | {"grid_url": c["grid_url"] + "/ " + EVIL},
+    "a query in the URL": lambda c: c | {"grid_url": c["grid_url"] + "/?approve=all"},
+    "a path in the URL": lambda c: c | {"grid_url": c["grid_url"] + "/other"},
+    "user info in the URL": lambda c: c | {"grid_url": c["grid_url"].replace("//", "//x@")},
+    "another grid's URL": lambda c: c | {"grid_url": "http://127.0.0.1:1"},
+    "https for http": lambda c: c | {"grid_url": c["grid_url"].replace("http:", "https:")},
+    "newline in the grid id": lambda c: c | {"grid_id": c["grid_id"] + "\n" + EVIL},
+    "text as the grid id": lambda c: c | {"grid_id": EVIL},
+    "newline in the nonce": lambda c: c | {"nonce": c["nonce"] + "\n" + EVIL},
+    "a long nonce": lambda c: c | {"nonce": "ab" * 64},
+    "text as the chain id": lambda c: c | {"chain_id": "1\n" + EVIL},
+    "a fractional chain id": lambda c: c | {"chain_id": 1.5},
+    "a long lifetime": lambda c: c | {"expires_at": c["issued_at"] + 365 * 86400},
+    "no lifetime": lambda c: c | {"expires_at": c["issued_at"]},
+    "already expired": lambda c: c | {"issued_at": _now() - 7200, "expires_at": _now() - 6900},
+    "from the future": lambda c: c | {"issued_at": _now() + 7200, "expires_at": _now() + 7500},
+    "times as text": lambda c: c | {"issued_at": str(c["issued_at"])},
+    "another worker's address": lambda c: c | {"address": Account.create().address},
+    "a lower-case address": lambda c: c | {"address": c["address"].lower()},
+    "another version": lambda c: c | {"version": 2},
+    "a missing nonce": lambda c: {k: v for k, v in c.items() if k != "nonce"},
+    "not a challenge at all": lambda c: [EVIL],
+}
+
+
+async def test_the_hostile_grids_plain_challenge_is_signed() -> None:
+    """The control: unforged, the hostile grid's challenge is a valid one for it."""
+    me = Watched()
+    with HostileGrid(lambda challenge: challenge) as hostile:
+        with pytest.raises(NotAuthorized):
+            await sign_in(hostile.url, me)
+        assert len(hostile.logins) == 1
+    assert len(me.signed) == 1
+
+
+@pytest.mark.parametrize("forgery", list(FORGERIES))
+async def test_the_worker_signs_nothing_the_grid_forged(forgery: str) -> None:
+    me = Watched()
+    with HostileGrid(FORGERIES[forgery]) as hostile:
+        with pytest.raises(SignInRefused) as refused:
+            await sign_in(hostile.url, me)
+        assert hostile.logins == []
+    assert me.signed == []
+    assert refused.value.detail.startswith(f"This worker refused to sign in to {hostile.url}: ")
+
+
+def test_the_worker_process_refuses_a_forged_challenge(tmp_path: Path) -> None:
+    with HostileGrid(FORGERIES["text to sign"]) as hostile:
+        worker = start_cli_worker(hostile.url, tmp_path)
+        try:
+            worker.wait_line(r"refused to sign in to .*Nothing was signed", timeout=60)
+        finally:
+            worker.stop()
+        assert hostile.logins == []
+
+
+def start_cli_worker(url: str, state: Path, *extra: str) -> Proc:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+    from tests.integration.grid.processes import _env
+
+    command = [
+        sys.executable, "-m", "deskgrid.cli", "worker", "--grid", url,
+        "--state-dir", str(state), *extra,
+    ]  # fmt: skip
+    popen = subprocess.Popen(
+        command, cwd=REPO_ROOT, env=_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    return Proc(popen)
+
+
+def test_a_grid_behind_a_proxy_names_its_public_url(tmp_path: Path) -> None:
+    public = "https://grid.example.org"
+    proc, url = start_server(
+        f"sqlite:///{tmp_path / 'grid.db'}", tmp_path / "data", 0, "--public-url", public + "/"
+    )
+    try:
+        me = Account.create()
+        reply = httpx.post(f"{url}/api/v1/workers/challenge", json={"address": me.address})
+        challenge = SignInChallenge.model_validate(reply.json())
+        assert challenge.grid_url == public
+        # reached by another URL than the public one, the worker does not sign in ...
+        with pytest.raises(SignInRefused):
+            import asyncio
+
+            asyncio.run(sign_in(url, me))
+        # ... while a sign-in for the public URL (what a worker behind the proxy makes) works
+        text = sign_in_message(challenge, None)
+        signature = me.sign_message(encode_defunct(text=text)).signature.hex()
+        login = httpx.post(
+            f"{url}/api/v1/workers/login",
+            json={"address": me.address, "nonce": challenge.nonce, "signature": signature},
+        )
+        assert login.status_code == 200, login.text
+    finally:
+        proc.stop()
