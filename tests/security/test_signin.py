@@ -109,6 +109,24 @@ async def test_a_signature_relayed_to_another_grid_is_useless_there(
     assert me.address not in workers_at(real_grid)
 
 
+def test_the_payout_cannot_be_changed_after_signing(real_grid: str) -> None:
+    """A sign-in for this very grid whose payout is swapped on the way is refused."""
+    me, wallet, thief = Account.create(), Account.create(), Account.create()
+    reply = httpx.post(f"{real_grid}/api/v1/workers/challenge", json={"address": me.address})
+    challenge = SignInChallenge.model_validate(reply.json())
+    text = sign_in_message(challenge, wallet.address)
+    signature = me.sign_message(encode_defunct(text=text)).signature.hex()
+    login = {"address": me.address, "nonce": challenge.nonce, "signature": signature}
+    swapped = httpx.post(
+        f"{real_grid}/api/v1/workers/login", json=login | {"payout": thief.address}
+    )
+    assert swapped.status_code == 401, swapped.text
+    dropped = httpx.post(f"{real_grid}/api/v1/workers/login", json=login)
+    assert dropped.status_code == 401, dropped.text
+    kept = httpx.post(f"{real_grid}/api/v1/workers/login", json=login | {"payout": wallet.address})
+    assert kept.status_code == 200 and kept.json()["payout"] == wallet.address
+
+
 def _now() -> int:
     return int(time.time())
 

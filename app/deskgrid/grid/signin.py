@@ -170,7 +170,7 @@ def checked_message(
     if challenge.issued_at > now + CLOCK_SKEW_S or challenge.expires_at < now - CLOCK_SKEW_S:
         raise refuse(
             f"the challenge's time ({iso(challenge.issued_at)} to "
-            f"{iso(challenge.expires_at)}) is not now; check this computer's clock"
+            f"{iso(challenge.expires_at)}) is not now; check this computer's clock and the grid's"
         )
     try:
         return challenge, sign_in_message(challenge, payout)
