@@ -192,6 +192,36 @@ def test_the_worker_process_refuses_a_forged_challenge(tmp_path: Path) -> None:
         assert hostile.logins == []
 
 
+def test_the_worker_process_names_its_payout(real_grid: str, tmp_path: Path) -> None:
+    wallet = Account.create().address
+    worker = start_cli_worker(real_grid, tmp_path, "--payout", wallet.lower())
+    try:
+        line = worker.wait_line(r"Worker (0x[0-9a-fA-F]{40}) on .*, paying (0x\w+)", timeout=60)
+        worker.wait_line(r"Waiting for work from the grid", timeout=60)
+    finally:
+        worker.stop()
+    assert line.group(2) == wallet
+    assert workers_at(real_grid)[line.group(1)]["payout"] == wallet
+    zero = run_cli_worker(real_grid, tmp_path, "--payout", "0x" + "0" * 40)
+    assert zero.returncode == 2 and "zero address" in zero.stderr
+
+
+def run_cli_worker(url: str, state: Path, *extra: str):  # noqa: ANN201
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+    from tests.integration.grid.processes import _env
+
+    command = [
+        sys.executable, "-m", "deskgrid.cli", "worker", "--grid", url,
+        "--state-dir", str(state), *extra,
+    ]  # fmt: skip
+    return subprocess.run(
+        command, cwd=REPO_ROOT, env=_env(), capture_output=True, text=True, timeout=120
+    )
+
+
 def start_cli_worker(url: str, state: Path, *extra: str) -> Proc:
     import subprocess
     import sys

@@ -140,7 +140,7 @@ def checked_message(
     def refuse(why: str) -> SignInRefused:
         return SignInRefused(
             f"This worker refused to sign in to {connected_url}: {why}. Nothing was signed; "
-            "check the grid's address, or update DeskGrid if the grid is newer."
+            "use the grid URL its operator publishes, and a DeskGrid version of the grid's."
         )
 
     try:

@@ -74,14 +74,9 @@ def run_worker(args: argparse.Namespace) -> int:
         raise DeskGridError("--cpu-limit must be a percentage between 1 and 100.")
     payout = None
     if args.payout is not None:
-        from eth_utils import is_address, to_checksum_address
+        from deskgrid.chain.addresses import check_address
 
-        if not is_address(args.payout):
-            raise DeskGridError(
-                f"--payout {args.payout[:60]!r} is not an Ethereum address; give one like "
-                "0x00000000219ab540356cBB839Cbe05303d7705Fa."
-            )
-        payout = to_checksum_address(args.payout)
+        payout = check_address(args.payout, what="payout address (--payout)")
     account = None
     if args.key_file is not None:
         from deskgrid.chain.keyfile import load_key_file
