@@ -152,6 +152,8 @@ FORGERIES = {
     "no lifetime": lambda c: c | {"expires_at": c["issued_at"]},
     "already expired": lambda c: c | {"issued_at": _now() - 7200, "expires_at": _now() - 6900},
     "from the future": lambda c: c | {"issued_at": _now() + 7200, "expires_at": _now() + 7500},
+    "past the year 9999": lambda c: c | {"issued_at": 2**40 - 60, "expires_at": 2**40},
+    "huge times": lambda c: c | {"issued_at": 2**70, "expires_at": 2**70 + 60},
     "times as text": lambda c: c | {"issued_at": str(c["issued_at"])},
     "another worker's address": lambda c: c | {"address": Account.create().address},
     "a lower-case address": lambda c: c | {"address": c["address"].lower()},

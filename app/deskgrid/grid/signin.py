@@ -43,6 +43,7 @@ CLOCK_SKEW_S = 120  # how far the grid's clock may be from the worker's
 HEX32 = r"^[0-9a-f]{32}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 MAX_URL = 200
+LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z, the last time the message can show
 _PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)*/?$")
 _HOST = re.compile(r"^[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$")
 
@@ -58,8 +59,8 @@ class SignInChallenge(BaseModel):
     chain_id: int | None = Field(None, ge=1, le=2**53)
     address: str = Field(pattern=ADDRESS)
     nonce: str = Field(pattern=HEX32)
-    issued_at: int = Field(ge=0, le=2**40)
-    expires_at: int = Field(ge=0, le=2**40)
+    issued_at: int = Field(ge=0, le=LAST_SECOND)
+    expires_at: int = Field(ge=0, le=LAST_SECOND)
 
 
 class SignInRefused(GridClientError):
@@ -169,8 +170,8 @@ def checked_message(
         )
     if challenge.issued_at > now + CLOCK_SKEW_S or challenge.expires_at < now - CLOCK_SKEW_S:
         raise refuse(
-            f"the challenge's time ({iso(challenge.issued_at)} to "
-            f"{iso(challenge.expires_at)}) is not now; check this computer's clock and the grid's"
+            f"the challenge's time (Unix {challenge.issued_at} to {challenge.expires_at}) is "
+            "not now; check this computer's clock and the grid's"
         )
     try:
         return challenge, sign_in_message(challenge, payout)
