@@ -1,6 +1,7 @@
 """A hostile grid for the tests: a small HTTP server on loopback that answers the worker
 sign-in routes as an attacker would (relaying another grid's challenge, or forging fields),
-and records every login it receives (a login carries the worker's signature)."""
+and records every login it receives (a login carries the worker's signature). A forged
+answer given as bytes is sent as they are (not JSON)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,15 @@ class HostileGrid:
     kept in `logins` and, when relaying, sent on to the real grid (its answer in
     `relayed`)."""
 
-    def __init__(self, forge: Forge, relay_to: str | None = None) -> None:
+    def __init__(
+        self,
+        forge: Forge,
+        relay_to: str | None = None,
+        login_reply: tuple[int, object] = (401, {"detail": "no"}),
+    ) -> None:
         self.forge = forge
         self.relay_to = relay_to
+        self.login_reply = login_reply  # the answer to a login when not relaying
         self.logins: list[dict[str, Any]] = []
         self.relayed: list[httpx.Response] = []
         grid = self
@@ -41,7 +48,7 @@ class HostileGrid:
                 elif self.path == "/api/v1/workers/login":
                     grid.logins.append(body)
                     if grid.relay_to is None:
-                        self._answer(401, {"detail": "no"})
+                        self._answer(*grid.login_reply)
                         return
                     reply = httpx.post(f"{grid.relay_to}/api/v1/workers/login", json=body)
                     grid.relayed.append(reply)
@@ -50,7 +57,7 @@ class HostileGrid:
                     self._answer(404, {"detail": "Not Found"})
 
             def _answer(self, status: int, payload: object) -> None:
-                data = json.dumps(payload).encode()
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))

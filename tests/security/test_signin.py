@@ -17,7 +17,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
-from deskgrid.grid.client import GridClient, NotAuthorized, SignInRefused
+from deskgrid.grid.client import GridClient, GridClientError, NotAuthorized, SignInRefused
 from deskgrid.grid.models import Capabilities
 from deskgrid.grid.signin import SignInChallenge, sign_in_message
 from tests.integration.grid.processes import TOKEN, Proc, start_server
@@ -160,6 +160,7 @@ FORGERIES = {
     "another version": lambda c: c | {"version": 2},
     "a missing nonce": lambda c: {k: v for k, v in c.items() if k != "nonce"},
     "not a challenge at all": lambda c: [EVIL],
+    "not JSON": lambda c: EVIL.encode(),
 }
 
 
@@ -182,6 +183,24 @@ async def test_the_worker_signs_nothing_the_grid_forged(forgery: str) -> None:
         assert hostile.logins == []
     assert me.signed == []
     assert refused.value.detail.startswith(f"This worker refused to sign in to {hostile.url}: ")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (200, b"<html>not json</html>"),
+        (200, {"token": "dgw_x\r\nX-Evil: 1", "address": "0x" + "0" * 40, "expires_at": 1}),
+        (200, {"token": "dgw_fine", "address": Account.create().address, "expires_at": 1}),
+        (200, [EVIL]),
+    ],
+    ids=["not JSON", "a header in the token", "another address", "not an object"],
+)
+async def test_a_forged_login_answer_is_an_error_not_a_crash(answer) -> None:
+    me = Watched()
+    with HostileGrid(lambda challenge: challenge, login_reply=answer) as hostile:
+        with pytest.raises(GridClientError) as failed:
+            await sign_in(hostile.url, me)
+    assert "did not answer the sign-in with a token" in failed.value.detail
 
 
 def test_the_worker_process_refuses_a_forged_challenge(tmp_path: Path) -> None:

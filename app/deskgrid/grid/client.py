@@ -284,7 +284,13 @@ class GridClient:
         caps = capabilities or Capabilities()
         payout = to_checksum_address(payout) if payout else None
         self.token = None
-        reply = await self._json("POST", "/workers/challenge", json={"address": account.address})
+        response = await self._request(
+            "POST", "/workers/challenge", json={"address": account.address}
+        )
+        try:
+            reply = response.json()
+        except ValueError:
+            reply = None  # not JSON: refused below like any other challenge not of the form
         challenge, message = checked_message(
             reply, connected_url=self.url, address=account.address, payout=payout, now=time.time()
         )
@@ -297,7 +303,17 @@ class GridClient:
             "name": name,
             "capabilities": caps.model_dump(),
         }
-        login = LoginReply.model_validate(await self._json("POST", "/workers/login", json=body))
+        response = await self._request("POST", "/workers/login", json=body)
+        try:
+            login = LoginReply.model_validate(response.json())
+        except ValueError:
+            login = None
+        if login is None or login.address != account.address:
+            raise GridClientError(
+                0,
+                f"The grid at {self.url} did not answer the sign-in with a token for "
+                f"{account.address}; check the grid's address.",
+            )
         self.token, self.address = login.token, login.address
         self._account = account
         self._login = {"name": name, "capabilities": caps, "payout": payout}

@@ -207,8 +207,8 @@ class LoginRequest(Strict):
 
 
 class LoginReply(BaseModel):
-    token: str
-    address: str
+    token: str = Field(pattern=r"^[A-Za-z0-9._~+/=-]{1,256}$")  # a header value: no spaces
+    address: str = Field(pattern=ADDRESS_PATTERN)
     expires_at: float
     payout: str | None = None
 
