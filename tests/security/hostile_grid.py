@@ -27,7 +27,10 @@ class HostileGrid:
         self,
         forge: Forge,
         relay_to: str | None = None,
-        login_reply: tuple[int, object] = (401, {"detail": "no"}),
+        login_reply: tuple[int, object] | Callable[[dict[str, Any]], tuple[int, object]] = (
+            401,
+            {"detail": "no"},
+        ),
     ) -> None:
         self.forge = forge
         self.relay_to = relay_to
@@ -44,17 +47,25 @@ class HostileGrid:
                 length = min(int(self.headers.get("content-length") or 0), 1 << 16)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 if self.path == "/api/v1/workers/challenge":
-                    self._answer(200, grid.forge(grid.challenge(body["address"])))
+                    forged = grid.forge(grid.challenge(body["address"]))
+                    if isinstance(forged, tuple):  # (status, payload)
+                        self._answer(*forged)
+                    else:
+                        self._answer(200, forged)
                 elif self.path == "/api/v1/workers/login":
                     grid.logins.append(body)
                     if grid.relay_to is None:
-                        self._answer(*grid.login_reply)
+                        reply = grid.login_reply
+                        self._answer(*(reply(body) if callable(reply) else reply))
                         return
                     reply = httpx.post(f"{grid.relay_to}/api/v1/workers/login", json=body)
                     grid.relayed.append(reply)
                     self._answer(reply.status_code, reply.json())
                 else:
                     self._answer(404, {"detail": "Not Found"})
+
+            def do_GET(self) -> None:  # noqa: N802 - every worker call: the token is refused
+                self._answer(401, {"detail": "Unknown or revoked worker token; log in again."})
 
             def _answer(self, status: int, payload: object) -> None:
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()

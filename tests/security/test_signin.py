@@ -203,6 +203,27 @@ async def test_a_forged_login_answer_is_an_error_not_a_crash(answer) -> None:
     assert "did not answer the sign-in with a token" in failed.value.detail
 
 
+async def test_a_grid_refusing_every_sign_in_gets_one_refusal_per_call() -> None:
+    """Signed in once, then every call and every new challenge refused: the client tries
+    one sign-in again and stops there (no endless chain of sign-ins)."""
+    me = Watched()
+    mode = {"refuse": False}
+
+    def forge(challenge: dict[str, Any]) -> object:
+        return (401, {"detail": "no"}) if mode["refuse"] else challenge
+
+    def login(body: dict[str, Any]) -> tuple[int, object]:
+        return 200, {"token": "dgw_fine", "address": body["address"], "expires_at": 1}
+
+    with HostileGrid(forge, login_reply=login) as hostile:
+        async with GridClient(hostile.url) as client:
+            await client.authenticate(me, capabilities=Capabilities(apps=["echo"]))
+            mode["refuse"] = True
+            with pytest.raises(NotAuthorized):
+                await client.me()
+    assert len(me.signed) == 1
+
+
 def test_the_worker_process_refuses_a_forged_challenge(tmp_path: Path) -> None:
     with HostileGrid(FORGERIES["text to sign"]) as hostile:
         worker = start_cli_worker(hostile.url, tmp_path)

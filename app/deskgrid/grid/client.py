@@ -283,7 +283,7 @@ class GridClient:
         The token is kept and renewed by itself when it expires."""
         caps = capabilities or Capabilities()
         payout = to_checksum_address(payout) if payout else None
-        self.token = None
+        self.token, self._account = None, None  # no signing in again while signing in
         response = await self._request(
             "POST", "/workers/challenge", json={"address": account.address}
         )
