@@ -6,6 +6,7 @@ challenges or forges every field it controls."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -216,7 +217,7 @@ async def test_a_grid_refusing_every_sign_in_gets_one_refusal_per_call() -> None
         return 200, {"token": "dgw_fine", "address": body["address"], "expires_at": 1}
 
     with HostileGrid(forge, login_reply=login) as hostile:
-        async with GridClient(hostile.url) as client:
+        async with GridClient(hostile.url, timeout=10.0) as client, asyncio.timeout(60):
             await client.authenticate(me, capabilities=Capabilities(apps=["echo"]))
             mode["refuse"] = True
             with pytest.raises(NotAuthorized):
@@ -294,8 +295,6 @@ def test_a_grid_behind_a_proxy_names_its_public_url(tmp_path: Path) -> None:
         assert challenge.grid_url == public
         # reached by another URL than the public one, the worker does not sign in ...
         with pytest.raises(SignInRefused):
-            import asyncio
-
             asyncio.run(sign_in(url, me))
         # ... while a sign-in for the public URL (what a worker behind the proxy makes) works
         text = sign_in_message(challenge, None)
