@@ -112,6 +112,8 @@ def test_a_network_change_rebuilds_the_panes_and_jobs_run_on_the_network(
     # The wallet is the network one, with its RLC.
     wallet = window.panes["wallet"]
     assert controller.session.address == user.address
+    # The donation signs in with its own worker key; the wallet is only the payout.
+    assert controller.donation.payout == user.address
     qtbot.waitUntil(lambda: wallet.rlc_card.value.text() == "100 RLC", timeout=10_000)
 
     # The Jobs pane on the network: no submitter token, so the timeline follows the chain.

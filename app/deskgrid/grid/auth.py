@@ -1,44 +1,114 @@
-"""Who may do what: workers log in by signing a one-time challenge with their Ethereum key
-(EIP-191 personal message) and get a bearer token tied to their address; submitters (the
-operator, the oracle) hold tokens given to the server at start."""
+"""Who may do what: workers sign in by signing a message bound to this grid (`signin`, EIP-191
+personal message) and get a bearer token tied to their address; submitters (the operator,
+the oracle) hold tokens given to the server at start.
+
+Worker tokens are `dgw_…`, submitter tokens `dgs_…` (older submitter tokens of any form still
+work). Only a token's SHA-256 is stored. A token ends when it expires, when its worker logs
+out, or when the same address signs in again (one address is one worker: a new sign-in
+revokes the address's earlier tokens). A checked token is cached for `token_cache_s` (5 s by
+default), so a revocation by another server process on the same database takes effect
+within that time; in this process it takes effect at once.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import to_checksum_address
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from deskgrid.errors import DeskGridError
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Unauthorized
-from deskgrid.grid.models import Challenge, LoginReply, LoginRequest
-from deskgrid.grid.schema import challenges, worker_tokens
+from deskgrid.grid.models import LoginReply, LoginRequest
+from deskgrid.grid.schema import challenges, grid_meta, worker_tokens
+from deskgrid.grid.signin import (
+    MAX_LIFETIME_S,
+    VERSION,
+    SignInChallenge,
+    normalize_url,
+    sign_in_message,
+)
+
+WORKER_TOKEN_PREFIX = "dgw_"
+SUBMITTER_TOKEN_PREFIX = "dgs_"
+CACHE_ENTRIES = 10_000
+
+
+def bound_url(host: str, port: int) -> str:
+    """The URL of a server listening on `host`:`port`."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def challenge_text(address: str, nonce: str, expires_at: float) -> str:
-    return f"DeskGrid worker login\naddress: {address}\nnonce: {nonce}\nexpires: {int(expires_at)}"
+def new_worker_token() -> str:
+    return WORKER_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_submitter_token() -> str:
+    return SUBMITTER_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def grid_id(db: Database) -> str:
+    """This grid's id: random, made once and kept in its database (shared by its servers)."""
+    for _ in range(2):
+        with db.read() as conn:
+            found = conn.execute(
+                select(grid_meta.c.value).where(grid_meta.c.key == "grid_id")
+            ).scalar()
+        if found:
+            return str(found)
+        try:
+            with db.write() as conn:
+                conn.execute(insert(grid_meta).values(key="grid_id", value=secrets.token_hex(16)))
+        except IntegrityError:  # another server made it first
+            continue
+    raise DeskGridError("The grid could not record its id in its database; restart it.")
+
+
+@dataclass(frozen=True)
+class _Cached:
+    address: str
+    expires_at: float  # the token's expiry (grid clock)
+    checked: float  # when the database last vouched for it (monotonic)
 
 
 class Authenticator:
     def __init__(
-        self, db: Database, config: GridConfig, clock: Clock, submitter_tokens: Sequence[str]
+        self,
+        db: Database,
+        config: GridConfig,
+        clock: Clock,
+        submitter_tokens: Sequence[str],
+        *,
+        origin: str | None = None,
     ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
         self._submitters = [token_hash(t) for t in submitter_tokens if t]
-        self._cache: dict[str, tuple[str, float]] = {}
+        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self.grid_id = grid_id(db)
+        self.origin: str | None = None
+        self.set_origin(origin or config.public_url)
+
+    def set_origin(self, url: str | None) -> None:
+        """The URL workers reach this grid at (the one their sign-ins name)."""
+        self.origin = None if url is None else normalize_url(url)
 
     # ------------------------------------------------------------ submitters
 
@@ -48,24 +118,47 @@ class Authenticator:
 
     # ------------------------------------------------------------ workers
 
-    def challenge(self, address: str) -> Challenge:
+    def _origin(self) -> str:
+        if self.origin is None:
+            raise Unauthorized("This grid does not know its public URL yet; try again.")
+        return self.origin
+
+    def _challenge(
+        self, address: str, nonce: str, issued: float, expires: float
+    ) -> SignInChallenge:
+        return SignInChallenge(
+            version=VERSION,
+            grid_url=self._origin(),
+            grid_id=self.grid_id,
+            chain_id=self.config.chain_id,
+            address=address,
+            nonce=nonce,
+            issued_at=int(issued),
+            expires_at=int(expires),
+        )
+
+    def challenge(self, address: str) -> SignInChallenge:
+        """The fields of a one-time sign-in message for `address` (the worker builds it)."""
         address = to_checksum_address(address)
         now = self.clock.now()
+        issued = int(now)
+        expires = issued + int(min(self.config.challenge_ttl_s, MAX_LIFETIME_S))
         nonce = secrets.token_hex(16)
-        expires = now + self.config.challenge_ttl_s
-        message = challenge_text(address, nonce, expires)
+        reply = self._challenge(address, nonce, issued, expires)
         with self.db.write() as conn:
             conn.execute(delete(challenges).where(challenges.c.expires_at < now))
             conn.execute(
                 insert(challenges).values(
-                    nonce=nonce, address=address, message=message, expires_at=expires, used=0
+                    nonce=nonce, address=address, issued_at=issued, expires_at=expires, used=0
                 )
             )
-        return Challenge(address=address, nonce=nonce, message=message, expires_at=expires)
+        return reply
 
     def login(self, request: LoginRequest) -> LoginReply:
-        """Check the signed challenge and issue a worker token (the challenge is spent)."""
+        """Check the signed sign-in message and issue a worker token (the challenge is spent;
+        the address's earlier tokens are revoked)."""
         address = to_checksum_address(request.address)
+        payout = to_checksum_address(request.payout) if request.payout else None
         now = self.clock.now()
         with self.db.write() as conn:
             row = (
@@ -79,16 +172,21 @@ class Authenticator:
                 raise Unauthorized("This challenge was already used; ask for a new one.")
             if row["expires_at"] < now:
                 raise Unauthorized("This challenge expired; ask for a new one and sign it.")
+            challenge = self._challenge(address, request.nonce, row["issued_at"], row["expires_at"])
+            message = sign_in_message(challenge, payout)
             try:
                 signer = Account.recover_message(
-                    encode_defunct(text=row["message"]), signature=request.signature
+                    encode_defunct(text=message), signature=request.signature
                 )
             except Exception:
                 raise Unauthorized(
-                    "The signature is not a valid EIP-191 signature of the challenge."
+                    "The signature is not a valid EIP-191 signature of the sign-in message."
                 ) from None
             if signer != address:
-                raise Unauthorized(f"The challenge was signed by {signer}, not by {address}.")
+                raise Unauthorized(
+                    f"The sign-in message for this grid ({challenge.grid_url}) was not signed "
+                    f"by {address}; sign the message built from this grid's challenge."
+                )
             spent = conn.execute(
                 update(challenges)
                 .where(challenges.c.nonce == request.nonce, challenges.c.used == 0)
@@ -96,9 +194,13 @@ class Authenticator:
             )
             if spent.rowcount != 1:
                 raise Unauthorized("This challenge was already used; ask for a new one.")
-            token = secrets.token_urlsafe(32)
+            token = new_worker_token()
             expires = now + self.config.worker_token_ttl_s
-            conn.execute(delete(worker_tokens).where(worker_tokens.c.expires_at < now))
+            conn.execute(
+                delete(worker_tokens).where(
+                    (worker_tokens.c.expires_at < now) | (worker_tokens.c.address == address)
+                )
+            )
             conn.execute(
                 insert(worker_tokens).values(
                     token_hash=token_hash(token),
@@ -107,13 +209,29 @@ class Authenticator:
                     expires_at=expires,
                 )
             )
-        return LoginReply(token=token, address=address, expires_at=expires)
+        self._forget_address(address)
+        return LoginReply(token=token, address=address, expires_at=expires, payout=payout)
+
+    def logout(self, token: str) -> None:
+        """Revoke this worker token."""
+        digest = token_hash(token)
+        with self.db.write() as conn:
+            conn.execute(delete(worker_tokens).where(worker_tokens.c.token_hash == digest))
+        self._cache.pop(digest, None)
+
+    def _forget_address(self, address: str) -> None:
+        for digest in [d for d, c in self._cache.items() if c.address == address]:
+            self._cache.pop(digest, None)
 
     def worker_address(self, token: str) -> str:
-        """The address a worker token belongs to; Unauthorized if unknown or expired."""
+        """The address a worker token belongs to; Unauthorized if unknown, revoked or
+        expired. The database is asked again once a cached answer is `token_cache_s` old."""
         digest = token_hash(token)
         now = self.clock.now()
         cached = self._cache.get(digest)
+        if cached is not None and time.monotonic() - cached.checked > self.config.token_cache_s:
+            self._cache.pop(digest, None)
+            cached = None
         if cached is None:
             with self.db.read() as conn:
                 row = conn.execute(
@@ -122,13 +240,14 @@ class Authenticator:
                     )
                 ).first()
             if row is None:
-                raise Unauthorized("Unknown worker token; log in again.")
-            cached = (row[0], row[1])
-            if len(self._cache) > 100_000:
-                self._cache.clear()
+                raise Unauthorized("Unknown or revoked worker token; log in again.")
+            cached = _Cached(row[0], row[1], time.monotonic())
             self._cache[digest] = cached
-        address, expires = cached
-        if expires < now:
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(digest)
+        if cached.expires_at < now:
             self._cache.pop(digest, None)
             raise Unauthorized("The worker token expired; log in again.")
-        return address
+        return cached.address

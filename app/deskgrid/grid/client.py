@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,13 @@ from typing import Any
 import httpx
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
 
 from deskgrid import logs
 from deskgrid.grid.content import ContentRefused, check_sha256, stream_to_file
 from deskgrid.grid.models import (
     AppInfo,
     Capabilities,
-    Challenge,
     DataRef,
     Event,
     EventsPage,
@@ -46,6 +47,7 @@ from deskgrid.grid.models import (
     WorkerView,
     WorkReply,
 )
+from deskgrid.grid.signin import SignInRefused, checked_message
 from deskgrid.grid.states import FINAL_JOB_STATES
 from deskgrid.grid.transport import (
     MAX_EVENT_BYTES,
@@ -73,6 +75,7 @@ __all__ = [
     "GridUnavailable",
     "LeaseGone",
     "NotAuthorized",
+    "SignInRefused",
     "inline_results",
 ]
 
@@ -305,28 +308,61 @@ class GridClient:
         *,
         name: str | None = None,
         capabilities: Capabilities | None = None,
+        payout: str | None = None,
     ) -> LoginReply:
-        """Log in as a worker: sign the grid's challenge with `account` (EIP-191); the token
-        is kept and renewed by itself when it expires."""
+        """Sign in as a worker: the grid's challenge is checked field by field and the
+        sign-in message (`deskgrid.grid.signin`) is built here, naming this client's grid
+        URL and the `payout` address, then signed with `account` (EIP-191). Nothing else is
+        ever signed: a challenge for another grid, or of another form, raises SignInRefused.
+        The token is kept and renewed by itself when it expires."""
         caps = capabilities or Capabilities()
-        self.token = None
-        challenge = valid(
-            Challenge,
-            await self._json("POST", "/workers/challenge", json={"address": account.address}),
+        payout = to_checksum_address(payout) if payout else None
+        self.token, self._account = None, None  # no signing in again while signing in
+        response = await self._request(
+            "POST", "/workers/challenge", json={"address": account.address}
         )
-        signed = account.sign_message(encode_defunct(text=challenge.message))
+        try:
+            reply = parse_json(response.content, "sign-in challenge")
+        except GridClientError:
+            reply = None  # not JSON: refused below like any other challenge not of the form
+        challenge, message = checked_message(
+            reply, connected_url=self.url, address=account.address, payout=payout, now=time.time()
+        )
+        signed = account.sign_message(encode_defunct(text=message))
         body = {
             "address": account.address,
             "nonce": challenge.nonce,
             "signature": "0x" + signed.signature.hex().removeprefix("0x"),
+            "payout": payout,
             "name": name,
             "capabilities": caps.model_dump(),
         }
-        reply = valid(LoginReply, await self._json("POST", "/workers/login", json=body))
-        logs.redact(reply.token)
-        self.token, self.address = reply.token, reply.address
-        self._account, self._login = account, {"name": name, "capabilities": caps}
-        return reply
+        response = await self._request("POST", "/workers/login", json=body)
+        try:
+            login = LoginReply.model_validate(parse_json(response.content, "sign-in reply"))
+        except (GridClientError, ValueError):
+            login = None
+        if login is None or login.address != account.address:
+            raise GridClientError(
+                0,
+                f"The grid at {self.url} did not answer the sign-in with a token for "
+                f"{account.address}; check the grid's address.",
+            )
+        logs.redact(login.token)
+        self.token, self.address = login.token, login.address
+        self._account = account
+        self._login = {"name": name, "capabilities": caps, "payout": payout}
+        return login
+
+    async def logout(self) -> None:
+        """Revoke this worker's token at the grid; the client stops renewing it."""
+        token, self._account = self.token, None
+        if token is None:
+            return
+        try:
+            await self._request("POST", "/workers/logout")
+        finally:
+            self.token = None
 
     async def me(self) -> WorkerView:
         return valid(WorkerView, await self._json("GET", "/workers/me"))

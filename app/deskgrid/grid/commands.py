@@ -24,6 +24,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=int, default=8750, help="port (0: a free one)")
     serve.add_argument("--data-dir", type=Path, help="data folder (default: DeskGrid's /grid)")
     serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the URL workers use to reach this grid (behind a proxy: the proxy's, e.g. "
+        "https://grid.example.org); worker sign-ins name it. Default: http://HOST:PORT",
+    )
+    serve.add_argument(
+        "--chain-id", type=int, help="id of the chain this grid's work is paid on (signed in)"
+    )
+    serve.add_argument(
         "--submitter-token",
         action="append",
         default=[],
@@ -69,6 +78,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     net.add_argument("--max-connections-per-address", type=int, help="per client address (128)")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     serve.set_defaults(handler=_serve)
+    workers = sub.add_parser(
+        "workers", help="list a grid's workers: address, payout address, results (submitter)"
+    )
+    workers.add_argument("--grid", required=True, metavar="URL", help="the grid server's URL")
+    add_grid_token_options(workers)
+    workers.set_defaults(handler=_workers)
+
+
+def add_grid_token_options(parser: argparse.ArgumentParser) -> None:
+    """`--grid-token` and `--grid-token-file` (else $DESKGRID_GRID_TOKEN) for a command that
+    calls a grid as a submitter."""
+    parser.add_argument(
+        "--grid-token",
+        help="submitter token of the grid server (other users can see it in the process "
+        "list: prefer --grid-token-file or $DESKGRID_GRID_TOKEN)",
+    )
+    parser.add_argument(
+        "--grid-token-file",
+        type=Path,
+        metavar="FILE",
+        help="file holding the submitter token (e.g. the grid's submitter.token)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> GridConfig:
@@ -79,6 +110,8 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
         "db_url": args.db,
         "host": args.host,
         "port": args.port,
+        "public_url": _public_url(args.public_url),
+        "chain_id": args.chain_id,
         "data_dir": args.data_dir,
         "submitter_tokens": tuple(args.submitter_token),
         "token_file": args.token_file,
@@ -105,11 +138,34 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
     return GridConfig(**fields)  # type: ignore[arg-type]
 
 
+def _public_url(url: str | None) -> str | None:
+    from deskgrid.grid.signin import normalize_url
+
+    if url is None:
+        return None
+    try:
+        return normalize_url(url)
+    except ValueError as exc:
+        raise DeskGridError(
+            f"--public-url: {exc}; give the plain base URL workers use, "
+            "e.g. https://grid.example.org or http://192.0.2.10:8750."
+        ) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     from deskgrid.grid.server import serve
 
     if not 0 <= args.port <= 65535:
         raise DeskGridError("--port must be between 0 and 65535.")
+    if args.chain_id is not None and not 1 <= args.chain_id <= 2**53:
+        raise DeskGridError("--chain-id must be a chain's id, a positive number.")
+    if args.public_url is None and args.host in ("0.0.0.0", "::", ""):
+        print(
+            f"warning: listening on {args.host or 'all addresses'} without --public-url: "
+            "workers must sign in with the URL this grid names; give --public-url with the "
+            "address they use.",
+            file=sys.stderr,
+        )
     config = config_from_args(args)
     for name in ("header_timeout_s", "body_timeout_s", "send_timeout_s", "keep_alive_s"):
         if getattr(config, name) <= 0:
@@ -121,10 +177,38 @@ def _serve(args: argparse.Namespace) -> int:
     def ready(url: str, service: GridService) -> None:
         where = service.token_file or "the command line"
         print(f"grid listening on {url}", flush=True)
+        print(f"public URL: {service.auth.origin} (grid id {service.auth.grid_id})")
         print(f"database: {service.db.dialect}, schema version {service.schema_version}")
         print(f"apps: {', '.join(sorted(service.catalog)) or 'none'}")
         print(f"submitter token: from {where}", flush=True)
 
     serve(config, catalog, on_ready=ready, log_level=args.log_level)
     print("grid stopped", file=sys.stderr)
+    return 0
+
+
+def _workers(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from deskgrid.grid.client import GridClient
+    from deskgrid.grid.tokens import grid_token
+
+    token = grid_token(args.grid_token, args.grid_token_file)
+    if token is None:
+        raise DeskGridError(
+            "Listing workers needs the grid's submitter token: give --grid-token-file FILE "
+            "or set DESKGRID_GRID_TOKEN."
+        )
+
+    async def fetch() -> list:
+        async with GridClient(args.grid, token=token) as grid:
+            return await grid.workers()
+
+    for worker in asyncio.run(fetch()):
+        state = "online" if worker.online else "offline"
+        print(
+            f"{worker.address}  payout {worker.payout or '(itself)'}  {state}  "
+            f"valid {worker.n_valid}  invalid {worker.n_invalid}  {worker.name or ''}".rstrip(),
+            flush=True,
+        )
     return 0

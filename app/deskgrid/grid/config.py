@@ -29,6 +29,10 @@ class GridConfig:
     data_dir: Path | None = None  # None: `<DeskGrid data folder>/grid`
     host: str = "127.0.0.1"
     port: int = 0  # 0: a free port chosen at start
+    # the URL workers reach this grid at (behind a proxy: the proxy's); None: http://host:port
+    # it listens on. Worker sign-ins name it: a signature made for another URL is refused.
+    public_url: str | None = None
+    chain_id: int | None = None  # the chain this grid's work is paid on, when it knows one
     submitter_tokens: tuple[str, ...] = ()  # empty: read (or create) the token file
     token_file: Path | None = None  # None: `<data_dir>/submitter.token`
     defaults: JobDefaults = field(default_factory=JobDefaults)
@@ -45,6 +49,9 @@ class GridConfig:
     challenge_ttl_s: float = 300.0
     worker_token_ttl_s: float = 7 * 86400.0
     max_json_depth: int = 64  # nesting of arrays/objects in a JSON body
+    # a checked worker token is trusted this long without asking the database again: a token
+    # revoked by another server process on the same database stops working within this time
+    token_cache_s: float = 5.0
     # rate limits; rate_limit_per_s = 0 disables them all (a trusted network, tests)
     rate_limit_per_s: float = 50.0  # per worker token / per client address
     rate_limit_burst: float = 200.0

@@ -49,9 +49,11 @@ class Leasing:
         self.publisher = publisher
         self.reporting = reporting
 
-    def register_worker(self, address: str, name: str | None, caps: Capabilities) -> None:
+    def register_worker(
+        self, address: str, name: str | None, caps: Capabilities, payout: str | None = None
+    ) -> None:
         now = self.clock.now()
-        values = _caps_values(caps) | {"name": name, "last_seen": now}
+        values = _caps_values(caps) | {"name": name, "last_seen": now, "payout": payout}
         with self.db.write() as conn:
             found = conn.execute(
                 update(workers).where(workers.c.address == address).values(**values)

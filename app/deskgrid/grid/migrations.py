@@ -182,11 +182,35 @@ def _v4_blobs(conn: Connection, dialect: str) -> None:
     )
 
 
+def _v5_signin(conn: Connection, dialect: str) -> None:
+    # Sign-in messages are built from fields (`grid.signin`), not stored as text: challenges
+    # live minutes, so the table is simply made anew. A worker names a payout address; the
+    # grid has an id of its own; a login revokes the address's earlier tokens.
+    _run(
+        conn,
+        """
+        DROP TABLE challenges;
+        CREATE TABLE challenges (
+            nonce TEXT PRIMARY KEY,
+            address TEXT NOT NULL,
+            issued_at DOUBLE PRECISION NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL,
+            used INTEGER NOT NULL
+        );
+        CREATE INDEX ix_challenges_expiry ON challenges (expires_at);
+        ALTER TABLE workers ADD COLUMN payout TEXT;
+        CREATE INDEX ix_tokens_address ON worker_tokens (address);
+        CREATE TABLE grid_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs, leases, workers, tokens, challenges, events", _v1_initial),
     Migration(2, "indexes for metrics and housekeeping", _v2_metrics_indexes),
     Migration(3, "queue-ordered partial index for leasing", _v3_queue_index),
     Migration(4, "small blobs in the database", _v4_blobs),
+    Migration(5, "sign-in bound to the grid, payout addresses, grid id", _v5_signin),
 )
 HEAD = MIGRATIONS[-1].version
 

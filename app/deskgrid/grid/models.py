@@ -63,6 +63,7 @@ class Policy(BaseModel):
 class LeaseView(BaseModel):
     id: str
     worker: str
+    payout: str | None = None  # the worker's payout address, when it named one
     state: str
     leased_at: float
     expires_at: float
@@ -196,30 +197,26 @@ class ChallengeRequest(Strict):
     address: str = Field(pattern=ADDRESS_PATTERN)
 
 
-class Challenge(BaseModel):
-    address: str
-    nonce: str
-    message: str  # sign this text with EIP-191 (personal_sign)
-    expires_at: float
-
-
 class LoginRequest(Strict):
     address: str = Field(pattern=ADDRESS_PATTERN)
     nonce: str = Field(min_length=1, max_length=128)
     signature: str = Field(min_length=2, max_length=200)
+    payout: str | None = Field(None, pattern=ADDRESS_PATTERN)  # signed in the message
     name: str | None = Field(None, max_length=100)
     capabilities: Capabilities = Field(default_factory=Capabilities)
 
 
 class LoginReply(BaseModel):
-    token: str
-    address: str
+    token: str = Field(pattern=r"^[A-Za-z0-9._~+/=-]{1,256}$")  # a header value: no spaces
+    address: str = Field(pattern=ADDRESS_PATTERN)
     expires_at: float
+    payout: str | None = None
 
 
 class WorkerView(BaseModel):
     address: str
     name: str | None
+    payout: str | None = None  # the address paid for its work (None: the worker's own)
     apps: list[str]
     cores: int
     memory_mb: int

@@ -173,8 +173,10 @@ class Scheduler:
 
     # ---------------------------------------------------------------- workers (the parts)
 
-    def register_worker(self, address: str, name: str | None, caps: Capabilities) -> None:
-        self.leasing.register_worker(address, name, caps)
+    def register_worker(
+        self, address: str, name: str | None, caps: Capabilities, payout: str | None = None
+    ) -> None:
+        self.leasing.register_worker(address, name, caps, payout)
 
     def request_work(
         self,

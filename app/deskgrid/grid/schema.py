@@ -127,6 +127,7 @@ workers = Table(
     Column("n_expired", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("last_seen", Float, nullable=False),
+    Column("payout", Text),  # the address paid for its work (signed at login); None: itself
 )
 Index("ix_workers_seen", workers.c.last_seen)
 
@@ -139,13 +140,14 @@ worker_tokens = Table(
     Column("expires_at", Float, nullable=False),
 )
 Index("ix_tokens_expiry", worker_tokens.c.expires_at)
+Index("ix_tokens_address", worker_tokens.c.address)
 
 challenges = Table(
     "challenges",
     metadata,
     Column("nonce", Text, primary_key=True),
     Column("address", Text, nullable=False),
-    Column("message", Text, nullable=False),
+    Column("issued_at", Float, nullable=False),  # whole seconds, as in the signed message
     Column("expires_at", Float, nullable=False),
     Column("used", Integer, nullable=False),
 )
@@ -173,6 +175,13 @@ blobs = Table(  # small content; larger content is a file in the data folder (`d
     Column("size", BigInteger, nullable=False),
     Column("content", LargeBinary, nullable=False),
     Column("created_at", Float, nullable=False),  # first stored (for a retention policy)
+)
+
+grid_meta = Table(  # facts about this grid, e.g. its random `grid_id` (made once)
+    "grid_meta",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 grid_schema = Table(

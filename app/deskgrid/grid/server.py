@@ -14,6 +14,7 @@ import uvicorn
 from deskgrid.apps.sdk import AppSpec
 from deskgrid.errors import DeskGridError
 from deskgrid.grid.api.app import create_app
+from deskgrid.grid.auth import bound_url
 from deskgrid.grid.catalog import builtin_catalog
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
@@ -130,8 +131,7 @@ class GridServer:
     def url(self) -> str:
         if self._port is None:
             raise DeskGridError("The grid server is not started.")
-        host = self.config.host
-        return f"http://[{host}]:{self._port}" if ":" in host else f"http://{host}:{self._port}"
+        return bound_url(self.config.host, self._port)
 
     @property
     def submitter_token(self) -> str:
@@ -148,6 +148,8 @@ class GridServer:
         )
         sock = bind_socket(self.config.host, self.config.port)
         self._port = sock.getsockname()[1]
+        if self.config.public_url is None:
+            self.service.auth.set_origin(self.url)
         self.guard = connection_guard(self.config)
         self._server = _QuietServer(
             _uvicorn_config(create_app(self.service), self.log_level, self.config, self.guard)
@@ -196,7 +198,9 @@ def serve(
     port = sock.getsockname()[1]
     guard = connection_guard(config)
     server = uvicorn.Server(_uvicorn_config(create_app(service), log_level, config, guard))
-    url = f"http://{config.host}:{port}"
+    url = bound_url(config.host, port)
+    if config.public_url is None:
+        service.auth.set_origin(url)
 
     async def main() -> None:
         task = asyncio.create_task(server.serve(sockets=[sock]))

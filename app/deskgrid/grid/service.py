@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import OperationalError
 
 from deskgrid.apps.sdk import AppSpec
-from deskgrid.grid.auth import Authenticator
+from deskgrid.grid.auth import Authenticator, bound_url
 from deskgrid.grid.clock import Clock, SystemClock
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.datastore import DataStore
@@ -54,6 +54,8 @@ class GridService:
         tokens, self.token_file = load_submitter_tokens(config)
         self.submitter_tokens = tuple(tokens)
         self.auth = Authenticator(self.db, config, self.clock, tokens)
+        if config.public_url is None and config.port:
+            self.auth.set_origin(bound_url(config.host, config.port))
         on = config.rate_limit_per_s > 0
         keys = config.rate_limit_keys
         self.limiter = RateLimiter(config.rate_limit_per_s, config.rate_limit_burst, max_keys=keys)

@@ -37,6 +37,7 @@ def lease_view(row: Row) -> LeaseView:
     return LeaseView(
         id=row["id"],
         worker=row["worker"],
+        payout=row.get("payout"),
         state=row["state"],
         leased_at=row["leased_at"],
         expires_at=row["expires_at"],
@@ -90,6 +91,7 @@ def worker_view(row: Row, now: float, online_s: float) -> WorkerView:
     return WorkerView(
         address=row["address"],
         name=row["name"],
+        payout=row["payout"],
         apps=stored_apps(row),
         cores=row["cores"],
         memory_mb=row["memory_mb"],
@@ -134,7 +136,12 @@ class Store:
         return conn.execute(query).mappings().first()
 
     def job_leases(self, conn: Connection, job_id: str) -> list[Row]:
-        query = select(leases).where(leases.c.job_id == job_id).order_by(leases.c.leased_at)
+        query = (
+            select(leases, workers.c.payout)
+            .outerjoin(workers, workers.c.address == leases.c.worker)
+            .where(leases.c.job_id == job_id)
+            .order_by(leases.c.leased_at)
+        )
         return list(conn.execute(query).mappings().all())
 
     def get_job(self, job_id: str, *, with_leases: bool = True) -> JobView | None:

@@ -118,6 +118,7 @@ class LocalNode:
             GridConfig(
                 data_dir=data_dir / "grid",
                 port=self.config.port,
+                chain_id=self.chain.chain_id,  # named in the workers' sign-ins
                 defaults=JobDefaults(delay_bound=self.config.delay_bound),
                 # local workers ask again soon: a desktop demo should start a job at once
                 idle_retry_s=0.5,

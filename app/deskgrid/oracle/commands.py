@@ -9,6 +9,7 @@ import signal
 
 from deskgrid import paths
 from deskgrid.errors import DeskGridError
+from deskgrid.grid.commands import add_grid_token_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--hub", required=True, help="address of the Hub contract")
     parser.add_argument("--grid", required=True, help="base URL of the grid server")
     parser.add_argument("--key-file", help="keystore of the pool's scheduler account")
-    parser.add_argument("--grid-token", help="submitter token of the grid server")
+    add_grid_token_options(parser)
     parser.add_argument("--pool", type=int, default=1, help="workerpool id (default 1)")
     parser.add_argument("--confirmations", type=int, default=1, help="blocks deep (default 1)")
     parser.add_argument("--db", help="the oracle's database (default: in the data folder)")
@@ -45,9 +46,11 @@ async def _serve(args: argparse.Namespace) -> None:
     from deskgrid.chain.contracts import HubContract
     from deskgrid.chain.transactions import TxSender
     from deskgrid.grid.client import GridClient
+    from deskgrid.grid.tokens import grid_token
     from deskgrid.oracle.oracle import Oracle, OracleConfig
     from deskgrid.oracle.store import OracleStore
 
+    token = grid_token(args.grid_token, args.grid_token_file)
     chain = await asyncio.to_thread(connect, args.chain)
     hub = HubContract(chain, args.hub)
     account = _scheduler_account(args, chain)
@@ -64,7 +67,7 @@ async def _serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    async with GridClient(args.grid, token=args.grid_token) as grid:
+    async with GridClient(args.grid, token=token) as grid:
         oracle = Oracle(
             chain,
             hub,

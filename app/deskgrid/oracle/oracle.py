@@ -216,10 +216,11 @@ class Oracle:
         spec = self.apps[task.app_name or job.app]
         if spec.verify is not None and not spec.verify(job.params, result):
             return self._decide_fail(task, "the result failed the app's verification")
-        weights: dict[str, int] = {}
+        weights: dict[str, int] = {}  # paid address -> valid results
         for lease in job.leases or []:
             if lease.state == "VALID":
-                weights[lease.worker] = weights.get(lease.worker, 0) + 1
+                paid = lease.payout or lease.worker  # the payout the worker signed in with
+                weights[paid] = weights.get(paid, 0) + 1
         onchain = result if len(result) <= MAX_ONCHAIN_RESULT else b""
         log.info("task %s: job %s completed by %d worker(s)", task.task_id, job.id, len(weights))
         self.store.update_task(

@@ -80,6 +80,8 @@ class VolunteerPane(QWidget):
         self.earnings = QLabel("—")
         self.address = QLabel("—")
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.payout = QLabel(donation.payout or "the worker's address")
+        self.payout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.chart = EarningsChart()
         self.form = PreferencesForm(donation.cpu_count)
         self.form.load(self.settings.preferences())
@@ -98,7 +100,8 @@ class VolunteerPane(QWidget):
         earned_form = QFormLayout(earned)
         earned_form.addRow("Jobs done", self.jobs_done)
         earned_form.addRow("Credited", self.earnings)
-        earned_form.addRow("Address", self.address)
+        earned_form.addRow("Worker", self.address)
+        earned_form.addRow("Paid to", self.payout)
         earned_form.addRow(self.chart)
         prefs = QGroupBox("Preferences")
         prefs_layout = QVBoxLayout(prefs)
@@ -201,6 +204,7 @@ class VolunteerPane(QWidget):
         self.jobs_done.setText(f"{status.jobs_done:,}")
         if status.address:
             self.address.setText(status.address)
+        self.payout.setText(self.donation.payout or "the worker's address")
         if status.jobs_done != self._last_jobs:
             self._last_jobs = status.jobs_done
             if status.jobs_done:
@@ -222,8 +226,9 @@ def donation_for(controller: AppController) -> Donation:
 
 
 def volunteer_pane_for(controller: AppController) -> VolunteerPane:
-    """The pane on the controller's backend: its grid (else the settings' one), the wallet's
-    account (else a generated worker key) and the hub escrow as the earnings.
+    """The pane on the controller's backend: its grid (else the settings' one), the worker key
+    of the volunteer folder signing in, the open wallet's address (if any) as the payout, and
+    the hub escrow as the earnings.
 
     Called again after a network change: the donation follows the new backend, so a running
     worker moves to the new grid (or stops when there is none)."""
@@ -235,7 +240,8 @@ def volunteer_pane_for(controller: AppController) -> VolunteerPane:
     moved = donation.running and donation.grid_url != grid_url
     if not donation.running or moved:
         service = session.service if session is not None else None
-        donation.account = getattr(service, "account", None)
+        account = getattr(service, "account", None)
+        donation.payout = account.address if account is not None else None
     donation.earnings = None
     if backend is not None and backend.chain is not None and backend.market is not None:
         from deskgrid.chain.contracts import HubContract

@@ -36,9 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--key-file",
         type=Path,
         metavar="FILE",
-        help="your keystore (v3) JSON file: results are credited to its address "
-        "(password from $DESKGRID_KEY_PASSWORD or a prompt); default: a worker key "
-        "kept in DeskGrid's worker folder",
+        help="a keystore (v3) JSON file identifying this worker to the grid (password from "
+        "$DESKGRID_KEY_PASSWORD or a prompt); default: a worker key kept in DeskGrid's worker "
+        "folder. Do not use a key that holds funds: name your wallet with --payout instead",
+    )
+    worker.add_argument(
+        "--payout",
+        metavar="ADDRESS",
+        help="the address paid for this worker's results (e.g. your wallet's); it is signed "
+        "at sign-in, so the grid cannot change it. Default: the worker key's own address",
     )
     worker.add_argument(
         "--max-input-mb",
@@ -82,13 +88,22 @@ def run_worker(args: argparse.Namespace) -> int:
         raise DeskGridError("--cores must be at least 1.")
     if not 1 <= args.cpu_limit <= 100:
         raise DeskGridError("--cpu-limit must be a percentage between 1 and 100.")
+    payout = None
+    if args.payout is not None:
+        from deskgrid.chain.addresses import check_address
+
+        payout = check_address(args.payout, what="payout address (--payout)")
     account = None
     if args.key_file is not None:
         from deskgrid.chain.keyfile import load_key_file
 
         account = load_key_file(args.key_file)
     config = WorkerConfig(
-        grid_url=args.grid, cores=args.cores, cpu_limit=args.cpu_limit, state_dir=args.state_dir
+        grid_url=args.grid,
+        cores=args.cores,
+        cpu_limit=args.cpu_limit,
+        state_dir=args.state_dir,
+        payout=payout,
     )
     if args.max_input_mb is not None:
         if args.max_input_mb < 1:
@@ -101,7 +116,8 @@ def run_worker(args: argparse.Namespace) -> int:
     worker = Worker(config, account)
     worker.on_status = _printer(args.quiet)
     if not args.quiet:
-        print(f"Worker {worker.account.address} on {args.grid}; Ctrl-C stops.", flush=True)
+        paid = f", paying {payout}" if payout else ""
+        print(f"Worker {worker.account.address} on {args.grid}{paid}; Ctrl-C stops.", flush=True)
     asyncio.run(_serve(worker))
     return 0
 

@@ -1,15 +1,18 @@
 """Donating this computer's CPU: an embedded worker the desktop app starts and stops.
 
-    donation = Donation(account=wallet_account, earnings=hub.balance_of)
+    donation = Donation(payout=wallet_address, earnings=hub.balance_of)
     donation.on_status = show
     await donation.start("http://127.0.0.1:8750")
     await donation.set_preferences(prefs)   # applied live
     await donation.stop()
 
-The worker runs in a task of the running event loop. Preferences are applied to the running
-worker at once; a change of the number of cores (announced to the grid at login) restarts it.
-Earnings are the RLC credited to the worker's address in the hub escrow, read through a
-callable (run in a thread: it may talk to a node); each reading is kept as a sample for a chart.
+The worker signs in with its own worker key, kept in the state folder (never a wallet's key:
+a grid only ever sees signatures of that key); the wallet only names the `payout` address,
+which the sign-in message carries. The worker runs in a task of the running event loop.
+Preferences are applied to the running worker at once; a change of the number of cores
+(announced to the grid at login) restarts it. Earnings are the RLC credited to the payout
+address (else the worker's) in the hub escrow, read through a callable (run in a thread: it
+may talk to a node); each reading is kept as a sample for a chart.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ class Donation:
     def __init__(
         self,
         *,
-        account: LocalAccount | None = None,
+        payout: str | None = None,
         preferences: Preferences | None = None,
         earnings: EarningsReader | None = None,
         state_dir: Path | None = None,
@@ -68,7 +71,7 @@ class Donation:
         worker_factory: WorkerFactory | None = None,
         cpu_count: int | None = None,
     ) -> None:
-        self.account = account
+        self.payout = payout  # the wallet address paid for the work; None: the worker's own
         self.preferences = preferences or Preferences()
         self.earnings = earnings
         self.state_dir = state_dir
@@ -103,9 +106,13 @@ class Donation:
 
     @property
     def address(self) -> str | None:
-        if self.worker is not None:
-            return self.worker.account.address
-        return self.account.address if self.account is not None else None
+        """The worker's address (its identity at the grid), once a worker was made."""
+        return self.worker.account.address if self.worker is not None else None
+
+    @property
+    def earnings_address(self) -> str | None:
+        """Where the work is paid: the payout address, else the worker's own."""
+        return self.payout or self.address
 
     @property
     def paused(self) -> bool:
@@ -122,6 +129,7 @@ class Donation:
             state_dir=self.state_dir,
             poll_interval=self.poll_interval,
             preferences=prefs,
+            payout=self.payout,
         )
 
     # -- start / stop -------------------------------------------------------------------
@@ -133,7 +141,7 @@ class Donation:
             raise ValueError("No grid URL: choose a grid in the settings first.")
         await self.stop()
         self.grid_url = url
-        worker = self.worker_factory(self.config(url), self.account)
+        worker = self.worker_factory(self.config(url), None)  # the state folder's worker key
         worker.paused_by_user = self._paused
         worker.on_status = self._worker_status
         self.worker = worker
@@ -214,8 +222,8 @@ class Donation:
     # -- earnings -----------------------------------------------------------------------
 
     async def read_earnings(self) -> int | None:
-        """The worker address's escrow balance in nRLC (None when unknown); kept as a sample."""
-        address = self.address
+        """The payout address's escrow balance in nRLC (None when unknown); kept as a sample."""
+        address = self.earnings_address
         if self.earnings is None or address is None:
             return None
         nrlc = int(await asyncio.to_thread(self.earnings, address))

@@ -4,7 +4,9 @@ It lives in the worker's state folder as `worker-key.json`, an encrypted keystor
 with its random password beside it in `worker-key.password`; both files are readable by the
 owner only (0600). The password file protects the key no better than the folder's permissions
 do: this key only identifies the worker to the grid (its results and reputation), it holds no
-funds. A volunteer who wants to be paid on their own address passes `--key-file`.
+funds, and it signs nothing but DeskGrid sign-in messages. A volunteer is paid on the payout
+address the worker names at sign-in (`deskgrid worker --payout`, or the desktop app's open
+wallet), never by letting the worker sign with a key that holds funds.
 """
 
 from __future__ import annotations

@@ -73,6 +73,7 @@ ALWAYS_RUN = Preferences(
 MAX_IDLE_WAIT = 60.0
 INLINE_UPLOAD_BYTES = 64 * 1024  # larger results are uploaded from their file
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # lease and job ids (the grid's are 32 hex digits)
+LOGOUT_TIMEOUT = 3.0
 _CLEANED_JOB_DIRS: set[Path] = set()  # job folders already cleared of a crash's leftovers
 
 
@@ -86,6 +87,7 @@ class WorkerConfig:
     preferences: Preferences | None = None  # None: defaults that always run (tests, demo)
     max_input_mb: int = DEFAULT_MAX_INPUT_MB  # each input of a lease, and all of them
     min_free_disk_mb: int = DEFAULT_MIN_FREE_DISK_MB  # inputs never take the disk below this
+    payout: str | None = None  # the address paid for this worker's results (None: its own)
 
 
 def _transient(exc: GridClientError) -> bool:
@@ -210,11 +212,22 @@ class Worker:
                         wait = backoff.next()
                         self._error(f"Something went wrong on this computer: {exc}", wait)
                     await _pause(wait, stop)
+                await self._logout(client)
         finally:
             self._update(
                 state="stopped", reason="Stopped.", job_id=None, app=None, progress=None,
                 keys_per_s=None,
             )  # fmt: skip
+
+    async def _logout(self, client: GridClient) -> None:
+        """On a clean stop, revoke the token (a grid that does not answer soon is left)."""
+        if not self._logged_in:
+            return
+        self._logged_in = False
+        try:
+            await asyncio.wait_for(client.logout(), LOGOUT_TIMEOUT)
+        except (GridClientError, TimeoutError):
+            log.info("the grid did not take the logout; the token expires by itself")
 
     def _error(self, message: str, wait: float) -> None:
         self._update(
@@ -230,7 +243,7 @@ class Worker:
         Returns how long to wait before the next round."""
         if not self._logged_in:
             self._update(state="idle", reason=f"Connecting to the grid at {client.url}.")
-            await client.authenticate(self.account, capabilities=caps)
+            await client.authenticate(self.account, capabilities=caps, payout=self.config.payout)
             self._logged_in = True
         for entry in self.pending.entries(worker=self.account.address):
             await self._upload(client, entry, stop)

@@ -26,12 +26,13 @@ from deskgrid.oracle.oracle import Oracle, OracleConfig
 from deskgrid.oracle.store import OracleStore
 
 
-async def volunteer(url: str, account, stop: asyncio.Event, apps=None) -> None:
-    """Pull leases and compute them in a thread with the app's own run function."""
+async def volunteer(url: str, account, stop: asyncio.Event, apps=None, payout=None) -> None:
+    """Pull leases and compute them in a thread with the app's own run function; `payout`
+    is the address the worker names to be paid (None: its own)."""
     catalog = builtin_apps()
     async with GridClient(url) as client:
         caps = Capabilities(apps=list(apps or catalog), cores=1, memory_mb=1024)
-        await client.authenticate(account, capabilities=caps)
+        await client.authenticate(account, capabilities=caps, payout=payout)
         while not stop.is_set():
             reply = await client.request_work(1, caps)
             if not reply.leases:

@@ -76,6 +76,13 @@ class Api:
     def submitter(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {SUBMITTER}"}
 
+    @staticmethod
+    def message(challenge: dict, payout: str | None = None) -> str:
+        """The sign-in message a worker builds from a challenge's fields."""
+        from deskgrid.grid.signin import SignInChallenge, sign_in_message
+
+        return sign_in_message(SignInChallenge.model_validate(challenge), payout)
+
     def login(self, account=None, apps=("echo", "sum")) -> tuple[object, dict[str, str]]:
         from eth_account import Account
         from eth_account.messages import encode_defunct
@@ -84,7 +91,7 @@ class Api:
         challenge = self.client.post(
             "/api/v1/workers/challenge", json={"address": account.address}
         ).json()
-        signed = account.sign_message(encode_defunct(text=challenge["message"]))
+        signed = account.sign_message(encode_defunct(text=self.message(challenge)))
         reply = self.client.post(
             "/api/v1/workers/login",
             json={
@@ -105,7 +112,10 @@ def make_api(tmp_path: Path, **config_fields) -> Api:
     from deskgrid.grid.service import GridService
 
     clock = ManualClock()
-    config = replace(GridConfig(data_dir=tmp_path, submitter_tokens=(SUBMITTER,)), **config_fields)
+    base = GridConfig(
+        data_dir=tmp_path, submitter_tokens=(SUBMITTER,), public_url="http://testserver"
+    )
+    config = replace(base, **config_fields)
     service = GridService(config, catalog(), clock=clock, rng=random.Random(1))
     client = TestClient(create_app(service, housekeeping=False))
     return Api(client, service, clock)

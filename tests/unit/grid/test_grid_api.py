@@ -164,7 +164,7 @@ def test_worker_login_rejects_bad_signatures_and_stale_challenges(api: Api) -> N
         challenge = api.client.post(
             "/api/v1/workers/challenge", json={"address": me.address}
         ).json()
-        text = challenge["message"] if tamper is None else tamper
+        text = api.message(challenge) if tamper is None else tamper
         signature = signer.sign_message(encode_defunct(text=text)).signature.hex()
         return challenge, api.client.post(
             "/api/v1/workers/login",
@@ -182,7 +182,7 @@ def test_worker_login_rejects_bad_signatures_and_stale_challenges(api: Api) -> N
     )
     assert garbage.status_code == 401 and "not a valid" in garbage.json()["detail"]
     api.clock.advance(api.service.config.challenge_ttl_s + 1)
-    signature = me.sign_message(encode_defunct(text=challenge["message"])).signature.hex()
+    signature = me.sign_message(encode_defunct(text=api.message(challenge))).signature.hex()
     login = {"address": me.address, "nonce": challenge["nonce"], "signature": signature}
     expired = api.client.post("/api/v1/workers/login", json=login)
     assert expired.status_code == 401 and "expired" in expired.json()["detail"]
@@ -191,7 +191,7 @@ def test_worker_login_rejects_bad_signatures_and_stale_challenges(api: Api) -> N
     login = {
         "address": me.address,
         "nonce": challenge["nonce"],
-        "signature": me.sign_message(encode_defunct(text=challenge["message"])).signature.hex(),
+        "signature": me.sign_message(encode_defunct(text=api.message(challenge))).signature.hex(),
     }
     reused = api.client.post("/api/v1/workers/login", json=login)
     assert reused.status_code == 401 and "already used" in reused.json()["detail"]

@@ -32,6 +32,7 @@ ROLES = {
     "GET /api/v1/events/stream": "submitter",
     "POST /api/v1/workers/challenge": None,
     "POST /api/v1/workers/login": None,
+    "POST /api/v1/workers/logout": "worker",
     "GET /api/v1/workers/me": "worker",
     "GET /api/v1/workers": "submitter",
     "POST /api/v1/work": "worker",

@@ -75,3 +75,31 @@ async def test_preferences_apply_live_and_cores_restart(grid, tmp_path: Path) ->
 async def test_start_needs_a_grid_url() -> None:
     with pytest.raises(ValueError, match="grid URL"):
         await Donation().start()
+
+
+async def test_the_worker_key_signs_in_and_the_wallet_is_the_payout(grid, tmp_path: Path) -> None:
+    from eth_account import Account
+
+    from deskgrid.worker.identity import worker_account
+
+    server, submitter = grid
+    wallet = Account.create().address
+    credited = {wallet: 3_000_000_000}
+    donation = Donation(
+        payout=wallet,
+        preferences=PERMISSIVE,
+        state_dir=tmp_path / "w",
+        poll_interval=0.1,
+        earnings=lambda address: credited.get(address, 0),
+    )
+    await donation.start(server.url)
+    try:
+        job = await submitter.submit("echo", {"text": "for the wallet"})
+        assert (await submitter.wait_job(job.id, timeout=DEADLINE)).state == "COMPLETED"
+        key = worker_account(tmp_path / "w").address
+        assert donation.address == key != wallet
+        [seen] = [w for w in await submitter.workers() if w.address == key]
+        assert seen.payout == wallet
+        assert await donation.read_earnings() == 3_000_000_000  # the wallet's balance
+    finally:
+        await donation.stop()

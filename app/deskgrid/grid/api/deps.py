@@ -62,6 +62,11 @@ def _caller(request: Request) -> Caller:
     return identify(_grid(request), bearer_token(request.headers.get("authorization", "")))
 
 
+async def bearer(request: Request) -> str:
+    """The bearer token of the call, as sent."""
+    return bearer_token(request.headers.get("authorization", ""))
+
+
 async def submitter(request: Request) -> str:
     """Require a submitter (operator / oracle) token."""
     caller = _known(request)

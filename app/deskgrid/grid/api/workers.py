@@ -5,11 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from pydantic import BaseModel
 
-from deskgrid.grid.api.deps import client_address, service, signing_in, submitter, worker
+from deskgrid.grid.api.deps import (
+    bearer,
+    client_address,
+    service,
+    signing_in,
+    submitter,
+    worker,
+)
 from deskgrid.grid.api.inline import store_inline_results
 from deskgrid.grid.errors import NotFound
 from deskgrid.grid.models import (
-    Challenge,
     ChallengeRequest,
     ErrorReport,
     Heartbeat,
@@ -23,6 +29,7 @@ from deskgrid.grid.models import (
     WorkRequest,
 )
 from deskgrid.grid.service import GridService
+from deskgrid.grid.signin import SignInChallenge
 
 router = APIRouter(tags=["workers"])
 
@@ -37,11 +44,13 @@ LEASE_ID = Path(pattern=r"^[0-9a-f]{32}$", description="the lease's id")
 
 @router.post(
     "/workers/challenge",
-    response_model=Challenge,
+    response_model=SignInChallenge,
     dependencies=[Depends(client_address)],
-    summary="A one-time text for the worker to sign (EIP-191)",
+    summary="The fields of a one-time sign-in message (the worker builds and signs it)",
 )
-async def challenge(body: ChallengeRequest, grid: GridService = Depends(service)) -> Challenge:
+async def challenge(
+    body: ChallengeRequest, grid: GridService = Depends(service)
+) -> SignInChallenge:
     signing_in(grid, body.address)
     return grid.auth.challenge(body.address)
 
@@ -55,8 +64,19 @@ async def challenge(body: ChallengeRequest, grid: GridService = Depends(service)
 async def login(body: LoginRequest, grid: GridService = Depends(service)) -> LoginReply:
     signing_in(grid, body.address)
     reply = grid.auth.login(body)
-    grid.scheduler.register_worker(reply.address, body.name, body.capabilities)
+    grid.scheduler.register_worker(reply.address, body.name, body.capabilities, reply.payout)
     return reply
+
+
+@router.post(
+    "/workers/logout",
+    status_code=204,
+    dependencies=[Depends(worker)],
+    summary="Revoke the calling worker token",
+)
+async def logout(token: str = Depends(bearer), grid: GridService = Depends(service)) -> Response:
+    grid.auth.logout(token)
+    return Response(status_code=204)
 
 
 @router.get("/workers/me", response_model=WorkerView, summary="The calling worker's record")
