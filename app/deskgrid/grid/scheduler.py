@@ -121,7 +121,8 @@ class Scheduler:
             return self._same_submission(existing, request), False
         self.publisher.announce(pending)
         self._count_submission()
-        unset = ("canonical_lease", "result_sha256", "result_size", "message", "completed_at")
+        unset = ("canonical_lease", "result_sha256", "result_size", "message")
+        unset += ("completed_at", "finished_at")
         return job_view({**values, **dict.fromkeys(unset)}, []), True
 
     def _count_submission(self) -> None:

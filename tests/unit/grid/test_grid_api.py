@@ -220,6 +220,7 @@ def test_the_worker_protocol_end_to_end(api: Api) -> None:
         "leases": [],
         "retry_after": api.service.config.idle_retry_s,
         "results": [],
+        "reason": None,
     }
     base = f"/api/v1/leases/{lease['lease_id']}"
     beat = api.client.post(
