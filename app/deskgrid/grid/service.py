@@ -23,6 +23,7 @@ from deskgrid.grid.migrations import upgrade
 from deskgrid.grid.ratelimit import RateLimiter
 from deskgrid.grid.scheduler import Scheduler
 from deskgrid.grid.tokens import load_submitter_tokens
+from deskgrid.grid.uploads import UploadGuard
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,6 +48,7 @@ class GridService:
             self.db.close()
             raise self.db.cannot_open(exc) from exc
         self.data = DataStore(config.resolved_data_dir() / "data", self.db, clock=self.clock)
+        self.uploads = UploadGuard(self.db, config, self.clock, self.data.root)
         self.bell = EventBell()
         self.scheduler = Scheduler(
             self.db, self.catalog, self.data, config, clock=self.clock, rng=rng, bell=self.bell

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from deskgrid.grid.auth import token_hash
 from deskgrid.grid.errors import Forbidden, Unauthorized
 from deskgrid.grid.service import GridService
 
@@ -65,3 +66,17 @@ async def client_address(request: Request) -> str:
     host = request.client.host if request.client else "unknown"
     _grid(request).limiter.check("ip:" + host)
     return host
+
+
+async def uploader(request: Request) -> str:
+    """Require a submitter token (only submitters store data); returns its identity for
+    the upload quota: one per token."""
+    grid = _grid(request)
+    token = _bearer(request)
+    if grid.auth.is_submitter(token):
+        return "submitter:" + token_hash(token)[:16]
+    grid.auth.worker_address(token)  # Unauthorized if it is no token at all
+    raise Forbidden(
+        "Workers may not store data; a worker uploads only the result of a lease it holds "
+        "(PUT /leases/{id}/result)."
+    )
