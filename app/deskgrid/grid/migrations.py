@@ -201,7 +201,7 @@ def _v5_storage_housekeeping(conn: Connection, dialect: str) -> None:
         );
         CREATE INDEX ix_job_inputs_sha256 ON job_inputs (sha256);
         CREATE INDEX ix_leases_result ON leases (result_sha256) WHERE result_sha256 IS NOT NULL;
-        CREATE INDEX ix_blobs_created ON blobs (created_at);
+        CREATE INDEX ix_blobs_created ON blobs (created_at, sha256);
         CREATE TABLE upload_usage (
             identity TEXT PRIMARY KEY,
             window_start DOUBLE PRECISION NOT NULL,

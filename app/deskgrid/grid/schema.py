@@ -113,9 +113,7 @@ leases = Table(
 Index("ix_leases_job", leases.c.job_id, leases.c.state)
 Index("ix_leases_worker", leases.c.worker, leases.c.state)
 Index("ix_leases_expiry", leases.c.expires_at, **_partial(leases.c.state == "IN_PROGRESS"))
-Index(
-    "ix_leases_result", leases.c.result_sha256, **_partial(leases.c.result_sha256.is_not(None))
-)
+Index("ix_leases_result", leases.c.result_sha256, **_partial(leases.c.result_sha256.is_not(None)))
 Index(  # one live or voted result per worker and job
     "ux_leases_one_vote_per_worker",
     leases.c.job_id,
@@ -193,7 +191,7 @@ blobs = Table(  # small content; larger content is a file in the data folder (`d
     # stored, or stored again / named by a submission, at (collection's grace period)
     Column("created_at", Float, nullable=False),
 )
-Index("ix_blobs_created", blobs.c.created_at)
+Index("ix_blobs_created", blobs.c.created_at, blobs.c.sha256)
 
 upload_usage = Table(  # bytes each identity uploaded in its current window of a day
     "upload_usage",
