@@ -75,44 +75,46 @@ class Collector:
 
     def collect_files(self, limit: int) -> int:
         """Look at the next `limit` files of the data folder; delete the old unreferenced
-        ones and old leftovers. Returns how many were looked at (0: the walk starts over)."""
-        if not self._files and not self._next_folder():
-            return 0
-        batch, self._files = self._files[:limit], self._files[limit:]
+        ones and old leftovers. Returns how many were looked at (fewer than `limit`: the
+        walk reached its end, the next one starts over)."""
+        batch = self._next_files(limit)
         cutoff = self.clock.now() - self.config.data_grace_s
         old = [path for path in batch if _older(path, cutoff)]
         leftovers = [path for path in old if not _DIGEST.match(path.name)]
         stored = [path for path in old if _DIGEST.match(path.name)]
+        unreferenced = []
         if stored:
             with self.db.read() as conn:
                 db = Raw(conn)
-                unreferenced = [
-                    path for path in stored if not db.scalar(IS_REFERENCED, {"sha256": path.name})
-                ]
-        else:
-            unreferenced = []
+                for path in stored:
+                    if not db.scalar(IS_REFERENCED, {"sha256": path.name}):
+                        unreferenced.append(path)
         for path in leftovers + unreferenced:
             if _older(path, cutoff):  # not stored again meanwhile
                 path.unlink(missing_ok=True)
         return len(batch)
 
-    def _next_folder(self) -> bool:
-        """List the next folder of the walk (a new walk when all were listed)."""
-        if not self._folders:
+    def _next_files(self, limit: int) -> list[Path]:
+        """The walk's next `limit` files, folder after folder; fewer at its end."""
+        if not self._folders and not self._files:  # a new walk
             shards = self.data.root / "sha256"
-            folders = [self.data.root / "tmp"]
+            self._folders = [self.data.root / "tmp"]
             if shards.is_dir():
-                folders += sorted(p for p in shards.iterdir() if p.is_dir())
-            self._folders = folders
-        while self._folders:
-            folder = self._folders.pop(0)
-            try:
-                self._files = [Path(entry.path) for entry in os.scandir(folder) if entry.is_file()]
-            except FileNotFoundError:
-                continue
-            if self._files:
-                return True
-        return False
+                self._folders += sorted(p for p in shards.iterdir() if p.is_dir())
+        batch: list[Path] = []
+        while len(batch) < limit:
+            if not self._files:
+                if not self._folders:
+                    break
+                folder = self._folders.pop(0)
+                try:
+                    self._files = [Path(e.path) for e in os.scandir(folder) if e.is_file()]
+                except FileNotFoundError:
+                    continue
+            taken = limit - len(batch)
+            batch += self._files[:taken]
+            self._files = self._files[taken:]
+        return batch
 
 
 def _older(path: Path, cutoff: float) -> bool:
