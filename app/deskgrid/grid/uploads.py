@@ -106,4 +106,8 @@ class UploadGuard:
 
 
 def _mib(size: int) -> str:
-    return f"{size / MIB:,.1f} MiB"
+    """A size for a sentence: bytes, KiB, MiB or GiB."""
+    for unit, scale in (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", 1024)):
+        if abs(size) >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size} bytes"
