@@ -46,8 +46,8 @@ class GridConfig:
     max_active_leases_per_core: int = 2
     max_active_leases_per_worker: int = 64
     # the daily lease quota (BOINC's daily_result_quota): a new identity may take this many
-    # leases in a day; each valid result doubles it (up to the max), each error, invalid or
-    # expired lease halves it (down to the min)
+    # leases in a day; each valid result doubles it (up to the max), each expired lease or
+    # invalid result halves it, each reported error takes one off (down to the min)
     worker_quota_start: int = 8
     worker_quota_max: int = 100_000
     worker_quota_min: int = 1

@@ -170,17 +170,20 @@ SET_JOB_REPLICATION = Sql(
     "UPDATE jobs SET eff_target = :target, eff_quorum = :quorum WHERE id = :id"
 )
 
-# The worker's daily quota (`daily_quota`) rides on its trust and error counters: halved on an
-# error, an expired lease or an invalid result; doubled on a valid one. Bounds in SQL keep it
-# between 1 and 2**30 (QUOTA_CEILING); the configured bounds apply when it is read.
+# The worker's daily quota (`daily_quota`) rides on its trust and error counters: one less for
+# a reported error, halved for an expired lease or an invalid result, doubled for a valid
+# one. Bounds in SQL keep it between 1 and 2**30 (QUOTA_CEILING); the configured bounds apply
+# when it is read.
+_LESS = "daily_quota = MAX(daily_quota - 1, 1)"
+_LESS_PG = "daily_quota = GREATEST(daily_quota - 1, 1)"
 _HALVE = "daily_quota = MAX(daily_quota / 2, 1)"
 _HALVE_PG = "daily_quota = GREATEST(daily_quota / 2, 1)"
 _DOUBLE = "daily_quota = MIN(daily_quota * :factor, 1073741824)"
 _DOUBLE_PG = "daily_quota = LEAST(daily_quota * :factor, 1073741824)"
 
 COUNT_WORKER_ERROR = Sql(
-    f"UPDATE workers SET n_errors = n_errors + 1, {_HALVE} WHERE address = :address",
-    postgresql=f"UPDATE workers SET n_errors = n_errors + 1, {_HALVE_PG} WHERE address = :address",
+    f"UPDATE workers SET n_errors = n_errors + 1, {_LESS} WHERE address = :address",
+    postgresql=f"UPDATE workers SET n_errors = n_errors + 1, {_LESS_PG} WHERE address = :address",
 )
 COUNT_WORKER_EXPIRED = Sql(
     f"UPDATE workers SET n_expired = n_expired + 1, {_HALVE} WHERE address = :address",

@@ -3,11 +3,14 @@
 
 The cap is `max_active_leases_per_core` × the cores the worker declares, never more than
 `max_active_leases_per_worker`. The quota starts at `worker_quota_start` leases a day for a
-new identity; each valid result doubles it (up to `worker_quota_max`), each reported error,
-invalid result or expired lease halves it (down to `worker_quota_min`). A worker that
-finishes what it takes never meets its quota: it grows faster than the worker can use it.
-One that hoards leases and lets them expire, or reports errors to fail jobs, loses its
-quota within a few leases, and a fresh identity starts small again.
+new identity; each valid result doubles it (up to `worker_quota_max`); each expired lease or
+invalid result halves it and each reported error takes one off (down to `worker_quota_min`):
+as BOINC does, an error costs less than a lost lease or a wrong result, because an honest
+worker meets errors when an app fails on its job (the job then needs `max_error_results` of
+them to fail, and the worker must be able to give them). A worker that finishes what it
+takes never meets its quota: it grows faster than the worker can use it. One that hoards
+leases and lets them expire, or returns wrong results, loses its quota within a few leases;
+one that reports errors takes at most its quota a day; a fresh identity starts small again.
 
 The quota counts the leases handed out in a window of a day that opens with the first lease
 after the previous window closed. Both live on the worker's row, which a work request
@@ -66,7 +69,8 @@ class DailyQuota:
         hours = self.frees_in(now) / 3600.0
         return (
             f"This worker took its daily quota of {self.quota} leases; it frees in "
-            f"{hours:.1f} h. Valid results raise the quota, errors and lost leases lower it."
+            f"{hours:.1f} h. Valid results raise the quota; errors, lost leases and invalid "
+            "results lower it."
         )
 
 

@@ -52,7 +52,7 @@ def test_a_new_identity_gets_its_daily_quota_and_no_more(tmp_path) -> None:
     fresh = grid.worker(1, cores=16)
     first = grid.lease(fresh, 32)
     assert len(first) == 4
-    for lease in first:  # it lets them expire: every lost lease halves its quota
+    for lease in first:  # it gives them up: every error costs it one
         grid.scheduler.report_error(fresh, lease.lease_id, "gave up")
     reply = grid.scheduler.request_work(fresh, 32)
     assert reply.leases == [] and "daily quota of 1 leases" in (reply.reason or "")
@@ -63,7 +63,7 @@ def test_a_new_identity_gets_its_daily_quota_and_no_more(tmp_path) -> None:
     assert len(grid.lease(fresh, 32)) == 1  # a new day, but the quota stays what it earned
 
 
-def test_valid_results_double_the_quota_errors_halve_it(tmp_path) -> None:
+def test_valid_results_double_the_quota_errors_lower_it(tmp_path) -> None:
     grid = make_harness(tmp_path, worker_quota_start=2, worker_quota_max=64)
     _queue(grid, 40)
     w = grid.worker(1, cores=32)
@@ -73,9 +73,9 @@ def test_valid_results_double_the_quota_errors_halve_it(tmp_path) -> None:
     assert _worker_row(grid, w)["daily_quota"] == 8
     granted = grid.lease(w, 32)
     assert len(granted) == 6  # 8 a day, 2 taken
-    grid.scheduler.report_error(w, granted[0].lease_id, "crashed")  # 8 -> 4
-    assert _worker_row(grid, w)["daily_quota"] == 4
-    _finish(grid, w, granted[1:])  # five valid results: 4 * 32 = 128, at most 64
+    grid.scheduler.report_error(w, granted[0].lease_id, "crashed")  # 8 -> 7
+    assert _worker_row(grid, w)["daily_quota"] == 7
+    _finish(grid, w, granted[1:])  # five valid results: 7 * 32 = 224, at most 64
     assert len(grid.lease(w, 32)) == 32 and _worker_row(grid, w)["daily_quota"] == 64
 
 
@@ -88,6 +88,15 @@ def test_an_expired_lease_halves_the_quota(tmp_path) -> None:
     assert grid.scheduler.tick()["expired"] == 3
     assert _worker_row(grid, w)["daily_quota"] == 1
     assert len(grid.lease(w, 3)) == 0  # 3 taken today, quota 1
+
+
+def test_an_invalid_result_halves_the_quota(tmp_path) -> None:
+    grid = make_harness(tmp_path, worker_quota_start=8)
+    grid.submit(app="sum", params={"a": 2, "b": 2})
+    w = grid.worker(1)
+    (lease,) = grid.lease(w)
+    assert grid.upload(w, lease.lease_id, b"5").lease_state == "INVALID"  # the verifier says no
+    assert _worker_row(grid, w)["daily_quota"] == 4
 
 
 def test_heartbeats_never_keep_a_lease_past_its_hard_deadline(tmp_path) -> None:
