@@ -9,7 +9,7 @@ from pathlib import Path
 from deskgrid.errors import DeskGridError
 from deskgrid.grid.catalog import load_catalog
 from deskgrid.grid.clientaddr import TrustedProxies
-from deskgrid.grid.config import GridConfig, JobDefaults
+from deskgrid.grid.config import MIB, GridConfig, JobDefaults
 from deskgrid.grid.service import GridService
 
 
@@ -76,6 +76,67 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     net.add_argument("--keep-alive", type=float, help="idle seconds before closing (5)")
     net.add_argument("--max-connections", type=int, help="open connections in all (2048)")
     net.add_argument("--max-connections-per-address", type=int, help="per client address (128)")
+    limits = serve.add_argument_group("storage and lease limits")
+    limits.add_argument(
+        "--job-retention",
+        metavar="S",
+        type=float,
+        help="seconds finished jobs are kept (default 7 days)",
+    )
+    limits.add_argument(
+        "--event-retention",
+        metavar="S",
+        type=float,
+        help="seconds events are kept (default 7 days)",
+    )
+    limits.add_argument(
+        "--data-grace",
+        metavar="S",
+        type=float,
+        help="seconds unreferenced data is kept after it was stored (default 1 day)",
+    )
+    limits.add_argument(
+        "--upload-quota",
+        metavar="MIB",
+        type=float,
+        help="MiB of data each submitter token may upload a day (default 2048; 0: no quota)",
+    )
+    limits.add_argument(
+        "--min-free-disk",
+        metavar="MIB",
+        type=float,
+        help="MiB of free disk below which uploads are refused (default 1024; 0: no floor)",
+    )
+    limits.add_argument(
+        "--leases-per-core",
+        metavar="N",
+        type=int,
+        help="leases in progress per declared core (default 2)",
+    )
+    limits.add_argument(
+        "--max-active-leases",
+        metavar="N",
+        type=int,
+        help="leases in progress per worker, at most (64)",
+    )
+    limits.add_argument(
+        "--quota-start",
+        metavar="N",
+        type=int,
+        help="leases a day for a new worker identity (default 8)",
+    )
+    limits.add_argument(
+        "--quota-max", metavar="N", type=int, help="largest daily lease quota (default 100000)"
+    )
+    limits.add_argument(
+        "--quota-min", metavar="N", type=int, help="smallest daily lease quota (default 1)"
+    )
+    limits.add_argument(
+        "--lease-grace",
+        metavar="S",
+        type=float,
+        help="seconds a lease may outlive its app's max run time (default 300)",
+    )
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     serve.set_defaults(handler=_serve)
     workers = sub.add_parser(
@@ -131,11 +192,36 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
         ("keep_alive", "keep_alive_s"),
         ("max_connections", "max_connections"),
         ("max_connections_per_address", "max_connections_per_address"),
+        ("job_retention", "job_retention_s"),
+        ("event_retention", "event_retention_s"),
+        ("data_grace", "data_grace_s"),
+        ("leases_per_core", "max_active_leases_per_core"),
+        ("max_active_leases", "max_active_leases_per_worker"),
+        ("quota_start", "worker_quota_start"),
+        ("quota_max", "worker_quota_max"),
+        ("quota_min", "worker_quota_min"),
+        ("lease_grace", "lease_grace_s"),
     ):
         value = getattr(args, name)
         if value is not None:
+            if value < 0:
+                raise DeskGridError(f"--{name.replace('_', '-')} cannot be negative.")
             fields[key] = value
-    return GridConfig(**fields)  # type: ignore[arg-type]
+    for name, key in (
+        ("upload_quota", "upload_quota_bytes"),
+        ("min_free_disk", "min_free_disk_bytes"),
+    ):
+        value = getattr(args, name)
+        if value is not None:
+            if value < 0:
+                raise DeskGridError(f"--{name.replace('_', '-')} cannot be negative.")
+            fields[key] = int(value * MIB)
+    config = GridConfig(**fields)  # type: ignore[arg-type]
+    if not 1 <= config.worker_quota_min <= config.worker_quota_start <= config.worker_quota_max:
+        raise DeskGridError(
+            "The lease quotas must keep 1 <= --quota-min <= --quota-start <= --quota-max."
+        )
+    return config
 
 
 def _public_url(url: str | None) -> str | None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from deskgrid.grid.clock import Clock, SystemClock
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import BadRequest, NotFound, TooLarge
+from deskgrid.grid.files import FILE_MODE, private_dir
 from deskgrid.grid.models import DataRef
 from deskgrid.grid.rawsql import Raw, Sql
 
@@ -29,10 +30,12 @@ SMALL_BLOB_BYTES = 64 * 1024
 
 INSERT_BLOB = Sql(
     "INSERT INTO blobs (sha256, size, content, created_at) "
-    "VALUES (:sha256, :size, :content, :now) ON CONFLICT (sha256) DO NOTHING"
+    "VALUES (:sha256, :size, :content, :now) "
+    "ON CONFLICT (sha256) DO UPDATE SET created_at = excluded.created_at"
 )
 BLOB_CONTENT = Sql("SELECT content FROM blobs WHERE sha256 = :sha256")
 BLOB_SIZE = Sql("SELECT size FROM blobs WHERE sha256 = :sha256")
+TOUCH_BLOB = Sql("UPDATE blobs SET created_at = :now WHERE sha256 = :sha256 RETURNING size")
 
 
 def check_sha256(value: str) -> str:
@@ -65,7 +68,8 @@ class DataStore:
         self.clock = clock or SystemClock()
         self.small_limit = small_limit
         self._tmp = root / "tmp"
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        private_dir(root)
+        private_dir(self._tmp)
         self._dirs: set[Path] = set()
         self._count = itertools.count()
         self._id = secrets.token_hex(4)
@@ -87,6 +91,23 @@ class DataStore:
 
     def exists(self, sha256: str) -> bool:
         return self.size(sha256) is not None
+
+    def touch(self, sha256: str) -> int | None:
+        """The size of stored content (None: not stored), whose age starts again now: it
+        was stored again or named by a submission, so collection keeps it for another grace
+        period (see `collection`)."""
+        check_sha256(sha256)
+        with self.db.write() as conn:
+            size = Raw(conn).scalar(TOUCH_BLOB, {"sha256": sha256, "now": self.clock.now()})
+        if size is not None:
+            return int(size)
+        path = self.path(sha256)
+        try:
+            now = self.clock.now()
+            os.utime(path, (now, now))
+            return path.stat().st_size
+        except FileNotFoundError:
+            return None
 
     def locate(self, sha256: str) -> bytes | Path | None:
         """A small blob's bytes, a large one's file, or None if it is not stored."""
@@ -134,12 +155,12 @@ class DataStore:
             return ref
         digest = ref.sha256
         target = self.path(digest)
-        if not target.exists():
+        if not self._refresh(target):
             self._make_dir(target.parent)
             # next to its target, so the rename stays in one folder; unique across processes
             # and across stores sharing one folder in one process
             tmp = target.parent / f".{digest}.{os.getpid()}.{self._id}.{next(self._count)}"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
             try:
                 _write_all(fd, data)
             finally:
@@ -178,7 +199,7 @@ class DataStore:
             if expected is not None and expected != digest:
                 raise BadRequest(_mismatch(expected, digest))
             target = self.path(digest)
-            if target.exists():
+            if self._refresh(target):
                 tmp.unlink()
             else:
                 self._install(tmp, target)
@@ -187,13 +208,24 @@ class DataStore:
             tmp.unlink(missing_ok=True)
             raise
 
+    def _refresh(self, target: Path) -> bool:
+        """True if `target` is stored; its age starts again now."""
+        try:
+            now = self.clock.now()
+            os.utime(target, (now, now))
+            return True
+        except FileNotFoundError:
+            return False
+
     def _install(self, tmp: Path, target: Path) -> None:
         self._make_dir(target.parent)
+        now = self.clock.now()
+        os.utime(tmp, (now, now))  # its age, for collection, on the grid's clock
         os.replace(tmp, target)
 
     def _make_dir(self, folder: Path) -> None:
         if folder not in self._dirs:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)
             self._dirs.add(folder)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 from deskgrid.errors import DeskGridError
+from deskgrid.grid.files import private_dir, tighten_sqlite
 
 
 def normalize_url(url: str) -> str:
@@ -64,7 +65,10 @@ class Database:
             kwargs["poolclass"] = StaticPool
         elif not database.startswith("file:"):
             try:
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                path = Path(database).expanduser()
+                if not path.parent.is_dir():
+                    private_dir(path.parent)
+                tighten_sqlite(path)  # before SQLite opens it: its WAL and SHM follow its mode
             except OSError as exc:
                 raise self.cannot_open(exc) from exc
         engine = create_engine(url, **kwargs)

@@ -43,3 +43,7 @@ class RateLimited(GridError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class InsufficientStorage(GridError):
+    status = 507

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from deskgrid.grid import queries
 from deskgrid.grid.db import Database
@@ -78,15 +78,6 @@ class EventLog:
     def last_seq(self) -> int:
         with self.db.read() as conn:
             return int(conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar())
-
-    def prune(self, before: float) -> int:
-        """Forget events older than `before` (the newest one is always kept)."""
-        with self.db.write() as conn:
-            newest = conn.execute(select(func.max(events.c.seq))).scalar()
-            if newest is None:
-                return 0
-            result = conn.execute(delete(events).where(events.c.at < before, events.c.seq < newest))
-            return int(result.rowcount or 0)
 
 
 class EventBell:

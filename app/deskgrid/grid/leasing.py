@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from deskgrid.grid import queries
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
-from deskgrid.grid.datastore import insert_blobs
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Forbidden
 from deskgrid.grid.events import EventPublisher, PendingEvent
 from deskgrid.grid.models import Capabilities, DataRef, Lease, WorkReply
+from deskgrid.grid.quota import DailyQuota, active_cap, cap_reason
 from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.reporting import Reporting
 from deskgrid.grid.schema import workers
@@ -67,6 +67,8 @@ class Leasing:
                         n_invalid=0,
                         n_errors=0,
                         n_expired=0,
+                        daily_quota=self.config.worker_quota_start,
+                        quota_used=0,
                         created_at=now,
                         **values,
                     )
@@ -106,9 +108,10 @@ class Leasing:
         with self.db.write() as conn:
             db = Raw(conn)
             db.start_deferring()  # workers' rows are updated together, in address order
-            insert_blobs(db, blobs, now)
             reported = (
-                self.reporting.report_in(db, address, results, now, pending) if results else []
+                self.reporting.report_in(db, address, results, now, pending, blobs)
+                if results
+                else []
             )
             _touch(db, address, caps, now)
             db.run_deferred()
@@ -118,20 +121,31 @@ class Leasing:
             if caps is None:
                 caps = capabilities_of(worker)
             room = min(max_leases, cfg.max_leases_per_request)
+            retry_after, reason, quota = cfg.idle_retry_s, None, None
             if room > 0:
-                active = db.scalar(queries.ACTIVE_LEASES_OF_WORKER, {"worker": address})
-                room = min(room, cfg.max_active_leases_per_worker - int(active or 0))
+                active = int(db.scalar(queries.ACTIVE_LEASES_OF_WORKER, {"worker": address}) or 0)
+                cap = active_cap(cfg, caps.cores)
+                quota = DailyQuota.of(worker, cfg, now)
+                if active >= cap:
+                    reason = cap_reason(active, cap)
+                elif quota.left <= 0:
+                    retry_after, reason = quota.frees_in(now), quota.reason(now)
+                room = min(room, cap - active, quota.left)
             if room > 0 and caps.apps:
                 trusted = worker["consecutive_valid"] >= cfg.trust_threshold
                 for job in self._candidates(db, address, caps, room):
                     lease = self._lease_one(db, job, address, trusted, now, pending)
                     if lease is not None:
                         granted.append(lease)
+            if quota is not None and (granted or worker["daily_quota"] != quota.quota):
+                used = quota.used + len(granted)
+                params = {"quota": quota.quota, "window": quota.window, "used": used}
+                db.execute(queries.SET_WORKER_QUOTA, {**params, "address": address})
             self.publisher.write(db, pending, now)
         self.publisher.announce(pending)
-        return WorkReply(
-            leases=granted, retry_after=None if granted else cfg.idle_retry_s, results=reported
-        )
+        if granted:
+            retry_after = None
+        return WorkReply(leases=granted, retry_after=retry_after, results=reported, reason=reason)
 
     def _candidates(self, db: Raw, address: str, caps: Capabilities, room: int) -> list[Row]:
         apps = sorted(set(caps.apps))
@@ -168,7 +182,8 @@ class Leasing:
         if taken is None:
             return None
         lease_id = new_id()
-        expires = now + job["delay_bound"]
+        hard = now + job["max_runtime"] + cfg.lease_grace_s
+        expires = min(now + job["delay_bound"], hard)
         db.execute(
             queries.INSERT_LEASE,
             {
@@ -178,6 +193,7 @@ class Leasing:
                 "adaptive": int(unreplicated),
                 "now": now,
                 "expires": expires,
+                "hard": hard,
             },
         )
         pending.append(

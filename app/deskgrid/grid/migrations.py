@@ -7,6 +7,7 @@ requires a migrated database to match it); never edit a step that has shipped.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -205,12 +206,62 @@ def _v5_signin(conn: Connection, dialect: str) -> None:
     )
 
 
+def _v6_storage_housekeeping(conn: Connection, dialect: str) -> None:
+    # Retention (finished_at), collection of unreferenced data (job_inputs, the results'
+    # index, blobs by age) and per-identity upload quotas.
+    _run(
+        conn,
+        """
+        ALTER TABLE jobs ADD COLUMN finished_at DOUBLE PRECISION;
+        UPDATE jobs SET finished_at = COALESCE(completed_at, updated_at)
+            WHERE state IN ('COMPLETED', 'ERROR', 'CANCELLED');
+        DROP INDEX ix_jobs_completed;
+        CREATE INDEX ix_jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+        CREATE TABLE job_inputs (
+            job_id TEXT NOT NULL REFERENCES jobs (id),
+            sha256 TEXT NOT NULL,
+            PRIMARY KEY (job_id, sha256)
+        );
+        CREATE INDEX ix_job_inputs_sha256 ON job_inputs (sha256);
+        CREATE INDEX ix_leases_result ON leases (result_sha256) WHERE result_sha256 IS NOT NULL;
+        CREATE INDEX ix_blobs_created ON blobs (created_at, sha256);
+        CREATE TABLE upload_usage (
+            identity TEXT PRIMARY KEY,
+            window_start DOUBLE PRECISION NOT NULL,
+            bytes BIGINT NOT NULL
+        )
+        """,
+    )
+    rows = conn.exec_driver_sql("SELECT id, inputs FROM jobs WHERE inputs <> '[]'").all()
+    for job_id, inputs in rows:
+        for digest in sorted({item["sha256"] for item in json.loads(inputs)}):
+            conn.execute(
+                text("INSERT INTO job_inputs (job_id, sha256) VALUES (:j, :s)"),
+                {"j": job_id, "s": digest},
+            )
+
+
+def _v7_lease_quotas(conn: Connection, dialect: str) -> None:
+    # The daily lease quota of each worker, and each lease's hard deadline.
+    _run(
+        conn,
+        """
+        ALTER TABLE workers ADD COLUMN daily_quota INTEGER;
+        ALTER TABLE workers ADD COLUMN quota_window DOUBLE PRECISION;
+        ALTER TABLE workers ADD COLUMN quota_used INTEGER;
+        ALTER TABLE leases ADD COLUMN hard_deadline DOUBLE PRECISION
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs, leases, workers, tokens, challenges, events", _v1_initial),
     Migration(2, "indexes for metrics and housekeeping", _v2_metrics_indexes),
     Migration(3, "queue-ordered partial index for leasing", _v3_queue_index),
     Migration(4, "small blobs in the database", _v4_blobs),
     Migration(5, "sign-in bound to the grid, payout addresses, grid id", _v5_signin),
+    Migration(6, "retention, data collection and upload quotas", _v6_storage_housekeeping),
+    Migration(7, "daily lease quotas and lease hard deadlines", _v7_lease_quotas),
 )
 HEAD = MIGRATIONS[-1].version
 

@@ -166,6 +166,9 @@ class WorkReply(BaseModel):
     leases: list[Lease]
     retry_after: float | None = None  # seconds; set when there are no leases
     results: list[ReportOutcome] = Field(default_factory=list)
+    # why fewer leases than asked (a limit of this worker's), a sentence to show; None when
+    # the queue simply had nothing more for it
+    reason: str | None = None
 
 
 class Heartbeat(Strict):

@@ -10,6 +10,7 @@ from typing import Any
 
 from deskgrid.grid import queries
 from deskgrid.grid.events import PendingEvent
+from deskgrid.grid.quota import merge_factors
 from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.states import EventKind, JobState, LeaseState
 from deskgrid.grid.voting import replicas_wanted, tally
@@ -91,6 +92,10 @@ def _judge(
             db.execute(queries.SET_LEASE_STATE, {"state": state.value, "id": row["id"]})
     agreeing = [r["worker"] for r in valid] if vote else []
     adjust_trust(db, valid=agreeing, invalid=[r["worker"] for r in invalid])
+    if not vote:  # accepted without a vote: the daily quota grows, trust does not
+        for worker in sorted({r["worker"] for r in valid}):
+            params = {"address": worker, "factor": 2}
+            db.defer(worker, queries.QUOTA_VALID, params, merge=merge_factors)
     for row in invalid:
         pending.append(_event(job, EventKind.INVALID, lease_id=row["id"], worker=row["worker"]))
 
@@ -215,13 +220,16 @@ def end_lease(
 
 
 def adjust_trust(db: Raw, *, valid: Iterable[str], invalid: Iterable[str]) -> None:
-    """BOINC's consecutive_valid: +1 per validated result, back to 0 on an invalid one.
-    Rows are updated in address order (`Raw.defer`) so concurrent votes never deadlock."""
+    """BOINC's consecutive_valid: +1 per validated result, back to 0 on an invalid one;
+    the daily quota (`quota`) doubles or halves with it. Rows are updated in address order
+    (`Raw.defer`) so concurrent votes never deadlock."""
     changes = {address: True for address in valid}
     changes.update({address: False for address in invalid})
     for address in sorted(changes):
-        statement = queries.TRUST_VALID if changes[address] else queries.TRUST_INVALID
-        db.defer(address, statement, {"address": address})
+        if changes[address]:
+            db.defer(address, queries.TRUST_VALID, {"address": address, "factor": 2})
+        else:
+            db.defer(address, queries.TRUST_INVALID, {"address": address})
 
 
 def reset_replication(db: Raw, job: Row) -> None:

@@ -60,8 +60,8 @@ RETURNING n_in_progress
 INSERT_LEASE = Sql(
     """
 INSERT INTO leases (id, job_id, worker, state, adaptive, leased_at, expires_at, progress,
-                    keys_per_s)
-VALUES (:id, :job_id, :worker, 'IN_PROGRESS', :adaptive, :now, :expires, 0.0, 0.0)
+                    keys_per_s, hard_deadline)
+VALUES (:id, :job_id, :worker, 'IN_PROGRESS', :adaptive, :now, :expires, 0.0, 0.0, :hard)
 """
 )
 
@@ -119,7 +119,7 @@ COMPLETE_JOB = Sql(
     """
 UPDATE jobs SET state = 'COMPLETED', canonical_lease = :lease_id, result_sha256 = :sha256,
        result_size = :size, n_wanted = 0, n_in_progress = 0, n_success = 0, progress = 1.0,
-       keys_per_s = 0.0, updated_at = :now, completed_at = :now
+       keys_per_s = 0.0, updated_at = :now, completed_at = :now, finished_at = :now
 WHERE id = :id
 """
 )
@@ -152,7 +152,7 @@ END_JOB = Sql(
     """
 UPDATE jobs SET state = :state, message = COALESCE(:message, message), n_wanted = 0,
        n_in_progress = 0, n_success = COALESCE(:successes, n_success), keys_per_s = 0.0,
-       updated_at = :now
+       updated_at = :now, finished_at = :now
 WHERE id = :id
 """
 )
@@ -170,15 +170,46 @@ SET_JOB_REPLICATION = Sql(
     "UPDATE jobs SET eff_target = :target, eff_quorum = :quorum WHERE id = :id"
 )
 
-COUNT_WORKER_ERROR = Sql("UPDATE workers SET n_errors = n_errors + 1 WHERE address = :address")
-COUNT_WORKER_EXPIRED = Sql("UPDATE workers SET n_expired = n_expired + 1 WHERE address = :address")
+# The worker's daily quota (`daily_quota`) rides on its trust and error counters: one less for
+# a reported error, halved for an expired lease or an invalid result, doubled for a valid
+# one. Bounds in SQL keep it between 1 and 2**30 (QUOTA_CEILING); the configured bounds apply
+# when it is read.
+_LESS = "daily_quota = MAX(daily_quota - 1, 1)"
+_LESS_PG = "daily_quota = GREATEST(daily_quota - 1, 1)"
+_HALVE = "daily_quota = MAX(daily_quota / 2, 1)"
+_HALVE_PG = "daily_quota = GREATEST(daily_quota / 2, 1)"
+_DOUBLE = "daily_quota = MIN(daily_quota * :factor, 1073741824)"
+_DOUBLE_PG = "daily_quota = LEAST(daily_quota * :factor, 1073741824)"
 
-TRUST_VALID = Sql(
-    """
-UPDATE workers SET consecutive_valid = consecutive_valid + 1, n_valid = n_valid + 1
+COUNT_WORKER_ERROR = Sql(
+    f"UPDATE workers SET n_errors = n_errors + 1, {_LESS} WHERE address = :address",
+    postgresql=f"UPDATE workers SET n_errors = n_errors + 1, {_LESS_PG} WHERE address = :address",
+)
+COUNT_WORKER_EXPIRED = Sql(
+    f"UPDATE workers SET n_expired = n_expired + 1, {_HALVE} WHERE address = :address",
+    postgresql=f"UPDATE workers SET n_expired = n_expired + 1, {_HALVE_PG} "
+    "WHERE address = :address",
+)
+
+_TRUST_VALID = """
+UPDATE workers SET consecutive_valid = consecutive_valid + 1, n_valid = n_valid + 1, {}
 WHERE address = :address
 """
+TRUST_VALID = Sql(_TRUST_VALID.format(_DOUBLE), postgresql=_TRUST_VALID.format(_DOUBLE_PG))
+_TRUST_INVALID = (
+    "UPDATE workers SET consecutive_valid = 0, n_invalid = n_invalid + 1, {} "
+    "WHERE address = :address"
 )
-TRUST_INVALID = Sql(
-    "UPDATE workers SET consecutive_valid = 0, n_invalid = n_invalid + 1 WHERE address = :address"
+TRUST_INVALID = Sql(_TRUST_INVALID.format(_HALVE), postgresql=_TRUST_INVALID.format(_HALVE_PG))
+# a result accepted without a vote (quorum 1): the quota grows, trust does not
+QUOTA_VALID = Sql(
+    f"UPDATE workers SET {_DOUBLE} WHERE address = :address",
+    postgresql=f"UPDATE workers SET {_DOUBLE_PG} WHERE address = :address",
+)
+# the leases a work request handed out, counted in the worker's window of a day
+SET_WORKER_QUOTA = Sql(
+    """
+UPDATE workers SET daily_quota = :quota, quota_window = :window, quota_used = :used
+WHERE address = :address
+"""
 )

@@ -12,7 +12,7 @@ the same exceptions as on SQLAlchemy's own path.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -51,14 +51,26 @@ class Raw:
         if self._deferred is None:
             self._deferred = {}
 
-    def defer(self, key: str, sql: Sql, params: Params) -> None:
+    def defer(
+        self,
+        key: str,
+        sql: Sql,
+        params: Params,
+        merge: Callable[[Params, Params], Params] | None = None,
+    ) -> None:
         """An update of the row named `key`, run by `run_deferred` in key order (each key's
         statements in the order given), so that concurrent transactions lock such rows in
-        one order and never deadlock; run at once unless `start_deferring` was called."""
+        one order and never deadlock; run at once unless `start_deferring` was called.
+        `merge`: when the key's last deferred statement is the same one, combine the two
+        parameter sets into one statement (`merge(earlier, these)`)."""
         if self._deferred is None:
             self.execute(sql, params)
+            return
+        queued = self._deferred.setdefault(key, [])
+        if merge is not None and queued and queued[-1][0] is sql:
+            queued[-1] = (sql, merge(queued[-1][1], params))
         else:
-            self._deferred.setdefault(key, []).append((sql, params))
+            queued.append((sql, params))
 
     def run_deferred(self) -> None:
         deferred, self._deferred = self._deferred or {}, None

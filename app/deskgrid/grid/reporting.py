@@ -62,6 +62,8 @@ class Reporting:
             job = db.one(queries.JOB_BY_ID, {"id": lease["job_id"]})
         if lease["state"] != LeaseState.IN_PROGRESS.value:
             raise Conflict(_over(lease["state"]))
+        if lease["expires_at"] < self.clock.now():  # the reaper has not come by yet
+            raise Conflict(_over(LeaseState.EXPIRED.value))
         return lease, job
 
     def _owned_lease(self, db: Raw, address: str, lease_id: str) -> Row:
@@ -80,7 +82,8 @@ class Reporting:
         return lease, job
 
     def heartbeat(self, address: str, lease_id: str, beat: Heartbeat) -> HeartbeatReply:
-        """Record progress and extend the lease by the job's delay_bound."""
+        """Record progress and extend the lease by the job's delay_bound, never past its
+        hard deadline (the app's max run time and a grace after it was leased)."""
         now = self.clock.now()
         pending: list[PendingEvent] = []
         with self.db.write() as conn:
@@ -91,8 +94,7 @@ class Reporting:
                 outcomes.end_lease(db, job, lease, LeaseState.EXPIRED, None, now, pending)
                 state = LeaseState.EXPIRED.value
             elif state == LeaseState.IN_PROGRESS.value:
-                cap = lease["leased_at"] + job["max_runtime"] + job["delay_bound"]
-                expires = max(expires, min(now + job["delay_bound"], cap))
+                expires = max(expires, min(now + job["delay_bound"], hard_deadline(lease, job)))
                 progress = lease["progress"] if beat.progress is None else beat.progress
                 keys = lease["keys_per_s"] if beat.keys_per_s is None else beat.keys_per_s
                 conn.execute(
@@ -162,8 +164,7 @@ class Reporting:
         with self.db.write() as conn:
             db = Raw(conn)
             db.start_deferring()
-            insert_blobs(db, blobs or {}, now)
-            reported = self.report_in(db, address, results, now, pending)
+            reported = self.report_in(db, address, results, now, pending, blobs or {})
             db.run_deferred()
             self.publisher.write(db, pending, now)
         self.publisher.announce(pending)
@@ -176,21 +177,27 @@ class Reporting:
         results: list[tuple[str, DataRef]],
         now: float,
         pending: list[PendingEvent],
+        blobs: Mapping[str, bytes],
     ) -> list[ReportOutcome]:
         """`report_results` inside the caller's write transaction (workers' rows: see
-        `Raw.defer`)."""
+        `Raw.defer`). Of the small contents in `blobs`, only those of accepted results are
+        stored: a worker stores nothing but the results of its own live leases."""
         if db.is_postgresql and len(results) > 1:
             db.execute(queries.LOCK_JOBS_OF_LEASES, {"ids": [lease_id for lease_id, _ in results]})
         reported: list[ReportOutcome] = []
+        keep: dict[str, bytes] = {}
         for lease_id, ref in results:
             try:
-                reported.append(self._report_one(db, address, lease_id, ref, now, pending))
+                outcome = self._report_one(db, address, lease_id, ref, now, pending, blobs)
             except GridError as exc:
-                reported.append(
-                    ReportOutcome(
-                        lease_id=lease_id, accepted=False, status=exc.status, detail=exc.message
-                    )
+                outcome = ReportOutcome(
+                    lease_id=lease_id, accepted=False, status=exc.status, detail=exc.message
                 )
+            else:
+                if ref.sha256 in blobs:
+                    keep[ref.sha256] = blobs[ref.sha256]
+            reported.append(outcome)
+        insert_blobs(db, keep, now)
         return reported
 
     def _report_one(
@@ -201,6 +208,7 @@ class Reporting:
         ref: DataRef,
         now: float,
         pending: list[PendingEvent],
+        blobs: Mapping[str, bytes],
     ) -> ReportOutcome:
         lease, job = self._lock_lease(db, address, lease_id)
         if lease["state"] != LeaseState.IN_PROGRESS.value:
@@ -213,7 +221,7 @@ class Reporting:
                 status=409,
                 detail=_over(LeaseState.EXPIRED.value),
             )
-        verdict = self._verify(db, job, ref) if job["verifiable"] else None
+        verdict = self._verify(db, job, ref, blobs.get(ref.sha256)) if job["verifiable"] else None
         job_state = self._record_result(db, job, lease, ref, verdict, now, pending)
         lease_state = db.scalar(queries.LEASE_STATE, {"id": lease_id})
         return ReportOutcome(
@@ -277,12 +285,13 @@ class Reporting:
             return outcomes.settle(db, job["id"], now, pending)
         return outcomes.settle(db, job["id"], now, pending, job)  # its row is unchanged
 
-    def _verify(self, db: Raw, job: Row, ref: DataRef) -> bool | None:
+    def _verify(self, db: Raw, job: Row, ref: DataRef, content: bytes | None) -> bool | None:
         spec = self.catalog.get(job["app"])
         if spec is None or spec.verify is None:
             return None
         try:
-            content = self.data.read_bytes(ref.sha256, db)
+            if content is None:
+                content = self.data.read_bytes(ref.sha256, db)
             verdict = spec.verify(json.loads(job["params"]), content)
         except Exception:  # a hostile result must not break the server
             log.info("the %s verifier rejected a result by raising", job["app"], exc_info=True)
@@ -301,6 +310,14 @@ class Reporting:
             self.publisher.write(db, pending, now)
         self.publisher.announce(pending)
         return self.store.require_job(job["id"])
+
+
+def hard_deadline(lease: Row, job: Row) -> float:
+    """When the lease ends whatever its heartbeats say (leases made before hard deadlines
+    were recorded: the app's max run time and the job's delay_bound after leasing)."""
+    if lease["hard_deadline"] is not None:
+        return float(lease["hard_deadline"])
+    return float(lease["leased_at"] + job["max_runtime"] + job["delay_bound"])
 
 
 def _over(state: str) -> str:

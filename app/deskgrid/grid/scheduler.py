@@ -40,7 +40,7 @@ from deskgrid.grid.models import (
 )
 from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.reporting import Reporting
-from deskgrid.grid.schema import jobs, leases
+from deskgrid.grid.schema import job_inputs, jobs, leases
 from deskgrid.grid.states import (
     OPEN_JOB_STATES,
     EventKind,
@@ -113,6 +113,10 @@ class Scheduler:
         try:
             with self.db.write() as conn:
                 conn.execute(jobs.insert(), values)
+                if request.inputs:  # what collection must keep while the job is retained
+                    digests = sorted({ref.sha256 for ref in request.inputs})
+                    rows = [{"job_id": values["id"], "sha256": digest} for digest in digests]
+                    conn.execute(job_inputs.insert(), rows)
                 self.publisher.write(Raw(conn), pending, now)
         except IntegrityError:  # the same external id, submitted concurrently elsewhere
             existing = self.store.get_job_by_external_id(request.external_id or "")
@@ -121,7 +125,8 @@ class Scheduler:
             return self._same_submission(existing, request), False
         self.publisher.announce(pending)
         self._count_submission()
-        unset = ("canonical_lease", "result_sha256", "result_size", "message", "completed_at")
+        unset = ("canonical_lease", "result_sha256", "result_size", "message")
+        unset += ("completed_at", "finished_at")
         return job_view({**values, **dict.fromkeys(unset)}, []), True
 
     def _count_submission(self) -> None:

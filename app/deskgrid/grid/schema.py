@@ -73,6 +73,7 @@ jobs = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("completed_at", Float),
+    Column("finished_at", Float),  # when it became COMPLETED, ERROR or CANCELLED (retention)
 )
 # The leasing query repeats this predicate literally (SQLite uses a partial index only then).
 _OPEN = (jobs.c.n_wanted > 0) & jobs.c.state.in_(["PENDING", "RUNNING"])
@@ -80,7 +81,15 @@ Index("ix_jobs_queue", jobs.c.priority.desc(), jobs.c.created_at, jobs.c.id, **_
 Index("ix_jobs_state", jobs.c.state, jobs.c.created_at)
 Index("ix_jobs_app", jobs.c.app, jobs.c.created_at)
 Index("ix_jobs_created", jobs.c.created_at)
-Index("ix_jobs_completed", jobs.c.completed_at, **_partial(jobs.c.completed_at.is_not(None)))
+Index("ix_jobs_finished", jobs.c.finished_at, **_partial(jobs.c.finished_at.is_not(None)))
+
+job_inputs = Table(  # the data each job reads, so that collection finds references fast
+    "job_inputs",
+    metadata,
+    Column("job_id", Text, ForeignKey("jobs.id"), primary_key=True),
+    Column("sha256", Text, primary_key=True),
+)
+Index("ix_job_inputs_sha256", job_inputs.c.sha256)
 
 leases = Table(
     "leases",
@@ -99,10 +108,12 @@ leases = Table(
     Column("result_size", BigInteger),
     Column("message", Text),
     Column("finished_at", Float),
+    Column("hard_deadline", Float),  # leased_at + max_runtime + grace: no heartbeat goes past
 )
 Index("ix_leases_job", leases.c.job_id, leases.c.state)
 Index("ix_leases_worker", leases.c.worker, leases.c.state)
 Index("ix_leases_expiry", leases.c.expires_at, **_partial(leases.c.state == "IN_PROGRESS"))
+Index("ix_leases_result", leases.c.result_sha256, **_partial(leases.c.result_sha256.is_not(None)))
 Index(  # one live or voted result per worker and job
     "ux_leases_one_vote_per_worker",
     leases.c.job_id,
@@ -128,6 +139,11 @@ workers = Table(
     Column("created_at", Float, nullable=False),
     Column("last_seen", Float, nullable=False),
     Column("payout", Text),  # the address paid for its work (signed at login); None: itself
+    # the daily lease quota (None: the configured start) and the leases taken in the
+    # current window (a day from `quota_window`)
+    Column("daily_quota", Integer),
+    Column("quota_window", Float),
+    Column("quota_used", Integer),
 )
 Index("ix_workers_seen", workers.c.last_seen)
 
@@ -174,7 +190,17 @@ blobs = Table(  # small content; larger content is a file in the data folder (`d
     Column("sha256", Text, primary_key=True),
     Column("size", BigInteger, nullable=False),
     Column("content", LargeBinary, nullable=False),
-    Column("created_at", Float, nullable=False),  # first stored (for a retention policy)
+    # stored, or stored again / named by a submission, at (collection's grace period)
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_blobs_created", blobs.c.created_at, blobs.c.sha256)
+
+upload_usage = Table(  # bytes each identity uploaded in its current window of a day
+    "upload_usage",
+    metadata,
+    Column("identity", Text, primary_key=True),
+    Column("window_start", Float, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
 )
 
 grid_meta = Table(  # facts about this grid, e.g. its random `grid_id` (made once)

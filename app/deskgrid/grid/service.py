@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,14 +16,17 @@ from sqlalchemy.exc import OperationalError
 from deskgrid.apps.sdk import AppSpec
 from deskgrid.grid.auth import Authenticator, bound_url
 from deskgrid.grid.clock import Clock, SystemClock
+from deskgrid.grid.collection import Collector
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.datastore import DataStore
 from deskgrid.grid.db import Database
 from deskgrid.grid.events import EventBell
 from deskgrid.grid.migrations import upgrade
 from deskgrid.grid.ratelimit import RateLimiter
+from deskgrid.grid.retention import Retention
 from deskgrid.grid.scheduler import Scheduler
 from deskgrid.grid.tokens import load_submitter_tokens
+from deskgrid.grid.uploads import UploadGuard
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,6 +51,9 @@ class GridService:
             self.db.close()
             raise self.db.cannot_open(exc) from exc
         self.data = DataStore(config.resolved_data_dir() / "data", self.db, clock=self.clock)
+        self.uploads = UploadGuard(self.db, config, self.clock, self.data.root)
+        self.retention = Retention(self.db, config, self.clock)
+        self.collector = Collector(self.db, self.data, config, self.clock)
         self.bell = EventBell()
         self.scheduler = Scheduler(
             self.db, self.catalog, self.data, config, clock=self.clock, rng=rng, bell=self.bell
@@ -83,23 +90,53 @@ class GridService:
     def token_path(self) -> Path | None:
         return self.token_file
 
-    def housekeeping_once(self, *, prune: bool = True) -> dict[str, int]:
+    def housekeeping_once(self) -> dict[str, int]:
+        """One round of housekeeping, its cleanup done to the end (tests, tools)."""
         done = self.scheduler.tick()
-        if prune:
-            cutoff = self.clock.now() - self.config.event_retention_s
-            done["events_pruned"] = self.scheduler.events.prune(cutoff)
+        for name, step in self.cleanup_steps():
+            done[name] = 0
+            while (count := step(self.config.cleanup_batch)) > 0:
+                done[name] += count
+                if count < self.config.cleanup_batch:
+                    break
         return done
 
+    def cleanup_steps(self) -> list[tuple[str, Callable[[int], int]]]:
+        """The cleanup's steps, each `step(batch) -> how many it looked at`."""
+        return [
+            ("jobs_forgotten", self.retention.forget_jobs),
+            ("events_forgotten", self.retention.forget_events),
+            ("blobs_examined", self.collector.collect_rows),
+            ("files_examined", self.collector.collect_files),
+        ]
+
     async def housekeeping(self) -> None:
-        """Expire lost leases and passed deadlines, forget old events; runs until cancelled."""
+        """Expire lost leases and passed deadlines, then forget finished jobs, old events and
+        unreferenced data in small batches; runs until cancelled."""
         rounds = 0
         while True:
             await asyncio.sleep(self.config.reap_interval_s)
             rounds += 1
             try:
-                self.housekeeping_once(prune=rounds % 60 == 1)
+                await self.run(self.scheduler.tick)
+                await self._cleanup(rounds)
             except Exception:  # a busy or restarting database: try again next round
                 log.warning("grid housekeeping failed; retrying", exc_info=True)
+
+    async def _cleanup(self, rounds: int) -> None:
+        """Batches of each cleanup step while there is work, for at most a quarter of the
+        round's interval, letting requests in between batches: a backlog (a grid upgraded
+        with months of jobs) drains over many rounds and never holds the hot path up."""
+        budget = time.monotonic() + self.config.reap_interval_s / 4
+        batch = self.config.cleanup_batch
+        for _name, step in self.cleanup_steps():
+            while time.monotonic() < budget:
+                count = await self.run(step, batch)
+                await asyncio.sleep(0)
+                if count < batch:
+                    break
+        if rounds % 600 == 1:
+            await self.run(self.uploads.forget_old)
 
     def close(self) -> None:
         self.db.close()

@@ -236,7 +236,7 @@ class Store:
             recent = conn.execute(
                 select(func.count())
                 .select_from(jobs)
-                .where(jobs.c.completed_at >= now - 60, jobs.c.state == JobState.COMPLETED.value)
+                .where(jobs.c.finished_at >= now - 60, jobs.c.state == JobState.COMPLETED.value)
             ).scalar()
             last_seq = conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar()
         return Metrics(

@@ -255,7 +255,8 @@ class Worker:
             return self.config.poll_interval
         reply = await client.request_work(1)
         if not reply.leases:
-            self._update(state="idle", reason="Waiting for work from the grid.", job_id=None)
+            waiting = reply.reason or "Waiting for work from the grid."  # e.g. its quota
+            self._update(state="idle", reason=waiting, job_id=None)
             retry = min(reply.retry_after or 0.0, MAX_IDLE_WAIT)
             return max(self.config.poll_interval, retry)
         for lease in reply.leases:

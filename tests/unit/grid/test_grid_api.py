@@ -220,6 +220,7 @@ def test_the_worker_protocol_end_to_end(api: Api) -> None:
         "leases": [],
         "retry_after": api.service.config.idle_retry_s,
         "results": [],
+        "reason": None,
     }
     base = f"/api/v1/leases/{lease['lease_id']}"
     beat = api.client.post(
@@ -294,9 +295,12 @@ def test_data_upload_and_download(api: Api) -> None:
     assert api.client.head(f"/api/v1/data/{digest}", headers=worker).status_code == 200
     assert api.client.get(f"/api/v1/data/{'1' * 64}", headers=worker).status_code == 404
     assert api.client.get(f"/api/v1/data/{digest}").status_code == 401
-    lying = api.client.put(f"/api/v1/data/{'2' * 64}", content=content, headers=worker)
+    lying = api.client.put(f"/api/v1/data/{'2' * 64}", content=content, headers=api.submitter)
     assert lying.status_code == 400
-    assert api.client.put("/api/v1/data/..%2F..%2Fx", content=b"", headers=worker).status_code in (
+    by_worker = api.client.put(f"/api/v1/data/{'3' * 64}", content=content, headers=worker)
+    assert by_worker.status_code == 403 and "only the result" in by_worker.json()["detail"]
+    path = "/api/v1/data/..%2F..%2Fx"
+    assert api.client.put(path, content=b"", headers=api.submitter).status_code in (
         404,
         422,
     )

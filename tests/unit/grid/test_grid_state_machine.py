@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -20,8 +21,11 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
+from deskgrid.apps.sdk import Resources
 from deskgrid.grid.errors import Conflict
 from deskgrid.grid.models import Heartbeat, ReplicationPolicy
+from deskgrid.grid.quota import QUOTA_CEILING
+from deskgrid.grid.retention import Retention
 from deskgrid.grid.scheduler import Scheduler
 from deskgrid.grid.schema import jobs, leases, workers
 from deskgrid.grid.states import VOTING_LEASE_STATES, JobState, LeaseState
@@ -68,6 +72,8 @@ class GridMachine(RuleBasedStateMachine):
         self.unknown_sent: set[str] = set()  # sum jobs that got an undecidable result
         self.open_leases: dict[str, tuple[str, str]] = {}  # not yet answered: worker, job
         self.cancels = 0
+        # leases of forgotten jobs, per worker and state (the workers' counters keep them)
+        self.forgotten: Counter[tuple[str, str]] = Counter()
 
     @property
     def grid(self) -> Harness:
@@ -147,8 +153,16 @@ class GridMachine(RuleBasedStateMachine):
         """A fresh grid (trust reached at once, soon, or not within a run) and the two
         workers a vote needs."""
         self._grid = make_harness(
-            Path(self._folder.name), trust_threshold=trust_threshold, spot_check_rate=0.25
+            Path(self._folder.name),
+            trust_threshold=trust_threshold,
+            spot_check_rate=0.25,
+            job_retention_s=300.0,
+            lease_grace_s=30.0,
+            worker_quota_start=4,
+            worker_quota_max=64,
         )
+        for name, app in self.sched.catalog.items():  # short runs: hard deadlines come soon
+            self.sched.catalog[name] = replace(app, resources=Resources(max_seconds=1))
         for _ in range(2):
             self.register_worker()
 
@@ -161,8 +175,31 @@ class GridMachine(RuleBasedStateMachine):
     @rule(index=st.integers(0, 10), n=st.integers(1, 3))
     def request_work(self, index: int, n: int) -> None:
         worker = self.workers[index % len(self.workers)]
-        granted = self.grid.lease(worker, n)
+        config, now = self.sched.config, self.grid.clock.now()
+        assert config.max_active_leases_per_core == 2
+        with self.sched.db.read() as conn:
+            row = conn.execute(select(workers).where(workers.c.address == worker)).mappings().one()
+            active = len(
+                conn.execute(
+                    select(leases.c.id).where(
+                        leases.c.worker == worker, leases.c.state == LeaseState.IN_PROGRESS.value
+                    )
+                ).all()
+            )
+        # the limits, worked out here from the rules of docs/grid-api.md ("Lease limits")
+        cap = min(config.max_active_leases_per_worker, 2 * row["cores"])
+        quota = min(max(row["daily_quota"], 1), config.worker_quota_max)
+        new_day = row["quota_window"] is None or now >= row["quota_window"] + 86400
+        left = max(0, quota - (0 if new_day else row["quota_used"]))
+        reply = self.sched.request_work(worker, n)
+        granted = reply.leases
         assert len(granted) <= n
+        # never past the cap on leases in progress, nor the day's quota
+        assert active + len(granted) <= cap
+        assert len(granted) <= left
+        if not granted and (left == 0 or active >= cap):
+            assert reply.reason, "a worker over a limit is told why"
+            event("a worker was over a limit")
         assert len({lease.job_id for lease in granted}) == len(granted)
         for lease in granted:
             assert lease.job_id in self.jobs
@@ -236,9 +273,37 @@ class GridMachine(RuleBasedStateMachine):
         if live:
             assert beat.expires_at >= before["expires_at"]
 
+    @rule()
+    def forget_finished_jobs(self) -> None:
+        """Retention: jobs that finished long enough ago go, with their leases and events;
+        open jobs never."""
+        before = self._rows()
+        Retention(self.sched.db, self.sched.config, self.grid.clock).forget_jobs(3)
+        after = self._rows()
+        gone = set(before[0]) - set(after[0])
+        cutoff = self.grid.clock.now() - self.sched.config.job_retention_s
+        if gone:
+            event("finished jobs were forgotten")
+        for job_id in gone:
+            job = before[0][job_id]
+            assert job["state"] not in OPEN and job["finished_at"] < cutoff, job_id
+            del self.jobs[job_id]
+        for lease in before[1].values():
+            if lease["job_id"] in gone:
+                assert lease["id"] not in after[1]
+                self.forgotten[(lease["worker"], lease["state"])] += 1
+                self.open_leases.pop(lease["id"], None)
+        assert all(lease["job_id"] not in gone for lease in after[1].values())
+
+    def _rows(self) -> tuple[dict, dict]:
+        with self.sched.db.read() as conn:
+            job_rows = conn.execute(select(jobs)).mappings().all()
+            lease_rows = conn.execute(select(leases)).mappings().all()
+        return {r["id"]: r for r in job_rows}, {r["id"]: r for r in lease_rows}
+
     # ------------------------------------------------------------------ time
 
-    @rule(seconds=st.sampled_from([1, 10, 30, 61, 200]))
+    @rule(seconds=st.sampled_from([1, 10, 30, 61, 200, 400]))
     def time_passes(self, seconds: int) -> None:
         self.grid.clock.advance(seconds)
         self.sched.tick()
@@ -276,6 +341,12 @@ class GridMachine(RuleBasedStateMachine):
     def _check_job(self, job, rows) -> None:
         state = job["state"]
         assert state in JOB_STATES, state
+        assert (job["finished_at"] is None) == (state in OPEN), job["id"]
+        grace = self.sched.config.lease_grace_s
+        for row in rows:  # no heartbeat keeps a lease past its hard deadline
+            assert row["hard_deadline"] == row["leased_at"] + job["max_runtime"] + grace
+            if row["state"] == LeaseState.IN_PROGRESS.value:
+                assert row["expires_at"] <= row["hard_deadline"], row["id"]
         count = Counter(row["state"] for row in rows)
         in_progress = count[LeaseState.IN_PROGRESS.value]
         where = f"job {job['id']} ({state})"
@@ -339,9 +410,26 @@ class GridMachine(RuleBasedStateMachine):
         for worker in worker_rows:
             own = Counter(row["state"] for row in lease_rows if row["worker"] == worker["address"])
             where = f"worker {worker['address']}"
+            for (address, state), n in self.forgotten.items():
+                if address == worker["address"]:
+                    own[state] += n
             assert worker["n_invalid"] == own[LeaseState.INVALID.value], where
             assert worker["n_errors"] == own[LeaseState.ERROR.value], where
             assert worker["n_expired"] == own[LeaseState.EXPIRED.value], where
+            # the quota stays within its bounds; the window counts the leases it handed out
+            assert 1 <= worker["daily_quota"] <= QUOTA_CEILING, where
+            if worker["quota_window"] is not None:
+                taken = sum(
+                    1
+                    for row in lease_rows
+                    if row["worker"] == worker["address"]
+                    and row["leased_at"] >= worker["quota_window"]
+                )
+                forgot = any(address == worker["address"] for address, _ in self.forgotten)
+                if forgot:  # (its forgotten leases are gone from the rows)
+                    assert taken <= worker["quota_used"], where
+                else:
+                    assert taken == worker["quota_used"], where
             assert worker["consecutive_valid"] <= worker["n_valid"], where
             assert worker["n_valid"] <= own[LeaseState.VALID.value], where
 

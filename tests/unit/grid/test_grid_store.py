@@ -35,7 +35,7 @@ def test_upgrade_from_the_first_version_keeps_the_data(tmp_path) -> None:
     with db.read() as conn:
         assert conn.execute(text("SELECT consecutive_valid FROM workers")).scalar() == 3
         indexes = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))}
-    assert "ix_jobs_completed" in indexes
+    assert "ix_jobs_finished" in indexes and "ix_jobs_completed" not in indexes
 
 
 def test_a_newer_schema_is_refused_with_a_sentence(tmp_path) -> None:

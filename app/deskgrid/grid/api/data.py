@@ -1,17 +1,20 @@
-"""Data routes: content-addressed upload and download (any known token)."""
+"""Data routes: content-addressed upload (submitters, within their quota and the disk's
+floor) and download (any known token)."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import FileResponse
 
-from deskgrid.grid.api.deps import anyone_known, service
+from deskgrid.grid.api.deps import anyone_known, service, uploader
 from deskgrid.grid.datastore import DataStore
 from deskgrid.grid.errors import NotFound
 from deskgrid.grid.models import DataRef
 from deskgrid.grid.service import GridService
 
-router = APIRouter(tags=["data"], dependencies=[Depends(anyone_known)])
+router = APIRouter(tags=["data"])
 SHA256 = Path(pattern=r"^[0-9a-f]{64}$", description="sha256 of the content, lowercase hex")
 
 
@@ -19,7 +22,7 @@ SHA256 = Path(pattern=r"^[0-9a-f]{64}$", description="sha256 of the content, low
     "/data/{sha256}",
     response_model=DataRef,
     status_code=201,
-    summary="Store bytes under their sha256 (200 if already stored)",
+    summary="Store bytes under their sha256 (200 if already stored); submitters only",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -28,17 +31,49 @@ SHA256 = Path(pattern=r"^[0-9a-f]{64}$", description="sha256 of the content, low
     },
 )
 async def put_data(
-    request: Request, response: Response, sha256: str = SHA256, grid: GridService = Depends(service)
+    request: Request,
+    response: Response,
+    sha256: str = SHA256,
+    identity: str = Depends(uploader),
+    grid: GridService = Depends(service),
 ) -> DataRef:
-    size = grid.data.size(sha256)
-    if size is not None:
-        async for _ in request.stream():  # drain; the content is already here
-            pass
-        response.status_code = 200
-        return DataRef(sha256=sha256, size=size)
-    return await grid.data.put_stream(
-        request.stream(), limit=grid.config.max_data_bytes, expected=sha256
-    )
+    declared = declared_length(request)
+    grid.uploads.check_disk(declared or 0)
+    reserved, window = await grid.run(grid.uploads.reserve, identity, declared)
+    body = _Counted(request.stream())
+    try:
+        size = await grid.run(grid.data.touch, sha256)  # stored again: kept a grace more
+        if size is not None:
+            async for _ in body:  # drain; the content is already here
+                pass
+            response.status_code = 200
+            return DataRef(sha256=sha256, size=size)
+        limit = min(grid.config.max_data_bytes, reserved)
+        return await grid.data.put_stream(body, limit=limit, expected=sha256)
+    finally:
+        await grid.run(grid.uploads.give_back, identity, window, reserved - body.received)
+
+
+def declared_length(request: Request) -> int | None:
+    """The body's Content-Length (checked by the body limit), or None when it is streamed."""
+    value = request.headers.get("content-length")
+    return int(value) if value is not None and value.isdigit() else None
+
+
+class _Counted:
+    """An upload's chunks, counting the bytes received (they count against the quota)."""
+
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+        self.received = 0
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        async for chunk in self._chunks:
+            self.received += len(chunk)
+            yield chunk
 
 
 def content_response(data: DataStore, sha256: str, missing: str) -> Response:
@@ -52,12 +87,21 @@ def content_response(data: DataStore, sha256: str, missing: str) -> Response:
     return FileResponse(found, media_type="application/octet-stream", headers=headers)
 
 
-@router.get("/data/{sha256}", response_class=FileResponse, summary="Download stored bytes")
+@router.get(
+    "/data/{sha256}",
+    response_class=FileResponse,
+    dependencies=[Depends(anyone_known)],
+    summary="Download stored bytes",
+)
 async def get_data(sha256: str = SHA256, grid: GridService = Depends(service)) -> Response:
     return content_response(grid.data, sha256, f"No data with sha256 {sha256} is stored here.")
 
 
-@router.head("/data/{sha256}", summary="Is this content stored (and its size)")
+@router.head(
+    "/data/{sha256}",
+    dependencies=[Depends(anyone_known)],
+    summary="Is this content stored (and its size)",
+)
 async def head_data(sha256: str = SHA256, grid: GridService = Depends(service)) -> Response:
     size = grid.data.size(sha256)
     if size is None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from deskgrid.grid.auth import token_hash
 from deskgrid.grid.errors import Forbidden, Unauthorized
 from deskgrid.grid.service import GridService
 
@@ -110,3 +111,17 @@ def signing_in(grid: GridService, address: str) -> None:
     """Sign-in calls are also limited per worker address they name, so one worker's logins
     cannot be flooded from many addresses."""
     grid.login_limiter.check("id:" + address.lower())
+
+
+async def uploader(request: Request) -> str:
+    """Require a submitter token (only submitters store data); returns its identity for
+    the upload quota: one per token."""
+    grid = _grid(request)
+    token = bearer_token(request.headers.get("authorization", ""))
+    if grid.auth.is_submitter(token):
+        return "submitter:" + token_hash(token)[:16]
+    grid.auth.worker_address(token)  # Unauthorized if it is no token at all
+    raise Forbidden(
+        "Workers may not store data; a worker uploads only the result of a lease it holds "
+        "(PUT /leases/{id}/result)."
+    )

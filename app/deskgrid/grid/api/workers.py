@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from pydantic import BaseModel
 
+from deskgrid.grid.api.data import declared_length
 from deskgrid.grid.api.deps import (
     bearer,
     client_address,
@@ -154,6 +155,7 @@ async def upload_result(
     grid: GridService = Depends(service),
 ) -> Response:
     grid.scheduler.check_lease(address, lease_id)  # refuse before reading the body
+    grid.uploads.check_disk(declared_length(request) or 0)
     ref = await grid.data.put_stream(
         request.stream(), limit=grid.config.max_result_bytes, expected=x_content_sha256
     )
