@@ -15,6 +15,9 @@ async def hostile(grid) -> AsyncIterator[tuple[object, GridClient, HostileGrid]]
     server, submitter = grid
     proxy = HostileGrid(server.url)
     proxy.start()
+    # The grid sits behind the proxy, as behind an operator's reverse proxy (--public-url):
+    # its sign-ins name the proxy's URL, the one the worker connects to.
+    server.service.auth.set_origin(proxy.url)
     try:
         yield server, submitter, proxy
     finally:
