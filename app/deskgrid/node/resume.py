@@ -88,6 +88,7 @@ def settle(
     if not journal.lock(entry.order_id):
         return entry  # a live process (a `run`, the app) is on it
     try:
+        entry = journal.read(entry.order_id)  # as its last writer left it
         return _settle(journal, chain, hub, entry, now)
     finally:
         journal.release(entry.order_id)
