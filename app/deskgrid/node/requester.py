@@ -171,8 +171,8 @@ class VanityRun:
         except Exception as exc:
             if entry.tx_hash is None:  # never signed: nothing can reach the chain
                 journal.update(entry, state="abandoned", reason=str(exc))
-                journal.release(entry.order_id)
-            raise  # else: sent, perhaps mined; `deskgrid tasks` decides it from the chain
+            journal.release(entry.order_id)  # a resume may decide it from the chain now
+            raise
         journal.update(
             entry,
             task_id="0x" + self.task_id.hex(),

@@ -307,3 +307,18 @@ def test_finalized_while_the_requester_was_dead_the_key_is_combined_on_resume(
     assert_key_recovered(tasks(node, tmp_path, "show", entry["order_id"]))
     assert len(paid_tasks(chain, node.requester, entry["params"]["public_key"])) == 1
     assert before - rlc.balance_of(node.requester) == PRICE
+
+
+def test_ctrl_c_during_run_says_the_task_is_safe_and_how_to_resume(node, tmp_path):
+    proc = run_vanity(node, tmp_path)
+    try:
+        wait_for(lambda: (e := journal_state(tmp_path)) and e["state"] == "active", 90, "active")
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        stop(proc, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "the task is safe" in err and "Traceback" not in err
+    assert f"deskgrid tasks --chain {node.rpc} --hub {node.hub}" in err
+    [doc] = tasks(node, tmp_path)
+    assert doc["state"] == "active"
