@@ -7,7 +7,7 @@ import json
 
 from deskgrid.chain.contracts import TaskRequest
 from deskgrid.node.journal import RequestJournal
-from deskgrid.node.resume import resume
+from deskgrid.node.resume import claim, resume
 
 from .conftest import RLC
 
@@ -89,3 +89,48 @@ def test_a_failed_task_is_refunded_and_a_live_process_keeps_its_order(market):
     market.hub.fail(market.scheduler, task_id, "no worker took it")
     [done] = resume(other, market.chain, market.hub)
     assert (done.state, done.reason) == ("refunded", "no worker took it")
+
+
+def test_a_payment_mined_after_it_was_abandoned_is_taken_up_again(market):
+    who = 6
+    market.fund(who, 20 * RLC)
+    sender = market.sender(who)
+    journal = _journal(market, who)
+    entry = _prepare(journal, market, who)
+    request = _request(market)
+    fn = market.rlc.contract.functions.approveAndCall(
+        market.hub.address, request.max_price, request.encode()
+    )
+    w3 = market.chain.w3
+    nonce = w3.eth.get_transaction_count(sender.address)
+    tx = fn.build_transaction(
+        {"from": sender.address, "nonce": nonce, "gas": 1_000_000, **sender._fees()}
+    )
+    signed = sender.account.sign_transaction(tx)
+    journal.signed(entry, signed.hash.to_0x_hex(), nonce)
+    journal.release(entry.order_id)  # the process died before sending
+    [gone] = resume(journal, market.chain, market.hub)
+    assert gone.state == "abandoned" and "never received" in gone.reason
+    w3.eth.send_raw_transaction(signed.raw_transaction)  # someone sent it after all
+    [back] = resume(journal, market.chain, market.hub)
+    assert back.state == "active" and back.task_id == entry.expected_task_id
+
+
+def test_a_task_past_its_deadline_is_claimable_then_refunded(market):
+    who = 7
+    market.fund(who, 20 * RLC)
+    sender = market.sender(who)
+    journal = _journal(market, who)
+    entry = _prepare(journal, market, who)
+    with sender.observed(lambda h, n: journal.signed(entry, h, n)):
+        market.hub.pay_and_request(sender, market.rlc, _request(market))
+    journal.release(entry.order_id)
+    [active] = resume(journal, market.chain, market.hub)
+    assert active.state == "active"
+    market.chain.advance_time(30 * 86_400)
+    [late] = resume(journal, market.chain, market.hub)
+    assert late.state == "failed" and "deskgrid tasks claim" in late.reason
+    escrow = market.hub.balance_of(sender.address)
+    done = claim(journal, market.chain, market.hub, sender, late)
+    assert done.state == "refunded"
+    assert market.hub.balance_of(sender.address) == escrow + 5 * RLC
