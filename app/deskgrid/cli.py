@@ -42,6 +42,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "deskgrid.worker.commands",
     "deskgrid.oracle.commands",
     "deskgrid.node.commands",
+    "deskgrid.node.task_commands",
     "deskgrid.desktop.wallet_commands",
 )
 

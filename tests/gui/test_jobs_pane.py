@@ -92,7 +92,7 @@ def test_a_vanity_job_runs_from_the_form_to_a_verified_result(qtbot, node_window
     review = pane.review
     assert "4 RLC for the app + 1 RLC pool fee = <b>5 RLC</b>" in review.price.text()
     assert review.fee.text().startswith("up to ") and "ETH (gas " in review.fee.text()
-    assert "never leaves it" in review.kept.text() and "Keep DeskGrid open" in review.kept.text()
+    assert "never leaves it" in review.kept.text() and "resumes the task" in review.kept.text()
     assert pane.my_jobs.jobs == []  # nothing is paid before Pay
     review.cancel_button.click()
     qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
@@ -183,3 +183,32 @@ def test_the_result_saves_to_a_file_and_refunds_need_a_late_task(qtbot, tmp_path
     assert table.claim_button.isEnabled()
     table.claim_button.click()
     assert claimed == [b"\x01" * 32]
+
+
+def test_my_jobs_come_back_from_the_journal_and_quitting_says_they_resume(qtbot, make_node_window):
+    # nobody computes or settles: the paid task stays active
+    window = make_node_window(workers=0, oracle=False)
+    pane = ready_pane(qtbot, window)
+    assert window.quit_sentence() is None
+    pane.form.patterns_edit.setText("1A")
+    qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
+    pane.run()
+    qtbot.waitUntil(lambda: pane.review is not None and pane.review.isVisible(), timeout=10_000)
+    pane.review.pay_button.click()
+    qtbot.waitUntil(lambda: bool(pane.my_jobs.jobs), timeout=JOB_TIMEOUT_MS)
+    task_id = pane.my_jobs.jobs[0].task_id
+    assert window.quit_sentence().startswith("1 task is still running")
+    assert "resumes them when it starts again" in window.quit_sentence()
+
+    # the pane of an app started afresh on the same wallet lists it from the journal
+    again = JobsPane(window.controller.session, pane.market)
+    qtbot.addWidget(again)
+    try:
+        qtbot.waitUntil(lambda: bool(again.my_jobs.jobs), timeout=JOB_TIMEOUT_MS)
+        [job] = again.my_jobs.jobs
+        assert (job.task_id, job.status, job.cost) == (task_id, "ACTIVE", 5_000_000_000)
+        assert again.unfinished_tasks() == 1
+    finally:
+        again.clock.stop()
+        for task in again._tasks:
+            task.cancel()

@@ -125,6 +125,8 @@ def test_a_network_change_rebuilds_the_panes_and_jobs_run_on_the_network(
     pane.form.patterns_edit.setText("1A")
     qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
     qtbot.mouseClick(pane.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.review is not None and pane.review.isVisible(), timeout=10_000)
+    pane.review.pay_button.click()  # Run reviews the price and fee first
     qtbot.waitUntil(lambda: pane.result.address.text().startswith("1A"), timeout=JOB_TIMEOUT_MS)
     address, wif = pane.result.address.text(), pane.result.wif.text()
     key, compressed = wif_decode(wif)

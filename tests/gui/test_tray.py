@@ -134,3 +134,12 @@ def test_a_missing_state_icon_falls_back_to_a_painted_dot(qtbot, monkeypatch):
     icon = state_icon("error")
     assert not icon.isNull()
     assert _pixel(icon, 8, 32).name() == COLOURS["error"]
+
+
+def test_quitting_with_tasks_running_says_they_resume_without_asking(qtbot, parts, capsys):
+    window, _donation, tray, quits = parts
+    window.quit_sentence = lambda: "1 task is still running: DeskGrid resumes it."
+    tray.quit()
+    assert quits == [True]  # quit at once: no dialog waits for an answer
+    assert window.statusBar().currentMessage() == "1 task is still running: DeskGrid resumes it."
+    assert "DeskGrid: 1 task is still running" in capsys.readouterr().out

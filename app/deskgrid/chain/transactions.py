@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,9 @@ from deskgrid.chain.reverts import ChainError, explain
 
 GAS_MARGIN_NUM, GAS_MARGIN_DEN = 6, 5  # estimate x 1.2
 DEFAULT_PRIORITY_FEE = 1_000_000_000  # 1 gwei
+
+SignedHook = Callable[[str, int], None]  # (tx hash, nonce), before the node sees it
+AcceptedHook = Callable[[str], None]  # (tx hash), once the node accepted it
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,21 @@ class TxSender:
         self.receipt_timeout = receipt_timeout
         self._nonce_lock = threading.Lock()
         self._next_nonce: int | None = None
+        self._observers = threading.local()
+
+    @contextmanager
+    def observed(
+        self, on_signed: SignedHook | None = None, on_accepted: AcceptedHook | None = None
+    ) -> Iterator[None]:
+        """Call `on_signed(tx_hash, nonce)` after signing and before sending, and
+        `on_accepted(tx_hash)` once the node accepted it, for transactions this thread sends
+        inside the block. A failing `on_signed` stops the send: nothing reaches the node."""
+        previous = getattr(self._observers, "hooks", None)
+        self._observers.hooks = (on_signed, on_accepted)
+        try:
+            yield
+        finally:
+            self._observers.hooks = previous
 
     # -- fees ---------------------------------------------------------------------------
 
@@ -146,11 +166,20 @@ class TxSender:
                 tx.update({"to": to, "data": HexBytes(data or b"")})
             tx["nonce"] = self._take_nonce()
             signed = self.account.sign_transaction(tx)
+            on_signed, on_accepted = getattr(self._observers, "hooks", None) or (None, None)
+            if on_signed is not None:
+                try:
+                    on_signed(HexBytes(signed.hash).to_0x_hex(), int(tx["nonce"]))
+                except BaseException:
+                    self.resync_nonce()
+                    raise
             try:
                 tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
             except Exception as exc:
                 self.resync_nonce()
                 raise explain(exc) from None
+        if on_accepted is not None:
+            on_accepted(HexBytes(tx_hash).to_0x_hex())
         return self._wait(tx_hash, tx)
 
     def _wait(self, tx_hash: bytes, tx: dict[str, Any]) -> TxResult:

@@ -174,6 +174,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 async def _vanity_main(args: argparse.Namespace) -> int:
     from deskgrid.chain.transactions import TxSender
+    from deskgrid.node.journal import RequestJournal
     from deskgrid.node.requester import VanityOrder, VanityRun
 
     order = VanityOrder(args.pattern, args.case_insensitive, not args.uncompressed)
@@ -195,6 +196,7 @@ async def _vanity_main(args: argparse.Namespace) -> int:
             app_id = node.deployment.apps["vanity"]
             pool_id, callback = node.deployment.pool_id, node.deployment.vanity_requester
             grid = node.grid
+            hub_address = node.deployment.hub
         else:
             from deskgrid.chain.connection import connect
             from deskgrid.chain.contracts import HubContract, RLCToken
@@ -210,10 +212,14 @@ async def _vanity_main(args: argparse.Namespace) -> int:
             if not app_id:
                 raise DeskGridError("This hub has no VanityGen app registered.")
             pool_id, callback = 1, "0x0000000000000000000000000000000000000000"
+            hub_address = args.hub
             if args.grid:
                 from deskgrid.grid.client import GridClient
 
                 grid = GridClient(args.grid)
+        journal = await asyncio.to_thread(
+            lambda: RequestJournal.open(chain.chain_id, chain.genesis_hash, hub_address, account)
+        )
         run = VanityRun(
             chain,
             hub,
@@ -223,12 +229,20 @@ async def _vanity_main(args: argparse.Namespace) -> int:
             pool_id=pool_id,
             callback=callback,
             grid=grid,
+            journal=journal,
         )
-        task_id = await asyncio.to_thread(run.pay, order)
-        say(f"paid {format_rlc(run.price)}: task 0x{task_id.hex()}")
-        async for event in run.follow():
-            say(f"  {event.sentence()}")
-        outcome = await asyncio.to_thread(run.outcome, order)
+        paying = asyncio.ensure_future(asyncio.to_thread(run.pay, order))
+        try:
+            task_id = await asyncio.shield(paying)
+            say(f"paid {format_rlc(run.price)}: task 0x{task_id.hex()}")
+            async for event in run.follow():
+                say(f"  {event.sentence()}")
+            outcome = await asyncio.to_thread(run.outcome, order)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            if not paying.done():  # the payment goes on in its thread: let it end first
+                await asyncio.wait([paying])
+            _say_task_is_safe(args, run)
+            raise
     finally:
         if node is not None:
             await node.stop()
@@ -243,5 +257,31 @@ async def _vanity_main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say_task_is_safe(args: argparse.Namespace, run: object) -> None:
+    entry = getattr(run, "entry", None)
+    if entry is None:
+        print("deskgrid: stopped before paying: nothing was paid.", file=sys.stderr, flush=True)
+        return
+    if args.demo or not args.chain:
+        print(
+            f"deskgrid: stopped; order {entry.order_id} and its key are kept in the journal, "
+            "but the throw-away demo chain ends with this command: run against "
+            "`deskgrid demo --headless` to keep tasks across restarts.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    print(
+        f"deskgrid: stopped; the task is safe: order {entry.order_id} and its key are kept "
+        "(encrypted) in the journal, and it goes on without this command. Resume it with: "
+        f"deskgrid tasks --chain {args.chain} --hub {args.hub} --key-file {args.key_file}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _run_vanity(args: argparse.Namespace) -> int:
-    return asyncio.run(_vanity_main(args))
+    try:
+        return asyncio.run(_vanity_main(args))
+    except KeyboardInterrupt:
+        return 130

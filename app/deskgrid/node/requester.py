@@ -20,6 +20,7 @@ from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest, TaskSta
 from deskgrid.chain.transactions import FeeQuote, TxSender
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
+from deskgrid.node.journal import JournalEntry, RequestJournal
 from deskgrid.oracle.timeline import TaskTimeline, TimelineEvent
 
 
@@ -102,9 +103,12 @@ class VanityRun:
         pool_id: int,
         callback: str,
         grid: object | None = None,
+        journal: RequestJournal | None = None,
     ) -> None:
         self.chain, self.hub, self.rlc, self.sender = chain, hub, rlc, sender
         self.app_id, self.pool_id, self.callback, self.grid = app_id, pool_id, callback, grid
+        self.journal = journal
+        self.entry: JournalEntry | None = None
         self.started = time.monotonic()
         self.task_id: bytes | None = None
         self.price = 0
@@ -136,11 +140,45 @@ class VanityRun:
         return RunQuote(app_price, pool_fee, fee)
 
     def pay(self, order: VanityOrder) -> bytes:
-        """One transaction: RLC.approveAndCall(hub, price, request). Blocking."""
+        """One transaction: RLC.approveAndCall(hub, price, request). Blocking.
+
+        With a journal, the order and its secret (encrypted) are written first, the
+        transaction's hash and nonce after signing and before sending, `sent` once the node
+        accepted it, and the task id from the receipt: a crash at any point loses nothing."""
         request, _, _ = self._request(order)
         self.price = request.max_price
         self.from_block = self.chain.block_number()
-        self.task_id = self.hub.pay_and_request(self.sender, self.rlc, request)
+        if self.journal is None:
+            self.task_id = self.hub.pay_and_request(self.sender, self.rlc, request)
+            return self.task_id
+        journal = self.journal
+        entry = journal.prepare(
+            app="vanity",
+            params=order.params(),
+            compressed=order.compressed,
+            category=order.category,
+            price=request.max_price,
+            expected_task_id=self.hub.next_task_id(self.sender.address),
+            secret=order.secret,
+        )
+        self.entry = entry
+        try:
+            with self.sender.observed(
+                on_signed=lambda tx_hash, nonce: journal.signed(entry, tx_hash, nonce),
+                on_accepted=lambda _tx_hash: journal.update(entry, state="sent"),
+            ):
+                self.task_id = self.hub.pay_and_request(self.sender, self.rlc, request)
+        except Exception as exc:
+            if entry.tx_hash is None:  # never signed: nothing can reach the chain
+                journal.update(entry, state="abandoned", reason=str(exc))
+            journal.release(entry.order_id)  # a resume may decide it from the chain now
+            raise
+        journal.update(
+            entry,
+            task_id="0x" + self.task_id.hex(),
+            block=self.from_block,
+            state="active",
+        )
         return self.task_id
 
     async def follow(self, interval: float = 0.3) -> AsyncIterator[TimelineEvent]:
@@ -164,6 +202,9 @@ class VanityRun:
         if task.status is not TaskStatus.COMPLETED:
             failed = self.hub.logs("TaskFailed", self.from_block, taskId=self.task_id)
             outcome.reason = failed[0]["args"]["reason"] if failed else "claimed after the deadline"
+            if self.journal is not None and self.entry is not None:
+                self.journal.update(self.entry, state="refunded", reason=outcome.reason)
+                self.journal.release(self.entry.order_id)
             return outcome
         try:
             doc = boundedjson.loads(task.results, max_depth=8)
@@ -175,4 +216,7 @@ class VanityRun:
         logs.redact(final.to_bytes(32, "big"))
         logs.redact(wif)
         outcome.address, outcome.wif = address, wif
+        if self.journal is not None and self.entry is not None:
+            self.journal.store_result(self.entry, address, wif)
+            self.journal.release(self.entry.order_id)
         return outcome

@@ -1,5 +1,7 @@
 """The job composer: the app catalog from the chain, the VanityGen form, the price, Run (one
-transaction), the live timeline, the result combined locally, and the tasks of this session.
+transaction), the live timeline, the result combined locally, and My jobs: the tasks of the
+open wallet from the requester journal, unfinished ones resumed (followed, combined) as soon as
+the wallet is open.
 
 It runs on a `JobsMarket` (chain, marketplace addresses, grid when readable), which any
 backend gives: the local node in its child process as well as a network."""
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QTimer
@@ -29,7 +32,9 @@ from deskgrid.desktop.jobs_market import CHAIN_ONLY, JobsMarket
 from deskgrid.desktop.session import WalletSession
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
+from deskgrid.node.journal import JournalEntry, RequestJournal
 from deskgrid.node.requester import RunQuote, VanityOrder, VanityRun
+from deskgrid.node.resume import resume, settle
 from deskgrid.oracle.timeline import TimelineEvent
 from deskgrid.ui.bridge import QtEventBridge
 from deskgrid.ui.my_jobs_table import JobRecord, MyJobsTable
@@ -40,6 +45,15 @@ from deskgrid.ui.task_timeline_view import TaskTimelineView
 from deskgrid.ui.tasks import spawn
 from deskgrid.ui.vanity_form import VanityForm
 
+RESUME_INTERVAL = 2.0  # seconds between two looks at a resumed task
+_STATUS_OF_STATE = {
+    "prepared": "ACTIVE",
+    "sent": "ACTIVE",
+    "active": "ACTIVE",
+    "failed": "ACTIVE",
+    "completed": "COMPLETED",
+    "refunded": "FAILED",
+}
 REFUNDED = "Refunded: the task passed its deadline and its price is back in your escrow."
 _STATUS_AFTER = {"finalized": "COMPLETED", "failed": "FAILED", "claimed": "FAILED"}
 
@@ -62,6 +76,8 @@ class JobsPane(QWidget):
         self.review: RunReviewDialog | None = None  # the open review, for tests
         self.last_result: tuple[str, str] | None = None
         self._checking = False
+        self._journal_folder: tuple[str, object] | None = None  # (address, folder)
+        self._following: set[str] = set()  # order ids resumed and followed here
 
         self.apps = QComboBox()
         self.description = QLabel()
@@ -120,8 +136,10 @@ class JobsPane(QWidget):
         self.clock.start()
         if bridge is not None:
             bridge.new_block.connect(self._new_block)
+            bridge.wallet_changed.connect(lambda _address: self.load_journal())
         self._app_changed()
         self.load_catalog()
+        self.load_journal()
 
     def _spawn(
         self, coro: Coroutine[Any, Any, Any], on_error: Callable[[str], None] | None = None
@@ -216,6 +234,7 @@ class JobsPane(QWidget):
         order.params()  # the sentence for an impossible pattern, before anything else
 
         def prepare() -> tuple[VanityRun, RunQuote]:  # contract calls and estimates: blocking
+            journal = self._open_journal(service.sender.account)
             run = VanityRun(
                 market.chain,
                 market.hub,
@@ -225,6 +244,7 @@ class JobsPane(QWidget):
                 pool_id=market.pool_id,
                 callback=market.callback,
                 grid=market.grid(),
+                journal=journal,
             )
             return run, run.quote(order)
 
@@ -253,8 +273,12 @@ class JobsPane(QWidget):
         app = self.current_app()
         assert app is not None
         task_id = await asyncio.to_thread(run.pay, order)
-        job = JobRecord(task_id, app.name, run.price, started=time.monotonic())
-        self.my_jobs.add(job)
+        if run.entry is not None:
+            self._following.add(run.entry.order_id)  # followed here, not by a resume
+        job = self.my_jobs.find(task_id)
+        if job is None:
+            job = JobRecord(task_id, app.name, run.price, started=time.monotonic())
+            self.my_jobs.add(job)
         self.timeline.reset(job.hex_id)
         self.status.info(f"Paid {format_rlc(run.price)}; the task is on its way.")
         async for event in run.follow():
@@ -285,6 +309,78 @@ class JobsPane(QWidget):
         elif event.kind == "claimable":
             job.claimable = True
         self.my_jobs.refresh()
+
+    # -- the journal: my jobs across restarts --------------------------------------------
+
+    def _open_journal(self, account: Any) -> RequestJournal:
+        """A journal handle of its own for `account` (blocking: the network's identity is read
+        once per wallet)."""
+        if self._journal_folder is None or self._journal_folder[0] != account.address:
+            chain = self.market.chain
+            opened = RequestJournal.open(
+                chain.chain_id, chain.genesis_hash, self.market.hub.address, account
+            )
+            self._journal_folder = (account.address, opened.folder)
+            return opened
+        return RequestJournal(self._journal_folder[1], account.address, account.key)  # type: ignore[arg-type]
+
+    def load_journal(self) -> None:
+        """List the open wallet's journal in My jobs and resume its unfinished tasks."""
+        service = self.session.service
+        if service is not None:
+            self._spawn(self._resume_journal(service.sender.account), self._journal_failed)
+
+    def _journal_failed(self, sentence: str) -> None:
+        self.status.error(f"Your earlier tasks could not be read: {sentence}")
+
+    async def _resume_journal(self, account: Any) -> None:
+        market = self.market
+        journal = await asyncio.to_thread(self._open_journal, account)
+        entries = await asyncio.to_thread(resume, journal, market.chain, market.hub)
+        for entry in entries:
+            self._show_entry(entry)
+        for entry in entries:
+            if entry.state in ("prepared", "sent", "active") and entry.task_id is not None:
+                if entry.order_id not in self._following:
+                    self._following.add(entry.order_id)
+                    self._spawn(self._follow_entry(journal, entry), self._journal_failed)
+
+    def _show_entry(self, entry: JournalEntry) -> JobRecord | None:
+        if entry.task_id is None:
+            return None  # never reached the chain: nothing to show
+        task_id = bytes.fromhex(entry.task_id.removeprefix("0x"))
+        job = self.my_jobs.find(task_id)
+        if job is None:
+            age = time.time() - datetime.fromisoformat(entry.created).timestamp()
+            job = JobRecord(task_id, entry.app, entry.price, started=time.monotonic() - age)
+            self.my_jobs.jobs.append(job)
+        job.status = _STATUS_OF_STATE.get(entry.state, job.status)
+        job.claimable = entry.state == "failed"
+        if entry.finished and job.ended is None:
+            job.ended = time.monotonic()
+        self.my_jobs.refresh()
+        return job
+
+    async def _follow_entry(self, journal: RequestJournal, entry: JournalEntry) -> None:
+        """Follow a task paid before the app (re)started, and combine its key when it ends."""
+        market = self.market
+        while entry.state in ("prepared", "sent", "active"):
+            await asyncio.sleep(RESUME_INTERVAL)
+            entry = await asyncio.to_thread(settle, journal, market.chain, market.hub, entry)
+            self._show_entry(entry)
+        self._following.discard(entry.order_id)
+        result = await asyncio.to_thread(journal.result, entry)
+        if result is not None and not self.running:
+            self.last_result = result
+            self.result.show_result(*result)
+            self.status.ok(
+                f"Your earlier task {entry.task_id[:12]}… found {result[0]}; the key was "
+                "combined on this computer and is kept, encrypted, in its journal."
+            )
+
+    def unfinished_tasks(self) -> int:
+        """Tasks paid and not ended: they go on without the app and resume when it starts."""
+        return sum(1 for j in self.my_jobs.jobs if j.status == "ACTIVE")
 
     # -- my jobs ------------------------------------------------------------------------
 

@@ -204,5 +204,17 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
+    def quit_sentence(self) -> str | None:
+        """What quitting now means for the tasks still running, or None."""
+        pane = self.panes.get("jobs")
+        count = pane.unfinished_tasks() if pane is not None else 0  # type: ignore[attr-defined]
+        if not count:
+            return None
+        tasks = "1 task is" if count == 1 else f"{count} tasks are"
+        return (
+            f"{tasks} still running: they go on without the app, and DeskGrid resumes them "
+            "when it starts again (their keys are kept, encrypted, in the journal)."
+        )
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         event.accept()

@@ -12,8 +12,9 @@ from deskgrid.node.requester import RunQuote
 
 KEPT = (
     "Your half of the key is made on this computer and never leaves it: the worker finds "
-    "only a partial key, and this app combines the two when the task ends. Keep DeskGrid "
-    "open until then: if it closes before the result arrives, the key cannot be rebuilt."
+    "only a partial key, and this app combines the two when the task ends. It is kept "
+    "encrypted with your wallet's key in this computer's task journal before you pay: if "
+    "DeskGrid closes before the result arrives, it resumes the task when it starts again."
 )
 
 

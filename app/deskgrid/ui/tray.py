@@ -6,6 +6,7 @@ notifications go to the window's status bar."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Protocol
 
@@ -20,6 +21,8 @@ from deskgrid.ui.job_notices import JobNotices
 from deskgrid.ui.tasks import spawn
 from deskgrid.worker.donation import Donation
 from deskgrid.worker.status import WorkerStatus
+
+log = logging.getLogger("deskgrid.ui.tray")
 
 SNOOZE_SECONDS = 3600
 NOTICE_MS = 15_000
@@ -174,6 +177,12 @@ class TrayController(QObject):
         self.refresh()
 
     def quit(self) -> None:
+        says = getattr(self.window, "quit_sentence", None)  # the main window's; stubs have none
+        sentence = says() if says is not None else None
+        if sentence:  # said, not asked: quitting never waits on a dialog
+            log.warning("Quitting: %s", sentence)
+            print(f"DeskGrid: {sentence}", flush=True)
+            self.notify("DeskGrid", sentence)
         self.quitting = True
         self.tray.hide()
         self._unsubscribe()
