@@ -56,16 +56,18 @@ async def read_capped(response: httpx.Response, limit: int) -> httpx.Response:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(response, limit)
-    body = bytearray()
+    chunks: list[bytes] = []  # joined once: no over-allocation, no second copy
+    size = 0
     async for chunk in response.aiter_bytes():
-        if len(body) + len(chunk) > limit:
+        size += len(chunk)
+        if size > limit:
             raise _too_large(response, limit)
-        body += chunk
+        chunks.append(chunk)
     skip = {"content-encoding", "content-length", "transfer-encoding"}
     return httpx.Response(
         response.status_code,
         headers=[(k, v) for k, v in response.headers.multi_items() if k.lower() not in skip],
-        content=bytes(body),
+        content=b"".join(chunks),
         request=response.request,
     )
 
