@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -57,6 +58,8 @@ NO_DAEMON = (
     "Docker is not running on this computer (or this user may not use it): start Docker to "
     "run Docker apps; the worker runs the other apps meanwhile."
 )
+
+log = logging.getLogger(__name__)
 
 
 def _default_client() -> Any:
@@ -151,7 +154,8 @@ class DockerRunner:
             found = client.containers.list(
                 all=True, filters={"label": f"{WORKER_LABEL}={self.worker_label}"}
             )
-        except Exception:
+        except Exception as exc:  # Docker away: nothing of ours can be running there either
+            log.warning("Could not list leftover job containers (%s); none removed.", exc)
             return 0
         count = 0
         for container in found:
