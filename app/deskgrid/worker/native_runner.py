@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import logging
 import os
 import signal
 import sys
@@ -64,6 +65,8 @@ PASSED_ENV = (
     "SYSTEMROOT",
     "WINDIR",
 )
+
+log = logging.getLogger(__name__)
 
 
 def app_command() -> list[str]:
@@ -319,8 +322,10 @@ class NativeExecution(SupervisedExecution):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._proc.pid, signal.SIGKILL)
         if self.on_end is not None:
-            with contextlib.suppress(Exception):
+            try:
                 self.on_end()
+            except Exception as exc:  # the record stays; the next start checks it (start time)
+                log.warning("Could not forget the finished job's process record (%s).", exc)
 
     def _outcome(self, in_time: bool) -> JobOutcome:
         early = self._ended_early(in_time)
