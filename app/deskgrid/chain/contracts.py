@@ -40,11 +40,30 @@ class AppInfo:
 
 @dataclass(frozen=True)
 class PoolInfo:
+    """A workerpool: its `owner` is paid its fee and stakes for its tasks, its `scheduler`
+    finalizes and fails them; `pending_owner` is a proposed next owner (zero address: none)."""
+
     pool_id: int
     owner: str
     description: str
     fee: int
     worker_share_bps: int
+    scheduler: str = ZERO_ADDRESS
+    pending_owner: str = ZERO_ADDRESS
+
+
+@dataclass(frozen=True)
+class StakeInfo:
+    """An account's stake on the hub (nRLC, `locked` included in `amount`) and reputation."""
+
+    amount: int
+    locked: int
+    wins: int
+    losses: int
+
+    @property
+    def free(self) -> int:
+        return self.amount - self.locked
 
 
 @dataclass(frozen=True)
@@ -109,6 +128,10 @@ class TaskInfo:
     result_digest: bytes
     results: bytes
     params: str
+    pool_staker: str = ZERO_ADDRESS
+    pool_stake_locked: int = 0
+    open_locks: int = 0
+    closed_block: int = 0
 
     @property
     def price(self) -> int:
@@ -275,8 +298,20 @@ class HubContract(_Bound):
         return int(self._call("poolCount"))
 
     def pool(self, pool_id: int) -> PoolInfo:
-        owner, description, fee, share = self._call("pool", pool_id)
-        return PoolInfo(pool_id, owner, description, int(fee), int(share))
+        owner, share, scheduler, pending, fee, description = self._call("pool", pool_id)
+        return PoolInfo(pool_id, owner, description, int(fee), int(share), scheduler, pending)
+
+    def propose_pool_owner(self, sender: TxSender, pool_id: int, new_owner: str) -> TxResult:
+        """First step of a transfer (the zero address cancels a proposal)."""
+        return self._send(sender, "proposePoolOwner", pool_id, new_owner)
+
+    def accept_pool_ownership(self, sender: TxSender, pool_id: int) -> TxResult:
+        """Second step: the proposed owner takes the pool."""
+        return self._send(sender, "acceptPoolOwnership", pool_id)
+
+    def set_pool_scheduler(self, sender: TxSender, pool_id: int, scheduler: str) -> TxResult:
+        """The owner rotates the key that finalizes and fails the pool's tasks."""
+        return self._send(sender, "setPoolScheduler", pool_id, scheduler)
 
     def create_category(self, sender: TxSender, name: str, time_ref: int) -> TxResult:
         return self._send(sender, "createCategory", name, time_ref)
@@ -301,6 +336,50 @@ class HubContract(_Bound):
 
     def token(self) -> str:
         return str(self._call("token"))
+
+    # -- stake --------------------------------------------------------------------------
+
+    def stake(self, sender: TxSender, amount: int) -> TxResult:
+        """Move `amount` of the sender's free escrow into its stake."""
+        return self._send(sender, "stake", amount)
+
+    def stake_for(self, sender: TxSender, account: str, amount: int) -> TxResult:
+        """Move `amount` of the sender's free escrow into `account`'s stake."""
+        return self._send(sender, "stakeFor", account, amount)
+
+    def unstake(self, sender: TxSender, amount: int) -> TxResult:
+        """Move `amount` of the sender's unlocked stake back into its free escrow."""
+        return self._send(sender, "unstake", amount)
+
+    def stake_of(self, account: str) -> int:
+        return int(self._call("stakeOf", account))
+
+    def locked_stake_of(self, account: str) -> int:
+        return int(self._call("lockedStakeOf", account))
+
+    def reputation_of(self, account: str) -> tuple[int, int]:
+        """(honest contributions, out-voted contributions) of `account`."""
+        wins, losses = self._call("reputationOf", account)
+        return int(wins), int(losses)
+
+    def stake_info(self, account: str) -> StakeInfo:
+        wins, losses = self.reputation_of(account)
+        return StakeInfo(self.stake_of(account), self.locked_stake_of(account), wins, losses)
+
+    def contribution_stake(self, task_id: bytes) -> int:
+        """The stake one contribution to `task_id` locks."""
+        return int(self._call("contributionStake", task_id))
+
+    def contribution_locks(self, task_id: bytes, account: str) -> int:
+        return int(self._call("contributionLocks", task_id, account))
+
+    def lock_stake(self, sender: TxSender, task_id: bytes, workers: list[str]) -> TxResult:
+        """The scheduler locks one contribution's stake of each worker (while it computes)."""
+        return self._send(sender, "lockStake", task_id, workers)
+
+    def release_stake(self, sender: TxSender, task_id: bytes, workers: list[str]) -> TxResult:
+        """Unlock contributions `lock_stake` took, without reward nor penalty."""
+        return self._send(sender, "releaseStake", task_id, workers)
 
     # -- tasks --------------------------------------------------------------------------
 
@@ -337,24 +416,36 @@ class HubContract(_Bound):
         return _task_id_from(self, result.receipt)
 
     def task(self, task_id: bytes) -> TaskInfo:
+        """A task; the hub keeps only the digest of the results, so those of a completed task
+        are read from its `TaskFinalized` event (in the block that closed it)."""
         raw = self._call("task", task_id)
+        status = TaskStatus(int(raw[0]))
+        closed_block = int(raw[15])
+        results = b""
+        if status is TaskStatus.COMPLETED:
+            found = self.logs("TaskFinalized", closed_block, closed_block, taskId=task_id)
+            results = bytes(found[-1]["args"]["results"]) if found else b""
         return TaskInfo(
             task_id=bytes(task_id),
-            status=TaskStatus(int(raw[0])),
+            status=status,
             requester=raw[1],
-            beneficiary=raw[2],
-            callback=raw[3],
-            app_id=int(raw[4]),
-            pool_id=int(raw[5]),
-            category=int(raw[6]),
-            app_price=int(raw[7]),
-            pool_fee=int(raw[8]),
-            worker_share_bps=int(raw[9]),
-            requested_at=int(raw[10]),
-            final_deadline=int(raw[11]),
-            result_digest=bytes(raw[12]),
-            results=bytes(raw[13]),
-            params=raw[14],
+            worker_share_bps=int(raw[2]),
+            open_locks=int(raw[3]),
+            category=int(raw[4]),
+            beneficiary=raw[5],
+            requested_at=int(raw[6]),
+            final_deadline=int(raw[7]),
+            callback=raw[8],
+            app_id=int(raw[9]),
+            pool_id=int(raw[10]),
+            pool_staker=raw[11],
+            app_price=int(raw[12]),
+            pool_fee=int(raw[13]),
+            pool_stake_locked=int(raw[14]),
+            closed_block=closed_block,
+            result_digest=bytes(raw[16]),
+            results=results,
+            params=raw[17],
         )
 
     def task_status(self, task_id: bytes) -> TaskStatus:
@@ -368,8 +459,14 @@ class HubContract(_Bound):
         results: bytes,
         workers: list[str],
         weights: list[int],
+        losers: list[str] | None = None,
     ) -> TxResult:
-        return self._send(sender, "finalize", task_id, result_digest, results, workers, weights)
+        """Close a task with its result: `result_digest` is the result's sha256, `results` the
+        result (or b"" when only the digest is posted); `workers`/`weights` the honest
+        contributors, `losers` the out-voted contributions (their stake is slashed)."""
+        return self._send(
+            sender, "finalize", task_id, result_digest, results, workers, weights, losers or []
+        )
 
     def fail(self, sender: TxSender, task_id: bytes, reason: str) -> TxResult:
         return self._send(sender, "fail", task_id, reason)

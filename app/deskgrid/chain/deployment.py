@@ -16,9 +16,11 @@ from deskgrid.chain.artifacts import load_artifact
 from deskgrid.chain.connection import Chain
 from deskgrid.chain.contracts import HubContract, RLCToken, VanityRequesterContract
 from deskgrid.chain.listings import (
+    DEV_WORKER_STAKE,
     FAUCET_AMOUNT,
     POOL_DESCRIPTION,
     POOL_FEE,
+    POOL_STAKE,
     POOL_WORKER_SHARE_BPS,
     AppListing,
     default_listings,
@@ -81,6 +83,21 @@ def _deploy_contract(sender: TxSender, name: str, *args: object) -> str:
     return str(address)
 
 
+def _sponsor_stakes(
+    deployer: TxSender, rlc: RLCToken, hub: HubContract, stakes: dict[str, int]
+) -> None:
+    """The deployer mints the stakes, deposits them in one transaction and stakes each for its
+    account (its own escrow ends where it was)."""
+    stakes = {account: amount for account, amount in stakes.items() if amount > 0}
+    total = sum(stakes.values())
+    if not total:
+        return
+    rlc.mint(deployer, deployer.address, total)
+    rlc.approve_and_call(deployer, hub.address, total, b"")
+    for account, amount in stakes.items():
+        hub.stake_for(deployer, account, amount)
+
+
 def deploy(
     chain: Chain,
     roles: Roles,
@@ -88,9 +105,15 @@ def deploy(
     listings: list[AppListing] | None = None,
     with_test_apps: bool = False,
     faucet_amount: int = FAUCET_AMOUNT,
+    pool_stake: int = POOL_STAKE,
+    worker_stakes: dict[str, int] | None = None,
 ) -> Deployment:
     """Deploy and configure the marketplace; returns where everything is. Without `listings`,
-    DeskGrid's apps are registered (and the test apps too with `with_test_apps`)."""
+    DeskGrid's apps are registered (and the test apps too with `with_test_apps`).
+
+    The deployer mints and stakes `pool_stake` for the pool owner (so its pool takes paid
+    requests) and `worker_stakes` (address -> nRLC; default: `DEV_WORKER_STAKE` for each
+    development account of the chain, the local workers' payout identities)."""
     if listings is None:
         listings = default_listings(with_test_apps=with_test_apps)
     deployer = TxSender(chain, roles.deployer)
@@ -116,6 +139,11 @@ def deploy(
     )
     if faucet_amount:
         rlc.mint(deployer, roles.faucet.address, faucet_amount)
+    if worker_stakes is None:
+        worker_stakes = {a.address: DEV_WORKER_STAKE for a in chain.dev_accounts}
+    stakes = dict(worker_stakes)
+    stakes[roles.scheduler.address] = stakes.get(roles.scheduler.address, 0) + pool_stake
+    _sponsor_stakes(deployer, rlc, hub, stakes)
     return Deployment(
         chain_id=chain.chain_id,
         genesis_hash=chain.genesis_hash,

@@ -262,6 +262,7 @@ class Oracle:
                     bytes.fromhex(task.results or ""),
                     [a for a, _ in task.workers],
                     [w for _, w in task.workers],
+                    [],  # out-voted contributions: none yet (the grid's quorum agrees)
                 )
                 self._closed(task, OracleTaskState.FINALIZED, "finalized", {"tx": result.tx_hash})
             else:
