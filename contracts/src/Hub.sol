@@ -675,7 +675,8 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
     }
 
     /// @notice Anyone may close a task whose final deadline passed: the requester is refunded
-    /// and gets the pool owner's stake the task locked (the pool did not finalize it in time).
+    /// and the beneficiary gets the pool owner's stake the task locked (the pool did not
+    /// finalize it in time).
     function claim(bytes32 taskId) external nonReentrant {
         Task storage task_ = _activeTask(taskId);
         if (block.timestamp < task_.finalDeadline) revert TooEarlyToClaim(taskId, task_.finalDeadline);
@@ -685,8 +686,8 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
             Stake storage s = _stakes[task_.poolStaker];
             s.locked -= uint96(lock);
             s.amount -= uint96(lock);
-            _accounts[task_.requester].balance += lock;
-            emit Slashed(task_.poolStaker, taskId, lock, task_.requester);
+            _accounts[task_.beneficiary].balance += lock;
+            emit Slashed(task_.poolStaker, taskId, lock, task_.beneficiary);
         }
         emit TaskClaimed(taskId, msg.sender);
     }

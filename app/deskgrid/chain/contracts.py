@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,11 @@ from deskgrid.chain.reverts import ChainError, explain
 from deskgrid.chain.transactions import FeeQuote, TxResult, TxSender
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+def result_digest(results: bytes) -> bytes:
+    """The digest `finalize` checks posted results against: their sha256 (the grid's hash)."""
+    return hashlib.sha256(results).digest()
 
 
 class TaskStatus(enum.IntEnum):

@@ -109,7 +109,7 @@ _SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"and {a['caller']} is not its owner."
     ),
     "NotScheduler": lambda a: (
-        f"Only the workerpool's scheduler can finalize or fail task "
+        f"Only the workerpool's scheduler can finalize, fail or lock stake for task "
         f"{_short(a['taskId'])}, and {a['caller']} is not it; use the scheduler's key."
     ),
     "PriceAboveMax": lambda a: (
@@ -148,6 +148,36 @@ _SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"Worker #{a['index']} has the zero address; give each worker's real address."
     ),
     "ZeroAmount": lambda a: "The amount is zero; enter an amount above zero.",
+    "ZeroAddress": lambda a: "The address is the zero address; give a real address.",
+    "AmountTooLarge": lambda a: (
+        f"{format_rlc(a['amount'])} is more than the hub can record; use a smaller amount."
+    ),
+    "NotPendingPoolOwner": lambda a: (
+        f"{a['caller']} was not proposed as the next owner of workerpool #{a['poolId']}; "
+        "the current owner must propose it first."
+    ),
+    "InsufficientStake": lambda a: (
+        f"{a['account']} has {format_rlc(a['available'])} of unlocked stake but "
+        f"{format_rlc(a['needed'])} is needed; stake more RLC, or wait until its tasks close "
+        "and unlock it."
+    ),
+    "PoolStakeTooLow": lambda a: (
+        f"The owner of workerpool #{a['poolId']} has {format_rlc(a['stake'])} staked but a "
+        f"pool needs {format_rlc(a['needed'])} to take paid requests; the pool owner must stake "
+        "more, or choose another pool."
+    ),
+    "NoLockedContribution": lambda a: (
+        f"{a['account']} has no locked contribution to task {_short(a['taskId'])}; "
+        "check the worker's address."
+    ),
+    "UnsettledContributions": lambda a: (
+        f"{a['count']} locked contribution(s) to task {_short(a['taskId'])} are neither paid "
+        "nor out-voted; list every locked worker in finalize, or release the stake first."
+    ),
+    "ResultDigestMismatch": lambda a: (
+        f"The results posted do not match their digest {_short(a['resultDigest'])} "
+        f"(their sha256 is {_short(a['actual'])}); post the digest of these results."
+    ),
     "EmptyName": lambda a: "The name is empty; give it a name.",
     "InvalidTimeRef": lambda a: "A category needs a time reference above zero seconds.",
     "OnlyToken": lambda a: (

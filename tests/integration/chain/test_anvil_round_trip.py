@@ -11,7 +11,7 @@ import pytest
 
 from deskgrid.chain.anvil import AnvilNode, find_anvil
 from deskgrid.chain.connection import connect
-from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest, TaskStatus
+from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest, TaskStatus, result_digest
 from deskgrid.chain.deployment import Roles, ensure_deployment, load_deployment
 from deskgrid.chain.reverts import ContractRevert
 from deskgrid.chain.transactions import TxSender
@@ -55,9 +55,11 @@ def test_deploy_and_round_trip_on_anvil(anvil):
     scheduler = TxSender(chain, roles.scheduler)
     worker = chain.dev_accounts[6].address
     with pytest.raises(ContractRevert) as err:
-        hub.finalize(user, task_id, b"\1" * 32, b"x", [worker], [1])
+        hub.finalize(user, task_id, result_digest(b"x"), b"x", [worker], [1])
     assert err.value.name == "NotScheduler"
-    result = hub.finalize(scheduler, task_id, b"\1" * 32, b'{"address":"1Ab"}', [worker], [1])
+    result = hub.finalize(
+        scheduler, task_id, result_digest(b'{"address":"1Ab"}'), b'{"address":"1Ab"}', [worker], [1]
+    )
     assert result.effective_gas_price > 0  # EIP-1559 fees on anvil
     assert hub.task_status(task_id) is TaskStatus.COMPLETED
     assert hub.balance_of(worker) == RLC * 7 // 10

@@ -1,12 +1,15 @@
 """Random sequences of deposit / request / approveAndCall / finalize / fail / claim / withdraw /
-price changes, and of several users paying through the VanityRequester (underpaying,
+price changes, of stake / unstake / contribution locks / finalizations with out-voted
+contributions, and of several users paying through the VanityRequester (underpaying,
 overpaying, naming a maximum below the price), taking refunds and trying to take others',
-against a model of the escrow with a refund per payer. After every step: RLC is conserved
-(wallets + hub = supply), the hub holds exactly what its accounts are owed, every wallet,
-balance and lock matches the model, nothing is paid twice, refunds happen only when the rules
-allow them; the VanityRequester's escrow on the hub is exactly the refunds it owes (and its
-lock the prices of its active tasks), nobody takes back more than they paid through it, and
-no task is refunded twice."""
+against a model of the escrow and the stakes with a refund per payer. After every step: RLC is
+conserved (wallets + hub = supply), the hub holds exactly what its accounts are owed and
+staked, every wallet, balance, lock, stake, locked stake and reputation matches the model (so
+slashed stake lands where documented: the honest contributors by weight, the pool owner when
+there are none, the beneficiary of a claimed task), nothing is paid twice, locked stake is
+never unstaked, refunds happen only when the rules allow them; the VanityRequester's escrow
+on the hub is exactly the refunds it owes (and its lock the prices of its active tasks),
+nobody takes back more than they paid through it, and no task is refunded twice."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from deskgrid.chain.contracts import ZERO_ADDRESS, TaskRequest, TaskStatus
+from deskgrid.chain.contracts import ZERO_ADDRESS, TaskRequest, TaskStatus, result_digest
 from deskgrid.chain.reverts import ContractRevert
 
 from .conftest import RLC, TEST_LISTINGS, Market
@@ -33,6 +36,8 @@ USERS = (3, 4, 5)
 WORKERS = (6, 7, 8)
 CATEGORY_SECONDS = {0: 600, 1: 3000}
 POOL_FEE, WORKER_BPS = RLC, 7000
+STAKE_BPS = 3000  # of a task's price: each contribution's lock, and the pool owner's per task
+MIN_POOL_STAKE = 10 * RLC
 
 
 @dataclass
@@ -44,6 +49,13 @@ class ModelTask:
     callback: str | None = None
     payer: str | None = None  # who paid it through the VanityRequester
     owed: int = 0  # the refund the VanityRequester owes the payer if the task fails
+    beneficiary: str = ""
+    pool_lock: int = 0  # the pool owner's stake the task locked
+    locks: dict[str, int] | None = None  # contributions locked by `lockStake`
+
+    @property
+    def contribution_stake(self) -> int:
+        return (self.app_price + POOL_FEE) * STAKE_BPS // 10_000
 
 
 def make_machine(market: Market):
@@ -69,6 +81,22 @@ def make_machine(market: Market):
             self.paid_through_vr = {self.addr(u): 0 for u in USERS}
             self.refunded_by_vr = {self.addr(u): 0 for u in USERS}
             self.start_block = market.chain.w3.eth.block_number
+            stakers = [a.address for a in market.chain.dev_accounts]
+            self.stake = {a: market.hub.stake_of(a) for a in stakers}
+            self.stake_locked = {a: 0 for a in stakers}
+            self.reputation = {a: (0, 0) for a in stakers}
+            self.pool_owner = roles.scheduler.address
+
+        def free_stake(self, who: str) -> int:
+            return self.stake[who] - self.stake_locked[who]
+
+        def pool_refusal(self, price: int) -> str | None:
+            """What a request of `price` meets on the pool owner's stake, by the model."""
+            if self.stake[self.pool_owner] < MIN_POOL_STAKE:
+                return "PoolStakeTooLow"
+            if self.free_stake(self.pool_owner) < price * STAKE_BPS // 10_000:
+                return "InsufficientStake"
+            return None
 
         # -- helpers -----------------------------------------------------------------
         def expect(self, error: str | None, action) -> object:
@@ -95,7 +123,12 @@ def make_machine(market: Market):
             self.balance[requester] -= price
             now = self.m.chain.timestamp()
             deadline = now + CATEGORY_SECONDS[category]
-            self.model[task_id] = ModelTask(requester, self.app_prices[app], deadline, **extra)
+            task = ModelTask(requester, self.app_prices[app], deadline, **extra)
+            task.beneficiary = task.payer or requester
+            task.pool_lock = price * STAKE_BPS // 10_000
+            task.locks = {}
+            self.stake_locked[self.pool_owner] += task.pool_lock
+            self.model[task_id] = task
             return task_id
 
         def refund_expectation(self, task_id: bytes, user: str) -> str | None:
@@ -151,9 +184,12 @@ def make_machine(market: Market):
             req = TaskRequest(
                 self.m.deployment.apps[app], self.m.pool, "{}", price, category, callback
             )
+            sender = self.m.sender(user)
             if self.balance[who] < price:
-                sender = self.m.sender(user)
                 self.expect("InsufficientBalance", lambda: self.m.hub.request_task(sender, req))
+                return b"\0" * 32
+            if refusal := self.pool_refusal(price):
+                self.expect(refusal, lambda: self.m.hub.request_task(sender, req))
                 return b"\0" * 32
             task_id = self.m.hub.request_task(self.m.sender(user), req)
             return self.new_task(who, app, category, task_id, callback=callback)
@@ -171,7 +207,11 @@ def make_machine(market: Market):
             amount = price + extra * RLC
             self.fund(user, amount)
             req = TaskRequest(self.m.deployment.apps[app], self.m.pool, "{}", price, category)
-            task_id = self.m.hub.pay_and_request(self.m.sender(user), self.m.rlc, req, amount)
+            sender = self.m.sender(user)
+            call = lambda: self.m.hub.pay_and_request(sender, self.m.rlc, req, amount)  # noqa: E731
+            if refusal := self.pool_refusal(price):
+                return self.expect(refusal, call) or b"\0" * 32
+            task_id = call()
             self.balance[who] += amount
             self.wallet[who] -= amount
             return self.new_task(who, app, category, task_id)
@@ -205,6 +245,8 @@ def make_machine(market: Market):
                 return self.expect("PriceAboveMax", request) or b"\0" * 32
             if amount < price:
                 return self.expect("Underpaid", request) or b"\0" * 32
+            if refusal := self.pool_refusal(price):
+                return self.expect(refusal, request) or b"\0" * 32
             task_id = request()
             self.wallet[who] -= price
             self.balance[vr] += price  # deposited by the contract, then locked below
@@ -257,42 +299,113 @@ def make_machine(market: Market):
             self.m.hub.set_app_price(self.m.owner, self.m.vanity, price)
             self.app_prices["vanity"] = price
 
+        @rule(who=st.sampled_from(USERS + WORKERS), part=st.integers(0, 4))
+        def stake(self, who, part):
+            """Stake a part of the free escrow (part 4: more than there is)."""
+            address = self.addr(who)
+            amount = self.balance[address] * part // 3
+            call = lambda: self.m.hub.stake(self.m.sender(who), amount)  # noqa: E731
+            if amount == 0:
+                return self.expect("ZeroAmount", call)
+            if amount > self.balance[address]:
+                return self.expect("InsufficientBalance", call)
+            call()
+            self.balance[address] -= amount
+            self.stake[address] += amount
+
+        @rule(who=st.sampled_from(USERS + WORKERS + (2,)), part=st.integers(0, 4))
+        def unstake(self, who, part):
+            """Unstake a part of the whole stake: more than its unlocked part is refused."""
+            address = self.addr(who)
+            amount = self.stake[address] * part // 3
+            call = lambda: self.m.hub.unstake(self.m.sender(who), amount)  # noqa: E731
+            if amount == 0:
+                return self.expect("ZeroAmount", call)
+            if amount > self.free_stake(address):
+                if amount <= self.stake[address]:
+                    event("unstake of locked stake refused")
+                return self.expect("InsufficientStake", call)
+            call()
+            self.stake[address] -= amount
+            self.balance[address] += amount
+
+        @rule(task_id=tasks, workers=st.lists(st.sampled_from(WORKERS), max_size=2, unique=True))
+        def lock_stake(self, task_id, workers):
+            """The scheduler locks the stake of the workers given a replica."""
+            addrs = [self.addr(w) for w in workers]
+            task = self.model.get(task_id)
+            call = lambda: self.m.hub.lock_stake(self.m.scheduler, task_id, addrs)  # noqa: E731
+            if task is None:
+                return self.expect("UnknownTask", call)
+            if task.status is not TaskStatus.ACTIVE:
+                return self.expect("TaskNotActive", call)
+            if any(self.free_stake(a) < task.contribution_stake for a in addrs):
+                return self.expect("InsufficientStake", call)
+            call()
+            for a in addrs:
+                self.stake_locked[a] += task.contribution_stake
+                task.locks[a] = task.locks.get(a, 0) + 1
+
         @rule(
             task_id=tasks,
             workers=st.lists(st.sampled_from(WORKERS), max_size=3, unique=True),
             weights=st.lists(st.integers(1, 5), min_size=3, max_size=3),
+            losers=st.integers(0, 2),
         )
-        def finalize(self, task_id, workers, weights):
-            addrs = [self.addr(w) for w in workers]
-            weights = weights[: len(workers)]
+        def finalize(self, task_id, workers, weights, losers):
+            """The last `losers` of the workers drawn were out-voted."""
+            cut = max(0, len(workers) - losers)
+            addrs = [self.addr(w) for w in workers[:cut]]
+            lost = [self.addr(w) for w in workers[cut:]]
+            weights = weights[: len(addrs)]
             task = self.model.get(task_id)
             hub, scheduler = self.m.hub, self.m.scheduler
-            call = lambda: hub.finalize(scheduler, task_id, b"\1" * 32, b"r", addrs, weights)  # noqa: E731
+            digest = result_digest(b"r")
+            call = lambda: hub.finalize(scheduler, task_id, digest, b"r", addrs, weights, lost)  # noqa: E731
             if task is None:
                 return self.expect("UnknownTask", call)
             if task.status is not TaskStatus.ACTIVE:
                 return self.expect("TaskNotActive", call)
             if self.m.chain.timestamp() >= task.deadline:
                 return self.expect("DeadlinePassed", call)
+            per = task.contribution_stake
+            if any(not task.locks.get(a) and self.free_stake(a) < per for a in lost + addrs):
+                return self.expect("InsufficientStake", call)
+            if any(n and a not in lost + addrs for a, n in task.locks.items()):
+                return self.expect("UnsettledContributions", call)
             call()
+            event(f"finalized with {len(lost)} out-voted")
             task.status = TaskStatus.COMPLETED
             if task.callback == vr:
                 assert self.m.requester.has_result(task_id)
             self.locked[task.requester] -= task.app_price + POOL_FEE
+            self.stake_locked[self.pool_owner] -= task.pool_lock
             self.balance[self.m.roles.deployer.address] += task.app_price
+            for a in lost + addrs:
+                if task.locks.get(a):
+                    task.locks[a] -= 1
+                    self.stake_locked[a] -= per
+                wins, losses = self.reputation[a]
+                self.reputation[a] = (wins + 1, losses) if a in addrs else (wins, losses + 1)
+            seized = per * len(lost)
+            for a in lost:
+                self.stake[a] -= per
             workers_total = POOL_FEE * WORKER_BPS // 10_000 if addrs else 0
-            paid = 0
+            paid = seized_paid = 0
             for a, w in zip(addrs, weights, strict=True):
                 share = workers_total * w // sum(weights)
-                self.balance[a] += share
+                from_losers = seized * w // sum(weights)
+                self.balance[a] += share + from_losers
                 paid += share
-            self.balance[self.m.roles.scheduler.address] += POOL_FEE - paid
+                seized_paid += from_losers
+            self.balance[self.pool_owner] += POOL_FEE - paid + seized - seized_paid
 
         def refund(self, task: ModelTask) -> None:
             task.status = TaskStatus.FAILED
             price = task.app_price + POOL_FEE
             self.locked[task.requester] -= price
             self.balance[task.requester] += price
+            self.stake_locked[self.pool_owner] -= task.pool_lock
 
         @rule(task_id=tasks)
         def fail(self, task_id):
@@ -317,6 +430,10 @@ def make_machine(market: Market):
                 return self.expect("TooEarlyToClaim", call)
             call()
             self.refund(task)
+            # The pool did not finalize in time: its stake the task locked goes to the
+            # beneficiary (the payer of a task paid through the VanityRequester).
+            self.stake[self.pool_owner] -= task.pool_lock
+            self.balance[task.beneficiary] += task.pool_lock
 
         @rule(who=st.sampled_from(USERS + WORKERS + (0, 2)), part=st.integers(0, 4))
         def withdraw(self, who, part):
@@ -349,7 +466,12 @@ def make_machine(market: Market):
             wallets = sum(self.m.rlc.balance_of(a) for a in everyone)
             in_hub = self.m.rlc.balance_of(self.m.hub.address)
             assert wallets + in_hub == supply
-            assert in_hub == sum(self.balance.values()) + sum(self.locked.values())
+            staked = sum(self.stake.values())
+            assert in_hub == sum(self.balance.values()) + sum(self.locked.values()) + staked
+            for a in self.stake:
+                assert self.m.hub.stake_of(a) == self.stake[a], a
+                assert self.m.hub.locked_stake_of(a) == self.stake_locked[a], a
+                assert self.m.hub.reputation_of(a) == self.reputation[a], a
             # Nothing is paid twice and refunds happen only when allowed: statuses agree.
             for task_id, task in self.model.items():
                 assert self.m.hub.task_status(task_id) is task.status

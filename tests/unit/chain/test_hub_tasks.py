@@ -1,6 +1,6 @@
 import pytest
 
-from deskgrid.chain.contracts import ZERO_ADDRESS, TaskRequest, TaskStatus
+from deskgrid.chain.contracts import ZERO_ADDRESS, TaskRequest, TaskStatus, result_digest
 from deskgrid.chain.reverts import ContractRevert
 
 from .conftest import RLC
@@ -94,7 +94,9 @@ def test_request_of_a_retired_app(market):
 def test_finalize_pays_everyone_exactly(market):
     task_id = paid_task(market)
     w1, w2 = market.account(7).address, market.account(8).address
-    market.hub.finalize(market.scheduler, task_id, DIGEST, b"result", [w1, w2], [1, 2])
+    market.hub.finalize(
+        market.scheduler, task_id, result_digest(b"result"), b"result", [w1, w2], [1, 2]
+    )
     share = RLC * 7000 // 10_000  # 0.7 RLC for the workers
     assert market.hub.balance_of(w1) == share * 1 // 3
     assert market.hub.balance_of(w2) == share * 2 // 3
@@ -104,7 +106,7 @@ def test_finalize_pays_everyone_exactly(market):
     assert market.hub.locked_of(market.account(3).address) == 0
     task = market.hub.task(task_id)
     assert task.status is TaskStatus.COMPLETED
-    assert task.result_digest == DIGEST and task.results == b"result"
+    assert task.result_digest == result_digest(b"result") and task.results == b"result"
 
 
 def test_finalize_without_workers_pays_the_pool_the_whole_fee(market):
@@ -172,7 +174,12 @@ def test_claim_only_after_the_final_deadline(market):
     [event] = market.hub.events("TaskClaimed", result.receipt)
     assert event["args"]["claimer"] == market.account(9).address
     assert market.hub.task(task_id).status is TaskStatus.FAILED
-    assert market.hub.balance_of(alice) == PRICE
+    # The price comes back, with the pool owner's stake the task locked (not done in time).
+    pool_lock = PRICE * 3_000 // 10_000
+    assert market.hub.balance_of(alice) == PRICE + pool_lock
+    [slashed] = market.hub.events("Slashed", result.receipt)
+    assert slashed["args"]["account"] == market.roles.scheduler.address
+    assert (slashed["args"]["amount"], slashed["args"]["to"]) == (pool_lock, alice)
     with pytest.raises(ContractRevert) as err:
         market.hub.claim(market.sender(9), task_id)
     assert err.value.name == "TaskNotActive"
@@ -180,7 +187,9 @@ def test_claim_only_after_the_final_deadline(market):
 
 def test_callback_receives_the_result(market):
     task_id = paid_task(market, callback=market.requester.address)
-    result = market.hub.finalize(market.scheduler, task_id, DIGEST, b'{"a":1}', [], [])
+    result = market.hub.finalize(
+        market.scheduler, task_id, result_digest(b'{"a":1}'), b'{"a":1}', [], []
+    )
     assert market.hub.events("CallbackDelivered", result.receipt)
     assert market.requester.has_result(task_id)
     assert market.requester.result_of(task_id) == b'{"a":1}'
@@ -190,7 +199,7 @@ def test_callback_receives_the_result(market):
 def test_a_failing_callback_never_blocks_payment(market, target):
     callback = market.rlc.address if target == "token" else market.account(9).address
     task_id = paid_task(market, callback=callback)
-    result = market.hub.finalize(market.scheduler, task_id, DIGEST, b"r", [], [])
+    result = market.hub.finalize(market.scheduler, task_id, result_digest(b"r"), b"r", [], [])
     assert market.hub.events("CallbackFailed", result.receipt)
     assert market.hub.task(task_id).status is TaskStatus.COMPLETED
     assert market.hub.balance_of(market.roles.deployer.address) == 4 * RLC
@@ -198,7 +207,7 @@ def test_a_failing_callback_never_blocks_payment(market, target):
 
 def test_a_scheduler_cannot_starve_the_callback(market):
     task_id = paid_task(market, callback=market.requester.address)
-    fn = market.hub.contract.functions.finalize(task_id, DIGEST, b"r", [], [])
+    fn = market.hub.contract.functions.finalize(task_id, result_digest(b"r"), b"r", [], [], [])
     scheduler = market.roles.scheduler.address
     enough = fn.estimate_gas({"from": scheduler})
     outcome = None
@@ -217,7 +226,7 @@ def test_a_scheduler_cannot_starve_the_callback(market):
 def test_one_call_reads_a_tasks_events_in_chain_order(market):
     start = market.chain.block_number()
     done, refused = paid_task(market), paid_task(market, who=4)
-    market.hub.finalize(market.scheduler, done, DIGEST, b"result", [], [])
+    market.hub.finalize(market.scheduler, done, result_digest(b"result"), b"result", [], [])
     market.hub.fail(market.scheduler, refused, "invalid params: pattern")
     names = ("TaskRequested", "TaskFinalized", "TaskFailed", "TaskClaimed")
     events = market.hub.task_logs(done, names, start)

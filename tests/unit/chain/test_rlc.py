@@ -9,7 +9,11 @@ def test_token_metadata(market):
     assert market.rlc.symbol() == "RLC"
     assert market.rlc.decimals() == 9
     assert market.rlc.owner() == market.roles.deployer.address
-    assert market.rlc.balance_of(market.roles.faucet.address) == market.rlc.total_supply()
+    # Minted: the faucet's RLC, and the stakes the deployment gave (held by the hub).
+    faucet = market.rlc.balance_of(market.roles.faucet.address)
+    staked = sum(market.hub.stake_of(a.address) for a in market.chain.dev_accounts)
+    assert market.rlc.balance_of(market.hub.address) == staked
+    assert faucet + staked == market.rlc.total_supply()
 
 
 def test_only_owner_mints(market):

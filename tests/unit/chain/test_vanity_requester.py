@@ -6,7 +6,13 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from deskgrid.chain.contracts import ZERO_ADDRESS, PaidRequest, TaskRequest, TaskStatus
+from deskgrid.chain.contracts import (
+    ZERO_ADDRESS,
+    PaidRequest,
+    TaskRequest,
+    TaskStatus,
+    result_digest,
+)
 from deskgrid.chain.reverts import ContractRevert
 from deskgrid.oracle.oracle import MAX_ONCHAIN_RESULT
 
@@ -75,7 +81,7 @@ def test_results_are_kept_by_digest_and_read_from_the_event(market):
     assert not market.requester.has_result(task_id)
     assert market.requester.result_of(task_id) == b""
     result = b'{"address":"1Abc","partial_private_key":"' + b"7" * 64 + b'"}'
-    market.hub.finalize(market.scheduler, task_id, b"\1" * 32, result, [], [])
+    market.hub.finalize(market.scheduler, task_id, result_digest(result), result, [], [])
     assert market.requester.has_result(task_id)
     assert market.requester.result_digest(task_id) == keccak(result)
     assert market.requester.result_of(task_id) == result
@@ -89,7 +95,7 @@ def test_a_result_as_large_as_the_oracle_writes_reaches_the_callback(market):
     market.fund(3, PRICE)
     task_id = market.requester.request(market.sender(3), market.rlc, "{}", PRICE)
     result = bytes(range(256)) * (MAX_ONCHAIN_RESULT // 256)
-    sent = market.hub.finalize(market.scheduler, task_id, b"\1" * 32, result, [], [])
+    sent = market.hub.finalize(market.scheduler, task_id, result_digest(result), result, [], [])
     assert market.hub.events("CallbackDelivered", sent.receipt)
     assert not market.hub.events("CallbackFailed", sent.receipt)
     assert market.requester.result_of(task_id) == result
@@ -203,7 +209,7 @@ def test_a_task_requested_on_the_hub_gets_results_but_no_refund_here(market):
         market.vanity, market.pool, "{}", PRICE, callback=market.requester.address
     )
     done = market.hub.pay_and_request(market.sender(4), market.rlc, request)
-    market.hub.finalize(market.scheduler, done, b"\1" * 32, b"found", [], [])
+    market.hub.finalize(market.scheduler, done, result_digest(b"found"), b"found", [], [])
     assert market.requester.result_of(done) == b"found"
     failed = market.hub.pay_and_request(market.sender(4), market.rlc, request)
     market.hub.fail(market.scheduler, failed, "no worker")

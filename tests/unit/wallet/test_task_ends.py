@@ -9,7 +9,7 @@ import asyncio
 
 from eth_account import Account
 
-from deskgrid.chain.contracts import TaskRequest
+from deskgrid.chain.contracts import TaskRequest, result_digest
 from deskgrid.chain.deployment import Roles
 from deskgrid.chain.transactions import TxSender
 from deskgrid.desktop.events import EventBus, NewBlock, TaskEnded
@@ -54,7 +54,7 @@ def test_each_ended_task_of_the_wallet_is_announced_once(wallet, market):
 
     done = _request(wallet, market)
     failed = _request(wallet, market)
-    wallet.hub.finalize(scheduler, done, DIGEST, b"r", [], [])
+    wallet.hub.finalize(scheduler, done, result_digest(b"r"), b"r", [], [])
     wallet.hub.fail(scheduler, failed, "invalid params: pattern.")
     other = WalletService(chain, market[1], Account.create())
     other.faucet()
