@@ -15,11 +15,14 @@ storage slots that later runs only update, so both are shown):
 - `via_hub`: `RLC.approveAndCall(hub, price, request)` with the VanityRequester as callback
   (what the app sends), then `finalize`;
 - `via_hub_no_callback` and `via_hub_empty_result`: the same without a callback, and with an
-  empty result, to show what the callback and the result's size cost in `finalize`.
+  empty result, to show what the callback and the result's size cost in `finalize`;
+- `via_hub_locked` (hubs with stake only): the same as `via_hub` with the scheduler's
+  `lockStake` of each worker's contribution while it computes, a transaction of its own.
 
 Prints gas per transaction and per task (request + finalize, or request + fail + withdrawal).
-Only calls that exist in every version of the contracts are used, so an older checkout's
-package can be measured with this script by putting it first on PYTHONPATH.
+The other scenarios use only calls that exist in every version of the contracts, so an older
+checkout's package can be measured with this script by putting it first on PYTHONPATH (the
+deployment stakes for the pool owner and the workers where the hub has stake).
 """
 
 from __future__ import annotations
@@ -110,6 +113,11 @@ def main() -> None:
         refund_gas = requester.withdraw_refund(payer, task_id).gas_used
         return {"request": request_gas, "fail": fail_gas, "withdrawRefund": refund_gas}
 
+    def locked() -> dict[str, int]:
+        task_id, request_gas = through_hub(requester.address)
+        lock_gas = hub.lock_stake(scheduler, task_id, workers).gas_used
+        return {"request": request_gas, "lockStake": lock_gas, "finalize": finalize(task_id)}
+
     def empty_result() -> dict[str, int]:
         task_id, request_gas = through_hub(requester.address)
         return {"request": request_gas, "finalize": finalize(task_id, b"")}
@@ -122,6 +130,8 @@ def main() -> None:
         "via_hub_no_callback": lambda: completed(lambda: through_hub(ZERO_ADDRESS)),
         "via_hub_empty_result": empty_result,
     }
+    if hasattr(hub, "lock_stake"):
+        scenarios["via_hub_locked"] = locked
     figures: dict[str, Any] = {}
     for name, scenario in scenarios.items():
         runs = [scenario() for _ in range(args.repeat)]

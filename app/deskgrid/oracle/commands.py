@@ -55,10 +55,10 @@ async def _serve(args: argparse.Namespace) -> None:
     hub = HubContract(chain, args.hub)
     account = _scheduler_account(args, chain)
     pool = hub.pool(args.pool)
-    if pool.owner != account.address:
+    if pool.scheduler != account.address:
         raise DeskGridError(
             f"{account.address} is not the scheduler of workerpool #{args.pool} "
-            f"(its owner is {pool.owner}); use the pool owner's key."
+            f"(its scheduler is {pool.scheduler}); use the scheduler's key."
         )
     db = args.db or str(paths.sub_dir("oracle") / f"oracle-{chain.chain_id}-{hub.address}.sqlite")
     store = OracleStore(db)
