@@ -83,7 +83,9 @@ def test_claim_on_anvil_after_the_deadline(anvil):
     )
     chain.advance_time(601)
     hub.claim(TxSender(chain, chain.dev_accounts[7]), task_id)
-    assert hub.balance_of(user.address) == 5 * RLC
+    # The price, and the pool owner's stake the task locked (30 % of it): not done in time.
+    assert hub.balance_of(user.address) == 5 * RLC + 5 * RLC * 3 // 10
+    assert hub.locked_stake_of(roles.scheduler.address) == 0
 
 
 @pytest.mark.parametrize("spec", ["embedded", "anvil"])
