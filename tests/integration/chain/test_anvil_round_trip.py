@@ -118,3 +118,39 @@ def test_cli_refuses_an_unknown_chain(tmp_path):
     assert out.returncode == 2
     assert "'bogus' is not a chain" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_stake_slashing_and_scheduler_rotation_on_anvil(anvil):
+    """Over JSON-RPC: the owner rotates the scheduler key (the old one can no longer finalize),
+    a locked contribution cannot be unstaked, an out-voted one is slashed to the honest one."""
+    chain = connect(anvil.url)
+    roles = Roles.dev(chain)
+    deployment, _ = ensure_deployment(chain, roles, listings=TEST_LISTINGS)
+    rlc, hub = RLCToken(chain, deployment.rlc), HubContract(chain, deployment.hub)
+    owner, rotated = TxSender(chain, roles.scheduler), TxSender(chain, chain.dev_accounts[9])
+    hub.set_pool_scheduler(owner, deployment.pool_id, rotated.address)
+    user = TxSender(chain, chain.dev_accounts[4])
+    rlc.transfer(TxSender(chain, roles.faucet), user.address, 5 * RLC)
+    request = TaskRequest(deployment.apps["vanity"], deployment.pool_id, "{}", 5 * RLC)
+    task_id = hub.pay_and_request(user, rlc, request)
+    honest, cheat = chain.dev_accounts[6], chain.dev_accounts[7]
+    lock = hub.contribution_stake(task_id)
+    hub.lock_stake(rotated, task_id, [honest.address, cheat.address])
+    stake = hub.stake_of(cheat.address)
+    with pytest.raises(ContractRevert) as err:
+        hub.unstake(TxSender(chain, cheat), stake)
+    assert err.value.name == "InsufficientStake"
+    results = b'{"address":"1Ab"}'
+    digest = result_digest(results)
+    with pytest.raises(ContractRevert) as err:
+        hub.finalize(owner, task_id, digest, results, [honest.address], [1], [cheat.address])
+    assert err.value.name == "NotScheduler"
+    sent = hub.finalize(rotated, task_id, digest, results, [honest.address], [1], [cheat.address])
+    [slashed] = hub.events("Slashed", sent.receipt)
+    assert (slashed["args"]["account"], slashed["args"]["amount"]) == (cheat.address, lock)
+    assert hub.stake_of(cheat.address) == stake - lock
+    assert hub.balance_of(honest.address) == RLC * 7 // 10 + lock
+    assert hub.reputation_of(honest.address) == (1, 0)
+    assert hub.reputation_of(cheat.address) == (0, 1)
+    assert hub.task(task_id).results == results
+    chain.close()
