@@ -723,7 +723,7 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         returns (uint256)
     {
         Stake storage s = _stakes[worker];
-        bool wasLocked = amount != 0 && _contributionLocks[taskId][worker] != 0;
+        bool wasLocked = _contributionLocks[taskId][worker] != 0;
         if (wasLocked) {
             _contributionLocks[taskId][worker] -= 1;
             _tasks[taskId].openLocks -= 1;

@@ -268,3 +268,16 @@ def test_pool_ownership_moves_in_two_steps_and_the_scheduler_key_rotates(market)
     after = paid_task(market)
     assert market.hub.task(after).pool_staker == new_owner.address
     assert market.hub.locked_stake_of(new_owner.address) == LOCK
+
+
+def test_a_free_tasks_locks_are_settled_too(market):
+    free = market.hub.register_app(market.owner, "free", "builtin:echo@1.0.0", b"\0" * 32, 0)
+    pool = market.hub.register_pool(market.sender(5), "free pool", 0, 7_000)
+    request = TaskRequest(free, pool, "{}", 0)
+    task_id = market.hub.request_task(market.sender(3), request)
+    worker = Account.create().address  # no stake: a free task locks nothing
+    assert market.hub.contribution_stake(task_id) == 0
+    market.hub.lock_stake(market.sender(5), task_id, [worker])
+    market.hub.finalize(market.sender(5), task_id, result_digest(b"r"), b"r", [worker], [1])
+    assert market.hub.task(task_id).open_locks == 0
+    assert market.hub.reputation_of(worker) == (1, 0)
