@@ -69,7 +69,15 @@ async def test_anvil_two_workers_and_an_oracle_killed_before_finalize(tmp_path):
 
         await until(grid_up, 60, "the grid server answers")
         for i in range(2):
-            procs.append(spawn(tmp_path / f"worker{i}", "worker", "--grid", grid_url, "--quiet"))
+            # Paid on a development account: the deployment staked for it (a paid task pays
+            # only contributors with stake).
+            payout = chain.dev_accounts[6 + i].address
+            procs.append(
+                spawn(
+                    tmp_path / f"worker{i}",
+                    *("worker", "--grid", grid_url, "--payout", payout, "--quiet"),
+                )
+            )
         oracle_args = (
             "oracle",
             "--chain",
