@@ -281,3 +281,19 @@ def test_a_free_tasks_locks_are_settled_too(market):
     market.hub.finalize(market.sender(5), task_id, result_digest(b"r"), b"r", [worker], [1])
     assert market.hub.task(task_id).open_locks == 0
     assert market.hub.reputation_of(worker) == (1, 0)
+
+
+def test_the_wrapper_picks_the_contributors_finalize_can_pay(market):
+    task_id = paid_task(market)
+    staked, locked, fresh = (
+        market.account(6).address,
+        market.account(7).address,
+        Account.create().address,
+    )
+    market.hub.unstake(market.sender(7), DEV_WORKER_STAKE - LOCK)
+    market.hub.lock_stake(market.scheduler, task_id, [locked])  # its last free stake
+    assert market.hub.stake_info(locked).free == 0
+    contributors = [(staked, 2), (locked, 1), (fresh, 1)]
+    assert market.hub.with_free_stake(task_id, contributors) == [(staked, 2), (locked, 1)]
+    info = market.hub.stake_info(staked)
+    assert (info.amount, info.locked, info.free) == (DEV_WORKER_STAKE, 0, DEV_WORKER_STAKE)
