@@ -15,10 +15,11 @@ import {IApprovalReceiver, IResultReceiver} from "./Interfaces.sol";
 /// Stake: accounts stake RLC out of their escrow (workers for the results they contribute, pool
 /// owners for the tasks their pool runs). A paid request locks part of the pool owner's stake
 /// until the task is closed, and the pool loses it to the requester when the task is claimed
-/// (not finalized in time). Each contribution to a paid task locks part of the worker's stake
-/// (`lockStake` while it computes, or at `finalize` at the latest): an honest contribution gets
+/// (not finalized in time). A contribution the scheduler stakes (replicated work nobody can
+/// verify: `lockStake` while it computes) locks part of the worker's stake: an honest one gets
 /// it back with its reward and a win in its reputation; an out-voted one loses it to the
-/// honest contributors and gets a loss. Only unlocked stake can be unstaked.
+/// honest contributors and gets a loss. A contribution without a lock (a result the grid
+/// verified) needs no stake and is simply paid. Only unlocked stake can be unstaked.
 contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -601,8 +602,9 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
     /// result itself, or empty when it is too large to post (then only its digest is recorded).
     /// `workers`/`weights` are the honest contributors (paid by weight); `losers` the
     /// contributions the consensus out-voted (a worker listed twice contributed twice). Every
-    /// contribution locks its stake (or uses the lock `lockStake` took): the honest get it back,
-    /// the losers' goes to the honest by weight (to the pool owner when there are none).
+    /// lock `lockStake` took must be settled: the honest get theirs back, the losers' (each
+    /// loser must have a lock) goes to the honest by weight (to the pool owner when there are
+    /// none). An honest contributor without a lock needs no stake: it is only paid.
     function finalize(
         bytes32 taskId,
         bytes32 resultDigest,
@@ -648,7 +650,8 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         uint256 paid;
         uint256 seizedPaid;
         for (uint256 i = 0; i < workers.length; i++) {
-            _settleContribution(taskId, workers[i], perContribution, true);
+            // No lock left on the task: nothing to settle (no storage read per worker).
+            if (task_.openLocks != 0) _settleContribution(taskId, workers[i], perContribution, true);
             uint256 share = workersTotal * weights[i] / totalWeight;
             paid += share;
             _reward(workers[i], taskId, share, ROLE_WORKER);
@@ -715,25 +718,26 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         emit StakeUnlocked(task_.poolStaker, taskId, lock);
     }
 
-    /// @dev Settles one contribution of `worker`: uses a lock `lockStake` took, or checks the
-    /// worker has the stake free now. The honest get it unlocked and a win; a loser loses it
-    /// and gets a loss. Returns the stake seized.
+    /// @dev Settles one contribution of `worker`. A loser must have a lock (`lockStake`): it
+    /// loses that stake and gets a loss; returns the stake seized. An honest contributor with a
+    /// lock gets it unlocked and a win; one without a lock (nobody staked for its result, e.g.
+    /// a result the grid verified) is only paid: its stake and reputation are not touched.
     function _settleContribution(bytes32 taskId, address worker, uint256 amount, bool honest)
         private
         returns (uint256)
     {
-        Stake storage s = _stakes[worker];
-        bool wasLocked = _contributionLocks[taskId][worker] != 0;
-        if (wasLocked) {
-            _contributionLocks[taskId][worker] -= 1;
-            _tasks[taskId].openLocks -= 1;
-            s.locked -= uint96(amount);
-        } else if (s.amount - s.locked < amount) {
-            revert InsufficientStake(worker, s.amount - s.locked, amount);
+        uint256 locks = _contributionLocks[taskId][worker];
+        if (locks == 0) {
+            if (honest) return 0;
+            revert NoLockedContribution(taskId, worker);
         }
+        _contributionLocks[taskId][worker] = locks - 1;
+        _tasks[taskId].openLocks -= 1;
+        Stake storage s = _stakes[worker];
+        s.locked -= uint96(amount);
         if (honest) {
             s.wins += 1;
-            if (wasLocked) emit StakeUnlocked(worker, taskId, amount);
+            emit StakeUnlocked(worker, taskId, amount);
         } else {
             s.losses += 1;
             s.amount -= uint96(amount);

@@ -369,9 +369,9 @@ def make_machine(market: Market):
             if self.m.chain.timestamp() >= task.deadline:
                 return self.expect("DeadlinePassed", call)
             per = task.contribution_stake
-            if any(not task.locks.get(a) and self.free_stake(a) < per for a in lost + addrs):
-                return self.expect("InsufficientStake", call)
-            if any(n and a not in lost + addrs for a, n in task.locks.items()):
+            if any(not task.locks.get(a) for a in lost):
+                return self.expect("NoLockedContribution", call)
+            if any(n > (a in lost + addrs) for a, n in task.locks.items()):
                 return self.expect("UnsettledContributions", call)
             call()
             event(f"finalized with {len(lost)} out-voted")
@@ -382,9 +382,10 @@ def make_machine(market: Market):
             self.stake_locked[self.pool_owner] -= task.pool_lock
             self.balance[self.m.roles.deployer.address] += task.app_price
             for a in lost + addrs:
-                if task.locks.get(a):
-                    task.locks[a] -= 1
-                    self.stake_locked[a] -= per
+                if not task.locks.get(a):
+                    continue  # an honest contribution nobody staked for is only paid
+                task.locks[a] -= 1
+                self.stake_locked[a] -= per
                 wins, losses = self.reputation[a]
                 self.reputation[a] = (wins + 1, losses) if a in addrs else (wins, losses + 1)
             seized = per * len(lost)

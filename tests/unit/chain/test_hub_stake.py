@@ -5,7 +5,13 @@ scheduler rotation, on the embedded chain with the shipped contracts."""
 import pytest
 from eth_account import Account
 
-from deskgrid.chain.contracts import ZERO_ADDRESS, TaskRequest, TaskStatus, result_digest
+from deskgrid.chain.contracts import (
+    ZERO_ADDRESS,
+    StakeInfo,
+    TaskRequest,
+    TaskStatus,
+    result_digest,
+)
 from deskgrid.chain.listings import DEV_WORKER_STAKE, POOL_STAKE
 from deskgrid.chain.reverts import ContractRevert
 
@@ -143,20 +149,39 @@ def test_an_out_voted_contribution_loses_its_stake_to_the_honest_by_weight(marke
 def test_without_an_honest_contributor_the_seized_stake_goes_to_the_pool_owner(market):
     task_id = paid_task(market)
     cheat = market.account(8).address
-    finalize(market, task_id, [], [], [cheat])  # not locked before: locked and seized at once
+    market.hub.lock_stake(market.scheduler, task_id, [cheat])
+    finalize(market, task_id, [], [], [cheat])
     assert market.hub.stake_of(cheat) == DEV_WORKER_STAKE - LOCK
     assert market.hub.balance_of(market.roles.scheduler.address) == RLC + LOCK
 
 
-def test_a_contributor_without_free_stake_cannot_be_paid_nor_locked(market):
+def test_an_honest_contribution_nobody_staked_for_is_paid_without_stake(market):
+    """A result the grid verified needs no stake: its contributor, even one with no stake at
+    all, is paid, and nothing of any stake moves; only a locked contribution can be slashed."""
     task_id = paid_task(market)
-    fresh = Account.create().address
-    refused("InsufficientStake", lambda: finalize(market, task_id, [fresh], [1]))
+    fresh, staked = Account.create().address, market.account(6).address
     refused("InsufficientStake", lambda: market.hub.lock_stake(market.scheduler, task_id, [fresh]))
-    market.deposit(4, LOCK)
-    market.hub.stake_for(market.sender(4), fresh, LOCK)
-    finalize(market, task_id, [fresh], [1])
-    assert market.hub.balance_of(fresh) == WORKERS_SHARE
+    refused("NoLockedContribution", lambda: finalize(market, task_id, [fresh], [1], [staked]))
+    result = finalize(market, task_id, [fresh, staked], [1, 1])
+    assert market.hub.balance_of(fresh) == WORKERS_SHARE // 2
+    assert market.hub.balance_of(staked) == WORKERS_SHARE // 2
+    assert market.hub.stake_info(fresh) == StakeInfo(0, 0, 0, 0)
+    assert market.hub.stake_info(staked) == StakeInfo(DEV_WORKER_STAKE, 0, 0, 0)
+    assert market.hub.events("ReputationChanged", result.receipt) == []
+    assert market.hub.events("StakeUnlocked", result.receipt)[0]["args"]["account"] == (
+        market.roles.scheduler.address  # the pool owner's lock only
+    )
+    assert len(market.hub.events("StakeUnlocked", result.receipt)) == 1
+
+
+def test_locked_and_unlocked_honest_contributions_settle_together(market):
+    task_id = paid_task(market)
+    locked, fresh = market.account(6).address, Account.create().address
+    market.hub.lock_stake(market.scheduler, task_id, [locked])
+    finalize(market, task_id, [fresh, locked], [1, 1])
+    assert market.hub.stake_info(locked) == StakeInfo(DEV_WORKER_STAKE, 0, 1, 0)
+    assert market.hub.stake_info(fresh) == StakeInfo(0, 0, 0, 0)
+    assert market.hub.balance_of(fresh) == market.hub.balance_of(locked) == WORKERS_SHARE // 2
 
 
 def test_every_locked_contribution_is_settled_by_finalize_or_released(market):
@@ -283,17 +308,12 @@ def test_a_free_tasks_locks_are_settled_too(market):
     assert market.hub.reputation_of(worker) == (1, 0)
 
 
-def test_the_wrapper_picks_the_contributors_finalize_can_pay(market):
+def test_stake_info_reads_stake_lock_and_reputation(market):
     task_id = paid_task(market)
-    staked, locked, fresh = (
-        market.account(6).address,
-        market.account(7).address,
-        Account.create().address,
-    )
+    locked = market.account(7).address
     market.hub.unstake(market.sender(7), DEV_WORKER_STAKE - LOCK)
     market.hub.lock_stake(market.scheduler, task_id, [locked])  # its last free stake
-    assert market.hub.stake_info(locked).free == 0
-    contributors = [(staked, 2), (locked, 1), (fresh, 1)]
-    assert market.hub.with_free_stake(task_id, contributors) == [(staked, 2), (locked, 1)]
-    info = market.hub.stake_info(staked)
-    assert (info.amount, info.locked, info.free) == (DEV_WORKER_STAKE, 0, DEV_WORKER_STAKE)
+    info = market.hub.stake_info(locked)
+    assert (info.amount, info.locked, info.free) == (LOCK, LOCK, 0)
+    finalize(market, task_id, [locked], [1])
+    assert market.hub.stake_info(locked) == StakeInfo(LOCK, 0, 1, 0)
