@@ -379,22 +379,6 @@ class HubContract(_Bound):
     def contribution_locks(self, task_id: bytes, account: str) -> int:
         return int(self._call("contributionLocks", task_id, account))
 
-    def with_free_stake(
-        self, task_id: bytes, contributors: list[tuple[str, int]]
-    ) -> list[tuple[str, int]]:
-        """The (address, weight) pairs whose free stake covers a contribution to `task_id`
-        (all of them for a free task): the ones `finalize` can pay without a lock taken
-        earlier. The others' share stays with the pool owner."""
-        needed = self.contribution_stake(task_id)
-        if needed == 0:
-            return list(contributors)
-        return [
-            (address, weight)
-            for address, weight in contributors
-            if self.stake_of(address) - self.locked_stake_of(address) >= needed
-            or self.contribution_locks(task_id, address) > 0
-        ]
-
     def lock_stake(self, sender: TxSender, task_id: bytes, workers: list[str]) -> TxResult:
         """The scheduler locks one contribution's stake of each worker (while it computes)."""
         return self._send(sender, "lockStake", task_id, workers)

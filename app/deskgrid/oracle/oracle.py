@@ -254,17 +254,17 @@ class Oracle:
             return self._closed(task, OracleTaskState.CLOSED, "closed", {"status": "FAILED"})
         try:
             if task.state is OracleTaskState.FINALIZING:
-                # Only contributors with stake can be paid for a paid task; the others' share
-                # stays with the pool (the result still reaches the requester).
-                paid = await asyncio.to_thread(self.hub.with_free_stake, task_id, task.workers)
+                # Every contributor of the result is paid, staked or not: the oracle locks no
+                # stake, and the hub pays an honest contribution without a lock as it is
+                # (stake is what replicated work nobody can verify will lock and slash).
                 result = await asyncio.to_thread(
                     self.hub.finalize,
                     self.scheduler,
                     task_id,
                     bytes.fromhex(task.result_digest[2:]),
                     bytes.fromhex(task.results or ""),
-                    [a for a, _ in paid],
-                    [w for _, w in paid],
+                    [a for a, _ in task.workers],
+                    [w for _, w in task.workers],
                     [],  # out-voted contributions: none yet (the grid's quorum agrees)
                 )
                 self._closed(task, OracleTaskState.FINALIZED, "finalized", {"tx": result.tx_hash})

@@ -69,15 +69,9 @@ async def test_anvil_two_workers_and_an_oracle_killed_before_finalize(tmp_path):
 
         await until(grid_up, 60, "the grid server answers")
         for i in range(2):
-            # Paid on a development account: the deployment staked for it (a paid task pays
-            # only contributors with stake).
-            payout = chain.dev_accounts[6 + i].address
-            procs.append(
-                spawn(
-                    tmp_path / f"worker{i}",
-                    *("worker", "--grid", grid_url, "--payout", payout, "--quiet"),
-                )
-            )
+            # Paid to the worker's own new key: no stake (a verified VanityGen result pays
+            # any worker).
+            procs.append(spawn(tmp_path / f"worker{i}", "worker", "--grid", grid_url, "--quiet"))
         oracle_args = (
             "oracle",
             "--chain",
@@ -134,6 +128,7 @@ async def test_anvil_two_workers_and_an_oracle_killed_before_finalize(tmp_path):
         assert outcome.address.startswith("1A") and outcome.wif
         paid = [w for w in hub.logs("Rewarded", deployment.block) if w["args"]["role"] == 2]
         assert len(paid) == 1 and paid[0]["args"]["amount"] == 10**9 * 7 // 10
+        assert hub.stake_of(paid[0]["args"]["account"]) == 0  # paid without any stake
         chain.close()
     finally:
         for proc in procs:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from deskgrid.chain.contracts import TaskStatus
+from deskgrid.chain.contracts import StakeInfo, TaskStatus
 from deskgrid.money import NRLC_PER_RLC as RLC
 from deskgrid.oracle.store import OracleStore, OracleTaskState
 
@@ -43,38 +43,41 @@ async def test_paid_task_is_finalized_and_everyone_is_paid(setup):
     assert setup.hub.balance_of(worker) == RLC * 7 // 10
     assert setup.hub.balance_of(setup.roles.scheduler.address) == RLC - RLC * 7 // 10
     assert setup.hub.locked_of(setup.chain.dev_accounts[3].address) == 0
-    # The worker's stake was checked, not kept locked; the pool's stake is unlocked again.
-    assert setup.hub.reputation_of(worker) == (1, 0)
+    # Nobody locked the worker's stake, so none of it moved; the pool's stake is unlocked.
+    assert setup.hub.reputation_of(worker) == (0, 0)
     assert setup.hub.locked_stake_of(worker) == 0
     assert setup.hub.locked_stake_of(setup.roles.scheduler.address) == 0
     kinds = [e["kind"] for e in OracleStore(setup.store_path).events("0x" + task_id.hex())]
     assert kinds[0] == "requested" and "queued" in kinds and kinds[-1] == "finalized"
 
 
-async def test_a_contributor_without_stake_gets_the_result_finalized_but_no_pay(setup):
-    """A paid task's contributor whose payout address has no stake cannot be paid on chain:
-    the oracle finalizes without it (the requester gets the result) and the pool keeps the
-    workers' part of the fee."""
+async def test_a_volunteer_without_stake_is_paid_for_a_verified_vanitygen_result(setup):
+    """A new volunteer with no RLC at all computes a VanityGen task (its result is verified
+    cryptographically by the oracle): the task is finalized and the volunteer is paid its
+    share of the fee; no stake of it moves and its reputation stays empty."""
     from eth_account import Account
 
-    unstaked = Account.create()
-    task_id = setup.pay("echo", {"text": "no stake"})
+    from deskgrid.node.requester import VanityOrder
+
+    newcomer = Account.create()
+    order = VanityOrder(["1A"])
+    task_id = setup.pay("vanity", order.params())
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(setup.oracle().run(stop)),
-        asyncio.create_task(volunteer(setup.server.url, unstaked, stop)),
+        asyncio.create_task(volunteer(setup.server.url, newcomer, stop)),
     ]
     try:
-        async with asyncio.timeout(60):
+        async with asyncio.timeout(120):
             while setup.hub.task_status(task_id) is not TaskStatus.COMPLETED:
                 await asyncio.sleep(0.1)
     finally:
         stop.set()
         await asyncio.gather(*tasks)
-    assert setup.hub.task(task_id).results == b"no stake"
-    assert setup.hub.balance_of(unstaked.address) == 0
-    assert setup.hub.balance_of(setup.roles.scheduler.address) == RLC
-    assert setup.hub.reputation_of(unstaked.address) == (0, 0)
+    assert setup.hub.task(task_id).results  # the verified result reached the chain
+    assert setup.hub.balance_of(newcomer.address) == RLC * 7 // 10
+    assert setup.hub.balance_of(setup.roles.scheduler.address) == RLC - RLC * 7 // 10
+    assert setup.hub.stake_info(newcomer.address) == StakeInfo(0, 0, 0, 0)
 
 
 async def test_invalid_params_on_chain_are_refunded_with_the_reason(setup):
