@@ -49,7 +49,7 @@ def run_demo_window(
     from PySide6.QtWidgets import QApplication
 
     from deskgrid.desktop.settings import SettingsStore
-    from deskgrid.ui.controller import AppController
+    from deskgrid.ui.controller import AppController, close_down
     from deskgrid.ui.gc_guard import MainThreadCollector
     from deskgrid.ui.icons import icon
     from deskgrid.ui.main_window import MainWindow
@@ -76,7 +76,7 @@ def run_demo_window(
         try:
             await scenario(run)
         finally:
-            await controller.shutdown()
+            await close_down(controller)
             loop.stop()
 
     task = loop.create_task(main())  # run_forever: asyncio sees the loop as running
