@@ -10,29 +10,11 @@ import asyncio
 import pytest
 from eth_account import Account
 
-from deskgrid.chain.contracts import TaskStatus
 from deskgrid.chain.hub_events import rewards_to
 from deskgrid.desktop.earnings import EarningsLedger, ledger_path
-from tests.integration.oracle.conftest import setup, volunteer  # noqa: F401 - a fixture
+from tests.integration.oracle.conftest import complete_task, setup  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.integration
-
-
-async def run_paid_task(setup, worker_key, payout: str, text: str) -> bytes:  # noqa: F811
-    task_id = setup.pay("echo", {"text": text})
-    stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(setup.oracle().run(stop)),
-        asyncio.create_task(volunteer(setup.server.url, worker_key, stop, payout=payout)),
-    ]
-    try:
-        async with asyncio.timeout(90):
-            while setup.hub.task_status(task_id) is not TaskStatus.COMPLETED:
-                await asyncio.sleep(0.1)
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks)
-    return task_id
 
 
 async def test_earnings_are_the_rewarded_events_to_the_payout(setup) -> None:  # noqa: F811
@@ -42,7 +24,7 @@ async def test_earnings_are_the_rewarded_events_to_the_payout(setup) -> None:  #
     assert ledger.path == ledger_path(setup.hub, payout)
     assert await asyncio.to_thread(ledger.refresh) == [] and ledger.total == 0
 
-    task_id = await run_paid_task(setup, worker_key, payout, "earned")
+    task_id = await complete_task(setup, worker_key, payout, "earned")
     head = setup.chain.block_number()
     events = rewards_to(setup.hub, payout, 0, head)
     assert [(r.task_id, r.role_name) for r in events] == [("0x" + task_id.hex(), "worker")]
@@ -62,7 +44,7 @@ async def test_earnings_are_the_rewarded_events_to_the_payout(setup) -> None:  #
     assert again.cursor is not None and again.cursor.block >= head
 
     # A second task: the new reward is added once, earnings grow with the credit.
-    await run_paid_task(setup, worker_key, payout, "earned again")
+    await complete_task(setup, worker_key, payout, "earned again")
     await asyncio.to_thread(again.refresh)
     assert again.total == setup.hub.balance_of(payout) == 2 * credit
     assert len(again.per_task()) == 2
