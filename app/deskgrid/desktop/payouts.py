@@ -32,9 +32,11 @@ class PayoutView:
 class Payouts:
     """One hub's view of a volunteer's money; keeps one earnings ledger per address."""
 
-    def __init__(self, hub: HubContract, *, kept: bool = True) -> None:
+    def __init__(self, hub: HubContract, *, kept: bool | None = None) -> None:
+        """`kept`: ledgers kept in the data folder (default: except on a development chain,
+        which is thrown away and may be made again with the same addresses)."""
         self.hub = hub
-        self.kept = kept  # False: ledgers in memory only
+        self.kept = not hub.chain.is_dev if kept is None else kept
         self._rlc: RLCToken | None = None
         self._ledgers: dict[str, EarningsLedger] = {}
         self._lock = threading.Lock()  # one refresh of a ledger at a time
