@@ -67,7 +67,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     worker.add_argument("--state-dir", type=Path, help=argparse.SUPPRESS)
     worker.add_argument("--quiet", action="store_true", help="print nothing but errors")
     worker.set_defaults(handler=run_worker)
-    actions = worker.add_subparsers(dest="worker_action", metavar="ACTION")
+    actions = worker.add_subparsers(
+        dest="worker_action",
+        metavar="ACTION",
+        title="optional action",
+        help="without one, the worker runs; `withdraw --help` for the other",
+    )
     _register_withdraw(actions)
 
 
