@@ -48,3 +48,24 @@ async def test_earnings_are_the_rewarded_events_to_the_payout(setup) -> None:  #
     await asyncio.to_thread(again.refresh)
     assert again.total == setup.hub.balance_of(payout) == 2 * credit
     assert len(again.per_task()) == 2
+
+
+async def test_a_reorg_drops_the_rewards_of_the_blocks_read_again(setup) -> None:  # noqa: F811
+    worker_key, payout = Account.create(), Account.create().address
+    ledger = EarningsLedger.kept(setup.hub, payout)
+    await complete_task(setup, worker_key, payout, "kept")
+    await asyncio.to_thread(ledger.refresh)
+    kept = ledger.total
+    fork = setup.chain.snapshot()
+    await complete_task(setup, worker_key, payout, "on a branch that goes away")
+    await asyncio.to_thread(ledger.refresh)
+    assert ledger.total == 2 * kept
+
+    setup.chain.revert(fork)  # the second task's blocks leave the chain
+    for _ in range(12):  # and other blocks take their place
+        setup.chain.mine()
+    again = EarningsLedger.kept(setup.hub, payout)  # a restart after the reorg
+    await asyncio.to_thread(again.refresh)
+    head = setup.chain.block_number()
+    assert again.total == kept == setup.hub.balance_of(payout)
+    assert [e.reward for e in again.earned] == rewards_to(setup.hub, payout, 0, head)
