@@ -182,27 +182,27 @@ def test_the_payout_choice_is_checked_saved_and_signs_in_again(qtbot):
     pane.toggle.setChecked(True)
     qtbot.waitUntil(lambda: donation.running, timeout=3000)
     first = donation.worker
-    assert pane.payout_choice.currentText() == "The open wallet"
+    assert pane.payout_choice.combo.currentText() == "The open wallet"
 
-    index = pane.payout_choice.findData(savings.address)
-    assert index > 0 and "Savings" in pane.payout_choice.itemText(index)
-    pane.payout_choice.setCurrentIndex(index)
-    pane.payout_choice.activated.emit(index)  # what choosing it with the mouse does
+    index = pane.payout_choice.combo.findData(savings.address)
+    assert index > 0 and "Savings" in pane.payout_choice.combo.itemText(index)
+    pane.payout_choice.combo.setCurrentIndex(index)
+    pane.payout_choice.combo.activated.emit(index)  # what choosing it with the mouse does
     assert SettingsStore().payout() == savings.address
     qtbot.waitUntil(lambda: donation.worker is not first, timeout=3000)  # signed in again
     assert donation.worker.config.payout == savings.address == donation.payout
     assert pane.payout.text() == f"Earnings go to {savings.address} (Savings)."
 
-    pane.payout_choice.setEditText("0x12345")
-    pane.payout_apply.click()
-    assert pane.payout_error.isVisibleTo(pane)
-    assert "'0x12345' is not an Ethereum payout address" in pane.payout_error.text()
+    pane.payout_choice.combo.setEditText("0x12345")
+    pane.payout_choice.apply_button.click()
+    assert pane.payout_choice.error.isVisibleTo(pane)
+    assert "'0x12345' is not an Ethereum payout address" in pane.payout_choice.error.text()
     assert SettingsStore().payout() == savings.address  # nothing changed
     typed = "0x" + "ab" * 20  # any address, typed without its checksum
-    pane.payout_choice.setEditText(typed)
-    pane.payout_apply.click()
+    pane.payout_choice.combo.setEditText(typed)
+    pane.payout_choice.apply_button.click()
     checksummed = "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB"
-    assert not pane.payout_error.isVisibleTo(pane)
+    assert not pane.payout_choice.error.isVisibleTo(pane)
     assert SettingsStore().payout() == checksummed
     qtbot.waitUntil(lambda: donation.worker.config.payout == checksummed, timeout=3000)
     run_async(qtbot, donation.stop())
@@ -213,7 +213,7 @@ def test_the_payout_choice_is_checked_saved_and_signs_in_again(qtbot):
         open_wallet=savings.address, earnings_interval_ms=60_000,
     )  # fmt: skip
     qtbot.addWidget(again)
-    assert again.payout_choice.currentText() == checksummed
+    assert again.payout_choice.combo.currentText() == checksummed
     assert again.effective_payout() == checksummed
     assert again.payout.text() == f"Earnings go to {checksummed}."
 

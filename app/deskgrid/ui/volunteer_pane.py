@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -23,12 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskgrid.chain.addresses import check_address, short_address
 from deskgrid.desktop import autostart
 from deskgrid.desktop.settings import SettingsStore
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_eth, format_rlc
 from deskgrid.ui.earnings_chart import EarningsChart
+from deskgrid.ui.payout_choice import PayoutChoice
 from deskgrid.ui.preferences_form import PreferencesForm
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.tasks import spawn
@@ -53,7 +52,6 @@ STATE_NAMES = {
     "stopped": "Off",
 }
 EARNINGS_INTERVAL_MS = 5000
-OPEN_WALLET = "The open wallet"
 NO_PAYOUT = (
     "Choose where earnings go first (one of your wallets or an address): the worker's credit "
     "is sent there."
@@ -108,16 +106,8 @@ class VolunteerPane(QWidget):
         self.payout = QLabel()
         self.payout.setWordWrap(True)
         self.payout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.payout_choice = QComboBox()
-        self.payout_choice.setEditable(True)
-        self.payout_choice.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.payout_choice.lineEdit().setPlaceholderText("a wallet, or an address 0x…")
-        self.payout_apply = QPushButton("Use")
-        self.payout_error = QLabel()
-        self.payout_error.setWordWrap(True)
-        self.payout_error.setStyleSheet("color: #c62828;")
-        self.payout_error.hide()
-        self._fill_payout_choice()
+        self.payout_choice = PayoutChoice()
+        self.payout_choice.load(self.settings.wallet_entries(), self.settings.payout())
         self.chart = EarningsChart()
         self.chart_mode = QComboBox()
         self.chart_mode.addItems(["Per task", "Per day"])
@@ -136,11 +126,7 @@ class VolunteerPane(QWidget):
         now_form.addRow("Speed", self.speed)
         paid = QGroupBox("Payout")
         paid_form = QFormLayout(paid)
-        choice = QHBoxLayout()
-        choice.addWidget(self.payout_choice, 1)
-        choice.addWidget(self.payout_apply)
-        paid_form.addRow("Pay to", choice)
-        paid_form.addRow("", self.payout_error)
+        paid_form.addRow("Pay to", self.payout_choice)
         paid_form.addRow("", self.payout)
         earned = QGroupBox("Earnings")
         earned_form = QFormLayout(earned)
@@ -175,9 +161,7 @@ class VolunteerPane(QWidget):
         self.toggle.toggled.connect(self._toggled)
         self.form.changed.connect(self.apply_preferences)
         self.start_at_login.toggled.connect(self.set_start_at_login)
-        self.payout_apply.clicked.connect(self.apply_payout)
-        self.payout_choice.activated.connect(lambda *_: self.apply_payout())
-        self.payout_choice.lineEdit().returnPressed.connect(self.apply_payout)
+        self.payout_choice.chosen.connect(self.apply_payout)
         self.chart_mode.currentIndexChanged.connect(lambda *_: self._show_chart())
         self.withdraw_button.clicked.connect(self.withdraw)
         self.status_changed.connect(self.show_status)
@@ -239,40 +223,12 @@ class VolunteerPane(QWidget):
 
     # -- payout -------------------------------------------------------------------------
 
-    def _fill_payout_choice(self) -> None:
-        combo = self.payout_choice
-        combo.clear()
-        combo.addItem(OPEN_WALLET, "")
-        for wallet in self.settings.wallet_entries():
-            combo.addItem(f"{wallet.name} ({short_address(wallet.address)})", wallet.address)
-        chosen = self.settings.payout()
-        index = combo.findData(chosen or "")
-        if index >= 0:
-            combo.setCurrentIndex(index)
-        else:
-            combo.setCurrentIndex(-1)
-            combo.setEditText(chosen or "")
-
-    def chosen_payout(self) -> str | None:
-        """The address in the choice (None: the open wallet); a DeskGridError when wrong."""
-        text = self.payout_choice.currentText().strip()
-        index = self.payout_choice.findText(text)
-        if index >= 0:
-            return self.payout_choice.itemData(index) or None
-        return check_address(text, what="payout address")
-
     def effective_payout(self) -> str | None:
         """Where new results are paid: the choice, else the open wallet (None: the worker)."""
         return self.settings.payout() or self.open_wallet
 
-    def apply_payout(self) -> None:
-        try:
-            chosen = self.chosen_payout()
-        except DeskGridError as exc:
-            self.payout_error.setText(str(exc))
-            self.payout_error.show()
-            return
-        self.payout_error.hide()
+    def apply_payout(self, chosen: str | None) -> None:
+        """Save the choice (None: the open wallet) and sign the worker in again with it."""
         if chosen == self.settings.payout():
             return
         try:
