@@ -1,5 +1,8 @@
-"""The transaction history of the current wallet, newest first: direction (in / out), what,
-the exact amount, the other side, the block, the status and the transaction."""
+"""The history of the current wallet, newest first: every movement of its RLC and ETH, with
+its direction (in / out), what it was (a send, a job payment, a refund, a reward, an escrow
+deposit or withdrawal, a network fee...), the side it moved (the wallet, or its escrow on the
+hub), the exact amount, the other side, the block, the state (pending, mined, confirmed,
+failed) and the transaction."""
 
 from __future__ import annotations
 
@@ -13,15 +16,30 @@ from deskgrid.chain.addresses import short_address
 from deskgrid.money import format_eth, format_rlc
 from deskgrid.wallet.history import TxRecord
 
-COLUMNS = ("When", "In/Out", "What", "Amount", "With", "Block", "Status", "Transaction")
-AMOUNT, WITH, STATUS = COLUMNS.index("Amount"), COLUMNS.index("With"), COLUMNS.index("Status")
+COLUMNS = (
+    "When",
+    "In/Out",
+    "What",
+    "Account",
+    "Amount",
+    "With",
+    "Block",
+    "Status",
+    "Transaction",
+)
+WHAT, AMOUNT, WITH, STATUS = (COLUMNS.index(c) for c in ("What", "Amount", "With", "Status"))
 _WHAT = {
     "send": "Sent",
     "receive": "Received",
     "deposit": "Deposit to escrow",
     "withdraw": "Withdrawal from escrow",
     "faucet": "Demo faucet",
+    "payment": "Job payment",
+    "refund": "Refund",
+    "reward": "Reward",
+    "fee": "Network fee",
 }
+_ACCOUNT = {"wallet": "Wallet", "escrow": "Escrow"}
 _STATUS_COLOURS = {
     "pending": "#b26a00",
     "mined": "#2e7d32",
@@ -61,6 +79,7 @@ class HistoryTable(QTableWidget):
                 when,
                 _DIRECTION[record.direction],
                 _WHAT.get(record.kind, record.kind),
+                _ACCOUNT[record.account],
                 amount_text(record),
                 short_address(record.counterparty),
                 f"{record.block_number:,}" if record.block_number is not None else "—",
@@ -69,14 +88,19 @@ class HistoryTable(QTableWidget):
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                if column == WHAT and record.task_id:
+                    item.setToolTip(f"Task {record.task_id}")
                 if column == AMOUNT:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
+                    if record.fee_wei:
+                        item.setToolTip(f"Network fee: {format_eth(record.fee_wei)}")
                 if column == WITH:
                     item.setToolTip(record.counterparty)
                 if column == STATUS:
-                    item.setForeground(QBrush(QColor(_STATUS_COLOURS[record.status])))
+                    colour = _STATUS_COLOURS.get(record.status, _STATUS_COLOURS["pending"])
+                    item.setForeground(QBrush(QColor(colour)))
                     if record.error:
                         item.setToolTip(record.error)
                 self.setItem(row, column, item)
