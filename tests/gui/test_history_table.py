@@ -51,6 +51,7 @@ def test_rlc_sent_from_a_dev_account_shows_as_incoming(qtbot, booted):
     assert table.item(row, COLUMNS.index("With")).toolTip() == payer.address
     assert table.text_of(row, "Block") == f"{sent.block_number:,}"
     assert table.status_of(row) == "mined"  # the newest block: no block on top of it yet
+    assert table.text_of(row, "Status") == "mined · 0 of 1 confirmations"
     # the demo faucet's gifts stay listed once, as gifts
     kinds = sorted(r.kind for r in table.records)
     assert kinds == ["faucet", "faucet", "receive"]
@@ -92,6 +93,7 @@ def test_job_payments_rewards_and_refunds_are_labelled(qtbot, booted):
     assert table.text_of(reward, "Amount").startswith("+")
     # blocks were mined on top of the task's: its records are confirmed (depth 1)
     assert table.status_of(paid) == "confirmed" and table.status_of(reward) == "confirmed"
+    assert table.text_of(paid, "Status") == "confirmed"
     refund = _row_of(table, refund_tx, "refund")
     assert table.text_of(refund, "What") == "Refund"
     assert table.text_of(refund, "Account") == "Escrow"

@@ -54,6 +54,12 @@ def amount_text(record: TxRecord) -> str:
     return ("−" if record.direction == "out" else "+") + shown
 
 
+def _state(record: TxRecord, head: int | None, depth: int | None) -> str:
+    if record.status != "mined" or head is None or not depth:
+        return record.status
+    return f"mined · {min(record.confirmations(head), depth)} of {depth} confirmations"
+
+
 class HistoryTable(QTableWidget):
     def __init__(self) -> None:
         super().__init__(0, len(COLUMNS))
@@ -67,11 +73,16 @@ class HistoryTable(QTableWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.records: list[TxRecord] = []
+        self.head: int | None = None
 
-    def show_records(self, records: list[TxRecord]) -> None:
-        if records == self.records:
+    def show_records(
+        self, records: list[TxRecord], head: int | None = None, depth: int | None = None
+    ) -> None:
+        """Show `records`; with the newest block `head` and the confirmation `depth`, a mined
+        record's state says how many blocks are on top of it."""
+        if records == self.records and head == self.head:
             return
-        self.records = list(records)
+        self.records, self.head = list(records), head
         self.setRowCount(len(records))
         for row, record in enumerate(records):
             when = dt.datetime.fromtimestamp(record.created_at).strftime("%Y-%m-%d %H:%M")
@@ -83,7 +94,7 @@ class HistoryTable(QTableWidget):
                 amount_text(record),
                 short_address(record.counterparty),
                 f"{record.block_number:,}" if record.block_number is not None else "—",
-                record.status,
+                _state(record, head, depth),
                 record.tx_hash,
             )
             for column, text in enumerate(cells):
@@ -111,4 +122,5 @@ class HistoryTable(QTableWidget):
         return item.text() if item is not None else ""
 
     def status_of(self, row: int) -> str:
-        return self.text_of(row, "Status")
+        """The record's state (pending, mined, confirmed, failed)."""
+        return self.records[row].status
