@@ -1,9 +1,9 @@
 """Everything that moved an account's RLC and ETH, found on the chain: RLC `Transfer` logs from
-and to its address and the hub's logs about its escrow (deposits, withdrawals, task payments,
-refunds, rewards), on any network; plain ETH payments and the fees of every transaction it
-sent, only on development chains (they leave no log, so finding them means reading every
-block's transactions, which is cheap only there; elsewhere a fee is found with the logs of its
-transaction).
+and to its address, its `Approval` logs (an approval moves nothing but costs a fee) and the
+hub's logs about its escrow (deposits, withdrawals, task payments, refunds, rewards), on any
+network; plain ETH payments and the fees of every transaction it sent, only on development
+chains (they leave no log, so finding them means reading every block's transactions, which is
+cheap only there; elsewhere a fee is found with the logs of its transaction).
 
 Each transaction found is read from its receipt (`wallet.movements`) and becomes records found
 in the logs, added to the wallet's history once each (keyed by tx hash, log index and kind;
@@ -93,6 +93,7 @@ class AccountScanner:
         for log in (
             self.rlc.logs("Transfer", start, end, **{"from": self.address})
             + self.rlc.logs("Transfer", start, end, to=self.address)
+            + self.rlc.logs("Approval", start, end, owner=self.address)  # its fee
             + account_logs(self.hub, self.address, start, end)
         ):
             key = (int(log["blockNumber"]), int(log.get("transactionIndex") or 0), None)

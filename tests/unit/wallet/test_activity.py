@@ -126,6 +126,21 @@ def test_eth_is_skipped_where_it_would_need_every_block(parts):
     assert [(r.asset, r.amount) for r in scanner.scan()] == [("RLC", 3)]
 
 
+def test_the_fee_of_an_approval_made_elsewhere_is_found_in_its_logs(parts):
+    """On a network (no block reading) a transaction that moves nothing still cost a fee."""
+    chain, deployment, account, _, rlc = parts
+    wallet = WalletService(chain, deployment, account)
+    wallet.faucet()
+    approved = rlc.approve(TxSender(chain, account), deployment.hub, 5)
+    hub = HubContract(chain, deployment.hub)
+    history = TxHistory(None)
+    scanner = AccountScanner(chain, rlc, hub, account.address, history, scan_eth=False)
+    found = {(r.kind, r.asset, r.tx_hash) for r in scanner.scan()}
+    assert ("fee", "ETH", approved.tx_hash) in found
+    [fee] = [r for r in history.records() if r.kind == "fee"]
+    assert fee.amount == approved.fee_wei and fee.signed_amount == -approved.fee_wei
+
+
 def test_a_reorg_replaces_what_was_found(parts):
     chain, deployment, account, payer, rlc = parts
     history = TxHistory(None)
