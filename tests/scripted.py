@@ -41,7 +41,10 @@ def run_demo_window(
     *,
     size: tuple[int, int] | None = None,
     home_prefix: str = "deskgrid-scripted-",
+    backend_factory: Callable[[Any, Any], Any] | None = None,
 ) -> None:
+    """Run `scenario` on the app's window, on the offline demo (or on the backend
+    `backend_factory(settings, bus)` makes)."""
     home = tempfile.TemporaryDirectory(prefix=home_prefix)
     os.environ["DESKGRID_HOME"] = home.name
 
@@ -63,7 +66,10 @@ def run_demo_window(
     collector = MainThreadCollector(parent=app)  # noqa: F841 - lives with the app
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    controller = AppController(SettingsStore())
+    if backend_factory is None:
+        controller = AppController(SettingsStore())
+    else:
+        controller = AppController(SettingsStore(), backend_factory=backend_factory)
     window = MainWindow(controller)
     run = DemoRun(controller, window)
     controller.boot_failed.connect(run.failures.append)

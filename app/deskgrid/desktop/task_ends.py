@@ -23,7 +23,6 @@ END_EVENTS: dict[str, TaskOutcome] = {
     "TaskClaimed": "claimed",
 }
 APP_TITLES = {"vanity": "VanityGen"}  # on-chain app names → what people call them
-LOG_SPAN = 2_000
 RANGES_PER_SCAN = 10
 KEEP_ANNOUNCED = 1_000
 

@@ -119,7 +119,12 @@ class AppController(QObject):
         from deskgrid.desktop.watcher import BlockWatcher
 
         if self.session is None:
-            self.session = WalletSession(self.manager, backend, self.bus)
+            self.session = WalletSession(
+                self.manager,
+                backend,
+                self.bus,
+                confirmations=lambda: self.settings.settings.confirmations,
+            )
         else:
             self.session.backend = backend
         self.session.open_default()
