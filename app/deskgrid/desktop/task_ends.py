@@ -12,6 +12,7 @@ from typing import Any
 
 from deskgrid.chain.connection import Chain
 from deskgrid.chain.contracts import HubContract
+from deskgrid.chain.hub_events import LOG_SPAN
 from deskgrid.desktop.events import TaskEnded, TaskOutcome
 from deskgrid.jsonfile import read_json, write_json_atomic
 from deskgrid.wallet.history import TxHistory
