@@ -17,7 +17,7 @@ from deskgrid.desktop.events import EventBus
 from deskgrid.desktop.settings import Settings, SettingsStore
 from deskgrid.ui.bridge import QtEventBridge
 from deskgrid.ui.network_form import NetworkChoice
-from deskgrid.ui.tasks import cancel_running, spawn
+from deskgrid.ui.tasks import quitting, spawn
 
 if TYPE_CHECKING:
     from deskgrid.desktop.backend import Backend
@@ -165,12 +165,12 @@ async def close_down(controller: AppController, donation: Donation | None = None
     """Quitting the app: the GUI's tasks still running are cancelled first (an unfinished job
     is kept by the requester journal and resumed at the next start), then the donation and
     the backend stop."""
-    cancelled = cancel_running()
-    if cancelled:
-        log.info("quitting: %d task(s) of the window cancelled", cancelled)
-    if donation is not None:
-        await donation.stop()
-    await controller.shutdown()
+    with quitting() as cancelled:
+        if cancelled:
+            log.info("quitting: %d task(s) of the window cancelled", cancelled)
+        if donation is not None:
+            await donation.stop()
+        await controller.shutdown()
 
 
 def _load_core() -> None:
