@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sys
 
 from deskgrid import paths
 from deskgrid.errors import DeskGridError
@@ -89,4 +90,5 @@ async def _serve(args: argparse.Namespace) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     asyncio.run(_serve(args))  # its INFO lines go to oracle.log (standard error with -v)
+    print("oracle stopped", file=sys.stderr, flush=True)
     return 0
