@@ -154,8 +154,13 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path, shell_env: dict[str, st
             running.append(proc)
             proc.wait_line(re.escape(step.ready), timeout=READY_TIMEOUT_S)
 
-        vanity = next(out for step, out in outputs if "deskgrid run vanity" in step.script)
-        check_vanity_key(vanity, pattern=_pattern(steps))
+        vanity = output_of(outputs, "deskgrid run vanity")
+        address = check_vanity_key(vanity, pattern=_pattern(steps))
+        listed = output_of(outputs, "deskgrid tasks")
+        assert re.search(rf"completed .* {address}$", listed, re.M), listed
+        volunteer = output_of(outputs, "deskgrid wallet show Volunteer --chain")
+        earned = re.search(r"escrow ([\d.,]+) RLC free", volunteer)
+        assert earned and earned[1] != "0", volunteer  # the worker's payout address was paid
         oracle = next(p for p in running if "deskgrid oracle" in " ".join(p.popen.args))
         oracle.wait_line("finalized on chain", timeout=READY_TIMEOUT_S)
 
@@ -176,6 +181,10 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path, shell_env: dict[str, st
                 proc.popen.wait(timeout=STOP_TIMEOUT_S)
 
 
+def output_of(outputs: list[tuple[Step, str]], command: str) -> str:
+    return next(out for step, out in outputs if command in step.script)
+
+
 def _pattern(steps: list[Step]) -> str:
     step = next(s for s in steps if "deskgrid run vanity" in s.script)
     match = re.search(r"--pattern (\S+)", step.script)
@@ -183,7 +192,7 @@ def _pattern(steps: list[Step]) -> str:
     return match[1]
 
 
-def check_vanity_key(output: str, *, pattern: str) -> None:
+def check_vanity_key(output: str, *, pattern: str) -> str:
     """The task's outcome: an address with the pattern, and a key that gives it."""
     address = re.search(r"^address\s+(\S+)$", output, re.M)
     wif = re.search(r"^wif\s+(\S+)$", output, re.M)
@@ -191,3 +200,4 @@ def check_vanity_key(output: str, *, pattern: str) -> None:
     assert address[1].startswith(pattern), output
     key, compressed = wif_decode(wif[1])
     assert address_from_private_key(key, compressed) == address[1]
+    return address[1]
