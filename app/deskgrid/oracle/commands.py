@@ -7,10 +7,15 @@ import asyncio
 import contextlib
 import signal
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deskgrid import paths
 from deskgrid.errors import DeskGridError
 from deskgrid.grid.commands import add_grid_token_options
+
+if TYPE_CHECKING:
+    from deskgrid.chain.connection import Chain
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +46,18 @@ def _scheduler_account(args: argparse.Namespace, chain):  # noqa: ANN001, ANN202
     raise DeskGridError("Give the scheduler's keystore with --key-file.")
 
 
+def default_db_path(chain: Chain, hub: str) -> Path:
+    """`<data>/oracle/oracle-<chain id>-<genesis prefix>-<hub>.sqlite`: a restarted
+    development chain is another chain, with the same hub address and task ids, whose blocks
+    the cursor of the old one must not be looked for in. A file of the older name, without
+    the genesis, is the same network's and is kept."""
+    folder = paths.sub_dir("oracle")
+    older = folder / f"oracle-{chain.chain_id}-{hub}.sqlite"
+    if older.exists():
+        return older
+    return folder / f"oracle-{chain.chain_id}-{chain.genesis_hash[2:14]}-{hub}.sqlite"
+
+
 async def _serve(args: argparse.Namespace) -> None:
     from deskgrid.apps.registry import builtin_apps
     from deskgrid.chain.connection import connect
@@ -61,7 +78,7 @@ async def _serve(args: argparse.Namespace) -> None:
             f"{account.address} is not the scheduler of workerpool #{args.pool} "
             f"(its owner is {pool.owner}); use the pool owner's key."
         )
-    db = args.db or str(paths.sub_dir("oracle") / f"oracle-{chain.chain_id}-{hub.address}.sqlite")
+    db = args.db or str(default_db_path(chain, hub.address))
     store = OracleStore(db)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
