@@ -49,11 +49,11 @@ def _scheduler_account(args: argparse.Namespace, chain):  # noqa: ANN001, ANN202
 def default_db_path(chain: Chain, hub: str) -> Path:
     """`<data>/oracle/oracle-<chain id>-<genesis prefix>-<hub>.sqlite`: a restarted
     development chain is another chain, with the same hub address and task ids, whose blocks
-    the cursor of the old one must not be looked for in. A file of the older name, without
-    the genesis, is the same network's and is kept."""
+    the cursor of the old one must not be looked for in. On any other network a file of the
+    older name, without the genesis, is that network's and is kept."""
     folder = paths.sub_dir("oracle")
     older = folder / f"oracle-{chain.chain_id}-{hub}.sqlite"
-    if older.exists():
+    if older.exists() and not chain.is_dev:
         return older
     return folder / f"oracle-{chain.chain_id}-{chain.genesis_hash[2:14]}-{hub}.sqlite"
 
