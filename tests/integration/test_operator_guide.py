@@ -68,7 +68,10 @@ def walkthrough(text: str) -> tuple[str, list[Step]]:
 
 
 def test_the_guide_has_a_walkthrough_of_every_part() -> None:
-    prefix, steps = walkthrough(GUIDE.read_text(encoding="utf-8"))
+    text = GUIDE.read_text(encoding="utf-8")
+    prefix, steps = walkthrough(text)
+    section = text.split("## Walk-through", 1)[1].split("\n## ", 1)[0]
+    assert section.count("```bash") == len(BLOCK.findall(section)), "a bash block is unmarked"
     assert "DESKGRID_KEY_PASSWORD" in prefix
     started = [s.script.split()[0] for s in steps if s.ready]
     assert started == ["anvil", "deskgrid", "deskgrid", "deskgrid"]
