@@ -157,6 +157,8 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path, shell_env: dict[str, st
             running.append(proc)
             proc.wait_line(re.escape(step.ready), timeout=READY_TIMEOUT_S)
 
+        funded = output_of(outputs, "deskgrid wallet show Requester --chain")
+        assert "50 RLC, 1 ETH" in funded, funded  # as the guide says step 6 shows
         vanity = output_of(outputs, "deskgrid run vanity")
         address = check_vanity_key(vanity, pattern=_pattern(steps))
         listed = output_of(outputs, "deskgrid tasks")
