@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ from deskgrid.grid.commands import add_grid_token_options
 
 if TYPE_CHECKING:
     from deskgrid.chain.connection import Chain
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,6 +61,22 @@ def default_db_path(chain: Chain, hub: str) -> Path:
     return folder / f"oracle-{chain.chain_id}-{chain.genesis_hash[2:14]}-{hub}.sqlite"
 
 
+def warn_if_blocks_wait_for_transactions(chain: Chain, confirmations: int) -> None:
+    """Say so when a development chain mines a block only for a transaction (anvil without
+    --block-time): a task's block then gets no deeper until others send transactions."""
+    if confirmations < 1 or chain.kind not in ("anvil", "dev"):
+        return
+    with chain.lock:
+        reply = chain.w3.provider.make_request("anvil_getAutomine", [])
+    if reply.get("result") is True:
+        log.warning(
+            "This chain mines a block only when a transaction arrives, so a task waits for "
+            "%d more transaction(s) before the oracle acts on it: start anvil with "
+            "--block-time 1, or give the oracle --confirmations 0.",
+            confirmations,
+        )
+
+
 async def _serve(args: argparse.Namespace) -> None:
     from deskgrid.apps.registry import builtin_apps
     from deskgrid.chain.connection import connect
@@ -70,6 +89,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
     token = grid_token(args.grid_token, args.grid_token_file)
     chain = await asyncio.to_thread(connect, args.chain)
+    await asyncio.to_thread(warn_if_blocks_wait_for_transactions, chain, args.confirmations)
     hub = HubContract(chain, args.hub)
     account = _scheduler_account(args, chain)
     pool = hub.pool(args.pool)
