@@ -68,6 +68,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("wallet", nargs="?", help="a wallet's name or address (default: all)")
     _add_network(show, required=False)
     _add_json(show)
+    show.add_argument(
+        "--field",
+        choices=("address", "key-file"),
+        help="print only this of the wallet named, for scripts: its address, or its keystore "
+        "file (for the --key-file of other commands)",
+    )
     show.set_defaults(handler=_show)
 
     send = sub.add_parser("send", help="send RLC or ETH, after showing the fee")
@@ -196,6 +202,8 @@ def _find(manager: WalletManager, wanted: str) -> WalletEntry:
 
 def _show(args: argparse.Namespace) -> int:
     manager = WalletManager(SettingsStore(), new_store=FileKeyStore())
+    if args.field:
+        return _show_field(manager, args)
     entries = [_find(manager, args.wallet)] if args.wallet else manager.entries()
     if bool(args.chain) != bool(args.hub):
         raise DeskGridError("Give both --chain and --hub to see balances, or neither.")
@@ -224,6 +232,24 @@ def _show(args: argparse.Namespace) -> int:
                 f"{'':20} {format_rlc(row['rlc_nrlc'])}, {format_eth(row['eth_wei'])}; escrow "
                 f"{format_rlc(row['escrow_nrlc'])} free, {format_rlc(row['locked_nrlc'])} locked"
             )
+    return 0
+
+
+def _show_field(manager: WalletManager, args: argparse.Namespace) -> int:
+    if not args.wallet or args.chain or args.hub or args.json:
+        raise DeskGridError(
+            "--field prints one thing of one wallet: name it, without --chain, --hub or --json."
+        )
+    entry = _find(manager, args.wallet)
+    if args.field == "address":
+        print(entry.address)
+        return 0
+    if entry.storage != "keystore":
+        raise DeskGridError(
+            f"Wallet '{entry.name}' keeps its key in the system keyring, not in a file; "
+            "create or import a wallet with --keystore-file to use it with --key-file."
+        )
+    print(_key_file(entry))
     return 0
 
 
@@ -266,7 +292,11 @@ def _entry_json(entry: WalletEntry) -> dict[str, Any]:
     return {"name": entry.name, "address": entry.address, "storage": entry.storage}
 
 
+def _key_file(entry: WalletEntry) -> Path:
+    return FileKeyStore().folder / f"{entry.address}.json"
+
+
 def _where(entry: WalletEntry) -> str:
     if entry.storage == "keyring":
         return "the system keyring"
-    return str(FileKeyStore().folder / f"{entry.address}.json")
+    return str(_key_file(entry))
