@@ -100,7 +100,8 @@ class Status(enum.StrEnum):
 class Limits:
     """Sandbox limits for one job (from the app's resources unless the worker narrows them)."""
 
-    memory_mb: int = 256
+    memory_mb: int = 256  # the job is stopped when its processes use more
+    memory_by_volunteer: bool = False  # the limit is the volunteer's (else the app's need)
     cpu_seconds: int = 3600  # CPU time over all the job's cores
     wall_seconds: float = 3600.0  # running time; time spent paused does not count
     pids: int = 64
@@ -115,6 +116,19 @@ class Limits:
             cpu_seconds=int(res.max_seconds * max(cores, res.cores)) + 10,
             wall_seconds=float(res.max_seconds),
         )
+
+
+def memory_stop_message(limits: Limits) -> str:
+    """The sentence for a job stopped because it used more memory than its limit."""
+    if limits.memory_by_volunteer:
+        return (
+            f"Stopped: the job used more than {limits.memory_mb} MiB, the memory this "
+            "volunteer allows (Volunteer › Memory cap)."
+        )
+    return (
+        f"Stopped: the job used more than {limits.memory_mb} MiB, the memory its app "
+        "declares it needs."
+    )
 
 
 @dataclass(frozen=True)
