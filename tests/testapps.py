@@ -273,22 +273,38 @@ HOG_NEED_MB = 256  # what the app declares it needs; `mib` may ask for more (a l
 
 
 def validate_hog(params: dict[str, Any]) -> dict[str, Any]:
-    _no_extra(params, {"mib", "seconds"}, "hog")
+    _no_extra(params, {"mib", "seconds", "in_child"}, "hog")
     mib = params.get("mib", 1)
     if isinstance(mib, bool) or not isinstance(mib, int) or not 0 <= mib <= MAX_HOG_MIB:
         raise AppParamsError(f"The hog app needs 'mib' to be a whole number up to {MAX_HOG_MIB}.")
     seconds = params.get("seconds", 0)
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise AppParamsError("The hog app needs 'seconds' to be a number.")
-    return {"mib": mib, "seconds": float(min(seconds, MAX_SLEEP))}
+    in_child = params.get("in_child", False)
+    if not isinstance(in_child, bool):
+        raise AppParamsError("The hog app needs 'in_child' to be true or false.")
+    return {"mib": mib, "seconds": float(min(seconds, MAX_SLEEP)), "in_child": in_child}
+
+
+_HOLD = (
+    "import sys, time\n"
+    "held = [bytearray(b'\\x01') * (1 << 20) for _ in range(int(sys.argv[1]))]\n"
+    "time.sleep(float(sys.argv[2]))\n"
+)
 
 
 def run_hog(params: dict[str, Any], ctx: RunContext) -> bytes:
     """Allocate `mib` MiB one at a time, every page written (resident, not just reserved),
-    report progress, then hold them for `seconds`."""
-    held = [bytearray(b"\x01") * MIB for _ in range(params["mib"])]
+    report progress, then hold them for `seconds`; with `in_child`, a child process does it
+    (the job's memory is its whole process tree's)."""
+    mib, seconds = params["mib"], params["seconds"]
+    if params["in_child"]:
+        ctx.progress(0.0)
+        subprocess.run([sys.executable, "-c", _HOLD, str(mib), str(seconds)], check=True)
+        return f"held {mib} MiB in a child".encode()
+    held = [bytearray(b"\x01") * MIB for _ in range(mib)]
     ctx.progress(1.0, mib_held=len(held))
-    time.sleep(params["seconds"])
+    time.sleep(seconds)
     return f"held {len(held)} MiB".encode()
 
 
@@ -302,6 +318,7 @@ HOG = AppSpec(
         "properties": {
             "mib": {"type": "integer", "minimum": 0, "maximum": MAX_HOG_MIB},
             "seconds": {"type": "number", "minimum": 0},
+            "in_child": {"type": "boolean"},
         },
         "required": ["mib"],
         "additionalProperties": False,

@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import psutil
 import pytest
 
+from deskgrid.apps.registry import get_app
+from deskgrid.apps.run import EXIT_MEMORY
 from deskgrid.worker.activity import FixedIdle
+from deskgrid.worker.native_runner import NativeRunner, app_command, scrubbed_environment
 from deskgrid.worker.policy import Preferences, memory_allowance_mb
+from deskgrid.worker.proctree import tree_memory_bytes
+from deskgrid.worker.runner import Job, Limits, Status, memory_stop_message, run_job
 from deskgrid.worker.worker import Worker, WorkerConfig
 from tests.live_grid import DEADLINE, until
 from tests.testapps import HOG_NEED_MB
@@ -137,3 +146,75 @@ async def test_the_grid_leases_no_job_whose_app_needs_more_than_the_volunteer_al
     finally:
         stop.set()
         await asyncio.wait_for(task, DEADLINE)
+
+
+def _hog_job(limits: Limits, **params: object) -> Job:
+    app = get_app("hog")
+    return Job("job-1", app, app.validate(dict(params)), limits=limits)
+
+
+async def test_the_memory_of_the_jobs_whole_process_tree_counts(tmp_path: Path) -> None:
+    limits = Limits(memory_mb=160, memory_by_volunteer=True)
+    job = _hog_job(limits, mib=320, seconds=60, in_child=True)
+    outcome = await run_job(NativeRunner(), job)
+    assert outcome.status is Status.ERROR
+    assert outcome.message == memory_stop_message(limits)
+    # the tree was killed: no process of the job holds the memory any more
+    me = psutil.Process()
+    left = [p for p in me.children(recursive=True) if "held = [bytearray" in " ".join(p.cmdline())]
+    assert left == []
+
+
+def test_an_app_out_of_address_space_exits_with_the_memory_code(tmp_path: Path) -> None:
+    """Between two measurements, the address-space limit stops an allocation; the app's
+    entry point then exits with its out-of-memory code, which the runner turns into the
+    same sentence."""
+    params = tmp_path / "params.json"
+    params.write_text('{"mib": 2048}', encoding="utf-8")
+    limit = 512 * 2**20
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    done = subprocess.run(
+        [*app_command(), "hog", "--params", str(params), "--workdir", str(tmp_path),
+         "--result", str(tmp_path / "result")],
+        env=scrubbed_environment(tmp_path) | {"PYTHONPATH": os.pathsep.join(sys.path)},
+        preexec_fn=cap, capture_output=True, timeout=DEADLINE, check=False,
+    )  # fmt: skip
+    assert done.returncode == EXIT_MEMORY, done.stderr.decode()
+    assert b"ran out of memory" in done.stderr
+
+
+_FORKED_HOLDER = (
+    "import os, sys, time\n"
+    "held = [bytearray(b'\\x01') * (1 << 20) for _ in range(200)]\n"
+    "os.fork()\n"
+    "os.write(1, b'ready\\n')\n"
+    "time.sleep(60)\n"
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="proportional set sizes: Linux")
+def test_tree_memory_counts_pages_shared_after_a_fork_once() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _FORKED_HOLDER], stdout=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        assert proc.stdout is not None
+        # parent and child both hold the pages
+        assert proc.stdout.read(12) == b"ready\nready\n"
+        used = tree_memory_bytes(proc.pid) / 2**20
+        resident = (
+            sum(
+                p.memory_info().rss
+                for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children()]
+            )
+            / 2**20
+        )
+        assert resident > 400  # each process has the 200 MiB resident…
+        assert 200 <= used < 300  # …but they are the same pages: counted once
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+    assert tree_memory_bytes(proc.pid) == 0  # no such process any more
