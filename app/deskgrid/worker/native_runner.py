@@ -7,12 +7,13 @@ a scrubbed environment: nothing of the volunteer's (tokens, keyring or D-Bus add
 agent, DeskGrid settings) reaches it.
 The wall clock limit counts running time only: a job paused by the throttle is not penalised.
 Memory is held to the job's limit (`Limits.memory_mb`: the smaller of its app's need and what
-the volunteer allows) without cgroups: the supervisor measures the memory of the job's whole
-process tree (`proctree.tree_memory_bytes`, proportional set sizes on Linux) every quarter of a
-second and kills the tree when it passes the limit; the address-space limit of each process
-(the job's memory plus an allowance for the interpreter's mappings) stops an allocation far
-past it in between (`deskgrid.apps.run` then exits with its out-of-memory code). Either way the
-job ends as an error whose message says which limit it passed (`runner.memory_stop_message`).
+the volunteer allows) without cgroups: four times a second the supervisor measures the memory
+of the job's whole process tree (`proctree.tree_memory_over`: resident set sizes, and near the
+limit proportional set sizes on Linux, so pages shared after a fork count once) and kills the
+tree when it passes the limit; the address-space limit of each process (the job's memory plus
+an allowance for the interpreter's mappings) stops an allocation far past it in between
+(`deskgrid.apps.run` then exits with its out-of-memory code). Either way the job ends as an
+error whose message says which limit it passed (`runner.memory_stop_message`).
 
 No process of a job outlives it: whatever the way it ends (its own exit, an error, a limit, a
 cancel), its group and every descendant are killed (`proctree.kill_tree`); on Linux the first
@@ -41,7 +42,7 @@ from deskgrid.apps.guard import PR_SET_PDEATHSIG
 from deskgrid.apps.guard import supported as guard_supported
 from deskgrid.apps.run import EXIT_MEMORY
 from deskgrid.apps.sdk import AppSpec
-from deskgrid.worker.proctree import JobRecords, kill_tree, tree_memory_bytes
+from deskgrid.worker.proctree import JobRecords, kill_tree, tree_memory_over
 from deskgrid.worker.runner import (
     MAX_LINE_BYTES,
     MAX_RESULT_BYTES,
@@ -314,7 +315,7 @@ class NativeExecution(SupervisedExecution):
     def _limits_check(self) -> str | None:
         """A sentence when the job's processes use more memory than its limit, or its
         folder or the disk is over theirs (`_disk_check`); the supervisor then stops it."""
-        if tree_memory_bytes(self._proc.pid) > self._limits.memory_mb * MIB:
+        if tree_memory_over(self._proc.pid, self._limits.memory_mb * MIB):
             return memory_stop_message(self._limits)
         return self._disk_check()
 

@@ -20,7 +20,7 @@ from deskgrid.apps.run import EXIT_MEMORY
 from deskgrid.worker.activity import FixedIdle
 from deskgrid.worker.native_runner import NativeRunner, app_command, scrubbed_environment
 from deskgrid.worker.policy import Preferences, memory_allowance_mb
-from deskgrid.worker.proctree import tree_memory_bytes
+from deskgrid.worker.proctree import tree_memory_bytes, tree_memory_over
 from deskgrid.worker.runner import Job, Limits, Status, memory_stop_message, run_job
 from deskgrid.worker.worker import Worker, WorkerConfig
 from tests.live_grid import DEADLINE, until
@@ -214,6 +214,8 @@ def test_tree_memory_counts_pages_shared_after_a_fork_once() -> None:
         )
         assert resident > 400  # each process has the 200 MiB resident…
         assert 200 <= used < 300  # …but they are the same pages: counted once
+        assert not tree_memory_over(proc.pid, 300 * 2**20)
+        assert tree_memory_over(proc.pid, 150 * 2**20)
     finally:
         os.killpg(proc.pid, 9)
         proc.wait()
