@@ -112,10 +112,20 @@ class Limits:
     def for_app(cls, app: AppSpec, cores: int = 1) -> Limits:
         res = app.resources
         return cls(
-            memory_mb=res.memory_mb,
+            memory_mb=app_memory_need_mb(app, cores),
             cpu_seconds=int(res.max_seconds * max(cores, res.cores)) + 10,
             wall_seconds=float(res.max_seconds),
         )
+
+
+def app_memory_need_mb(app: AppSpec, cores: int = 1) -> int:
+    """The memory one run of `app` needs on `cores` cores: what it declares, or, for a
+    multicore app given more cores than it declares, as much more as it has cores more (it
+    runs a process per core)."""
+    res = app.resources
+    if res.multicore and cores > res.cores:
+        return -(-res.memory_mb * cores // max(1, res.cores))
+    return res.memory_mb
 
 
 def memory_stop_message(limits: Limits) -> str:

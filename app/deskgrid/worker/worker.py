@@ -61,6 +61,7 @@ from deskgrid.worker.runner import (
     Limits,
     Runner,
     RunnerError,
+    app_memory_need_mb,
     jobs_dir,
     owned_dir,
     remove_leftover_job_dirs,
@@ -340,7 +341,7 @@ class Worker:
             return
         decision = self.decision()
         cores = max(1, min(self.config.cores, decision.cores))
-        memory = job_memory_limit(app.resources.memory_mb, decision.memory_mb)
+        memory = job_memory_limit(app_memory_need_mb(app, cores), decision.memory_mb)
         # a running job is stopped when the disk's free space drops below half the floor, and
         # when it uses more memory than its app needs or the volunteer allows
         limits = dataclasses.replace(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psutil
 
+from deskgrid.apps.registry import get_app
 from deskgrid.worker.policy import (
     MemoryLimit,
     Preferences,
@@ -14,7 +15,7 @@ from deskgrid.worker.policy import (
     job_memory_limit,
     memory_allowance_mb,
 )
-from deskgrid.worker.runner import Limits, memory_stop_message
+from deskgrid.worker.runner import Limits, app_memory_need_mb, memory_stop_message
 from deskgrid.worker.worker import Worker, WorkerConfig
 
 
@@ -23,6 +24,15 @@ def test_the_smaller_of_the_apps_need_and_the_volunteers_allowance() -> None:
     assert job_memory_limit(256, 200) == MemoryLimit(200, by_volunteer=True)
     assert job_memory_limit(256, 256) == MemoryLimit(256, by_volunteer=False)
     assert job_memory_limit(256, None) == MemoryLimit(256, by_volunteer=False)  # unknown total
+
+
+def test_a_multicore_app_needs_its_memory_per_declared_core() -> None:
+    vanity = get_app("vanity")  # multicore, declares 1 core and 256 MiB
+    assert app_memory_need_mb(vanity, 1) == 256
+    assert app_memory_need_mb(vanity, 8) == 8 * 256
+    assert Limits.for_app(vanity, 8).memory_mb == 8 * 256
+    echo = get_app("echo")  # one core whatever it is given
+    assert app_memory_need_mb(echo, 8) == echo.resources.memory_mb
 
 
 def test_the_allowance_follows_the_busy_and_idle_shares() -> None:
