@@ -200,14 +200,9 @@ class Worker:
         leases this worker only jobs whose app needs no more."""
         return advertised_memory_mb(self.preferences, psutil.virtual_memory().total // 2**20)
 
-    def _capabilities_to_send(self, caps: Capabilities) -> Capabilities | None:
-        """`caps` with the memory the preferences allow now, when that changed since the grid
-        last heard it (preferences apply live); else None (nothing new to tell)."""
-        current = caps.model_copy(update={"memory_mb": self.memory_to_advertise()})
-        if current == self._advertised:
-            return None
-        self._advertised = current
-        return current
+    def _current_capabilities(self, caps: Capabilities) -> Capabilities:
+        """`caps` with the memory the preferences allow now (preferences apply live)."""
+        return caps.model_copy(update={"memory_mb": self.memory_to_advertise()})
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; a job running then is killed and its lease handed back
@@ -268,12 +263,9 @@ class Worker:
         Returns how long to wait before the next round."""
         if not self._logged_in:
             self._update(state="idle", reason=f"Connecting to the grid at {client.url}.")
-            self._advertised = None
-            signed_in = self._capabilities_to_send(caps) or caps
-            await client.authenticate(
-                self.account, capabilities=signed_in, payout=self.config.payout
-            )
-            self._logged_in = True
+            current = self._current_capabilities(caps)
+            await client.authenticate(self.account, capabilities=current, payout=self.config.payout)
+            self._logged_in, self._advertised = True, current
         for entry in self.pending.entries(worker=self.account.address):
             await self._upload(client, entry, stop)
             if stop.is_set():
@@ -282,7 +274,9 @@ class Worker:
         if not decision.run:
             self._update(state="suspended", reason=decision.reason, job_id=None, app=None)
             return self.config.poll_interval
-        reply = await client.request_work(1, self._capabilities_to_send(caps))
+        current = self._current_capabilities(caps)  # sent again only when they changed
+        reply = await client.request_work(1, None if current == self._advertised else current)
+        self._advertised = current
         if not reply.leases:
             waiting = reply.reason or "Waiting for work from the grid."  # e.g. its quota
             self._update(state="idle", reason=waiting, job_id=None)

@@ -73,10 +73,6 @@ async def test_the_worker_advertises_its_volunteers_allowance(tmp_path: Path) ->
     caps = await worker.capabilities()
     assert caps.memory_mb == int(total * 40 / 100)
     assert caps.memory_mb < total
-    # a change of preferences is told to the grid once, with the next work request
-    assert worker._capabilities_to_send(caps) == caps
-    assert worker._capabilities_to_send(caps) is None
+    # preferences apply live: what the worker tells the grid next follows them
     worker.preferences = Preferences(ram_max_used_busy_pct=10, ram_max_used_idle_pct=20)
-    changed = worker._capabilities_to_send(caps)
-    assert changed is not None and changed.memory_mb == int(total * 20 / 100)
-    assert changed.apps == caps.apps
+    assert worker.memory_to_advertise() == int(total * 20 / 100)
