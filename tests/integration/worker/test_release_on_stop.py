@@ -14,6 +14,7 @@ from deskgrid.grid.client import GridClient, LeaseGone, NotAuthorized
 from deskgrid.grid.models import Capabilities
 from deskgrid.worker.donation import Donation
 from deskgrid.worker.policy import Preferences
+from deskgrid.worker.proctree import JobRecords
 from deskgrid.worker.worker import Worker, WorkerConfig
 from tests.live_grid import DEADLINE, until
 
@@ -105,3 +106,21 @@ async def test_only_the_leases_worker_may_release_it_and_twice_is_fine(grid) -> 
     finally:
         await owner.aclose()
         await other.aclose()
+
+
+async def test_a_stopping_worker_whose_grid_is_gone_just_stops(grid, tmp_path: Path) -> None:
+    server, submitter = grid
+    worker = Worker(WorkerConfig(grid_url=server.url, state_dir=tmp_path / "w", poll_interval=0.1))
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await submitter.submit("sleep", {"seconds": 600}, policy={"delay_bound": LONG_DELAY})
+    await until(lambda: worker.status.state == "computing", "the worker to compute")
+    records = JobRecords(tmp_path / "w" / "running")
+    await until(lambda: bool(records.records()), "the job's process to be recorded")
+
+    await server.stop()  # the grid goes away: the release cannot reach it
+    stop.set()
+    await asyncio.wait_for(task, DEADLINE)
+
+    assert worker.status.state == "stopped"
+    assert records.records() == []  # the job was killed all the same
