@@ -174,7 +174,8 @@ class Donation:
             )
 
     async def stop(self) -> None:
-        """Stop the worker; a job in progress is abandoned (its lease expires on the grid)."""
+        """Stop the worker: a job in progress is killed and its lease handed back to the grid
+        at once (within a few seconds; a grid that does not answer lets it expire)."""
         task, stop, worker = self._task, self._stop, self.worker
         self._task = self._stop = None
         if task is None or stop is None:
