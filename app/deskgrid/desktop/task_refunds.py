@@ -42,6 +42,7 @@ class Refund:
     amount: int  # nRLC
     payer: str  # the account the refund belongs to
     sentence: str
+    through_contract: bool = False  # paid through the VanityRequester
 
     @property
     def claimable(self) -> bool:
@@ -49,8 +50,9 @@ class Refund:
 
     @property
     def into(self) -> str:
-        """Where a claimed refund lands."""
-        return "your wallet" if self.way != "claim" else "your escrow on the hub"
+        """Where the refund lands (or landed): the payer's wallet when the VanityRequester
+        held it, else the requester's escrow on the hub."""
+        return "your wallet" if self.through_contract else "your escrow on the hub"
 
 
 def _short(task_id: bytes) -> str:
@@ -80,7 +82,7 @@ def refund_of(
     short = _short(task_id)
 
     def refund(way: RefundWay, sentence: str) -> Refund:
-        return Refund(task_id, way, amount, payer, sentence)
+        return Refund(task_id, way, amount, payer, sentence, through_contract)
 
     if task.status is TaskStatus.COMPLETED:
         return refund("not_due", f"Task {short} was finalized: there is nothing to refund.")
