@@ -410,7 +410,9 @@ class JobsPane(QWidget):
         head = f"Your {app_title(job.app)} task {job.short_id} failed: {reason}"
         if refund.way == "returned":
             text = f"{head}; its {format_rlc(refund.amount)} went back to {refund.into}."
-        else:
+        elif refund.claimable:
+            text = f"{head}. Claim its {format_rlc(refund.amount)} back into {refund.into}."
+        else:  # whose it is, or why there is nothing to refund
             text = f"{head}. {refund.sentence}"
         action = CLAIM_REFUND if refund.claimable else None
         self.notices.post(JobNotice(job.hex_id, text, "warning", action))
