@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskgrid.desktop.task_ends import APP_TITLES
 from deskgrid.money import format_rlc
 from deskgrid.oracle.timeline import TimelineEvent
 
@@ -171,7 +172,7 @@ class MyJobsTable(QWidget):
             for row, job in enumerate(self.jobs):
                 cells = (
                     job.hex_id[:18] + "…" if job.task_id is not None else job.short_id,
-                    job.app,
+                    APP_TITLES.get(job.app, job.app),
                     job.state,
                     job.progress(),
                     format_rlc(job.cost),
