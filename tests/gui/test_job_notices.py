@@ -2,7 +2,9 @@
 to one TaskEnded and one tray message; the setting turns them off; without a tray the window's
 status bar shows them. In the Jobs pane, a task whose deadline passes with nobody to compute it
 gives a notice naming it and the reason, with "Claim refund" on the notice and on its row;
-claiming it gives the price back to the wallet's escrow and the row says "refunded"."""
+claiming it gives the price back to the wallet's escrow and the row says "refunded". A task the
+wallet paid through the VanityRequester that fails gets a row and a notice too, and its claim
+takes the refund the contract kept back into the wallet."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import asyncio
 import pytest
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from deskgrid.chain.contracts import TaskRequest
+from deskgrid.chain.contracts import TaskRequest, VanityRequesterContract
 from deskgrid.chain.deployment import Roles
 from deskgrid.chain.transactions import TxSender
 from deskgrid.desktop.events import EventBus, TaskEnded
@@ -168,6 +170,43 @@ def test_a_task_past_its_deadline_gives_a_notice_and_claim_refund_returns_its_pr
     qtbot.waitUntil(lambda: "claimed" in [e.kind for e in job.events], timeout=JOB_TIMEOUT_MS)
     qtbot.wait(500)  # the task's own end, seen after the claim, changes nothing
     assert job.state == "refunded" and pane.notices.notice(job.hex_id).text == text
+
+
+def test_a_refund_the_vanity_requester_keeps_is_claimed_into_the_wallet(qtbot, make_node_window):
+    window = make_node_window(workers=0, oracle=False)
+    pane = ready_pane(qtbot, window)
+    controller = window.controller
+    service = controller.session.service
+    requester = VanityRequesterContract(service.chain, controller.backend.market.vanity_requester)
+    qtbot.waitUntil(lambda: controller.session.follower._watcher is not None, timeout=TX_TIMEOUT_MS)
+
+    def pay_through_the_contract_and_fail() -> bytes:  # as another dapp would, then the pool
+        task = requester.request(service.sender, service.rlc, '{"pattern":"1A"}', parse_rlc("10"))
+        scheduler = TxSender(service.chain, Roles.dev(service.chain).scheduler)
+        service.hub.fail(scheduler, task, "the grid gave up")
+        return task
+
+    task = run_async(qtbot, asyncio.to_thread(pay_through_the_contract_and_fail))
+    table = pane.my_jobs
+    qtbot.waitUntil(lambda: table.find(task) is not None, timeout=JOB_TIMEOUT_MS)
+    job = table.find(task)
+    qtbot.waitUntil(lambda: pane.notices.notice(job.hex_id) is not None, timeout=JOB_TIMEOUT_MS)
+    notice = pane.notices.notice(job.hex_id)
+    assert notice.text == (
+        f"Your VanityGen task {job.short_id} failed: the grid gave up. Claim its 5 RLC back "
+        "into your wallet."
+    )
+    assert notice.action == "Claim refund" and job.state == "failed"
+    rlc = run_async(qtbot, asyncio.to_thread(service.rlc.balance_of, service.address))
+
+    table.claim_button(job).click()  # the row's Claim refund
+    qtbot.waitUntil(lambda: job.state == "refunded", timeout=JOB_TIMEOUT_MS)
+    after = run_async(qtbot, asyncio.to_thread(service.rlc.balance_of, service.address))
+    assert after == rlc + parse_rlc("5")
+    assert pane.notices.notice(job.hex_id).text == (
+        f"Refunded: the 5 RLC of task {job.short_id} is back in your wallet."
+    )
+    assert table.claim_button(job) is None
 
 
 def test_the_notice_list_keeps_one_notice_per_task(qtbot):

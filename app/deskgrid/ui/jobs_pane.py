@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from deskgrid.apps.registry import builtin_apps
 from deskgrid.chain.contracts import AppInfo, VanityRequesterContract
+from deskgrid.desktop.events import TaskEnded
 from deskgrid.desktop.jobs_market import CHAIN_ONLY, ZERO_ADDRESS, JobsMarket
 from deskgrid.desktop.session import WalletSession
 from deskgrid.desktop.task_ends import APP_TITLES
@@ -163,6 +164,7 @@ class JobsPane(QWidget):
         self.clock.start()
         if bridge is not None:
             bridge.wallet_changed.connect(lambda _address: self.load_journal())
+            bridge.task_ended.connect(self.task_ended)
         self._app_changed()
         self.load_catalog()
         self.load_journal()
@@ -418,6 +420,23 @@ class JobsPane(QWidget):
         self.notices.post(JobNotice(job.hex_id, text, "warning", action))
         if self.shown is job:
             self.status.error(text)
+
+    def task_ended(self, event: TaskEnded) -> None:
+        """A task of this wallet ended that this pane does not follow (paid elsewhere, e.g.
+        through the VanityRequester or from the command line): a row and, when it ended
+        without a result, a notice with its refund."""
+        task_id = bytes.fromhex(event.task_id.removeprefix("0x"))
+        if self.my_jobs.find(task_id) is not None:
+            return  # followed here: its own events tell its end
+        job = JobRecord(task_id, event.app, event.price, started=time.monotonic())
+        job.ended = job.started
+        self.my_jobs.add(job)
+        if event.outcome == "finalized":
+            job.state = "finalized"
+            self.my_jobs.refresh()
+            return
+        reason = event.reason if event.outcome == "failed" else DEADLINE_PASSED
+        self._spawn(self._ended(job, None, reason), self.status.error)
 
     # -- what is shown ------------------------------------------------------------------
 
