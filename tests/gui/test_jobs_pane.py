@@ -5,6 +5,7 @@ does not take the view but posts a notice."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from deskgrid.desktop.node_backend import NodeBackend
 from deskgrid.ui.jobs_pane import JobsPane
 from deskgrid.ui.my_jobs_table import JobRecord
 from deskgrid.ui.vanity_form import VanityForm, duration_text
-from tests.gui.conftest import JOB_TIMEOUT_MS, pay, ready_pane
+from tests.gui.conftest import JOB_TIMEOUT_MS, pay, ready_pane, run_async
 
 pytestmark = pytest.mark.gui
 
@@ -180,6 +181,12 @@ def test_my_jobs_come_back_from_the_journal_and_quitting_says_they_resume(qtbot,
         assert (job.task_id, job.state, job.cost) == (task_id, "requested", 5_000_000_000)
         assert job.what == "an address starting with 1A"
         assert again.unfinished_tasks() == 1
+        # followed there too: past its deadline, its notice offers the refund
+        chain = window.controller.backend.chain
+        run_async(qtbot, asyncio.to_thread(chain.advance_time, 30 * 86_400))
+        qtbot.waitUntil(lambda: job.claimable, timeout=JOB_TIMEOUT_MS)
+        assert again.notices.notice(job.hex_id).action == "Claim refund"
+        assert job.state == "failed" and again.unfinished_tasks() == 0
     finally:
         again.clock.stop()
         for task in again._tasks:

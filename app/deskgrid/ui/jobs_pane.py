@@ -329,7 +329,7 @@ class JobsPane(QWidget):
             job.state = _STATE_AFTER[event.kind]
         elif event.kind == "finalized":
             job.state = "finalized"
-        elif event.kind == "claimable" and job.state != "failed":
+        elif event.kind == "claimable" and not job.claimable and not job.claiming:
             self._spawn(self._deadline_passed(job), self.status.error)
         if self.shown is job:
             self.timeline.add_event(event)
