@@ -208,6 +208,25 @@ def test_a_refund_the_vanity_requester_keeps_is_claimed_into_the_wallet(qtbot, m
     )
     assert table.claim_button(job) is None
 
+    def pay_on_the_hub_and_fail() -> bytes:  # requested on the hub directly, elsewhere
+        deployment = controller.backend.market
+        request = TaskRequest(
+            service.hub.apps()[0].app_id, deployment.pool_id, '{"pattern":"1A"}', parse_rlc("10")
+        )
+        task = service.hub.pay_and_request(service.sender, service.rlc, request)
+        scheduler = TxSender(service.chain, Roles.dev(service.chain).scheduler)
+        service.hub.fail(scheduler, task, "invalid params: pattern")
+        return task
+
+    direct = run_async(qtbot, asyncio.to_thread(pay_on_the_hub_and_fail))
+    qtbot.waitUntil(lambda: table.find(direct) is not None, timeout=JOB_TIMEOUT_MS)
+    failed = table.find(direct)
+    qtbot.waitUntil(lambda: pane.notices.notice(failed.hex_id) is not None, timeout=JOB_TIMEOUT_MS)
+    notice = pane.notices.notice(failed.hex_id)
+    assert notice.action is None and failed.state == "refunded"  # the hub refunded it already
+    assert notice.text.startswith(f"Your {failed.app} task {failed.short_id} failed: invalid")
+    assert notice.text.endswith("went back to your escrow on the hub.")
+
 
 def test_the_notice_list_keeps_one_notice_per_task(qtbot):
     notices = NoticeList()

@@ -348,8 +348,11 @@ class JobsPane(QWidget):
         result: tuple[str, str] | None,
         reason: str | None,
         seconds: float | None = None,
+        *,
+        claimed: bool = False,
     ) -> None:
-        """A followed task reached its end: its result, or why not and where its price is."""
+        """A followed task reached its end: its result, or why not and where its price is
+        (`claimed`: the hub says it was claimed after its deadline)."""
         job.ended = job.ended or time.monotonic()
         job.claiming = False
         if result is not None:
@@ -364,11 +367,8 @@ class JobsPane(QWidget):
             return
         refund = await self._refund(job)
         if refund.way == "returned":
-            claimed_by_other = (
-                any(e.kind == "claimed" for e in job.events)
-                and job.task_id not in self._claimed_here
-            )
-            job.state = "claimed" if claimed_by_other else "refunded"
+            claimed = claimed or any(e.kind == "claimed" for e in job.events)
+            job.state = "claimed" if claimed else "refunded"  # not here: said above
         self._failed(job, refund)
 
     def _finished(self, job: JobRecord, seconds: float | None) -> None:
@@ -435,8 +435,9 @@ class JobsPane(QWidget):
             job.state = "finalized"
             self.my_jobs.refresh()
             return
-        reason = event.reason if event.outcome == "failed" else DEADLINE_PASSED
-        self._spawn(self._ended(job, None, reason), self.status.error)
+        claimed = event.outcome == "claimed"
+        reason = DEADLINE_PASSED if claimed else event.reason
+        self._spawn(self._ended(job, None, reason, claimed=claimed), self.status.error)
 
     # -- what is shown ------------------------------------------------------------------
 
