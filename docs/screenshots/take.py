@@ -10,10 +10,15 @@ window to 1100x720, and saves into this folder:
 - `jobs.png`: the Jobs pane with a finished VanityGen job (pattern `1Ab`); the private key
   stays hidden (the Show toggle is off, the field is masked);
 - `volunteer.png`: the Volunteer pane with "Donate my CPU" on;
+- `history.png`: the Wallet pane's history with the job payment and the reward;
 - `settings.png`: the Settings pane;
 - `my-jobs.png`: the Jobs pane's My jobs with several tasks: two finished (`1Ab`, then `1Bc`,
   whose end is a notice since another task is shown) and one still computing (`1Abcde`, far
   too hard to finish), whose timeline and progress are shown.
+
+The local node runs no worker of its own: the app donates before the job is paid, so its
+worker computes it and is paid into the open wallet's escrow (the payout address), and the
+history shows both sides of one job.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ def main() -> int:
     from PySide6.QtWidgets import QLineEdit
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the scripted app is in tests/
+    from deskgrid.desktop.node_backend import NodeBackend
     from tests.scripted import DemoRun, run_demo_window, wait_for
 
     async def scenario(run: DemoRun) -> None:
@@ -55,6 +61,13 @@ def main() -> int:
         await wait_for(lambda: wallet.faucet_button.isEnabled(), 30, "the faucet")
         await shoot("wallet")
 
+        window.show_pane("volunteer")
+        volunteer = window.panes["volunteer"]
+        volunteer.form.only_idle.setChecked(False)  # Xvfb has no idle time to report
+        volunteer.toggle.setChecked(True)
+        await wait_for(lambda: volunteer.donation.running, 30, "the donation to start")
+        await wait_for(lambda: volunteer.state.text(), 30, "the worker's state")
+
         window.show_pane("jobs")
         jobs = window.panes["jobs"]
         await wait_for(lambda: jobs.current_app() is not None, 30, "the app catalog")
@@ -72,17 +85,18 @@ def main() -> int:
         await shoot("jobs")
 
         window.show_pane("volunteer")
-        volunteer = window.panes["volunteer"]
-        volunteer.form.only_idle.setChecked(False)  # Xvfb has no idle time to report
-        volunteer.toggle.setChecked(True)
-        await wait_for(lambda: volunteer.donation.running, 30, "the donation to start")
-        await wait_for(lambda: volunteer.state.text(), 30, "the worker's state")
-        await asyncio.sleep(2)  # the worker has asked the grid for work
+        await asyncio.sleep(2)  # the earnings are read again
         await shoot("volunteer")
+
+        def listed(kind: str) -> bool:
+            return any(r.kind == kind for r in wallet.history.records)
+
+        window.show_pane("wallet")
+        await wait_for(lambda: listed("payment") and listed("reward"), 30, "payment and reward")
+        await shoot("history")
 
         window.show_pane("settings")
         await shoot("settings")
-        await volunteer.donation.stop()
 
         window.show_pane("jobs")
         for pattern in (SECOND, HARD):
@@ -100,8 +114,14 @@ def main() -> int:
         assert jobs.shown is hard and not jobs.result.isVisible()  # no key in this picture
         jobs.scroll.ensureWidgetVisible(jobs.timeline)
         await shoot("my-jobs")
+        await volunteer.donation.stop()
 
-    run_demo_window(scenario, size=SIZE, home_prefix="deskgrid-shots-")
+    run_demo_window(
+        scenario,
+        size=SIZE,
+        home_prefix="deskgrid-shots-",
+        backend_factory=lambda _settings, bus: NodeBackend(bus, workers=0),
+    )
     return 0
 
 

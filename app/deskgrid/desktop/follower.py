@@ -1,6 +1,8 @@
 """Follows the open wallet on the chain: on every `NewBlock`, off the event loop's thread, it
-adds the transfers the wallet received to its history and announces the wallet's tasks that
-ended (`TaskEnded`). Passes never overlap; blocks that arrive during one make one more pass."""
+adds what moved the wallet's assets to its history (transfers, task payments, refunds,
+rewards, escrow movements, fees), confirms what is deep enough, and announces the wallet's
+tasks that ended (`TaskEnded`). Passes never overlap; blocks that arrive during one make one
+more pass."""
 
 from __future__ import annotations
 
@@ -63,9 +65,9 @@ class WalletFollower:
         """One pass (blocking); returns the events it published. A failure is logged and the
         next block tries again."""
         try:
-            service.scan_incoming()
+            service.scan_chain()
         except Exception as exc:
-            log.info("scanning for received transfers failed: %s", exc)
+            log.info("scanning the chain for the wallet's history failed: %s", exc)
         published: list[object] = []
         try:
             for ended in self._task_watcher(service).scan():

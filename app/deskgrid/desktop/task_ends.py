@@ -14,6 +14,7 @@ from typing import Any
 
 from deskgrid.chain.connection import Chain
 from deskgrid.chain.contracts import HubContract, VanityRequesterContract
+from deskgrid.chain.hub_events import LOG_SPAN
 from deskgrid.desktop.events import TaskEnded, TaskOutcome
 from deskgrid.jsonfile import read_json, write_json_atomic
 from deskgrid.wallet.history import TxHistory
@@ -25,7 +26,6 @@ END_EVENTS: dict[str, TaskOutcome] = {
     "TaskClaimed": "claimed",
 }
 APP_TITLES = {"vanity": "VanityGen"}  # on-chain app names → what people call them
-LOG_SPAN = 2_000
 RANGES_PER_SCAN = 10
 KEEP_ANNOUNCED = 1_000
 

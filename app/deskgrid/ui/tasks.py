@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 
 ErrorSink = Callable[[str], None]
 
+_running: set[asyncio.Task] = set()  # spawned and not yet done
+
 
 def error_sentence(exc: BaseException) -> str:
     """What to show a person for an exception (the details of unexpected ones go to the log)."""
@@ -34,8 +36,10 @@ def _widget_gone(exc: BaseException) -> bool:
 def spawn(coro: Coroutine[Any, Any, Any], on_error: ErrorSink | None = None) -> asyncio.Task:
     """Schedule `coro` on the running loop; report a failure to `on_error` as a sentence."""
     task = asyncio.ensure_future(coro)
+    _running.add(task)
 
     def done(finished: asyncio.Task) -> None:
+        _running.discard(finished)
         if finished.cancelled():
             return
         exc = finished.exception()
@@ -52,3 +56,14 @@ def spawn(coro: Coroutine[Any, Any, Any], on_error: ErrorSink | None = None) -> 
 
     task.add_done_callback(done)
     return task
+
+
+def cancel_running() -> int:
+    """Quitting: cancel every spawned task still running, before the backend they talk to
+    stops (their failures against a stopped node would be noise, and an unfinished task is
+    kept by the requester journal anyway). Returns how many were cancelled."""
+    pending = [task for task in _running if not task.done()]
+    for task in pending:
+        task.cancel()
+    _running.clear()
+    return len(pending)

@@ -1,4 +1,5 @@
-"""`deskgrid worker`: the headless volunteer worker."""
+"""`deskgrid worker`: the headless volunteer worker; `deskgrid worker withdraw`: its key's
+credit on the hub swept to a wallet."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deskgrid.argtypes import argument_type, url
 from deskgrid.worker.status import WorkerStatus
 
 if TYPE_CHECKING:
@@ -23,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Pull jobs from a DeskGrid grid server and compute them on this computer "
         "until stopped (Ctrl-C). Finished results are kept on disk until the grid has them.",
     )
-    worker.add_argument("--grid", required=True, metavar="URL", help="the grid server's URL")
+    worker.add_argument("--grid", metavar="URL", help="the grid server's URL (required)")
     worker.add_argument("--cores", type=int, default=1, help="cores a job may use (default 1)")
     worker.add_argument(
         "--cpu-limit",
@@ -65,6 +67,104 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     worker.add_argument("--state-dir", type=Path, help=argparse.SUPPRESS)
     worker.add_argument("--quiet", action="store_true", help="print nothing but errors")
     worker.set_defaults(handler=run_worker)
+    actions = worker.add_subparsers(
+        dest="worker_action",
+        metavar="ACTION",
+        title="optional action",
+        help="without one, the worker runs; `withdraw --help` for the other",
+    )
+    _register_withdraw(actions)
+
+
+def _address_check(what: str) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        from deskgrid.chain.addresses import check_address
+
+        return check_address(text, what=what)
+
+    return argument_type(check, what)
+
+
+def _register_withdraw(actions: argparse._SubParsersAction) -> None:
+    withdraw = actions.add_parser(
+        "withdraw",
+        help="send the worker key's credit on the hub (and its RLC) to your wallet",
+        description="Withdraw the worker key's free balance on the hub and send its RLC to "
+        "your wallet: rewards earned while no payout address was named are credited to the "
+        "worker key. The worker key pays the network fee, so it needs a little ETH.",
+    )
+    withdraw.add_argument("--chain", required=True, type=url("RPC URL"), help="JSON-RPC URL")
+    withdraw.add_argument(
+        "--hub", required=True, type=_address_check("hub contract address"), help="Hub address"
+    )
+    withdraw.add_argument(
+        "--to",
+        type=_address_check("address to withdraw to"),
+        metavar="ADDRESS",
+        help="your wallet's address (default: the payout address the worker last signed in with)",
+    )
+    key = withdraw.add_mutually_exclusive_group()
+    key.add_argument(
+        "--folder",
+        type=Path,
+        metavar="DIR",
+        help="the worker's folder holding its key (default: the data folder's worker "
+        "folder; the desktop app's worker is in the data folder's volunteer folder)",
+    )
+    key.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="the worker's keystore file instead (password from $DESKGRID_KEY_PASSWORD or "
+        "a prompt)",
+    )
+    withdraw.add_argument(
+        "--eth",
+        action="store_true",
+        help="also send the worker key's ETH, less the network fee",
+    )
+    withdraw.set_defaults(handler=run_withdraw)
+
+
+def run_withdraw(args: argparse.Namespace) -> int:
+    from deskgrid.chain.connection import connect
+    from deskgrid.chain.contracts import HubContract, RLCToken
+    from deskgrid.errors import DeskGridError
+    from deskgrid.paths import sub_dir
+    from deskgrid.worker.identity import has_worker_key, last_payout, worker_account
+    from deskgrid.worker.sweep import execute_sweep, plan_sweep
+
+    folder: Path | None = None
+    if args.key_file is not None:
+        from deskgrid.chain.keyfile import load_key_file
+
+        account = load_key_file(args.key_file)
+    else:
+        folder = args.folder or sub_dir("worker")
+        if not has_worker_key(folder):
+            raise DeskGridError(
+                f"There is no worker key in {folder}: name the worker's folder with --folder "
+                "(the desktop app's worker is in the data folder's volunteer folder) or its "
+                "keystore with --key-file."
+            )
+        account = worker_account(folder)
+    to = args.to or (last_payout(folder) if folder is not None else None)
+    if to is None:
+        raise DeskGridError(
+            "Where to? This worker never signed in with a payout address: give your wallet's "
+            "address with --to ADDRESS."
+        )
+    chain = connect(args.chain)
+    try:
+        hub = HubContract(chain, args.hub)
+        rlc = RLCToken(chain, hub.token())
+        plan = plan_sweep(hub, rlc, account, to, include_eth=args.eth)
+        print(plan.describe(), flush=True)
+        done = execute_sweep(plan)
+        print(done.describe(plan.to), flush=True)
+    finally:
+        chain.close()
+    return 0
 
 
 def _printer(quiet: bool) -> Callable[[WorkerStatus], None]:
@@ -84,6 +184,8 @@ def run_worker(args: argparse.Namespace) -> int:
     from deskgrid.errors import DeskGridError
     from deskgrid.worker.worker import Worker, WorkerConfig
 
+    if args.grid is None:
+        raise DeskGridError("Name the grid server with --grid URL (deskgrid worker --grid URL).")
     if args.cores < 1:
         raise DeskGridError("--cores must be at least 1.")
     if not 1 <= args.cpu_limit <= 100:
@@ -114,6 +216,9 @@ def run_worker(args: argparse.Namespace) -> int:
             raise DeskGridError("--min-free-disk-mb must be 0 or more.")
         config.min_free_disk_mb = args.min_free_disk_mb
     worker = Worker(config, account)
+    from deskgrid.worker.identity import remember_payout
+
+    remember_payout(worker.state_dir, payout)  # where `deskgrid worker withdraw` sends
     worker.on_status = _printer(args.quiet)
     if not args.quiet:
         paid = f", paying {payout}" if payout else ""
