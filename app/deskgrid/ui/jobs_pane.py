@@ -296,13 +296,22 @@ class JobsPane(QWidget):
         self.my_jobs.add(job)
         self.show_job(job)  # the person just asked for it
         self.status.info("Paying for the task…")
-        self._spawn(self._run(run, order, job), lambda sentence: self._run_failed(job, sentence))
+        self._spawn(
+            self._run(run, order, job), lambda sentence: self._run_failed(run, job, sentence)
+        )
 
-    def _run_failed(self, job: JobRecord, sentence: str) -> None:
+    def _run_failed(self, run: VanityRun, job: JobRecord, sentence: str) -> None:
         if job.task_id is None:  # the payment did not go through: no task to show
             self.my_jobs.remove(job)
             if self.shown is job:
                 self._show_nothing()
+        elif run.journal is not None and run.entry is not None and job.running:
+            # paid, then following it failed (e.g. the node did not answer): the journal has
+            # it, so it is taken up again from there, as after a restart
+            run.journal.release(run.entry.order_id)
+            self._following.discard(run.entry.order_id)
+            QTimer.singleShot(int(RESUME_INTERVAL * 1000), self.load_journal)
+            sentence += " The task goes on; DeskGrid follows it again from its journal."
         self.status.error(sentence)
 
     async def _run(self, run: VanityRun, order: VanityOrder, job: JobRecord) -> None:
@@ -542,6 +551,9 @@ class JobsPane(QWidget):
         when it ends."""
         market = self.market
         assert job.task_id is not None
+        job.events = []  # its timeline is read again from the chain
+        if self.shown is job:
+            self.timeline.reset(job.hex_id)
         timeline = TaskTimeline(
             market.chain, market.hub, job.task_id, market.grid(), from_block=entry.block or 0
         )
