@@ -11,7 +11,10 @@ window to 1100x720, and saves into this folder:
   stays hidden (the Show toggle is off, the field is masked);
 - `volunteer.png`: the Volunteer pane with "Donate my CPU" on;
 - `history.png`: the Wallet pane's history with the job payment and the reward;
-- `settings.png`: the Settings pane.
+- `settings.png`: the Settings pane;
+- `my-jobs.png`: the Jobs pane's My jobs with several tasks: two finished (`1Ab`, then `1Bc`,
+  whose end is a notice since another task is shown) and one still computing (`1Abcde`, far
+  too hard to finish), whose timeline and progress are shown.
 
 The local node runs no worker of its own: the app donates before the job is paid, so its
 worker computes it and is paid into the open wallet's escrow (the payout address), and the
@@ -27,6 +30,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SIZE = (1100, 720)
 PATTERN = "1Ab"
+SECOND = "1Bc"
+HARD = "1Abcde"  # about 58^5 keys: still computing when the picture is taken
 
 
 def main() -> int:
@@ -73,9 +78,10 @@ def main() -> int:
         await shoot("run-review", jobs.review)
         jobs.review.pay_button.click()
         await wait_for(lambda: jobs.result.address.text().startswith(PATTERN), 120, "the result")
-        await wait_for(jobs.run_button.isEnabled, 30, "the end of the run")
+        await wait_for(lambda: jobs.my_jobs.jobs[0].state == "finalized", 30, "the end of the run")
         jobs.result.show_wif.setChecked(False)
         assert jobs.result.wif.echoMode() == QLineEdit.EchoMode.Password  # the key stays hidden
+        jobs.scroll.ensureWidgetVisible(jobs.result)
         await shoot("jobs")
 
         window.show_pane("volunteer")
@@ -91,6 +97,23 @@ def main() -> int:
 
         window.show_pane("settings")
         await shoot("settings")
+
+        window.show_pane("jobs")
+        for pattern in (SECOND, HARD):
+            jobs.form.patterns_edit.setText(pattern)
+            await wait_for(jobs.run_button.isEnabled, 30, "the Run button")
+            review = jobs.review
+            jobs.run_button.click()
+            await wait_for(lambda r=review: jobs.review is not r, 30, "the review")
+            await wait_for(jobs.review.isVisible, 30, "the review")
+            jobs.review.pay_button.click()
+            await wait_for(lambda: jobs.my_jobs.jobs[0].task_id is not None, 60, "the payment")
+        hard, second = jobs.my_jobs.jobs[0], jobs.my_jobs.jobs[1]
+        await wait_for(lambda: second.state == "finalized", 120, "the second result")
+        await wait_for(lambda: "running" in jobs.timeline.kinds, 60, "the hard task's progress")
+        assert jobs.shown is hard and not jobs.result.isVisible()  # no key in this picture
+        jobs.scroll.ensureWidgetVisible(jobs.timeline)
+        await shoot("my-jobs")
         await volunteer.donation.stop()
 
     run_demo_window(

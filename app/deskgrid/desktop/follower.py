@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from deskgrid.chain.contracts import VanityRequesterContract
 from deskgrid.desktop.events import EventBus, NewBlock
 from deskgrid.desktop.task_ends import TaskEndWatcher, announced_path
 from deskgrid.wallet.service import WalletService
@@ -19,11 +20,17 @@ log = logging.getLogger(__name__)
 
 
 class WalletFollower:
-    def __init__(self, bus: EventBus, current: Callable[[], WalletService | None]) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        current: Callable[[], WalletService | None],
+        requester: Callable[[], str | None] | None = None,
+    ) -> None:
         """`current` gives the open wallet's service (None while none is open or it is
-        locked)."""
+        locked); `requester` the VanityRequester's address, when the network has one."""
         self.bus = bus
         self.current = current
+        self.requester = requester
         self._watcher: TaskEndWatcher | None = None
         self._task: asyncio.Task[None] | None = None
         self._again = False
@@ -79,11 +86,13 @@ class WalletFollower:
             or watcher.chain is not service.chain
             or (watcher.address != service.address)
         ):
+            address = self.requester() if self.requester is not None else None
             watcher = TaskEndWatcher(
                 service.chain,
                 service.hub,
                 service.address,
                 announced=announced_path(service.history),
+                requester=VanityRequesterContract(service.chain, address) if address else None,
             )
             self._watcher = watcher
         return watcher

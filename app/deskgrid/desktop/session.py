@@ -45,7 +45,11 @@ class WalletSession:
         self.service: WalletService | None = None
         self._reader: WalletReader | None = None  # the locked wallet's, made on first use
         # on every new block: received transfers into the history, ended tasks announced
-        self.follower = WalletFollower(bus, lambda: self.service)
+        self.follower = WalletFollower(
+            bus,
+            lambda: self.service,
+            requester=lambda: backend.market.vanity_requester if backend.market else None,
+        )
 
     # -- what can be chosen -------------------------------------------------------------
 
