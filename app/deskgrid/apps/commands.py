@@ -8,12 +8,13 @@ import json
 import os
 import sys
 
-from deskgrid import logs
+from deskgrid import argtypes, logs
 from deskgrid.apps.vanity.app import REFERENCE_KEYS_PER_SECOND, result_document
 from deskgrid.apps.vanity.keys import InvalidKeyError, parse_public_key, wif_decode
 from deskgrid.apps.vanity.parallel import search
 from deskgrid.apps.vanity.pattern import compile_patterns, format_duration, found_probability
 from deskgrid.apps.vanity.splitkey import combine
+from deskgrid.argtypes import argument_type
 from deskgrid.errors import DeskGridError
 
 
@@ -28,11 +29,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     vanity.add_argument("patterns", nargs="+", metavar="PATTERN")
     vanity.add_argument("-i", "--case-insensitive", action="store_true")
     vanity.add_argument(
-        "--split-key", metavar="PUBKEY", help="your public key (hex): find a partial key only"
+        "--split-key",
+        metavar="PUBKEY",
+        type=argument_type(_public_key_check, "public key"),
+        help="your public key (hex): find a partial key only",
     )
     vanity.add_argument("--uncompressed", action="store_true", help="uncompressed public key")
     vanity.add_argument(
-        "--cores", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)"
+        "--cores",
+        type=argtypes.cores(),
+        default=os.cpu_count() or 1,
+        help="processes (default: all cores)",
     )
     vanity.add_argument("--json", action="store_true", help="print the result as JSON")
     vanity.set_defaults(handler=run_vanity)
@@ -49,13 +56,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     comb.set_defaults(handler=run_combine)
 
 
+def _public_key_check(text: str) -> str:
+    try:
+        parse_public_key(text.strip())
+    except (InvalidKeyError, ValueError) as exc:
+        raise DeskGridError(
+            f"The --split-key public key is not usable: {exc}; give it in hex "
+            "(66 digits, compressed, or 130)."
+        ) from None
+    return text.strip()
+
+
 def _eprint(text: str, end: str = "\n") -> None:
     print(text, file=sys.stderr, end=end, flush=True)
 
 
 def run_vanity(args: argparse.Namespace) -> int:
-    if args.cores < 1:
-        raise DeskGridError("--cores must be 1 or more.")
     patterns = compile_patterns(args.patterns, args.case_insensitive)
     requester = None
     if args.split_key:

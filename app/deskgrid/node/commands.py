@@ -11,17 +11,27 @@ import sys
 from pathlib import Path
 
 from deskgrid import paths
-from deskgrid.argtypes import argument_type, url, whole_number
+from deskgrid.argtypes import argument_type, existing_file, url, whole_number
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser(
-        "demo", help="run the whole system offline: chain, grid, oracle and local workers"
+        "demo",
+        help="run the whole system offline: chain, grid, oracle and local workers",
+        description="Start a throw-away local network on this computer: a chain with the "
+        "marketplace deployed, a grid server, an oracle and local workers. With --headless it "
+        "prints the addresses, a command to pay for a task from another terminal, and every "
+        "task event, until Ctrl-C. Nothing is kept after it stops.",
     )
     demo.add_argument("--headless", action="store_true", help="no window; print events")
-    demo.add_argument("--chain", choices=("embedded", "anvil"), default="embedded")
+    demo.add_argument(
+        "--chain",
+        choices=("embedded", "anvil"),
+        default="embedded",
+        help="the chain: in this process, or an anvil node",
+    )
     demo.add_argument(
         "--workers", type=_workers, default=1, help=f"local workers, 0-{MAX_WORKERS} (default 1)"
     )
@@ -52,7 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     where.add_argument("--chain", type=url("RPC URL"), help="JSON-RPC URL of the network")
     vanity.add_argument("--hub", type=_address, help="Hub address (with --chain)")
-    vanity.add_argument("--key-file", help="your keystore (with --chain)")
+    vanity.add_argument(
+        "--key-file", type=existing_file("key file"), help="your keystore (with --chain)"
+    )
     vanity.add_argument("--grid", type=url("grid URL"), help="grid URL, for progress (optional)")
     vanity.add_argument(
         "--workers",

@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from deskgrid.argtypes import argument_type, url
+from deskgrid.argtypes import argument_type, existing_file, url
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
 
@@ -52,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tasks.add_argument(
         "--key-file",
         required=True,
+        type=existing_file("key file"),
         help="the keystore that paid (password from $DESKGRID_KEY_PASSWORD or a prompt)",
     )
     tasks.add_argument("--json", action="store_true", help="print JSON")
