@@ -158,10 +158,12 @@ def new_or_existing_file(what: str, suffixes: Iterable[str] = ()) -> Callable[[s
         path = Path(value).expanduser()
         if path.is_dir():
             raise DeskGridError(f"The {what} {value} is a folder; give a file's path.")
+        if path.is_file():
+            return path
         if endings and path.suffix.lower() not in endings:
             raise DeskGridError(
-                f"The {what} must be a file ending in {' or '.join(endings)} "
-                f"(such as oracle{endings[0]}), not {value}."
+                f"The {what} must be an existing file or a new one ending in "
+                f"{' or '.join(endings)}, not {value}."
             )
         if not path.parent.is_dir():
             raise DeskGridError(

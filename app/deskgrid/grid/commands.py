@@ -55,7 +55,6 @@ def _database_url_check(text: str) -> str:
 
 
 def _catalog_check(text: str) -> str:
-    import importlib.util
     import re
 
     value = text.strip()
@@ -64,15 +63,7 @@ def _catalog_check(text: str) -> str:
         raise DeskGridError(
             f"The catalog must be MODULE:ATTRIBUTE such as mypackage.apps:catalog, not '{value}'."
         )
-    module = value.partition(":")[0]
-    try:
-        found = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        found = None
-    if found is None:
-        raise DeskGridError(
-            f"No Python module {module} is importable here; check its name and PYTHONPATH."
-        )
+    load_catalog(value)  # a sentence when it cannot be imported or is no catalog
     return value
 
 
@@ -134,7 +125,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     serve.add_argument(
         "--token-file",
-        type=argtypes.new_or_existing_file("token file"),
+        type=argtypes.new_or_existing_file("token file", (".token", ".txt")),
         help="file of submitter tokens, one a line (made if absent)",
     )
     serve.add_argument(
