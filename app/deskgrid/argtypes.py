@@ -105,17 +105,6 @@ def url(what: str, schemes: Iterable[str] = ("http", "https")) -> Callable[[str]
     return argument_type(lambda text: check_url(text, what, allowed), what)
 
 
-def address(what: str) -> Callable[[str], str]:
-    """An Ethereum address (0x + 40 hex digits, EIP-55 checksum if mixed case), checksummed."""
-
-    def check(text: str) -> str:
-        from deskgrid.chain.addresses import check_address
-
-        return check_address(text, what=what)
-
-    return argument_type(check, "address")
-
-
 def text(what: str, *, max_length: int = MAX_TEXT) -> Callable[[str], str]:
     """A non-empty printable text of at most `max_length` characters, stripped."""
 

@@ -87,8 +87,7 @@ ALLOWED: dict[tuple[str, str], tuple[set[str], str]] = {
     ("demo", "--port"): ({"0"}, "0 asks for a free port"),
     ("run vanity", "--pattern"): (
         ANY_NAME,
-        "checked against the app's alphabet before paying (a sentence, exit 2: see "
-        "test_node_cli)",
+        "checked against the app's alphabet before paying (a sentence, exit 2: see test_node_cli)",
     ),
     ("run vanity", "--retry-for"): ({"0"}, "0: no retry"),
 }

@@ -61,14 +61,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 class _Context:
     def __init__(self, args: argparse.Namespace) -> None:
+        from deskgrid.chain.arguments import open_hub
         from deskgrid.chain.connection import connect
-        from deskgrid.chain.contracts import HubContract
         from deskgrid.chain.keyfile import load_key_file
         from deskgrid.node.journal import RequestJournal
 
         self.account = load_key_file(args.key_file)
         self.chain = connect(args.chain)
-        self.hub = HubContract(self.chain, args.hub)
+        self.hub = open_hub(self.chain, args.hub)
         self.journal = RequestJournal.open(
             self.chain.chain_id, self.chain.genesis_hash, args.hub, self.account
         )

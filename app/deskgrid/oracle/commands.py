@@ -9,6 +9,7 @@ import logging
 import signal
 
 from deskgrid import argtypes, logs, paths
+from deskgrid.chain import arguments as chain_args
 from deskgrid.errors import DeskGridError
 from deskgrid.grid.commands import add_grid_token_options
 
@@ -36,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--hub",
         required=True,
-        type=argtypes.address("hub contract address"),
+        type=chain_args.address("hub contract address"),
         help="address of the Hub contract",
     )
     parser.add_argument(
@@ -87,8 +88,8 @@ def _scheduler_account(args: argparse.Namespace, chain):  # noqa: ANN001, ANN202
 
 async def _serve(args: argparse.Namespace) -> None:
     from deskgrid.apps.registry import builtin_apps
+    from deskgrid.chain.arguments import open_hub
     from deskgrid.chain.connection import connect
-    from deskgrid.chain.hub_check import open_hub
     from deskgrid.chain.transactions import TxSender
     from deskgrid.grid.client import GridClient
     from deskgrid.grid.tokens import grid_token

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from deskgrid import argtypes
+from deskgrid.chain import arguments as chain_args
 from deskgrid.worker.status import WorkerStatus
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     worker.add_argument(
         "--payout",
-        type=argtypes.address("payout address (--payout)"),
+        type=chain_args.address("payout address (--payout)"),
         metavar="ADDRESS",
         help="the address paid for this worker's results (e.g. your wallet's); it is signed "
         "at sign-in, so the grid cannot change it. Default: the worker key's own address",
