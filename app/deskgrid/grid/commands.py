@@ -28,6 +28,17 @@ def _token_check(text: str) -> str:
     return value
 
 
+def _grid_token_file_check(text: str) -> Path:
+    path = Path(text.strip()).expanduser()
+    if not text.strip() or not path.is_file():
+        why = "it is a folder" if path.is_dir() else "no such file"
+        raise DeskGridError(
+            f"Cannot read the grid token file {text} ({why}); give the file the grid server "
+            "wrote (submitter.token in its data folder) or a file with the token on one line."
+        )
+    return path
+
+
 def _database_url_check(text: str) -> str:
     value = text.strip()
     if value.startswith("sqlite:///"):
@@ -268,7 +279,7 @@ def add_grid_token_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--grid-token-file",
-        type=argtypes.existing_file("grid token file"),
+        type=argument_type(_grid_token_file_check, "grid token file"),
         metavar="FILE",
         help="file holding the submitter token (e.g. the grid's submitter.token)",
     )
