@@ -324,10 +324,8 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
         ("quota_min", "worker_quota_min"),
         ("lease_grace", "lease_grace_s"),
     ):
-        value = getattr(args, name)
+        value = getattr(args, name)  # ranges checked by the options' argparse types
         if value is not None:
-            if value < 0:
-                raise DeskGridError(f"--{name.replace('_', '-')} cannot be negative.")
             fields[key] = value
     for name, key in (
         ("upload_quota", "upload_quota_bytes"),
@@ -335,8 +333,6 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
     ):
         value = getattr(args, name)
         if value is not None:
-            if value < 0:
-                raise DeskGridError(f"--{name.replace('_', '-')} cannot be negative.")
             fields[key] = int(value * MIB)
     config = GridConfig(**fields)  # type: ignore[arg-type]
     if not 1 <= config.worker_quota_min <= config.worker_quota_start <= config.worker_quota_max:
@@ -363,10 +359,7 @@ def _public_url(url: str | None) -> str | None:
 def _serve(args: argparse.Namespace) -> int:
     from deskgrid.grid.server import serve
 
-    if not 0 <= args.port <= 65535:
-        raise DeskGridError("--port must be between 0 and 65535.")
-    if args.chain_id is not None and not 1 <= args.chain_id <= 2**53:
-        raise DeskGridError("--chain-id must be a chain's id, a positive number.")
+    # every value was checked by its argparse type; what is left relates several options
     if args.public_url is None and args.host in ("0.0.0.0", "::", ""):
         print(
             f"warning: listening on {args.host or 'all addresses'} without --public-url: "
@@ -375,11 +368,6 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     config = config_from_args(args)
-    for name in ("header_timeout_s", "body_timeout_s", "send_timeout_s", "keep_alive_s"):
-        if getattr(config, name) <= 0:
-            raise DeskGridError(f"--{name[:-2].replace('_', '-')} must be more than 0 seconds.")
-    if config.max_connections < 1 or config.max_connections_per_address < 1:
-        raise DeskGridError("--max-connections and --max-connections-per-address must be 1+.")
     catalog = load_catalog(args.catalog)
 
     def ready(url: str, service: GridService) -> None:

@@ -331,10 +331,11 @@ def _say_task_is_safe(args: argparse.Namespace, run: object, lost: str | None = 
         )
         return
     why = f"{lost} Stopped" if lost else "Stopped"
+    then = "Once the chain answers, get its key with" if lost else "Resume it with"
     print(
         f"deskgrid: {why}; the task is safe: order {entry.order_id} and its key are kept "
-        "(encrypted) in the journal, and it goes on without this command. Once the chain "
-        f"answers, get its key with: {resume_command(args, entry.order_id)}",
+        "(encrypted) in the journal, and it goes on without this command. "
+        f"{then}: {resume_command(args, entry.order_id)}",
         file=sys.stderr,
         flush=True,
     )
