@@ -83,11 +83,18 @@ def decimal_number(
         if not math.isfinite(value):
             raise DeskGridError(f"Give {what} as a finite number, not {text.strip()}.")
         if value < low or (above_low and value == low) or value > high:
-            lower = f"more than {low:g}" if above_low else f"from {low:g}"
-            raise DeskGridError(f"Give {what} {lower} to {high:g}, not {value:g}.")
+            if above_low:
+                span = f"more than {_shown(low)} and at most {_shown(high)}"
+            else:
+                span = f"from {_shown(low)} to {_shown(high)}"
+            raise DeskGridError(f"Give {what} {span}, not {text.strip()}.")
         return value
 
     return argument_type(check, what)
+
+
+def _shown(number: float) -> str:
+    return f"{number:,.0f}" if number == int(number) else f"{number:g}"
 
 
 def seconds(

@@ -31,7 +31,7 @@ HOSTILE = (
     "garbage",
 )
 
-# (subcommand path, option) -> (hostile values accepted, why)
+# Hostile values some options accept on purpose: any text (a name), a long text (a token).
 ANY_NAME = {"abc", "notaurl", "0xdead", "garbage", "99999", "-2", "0", "-1.5", "nan", "1e309"}
 ANY_NAME |= {"99999999999999999999999", "http://127.0.0.1:99999"}
 LONG_TEXT = {"99999999999999999999999", "http://127.0.0.1:99999"}
@@ -49,6 +49,7 @@ NUMBERS = {
     "wallet send": "--amount",
     "run vanity": "--retry-for",
 }
+# (subcommand path, option) -> (hostile values accepted, why)
 ALLOWED: dict[tuple[str, str], tuple[set[str], str]] = {
     ("grid serve", "--port"): ({"0"}, "0 asks for a free port"),
     ("grid serve", "--submitter-token"): (LONG_TEXT, "any 16+ printable characters"),

@@ -90,7 +90,7 @@ _lease_seconds = argtypes.seconds("a lease length in seconds", high=30 * 86400.0
 _short_seconds = argtypes.seconds("a number of seconds", high=3600.0)
 _long_seconds = argtypes.seconds("a number of seconds", zero=True)
 _rate = argtypes.decimal_number(0.0, 1e6, "a rate per second (0: no limit)")
-_mib = argtypes.decimal_number(0.0, 1e9, "a number of MiB (0: none)")
+_mib = argtypes.decimal_number(0.0, 2.0**50, "a number of MiB (0: none)")
 _count0 = argtypes.whole_number(0, 2**31, "a number")
 _count1 = argtypes.whole_number(1, 2**31, "a number")
 
