@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     worker.add_argument(
         "--min-free-disk-mb",
-        type=argtypes.whole_number(0, 1024 * 1024 * 1024, "a size in MB"),
+        type=argtypes.whole_number(0, 2**40, "a size in MB"),
         default=None,
         metavar="MB",
         help="refuse jobs whose inputs would leave less free disk space than this "
