@@ -246,3 +246,14 @@ def test_every_help_shows_the_defaults():
                 continue
             shown = formatter._get_help_string(action) % {"default": action.default}
             assert "default" in shown, (parser.prog, action.option_strings)
+
+
+def test_the_operator_commands_describe_themselves(capsys):
+    for command in ("oracle", "demo"):
+        with pytest.raises(SystemExit) as exit_info:
+            build_parser().parse_args([command, "--help"])
+        assert exit_info.value.code == 0
+        text = capsys.readouterr().out
+        description = text.split("\n\n")[1]  # after the usage
+        assert not description.startswith("options:") and len(description) > 100, text
+        assert "(default: " in text
