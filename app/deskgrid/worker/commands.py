@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 import time
@@ -110,6 +111,16 @@ class ReachWatch:
         return 0.0 if self.since is None else time.monotonic() - self.since
 
 
+class StatusesPrinted(logging.Filter):
+    """The worker's status changes, printed on standard output already, go to the log file
+    only: standard error keeps what the statuses do not say."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("worker %s: "):
+            record.file_only = True
+        return True
+
+
 def _printer(quiet: bool) -> Callable[[WorkerStatus], None]:
     last: list[tuple[str, str]] = []
 
@@ -153,6 +164,8 @@ def run_worker(args: argparse.Namespace) -> int:
         show(status)
 
     worker.on_status = on_status
+    if not args.quiet:
+        logging.getLogger("deskgrid.worker.worker").addFilter(StatusesPrinted())
     if not args.quiet:
         paid = f", paying {payout}" if payout else ""
         print(f"Worker {worker.account.address} on {args.grid}{paid}; Ctrl-C stops.", flush=True)
