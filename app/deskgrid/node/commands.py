@@ -310,7 +310,7 @@ def resume_command(args: argparse.Namespace, order_id: str) -> str:
     return shlex.join(
         [
             "deskgrid", "tasks", "combine", order_id, "--chain", args.chain, "--hub", args.hub,
-            "--key-file", str(args.key_file),
+            "--key-file", str(Path(args.key_file).absolute()),
         ]
     )  # fmt: skip
 
