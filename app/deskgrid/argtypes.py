@@ -2,13 +2,16 @@
 prints it with the option's name and the usage) before anything starts or is paid.
 
 Every option of every `deskgrid` subcommand that takes a value has one of these types (or
-argparse `choices`); `tests/unit/test_cli_options.py` walks the whole command tree and feeds
+argparse `choices`, or `deskgrid.chain.arguments.address` for an Ethereum address, which
+needs the chain layer); `tests/unit/test_cli_options.py` walks the whole command tree and feeds
 each option hostile values, so an option added without a type fails it.
 
 Paths: a file that must exist (a keystore, a token file) is checked to exist; a file that
-may be created (a database, a token file made on first start) must be in an existing folder,
-and a database file must end in .sqlite, .sqlite3 or .db, so that a slip such as
-`--db garbage` is refused instead of leaving a file named `garbage` in the current folder.
+may be created (a database, a token file made on first start) is an existing file, or a new
+one in an existing folder whose name ends in the expected suffix (.sqlite, .sqlite3 or .db
+for a database; .token or .txt for a token file), so that a slip such as `--db garbage` is
+refused instead of leaving a file named `garbage` in the current folder. A data folder may be
+new, inside an existing folder.
 """
 
 from __future__ import annotations
