@@ -257,3 +257,11 @@ def test_the_operator_commands_describe_themselves(capsys):
         description = text.split("\n\n")[1]  # after the usage
         assert not description.startswith("options:") and len(description) > 100, text
         assert "(default: " in text
+
+
+def test_every_positional_argument_has_a_type_too():
+    for path, parser in commands():
+        for action in parser._actions:
+            if action.option_strings or isinstance(action, argparse._SubParsersAction):
+                continue
+            assert action.type is not None or action.choices is not None, (path, action.dest)

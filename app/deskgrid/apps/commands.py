@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(e.g. 1LoVE). With --split-key, only a partial key is found: combine it with your "
         "own secret using `deskgrid vanity-combine`.",
     )
-    vanity.add_argument("patterns", nargs="+", metavar="PATTERN")
+    vanity.add_argument(
+        "patterns", nargs="+", metavar="PATTERN", type=argtypes.text("an address prefix")
+    )
     vanity.add_argument("-i", "--case-insensitive", action="store_true")
     vanity.add_argument(
         "--split-key",
@@ -50,10 +52,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Add your secret (a WIF private key, read from standard input or asked "
         "for) to the partial key of a split-key vanity result; prints the final WIF key.",
     )
-    comb.add_argument("address")
-    comb.add_argument("partial_private_key", metavar="PARTIAL_KEY")
+    comb.add_argument("address", type=argtypes.text("the vanity address", max_length=64))
+    comb.add_argument(
+        "partial_private_key",
+        metavar="PARTIAL_KEY",
+        type=argument_type(_partial_key_check, "partial key"),
+    )
     comb.add_argument("--json", action="store_true")
     comb.set_defaults(handler=run_combine)
+
+
+def _partial_key_check(text: str) -> str:
+    digits = text.strip().removeprefix("0x")
+    if not 1 <= len(digits) <= 64 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        raise DeskGridError("The partial key must be hexadecimal (64 digits).")
+    return digits
 
 
 def _public_key_check(text: str) -> str:

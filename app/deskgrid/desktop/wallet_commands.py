@@ -71,7 +71,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imported.set_defaults(handler=_import)
 
     show = sub.add_parser("show", help="the wallets, and with --chain their balances")
-    show.add_argument("wallet", nargs="?", help="a wallet's name or address (default: all)")
+    show.add_argument(
+        "wallet",
+        nargs="?",
+        type=text("a wallet's name or address", max_length=100),
+        help="a wallet's name or address (default: all)",
+    )
     _add_network(show, required=False)
     _add_json(show)
     show.set_defaults(handler=_show)
