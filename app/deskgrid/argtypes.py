@@ -191,6 +191,21 @@ def folder(what: str) -> Callable[[str], Path]:
     return argument_type(check, what)
 
 
+def existing_folder(what: str) -> Callable[[str], Path]:
+    """A folder that exists (one to read from)."""
+
+    def check(value: str) -> Path:
+        if not value.strip():
+            raise DeskGridError(f"Give the {what}: the path cannot be empty.")
+        path = Path(value).expanduser()
+        if not path.is_dir():
+            where = "is a file" if path.exists() else "does not exist"
+            raise DeskGridError(f"The {what} {value} {where}; give an existing folder.")
+        return path
+
+    return argument_type(check, what)
+
+
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$")
 
 

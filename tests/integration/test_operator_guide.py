@@ -167,7 +167,7 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path, shell_env: dict[str, st
         earned = re.search(r"escrow ([\d.,]+) RLC free", volunteer)
         assert earned and earned[1] != "0", volunteer  # the worker's payout address was paid
         oracle = next(p for p in running if "deskgrid oracle" in " ".join(p.popen.args))
-        oracle.wait_line("finalized on chain", timeout=READY_TIMEOUT_S)
+        oracle.wait_line(r"finalized: tx 0x", timeout=READY_TIMEOUT_S)
 
         for proc in reversed(running):  # step 8: Ctrl-C, the last one started first
             os.killpg(proc.popen.pid, signal.SIGINT)

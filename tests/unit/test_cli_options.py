@@ -111,13 +111,15 @@ POSITIONALS: dict[str, list[str]] = {
 
 
 def commands() -> list[tuple[str, argparse.ArgumentParser]]:
-    """(path, parser) for every leaf subcommand."""
+    """(path, parser) for every subcommand that runs something: the leaves, and a command
+    whose actions are optional (`worker` runs; `worker withdraw` is another command)."""
     found: list[tuple[str, argparse.ArgumentParser]] = []
 
     def walk(path: list[str], parser: argparse.ArgumentParser) -> None:
         subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-        if not subs:
+        if not subs or not subs[0].required:
             found.append((" ".join(path), parser))
+        if not subs:
             return
         for name, sub in subs[0].choices.items():
             if sub not in [p for _, p in found]:

@@ -119,7 +119,7 @@ def _register_withdraw(actions: argparse._SubParsersAction) -> None:
     key = withdraw.add_mutually_exclusive_group()
     key.add_argument(
         "--folder",
-        type=argtypes.folder("worker folder"),
+        type=argtypes.existing_folder("worker folder"),
         metavar="DIR",
         help="the worker's folder holding its key (default: the data folder's worker "
         "folder; the desktop app's worker is in the data folder's volunteer folder)",
