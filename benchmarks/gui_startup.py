@@ -1,6 +1,6 @@
 """Desktop app start-up and responsiveness, measured on the real app objects in this process.
 
-    xvfb-run -a python benchmarks/gui_startup.py [--json]
+    xvfb-run -a python benchmarks/gui_startup.py [--load] [--json]
 
 (or with QT_QPA_PLATFORM=offscreen). The app is built as `deskgrid` builds it (QApplication,
 qasync loop, AppController with the default demo backend, MainWindow) in a fresh temporary
@@ -13,6 +13,10 @@ in-memory keyring (the real OS keyring is never touched). Figures:
 - `max_stall_ms`: a 10 ms QTimer probe records the longest gap between two ticks while a
   VanityGen job (pattern `1Ab`) runs from the Jobs pane's Run button to its shown result
   (the gap includes the 10 ms interval itself).
+
+`--load` runs one CPU-bound process beside the app for the whole measurement (a slower or busy
+machine); the targets with it, on 2 cores: first window ≤ 1 s, demo ready ≤ 4 s, max stall
+≤ 30 ms.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ import os  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+from cpu_load import cpu_load  # noqa: E402  (benchmarks/ is the script's folder)
 
 PATTERN = "1Ab"
 PROBE_MS = 10
@@ -51,8 +57,26 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--load", action="store_true", help="a CPU-bound process beside it")
     parser.add_argument("--json", action="store_true", help="print only the JSON figures")
     args = parser.parse_args()
+    with cpu_load(args.load) as load:
+        figures = measure()
+    figures["load"] = load
+
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(f"first window: {figures['first_window_s']} s (target ≤ 1 s)")
+        print(f"demo ready:   {figures['demo_ready_s']} s (target ≤ 4 s)")
+        print(f"max stall:    {figures['max_stall_ms']} ms (target ≤ 30 ms) during a {PATTERN} job")
+        print(f"machine:      {figures['machine']}, load: {load}")
+        print(json.dumps(figures))
+    return 0
+
+
+def measure() -> dict[str, object]:
+    """Start the app, boot the demo, run one job; the figures of the module's docstring."""
 
     from PySide6.QtCore import Qt, QTimer
 
@@ -96,16 +120,7 @@ def main() -> int:
         figures["machine"] = machine()
 
     run_demo_window(scenario, home_prefix="deskgrid-bench-")
-
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        print(f"first window: {figures['first_window_s']} s (target ≤ 1.5 s)")
-        print(f"demo ready:   {figures['demo_ready_s']} s (target ≤ 5 s)")
-        print(f"max stall:    {figures['max_stall_ms']} ms (target ≤ 50 ms) during a {PATTERN} job")
-        print(f"machine:      {figures['machine']}")
-        print(json.dumps(figures))
-    return 0
+    return figures
 
 
 if __name__ == "__main__":

@@ -41,7 +41,10 @@ def run_demo_window(
     *,
     size: tuple[int, int] | None = None,
     home_prefix: str = "deskgrid-scripted-",
+    backend_factory: Callable[[Any, Any], Any] | None = None,
 ) -> None:
+    """Run `scenario` on the app's window, on the offline demo (or on the backend
+    `backend_factory(settings, bus)` makes)."""
     home = tempfile.TemporaryDirectory(prefix=home_prefix)
     os.environ["DESKGRID_HOME"] = home.name
 
@@ -49,7 +52,7 @@ def run_demo_window(
     from PySide6.QtWidgets import QApplication
 
     from deskgrid.desktop.settings import SettingsStore
-    from deskgrid.ui.controller import AppController
+    from deskgrid.ui.controller import AppController, close_down
     from deskgrid.ui.gc_guard import MainThreadCollector
     from deskgrid.ui.icons import icon
     from deskgrid.ui.main_window import MainWindow
@@ -63,7 +66,10 @@ def run_demo_window(
     collector = MainThreadCollector(parent=app)  # noqa: F841 - lives with the app
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    controller = AppController(SettingsStore())
+    if backend_factory is None:
+        controller = AppController(SettingsStore())
+    else:
+        controller = AppController(SettingsStore(), backend_factory=backend_factory)
     window = MainWindow(controller)
     run = DemoRun(controller, window)
     controller.boot_failed.connect(run.failures.append)
@@ -76,7 +82,7 @@ def run_demo_window(
         try:
             await scenario(run)
         finally:
-            await controller.shutdown()
+            await close_down(controller)
             loop.stop()
 
     task = loop.create_task(main())  # run_forever: asyncio sees the loop as running

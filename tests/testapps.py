@@ -1,10 +1,11 @@
-"""Small apps for tests: echo, sleep, fail, misbehave, digest and spawn (loaded through
+"""Small apps for tests: echo, sleep, fail, misbehave, digest, spawn and hog (loaded through
 DESKGRID_APP_MODULES).
 
 They exercise the grid and the worker without heavy computing: `echo` is verifiable (the
 result must equal the input), `sleep` reports progress, `fail` always fails with a sentence,
 `misbehave` returns a wrong result (with a chosen probability) to test replication votes,
-`digest` reads its input files, `spawn` leaves a stubborn child behind.
+`digest` reads its input files, `spawn` leaves a stubborn child behind, `hog` allocates and
+holds memory.
 """
 
 from __future__ import annotations
@@ -262,3 +263,69 @@ SPAWN = AppSpec(
 )
 
 APPS = (*APPS, DIGEST, SPAWN)
+
+
+# -- hog ----------------------------------------------------------------------------------------
+# Allocates (and touches) a number of MiB, then holds them: for the worker's memory limit.
+MIB = 1 << 20
+MAX_HOG_MIB = 4096
+HOG_NEED_MB = 256  # what the app declares it needs; `mib` may ask for more (a lying app)
+
+
+def validate_hog(params: dict[str, Any]) -> dict[str, Any]:
+    _no_extra(params, {"mib", "seconds", "in_child"}, "hog")
+    mib = params.get("mib", 1)
+    if isinstance(mib, bool) or not isinstance(mib, int) or not 0 <= mib <= MAX_HOG_MIB:
+        raise AppParamsError(f"The hog app needs 'mib' to be a whole number up to {MAX_HOG_MIB}.")
+    seconds = params.get("seconds", 0)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        raise AppParamsError("The hog app needs 'seconds' to be a number.")
+    in_child = params.get("in_child", False)
+    if not isinstance(in_child, bool):
+        raise AppParamsError("The hog app needs 'in_child' to be true or false.")
+    return {"mib": mib, "seconds": float(min(seconds, MAX_SLEEP)), "in_child": in_child}
+
+
+_HOLD = (
+    "import sys, time\n"
+    "held = [bytearray(b'\\x01') * (1 << 20) for _ in range(int(sys.argv[1]))]\n"
+    "time.sleep(float(sys.argv[2]))\n"
+)
+
+
+def run_hog(params: dict[str, Any], ctx: RunContext) -> bytes:
+    """Allocate `mib` MiB one at a time, every page written (resident, not just reserved),
+    report progress, then hold them for `seconds`; with `in_child`, a child process does it
+    (the job's memory is its whole process tree's)."""
+    mib, seconds = params["mib"], params["seconds"]
+    if params["in_child"]:
+        ctx.progress(0.0)
+        subprocess.run([sys.executable, "-c", _HOLD, str(mib), str(seconds)], check=True)
+        return f"held {mib} MiB in a child".encode()
+    held = [bytearray(b"\x01") * MIB for _ in range(mib)]
+    ctx.progress(1.0, mib_held=len(held))
+    time.sleep(seconds)
+    return f"held {len(held)} MiB".encode()
+
+
+HOG = AppSpec(
+    name="hog",
+    version="1.0",
+    description=f"Allocates and holds a number of MiB (declares {HOG_NEED_MB} MiB; for memory "
+    "limit tests).",
+    params_schema={
+        "type": "object",
+        "properties": {
+            "mib": {"type": "integer", "minimum": 0, "maximum": MAX_HOG_MIB},
+            "seconds": {"type": "number", "minimum": 0},
+            "in_child": {"type": "boolean"},
+        },
+        "required": ["mib"],
+        "additionalProperties": False,
+    },
+    validate=validate_hog,
+    resources=Resources(cores=1, memory_mb=HOG_NEED_MB, max_seconds=int(MAX_SLEEP) + 60),
+    run="tests.testapps:run_hog",
+)
+
+APPS = (*APPS, HOG)

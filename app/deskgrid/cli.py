@@ -74,7 +74,36 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     _add_verbose(subparsers)
+    for sub in walk_parsers(parser):
+        sub.formatter_class = DefaultsHelpFormatter
     return parser
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Each option's help ends with its default, unless it names the default already or has
+    none worth showing (a flag, an empty list)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text
+            or default in (None, False, [], argparse.SUPPRESS)
+            or action.option_strings == []
+            or action.nargs == 0
+        ):
+            return action.help
+        return f"{text} (default: %(default)s)"
+
+
+def walk_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """`parser` and every subcommand's parser under it, each once."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                found.extend(walk_parsers(sub))
+    return found
 
 
 def _add_verbose(subparsers: argparse._SubParsersAction) -> None:

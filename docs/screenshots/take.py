@@ -10,7 +10,15 @@ window to 1100x720, and saves into this folder:
 - `jobs.png`: the Jobs pane with a finished VanityGen job (pattern `1Ab`); the private key
   stays hidden (the Show toggle is off, the field is masked);
 - `volunteer.png`: the Volunteer pane with "Donate my CPU" on;
-- `settings.png`: the Settings pane.
+- `history.png`: the Wallet pane's history with the job payment and the reward;
+- `settings.png`: the Settings pane;
+- `my-jobs.png`: the Jobs pane's My jobs with several tasks: two finished (`1Ab`, then `1Bc`,
+  whose end is a notice since another task is shown) and one still computing (`1Abcde`, far
+  too hard to finish), whose timeline and progress are shown.
+
+The local node runs no worker of its own: the app donates before the job is paid, so its
+worker computes it and is paid into the open wallet's escrow (the payout address), and the
+history shows both sides of one job.
 """
 
 from __future__ import annotations
@@ -22,12 +30,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SIZE = (1100, 720)
 PATTERN = "1Ab"
+SECOND = "1Bc"
+HARD = "1Abcde"  # about 58^5 keys: still computing when the picture is taken
 
 
 def main() -> int:
     from PySide6.QtWidgets import QLineEdit
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the scripted app is in tests/
+    from deskgrid.desktop.node_backend import NodeBackend
     from tests.scripted import DemoRun, run_demo_window, wait_for
 
     async def scenario(run: DemoRun) -> None:
@@ -50,6 +61,13 @@ def main() -> int:
         await wait_for(lambda: wallet.faucet_button.isEnabled(), 30, "the faucet")
         await shoot("wallet")
 
+        window.show_pane("volunteer")
+        volunteer = window.panes["volunteer"]
+        volunteer.form.only_idle.setChecked(False)  # Xvfb has no idle time to report
+        volunteer.toggle.setChecked(True)
+        await wait_for(lambda: volunteer.donation.running, 30, "the donation to start")
+        await wait_for(lambda: volunteer.state.text(), 30, "the worker's state")
+
         window.show_pane("jobs")
         jobs = window.panes["jobs"]
         await wait_for(lambda: jobs.current_app() is not None, 30, "the app catalog")
@@ -60,25 +78,50 @@ def main() -> int:
         await shoot("run-review", jobs.review)
         jobs.review.pay_button.click()
         await wait_for(lambda: jobs.result.address.text().startswith(PATTERN), 120, "the result")
-        await wait_for(jobs.run_button.isEnabled, 30, "the end of the run")
+        await wait_for(lambda: jobs.my_jobs.jobs[0].state == "finalized", 30, "the end of the run")
         jobs.result.show_wif.setChecked(False)
         assert jobs.result.wif.echoMode() == QLineEdit.EchoMode.Password  # the key stays hidden
+        jobs.scroll.ensureWidgetVisible(jobs.result)
         await shoot("jobs")
 
         window.show_pane("volunteer")
-        volunteer = window.panes["volunteer"]
-        volunteer.form.only_idle.setChecked(False)  # Xvfb has no idle time to report
-        volunteer.toggle.setChecked(True)
-        await wait_for(lambda: volunteer.donation.running, 30, "the donation to start")
-        await wait_for(lambda: volunteer.state.text(), 30, "the worker's state")
-        await asyncio.sleep(2)  # the worker has asked the grid for work
+        await asyncio.sleep(2)  # the earnings are read again
         await shoot("volunteer")
+
+        def listed(kind: str) -> bool:
+            return any(r.kind == kind for r in wallet.history.records)
+
+        window.show_pane("wallet")
+        await wait_for(lambda: listed("payment") and listed("reward"), 30, "payment and reward")
+        await shoot("history")
 
         window.show_pane("settings")
         await shoot("settings")
+
+        window.show_pane("jobs")
+        for pattern in (SECOND, HARD):
+            jobs.form.patterns_edit.setText(pattern)
+            await wait_for(jobs.run_button.isEnabled, 30, "the Run button")
+            review = jobs.review
+            jobs.run_button.click()
+            await wait_for(lambda r=review: jobs.review is not r, 30, "the review")
+            await wait_for(jobs.review.isVisible, 30, "the review")
+            jobs.review.pay_button.click()
+            await wait_for(lambda: jobs.my_jobs.jobs[0].task_id is not None, 60, "the payment")
+        hard, second = jobs.my_jobs.jobs[0], jobs.my_jobs.jobs[1]
+        await wait_for(lambda: second.state == "finalized", 120, "the second result")
+        await wait_for(lambda: "running" in jobs.timeline.kinds, 60, "the hard task's progress")
+        assert jobs.shown is hard and not jobs.result.isVisible()  # no key in this picture
+        jobs.scroll.ensureWidgetVisible(jobs.timeline)
+        await shoot("my-jobs")
         await volunteer.donation.stop()
 
-    run_demo_window(scenario, size=SIZE, home_prefix="deskgrid-shots-")
+    run_demo_window(
+        scenario,
+        size=SIZE,
+        home_prefix="deskgrid-shots-",
+        backend_factory=lambda _settings, bus: NodeBackend(bus, workers=0),
+    )
     return 0
 
 

@@ -1,25 +1,34 @@
 """GUI fixtures: one qasync loop for the session (running only during each GUI test), a
 keyring per test (never the real one), one embedded chain reverted to a fresh snapshot for
-every demo boot, and a main window with its controller."""
+every demo boot, a main window with its controller, and one on the local node (its own
+process: chain, grid, oracle, workers) with the Jobs pane and a helper that pays a task."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 import qasync
+from PySide6.QtCore import Qt
 
 from deskgrid.chain.connection import connect
 from deskgrid.desktop.demo import DemoBackend
+from deskgrid.desktop.node_backend import NodeBackend
 from deskgrid.desktop.settings import SettingsStore
 from deskgrid.ui.controller import AppController
 from deskgrid.ui.gc_guard import MainThreadCollector
 from deskgrid.ui.main_window import MainWindow
 from tests.memory_keyring import MemoryKeyring, memory_keyring_in_use
 
+if TYPE_CHECKING:
+    from deskgrid.ui.jobs_pane import JobsPane
+
 BOOT_TIMEOUT_MS = 20_000
 TX_TIMEOUT_MS = 10_000
+NODE_BOOT_TIMEOUT_MS = 60_000
+JOB_TIMEOUT_MS = 90_000
 
 
 @pytest.fixture(scope="session")
@@ -119,3 +128,60 @@ def booted(qtbot, make_window):
     pane = window.panes["wallet"]
     qtbot.waitUntil(lambda: pane.balances is not None, timeout=TX_TIMEOUT_MS)
     return window
+
+
+@pytest.fixture
+def make_node_window(qtbot):
+    """Main windows on the local node: `make(workers, oracle)` boots one."""
+    made: list[MainWindow] = []
+
+    def make(workers: int = 1, oracle: bool = True) -> MainWindow:
+        settings = SettingsStore()
+        settings.update(first_run_done=True, network_mode="demo")
+        controller = AppController(
+            settings,
+            backend_factory=lambda _s, bus: NodeBackend(bus, workers=workers, oracle=oracle),
+            block_interval=0.2,
+        )
+        window = MainWindow(controller)
+        qtbot.addWidget(window)
+        window.show()
+        made.append(window)
+        window.steps = []
+        controller.bridge.boot_progress.connect(lambda _step, f: window.steps.append(f))
+        with qtbot.waitSignal(controller.booted, timeout=NODE_BOOT_TIMEOUT_MS):
+            window.start()
+        return window
+
+    yield make
+    for window in made:
+        run_async(qtbot, window.controller.shutdown(), timeout=60_000)
+        assert window.controller.backend is None
+
+
+@pytest.fixture
+def node_window(make_node_window):
+    return make_node_window()
+
+
+def ready_pane(qtbot, window: MainWindow) -> JobsPane:
+    """The window's Jobs pane, shown, once it has read the app catalog."""
+    window.show_pane("jobs")
+    pane: JobsPane = window.panes["jobs"]
+    qtbot.waitUntil(lambda: pane.current_app() is not None, timeout=10_000)
+    return pane
+
+
+def pay(qtbot, pane: JobsPane, pattern: str) -> None:
+    """Run a VanityGen task for `pattern` through the review; returns once it is paid for."""
+    pane.form.patterns_edit.setText(pattern)
+    qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
+    before = len(pane.my_jobs.jobs)
+    review = pane.review
+    qtbot.mouseClick(pane.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.review is not review and pane.review.isVisible(), timeout=10_000)
+    pane.review.pay_button.click()
+    qtbot.waitUntil(
+        lambda: len(pane.my_jobs.jobs) > before and pane.my_jobs.jobs[0].task_id is not None,
+        timeout=JOB_TIMEOUT_MS,
+    )

@@ -1,5 +1,7 @@
 """The job composer on the local node: an impossible pattern is refused with its sentence; a
-VanityGen job runs from Run to a shown result whose key really gives the address."""
+VanityGen job runs from Run to a shown result whose key really gives the address; two tasks run
+at once, each followed on its own in My jobs, and a task finishing while another one is shown
+does not take the view but posts a notice."""
 
 from __future__ import annotations
 
@@ -11,58 +13,12 @@ from PySide6.QtCore import Qt
 
 from deskgrid.apps.vanity.keys import address_from_private_key, wif_decode
 from deskgrid.desktop.node_backend import NodeBackend
-from deskgrid.desktop.settings import SettingsStore
-from deskgrid.ui.controller import AppController
 from deskgrid.ui.jobs_pane import JobsPane
-from deskgrid.ui.main_window import MainWindow
 from deskgrid.ui.my_jobs_table import JobRecord
 from deskgrid.ui.vanity_form import VanityForm, duration_text
-from tests.gui.conftest import run_async
+from tests.gui.conftest import JOB_TIMEOUT_MS, pay, ready_pane, run_async
 
 pytestmark = pytest.mark.gui
-
-NODE_BOOT_TIMEOUT_MS = 60_000
-JOB_TIMEOUT_MS = 90_000
-
-
-@pytest.fixture
-def make_node_window(qtbot):
-    made: list[MainWindow] = []
-
-    def make(workers: int = 1, oracle: bool = True) -> MainWindow:
-        settings = SettingsStore()
-        settings.update(first_run_done=True, network_mode="demo")
-        controller = AppController(
-            settings,
-            backend_factory=lambda _s, bus: NodeBackend(bus, workers=workers, oracle=oracle),
-            block_interval=0.2,
-        )
-        window = MainWindow(controller)
-        qtbot.addWidget(window)
-        window.show()
-        made.append(window)
-        window.steps = []
-        controller.bridge.boot_progress.connect(lambda _step, f: window.steps.append(f))
-        with qtbot.waitSignal(controller.booted, timeout=NODE_BOOT_TIMEOUT_MS):
-            window.start()
-        return window
-
-    yield make
-    for window in made:
-        run_async(qtbot, window.controller.shutdown(), timeout=60_000)
-        assert window.controller.backend is None
-
-
-@pytest.fixture
-def node_window(make_node_window):
-    return make_node_window()
-
-
-def ready_pane(qtbot, window: MainWindow) -> JobsPane:
-    window.show_pane("jobs")
-    pane: JobsPane = window.panes["jobs"]
-    qtbot.waitUntil(lambda: pane.current_app() is not None, timeout=10_000)
-    return pane
 
 
 def test_a_vanity_job_runs_from_the_form_to_a_verified_result(qtbot, node_window):
@@ -86,7 +42,7 @@ def test_a_vanity_job_runs_from_the_form_to_a_verified_result(qtbot, node_window
     assert "1 in" in pane.form.difficulty.text()
     qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
     qtbot.mouseClick(pane.run_button, Qt.MouseButton.LeftButton)
-    assert not pane.run_button.isEnabled()  # one job at a time from the form
+    assert not pane.run_button.isEnabled()  # one review at a time
     # A review first, as Send has: the price, the network fee, where the key is kept.
     qtbot.waitUntil(lambda: pane.review is not None and pane.review.isVisible(), timeout=10_000)
     review = pane.review
@@ -112,38 +68,57 @@ def test_a_vanity_job_runs_from_the_form_to_a_verified_result(qtbot, node_window
     assert pane.timeline.progress.value() == 100
     assert "Traceback" not in pane.status.text()
     job = pane.my_jobs.jobs[0]
-    assert job.status == "COMPLETED" and job.cost > 0
-    assert pane.my_jobs.table.item(0, 2).text() == "COMPLETED"
+    assert job.state == "finalized" and job.cost > 0 and job.result == (address, wif)
+    assert pane.my_jobs.table.item(0, 2).text() == "finalized"
+    assert pane.my_jobs.table.item(0, 3).text() == "100 %"
+    states = [pane.my_jobs.table.horizontalHeaderItem(i).text() for i in range(3)]
+    assert states == ["Task", "App", "State"]
     assert pane.run_button.isEnabled()
     pane.result.copy_address.click()  # a copy is confirmed in the pane's own words
     assert pane.status.text() == "Copied the address to the clipboard."
     assert pane.status.kind == "ok"
 
 
-def test_a_task_past_its_deadline_is_refunded_with_claim_refund(qtbot, make_node_window):
-    # nobody computes or settles: the task stays active past its deadline
-    window = make_node_window(workers=0, oracle=False)
+def test_two_tasks_run_at_once_each_with_its_own_row_and_result(qtbot, make_node_window):
+    window = make_node_window(workers=2)
     pane = ready_pane(qtbot, window)
-    pane.form.patterns_edit.setText("1A")
-    qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
-    pane.run()
-    qtbot.waitUntil(lambda: pane.review is not None and pane.review.isVisible(), timeout=10_000)
-    pane.review.pay_button.click()
-    qtbot.waitUntil(lambda: bool(pane.my_jobs.jobs), timeout=JOB_TIMEOUT_MS)
+    pay(qtbot, pane, "1A")
+    assert pane.run_button.isEnabled()  # Run stays available while a task runs
+    pay(qtbot, pane, "1B")
     table = pane.my_jobs
-    table.table.selectRow(0)
-    assert not table.claim_button.isEnabled()
-    chain = window.controller.backend.chain  # the node's chain, over JSON-RPC
-    run_async(qtbot, asyncio.to_thread(chain.advance_time, 30 * 86_400))
-    qtbot.waitUntil(lambda: table.jobs[0].claimable, timeout=JOB_TIMEOUT_MS)
-    qtbot.waitUntil(table.claim_button.isEnabled, timeout=5000)
-    qtbot.mouseClick(table.claim_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: table.jobs[0].status == "FAILED", timeout=JOB_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: "claimed" in pane.timeline.kinds, timeout=JOB_TIMEOUT_MS)
-    qtbot.waitUntil(pane.run_button.isEnabled, timeout=JOB_TIMEOUT_MS)  # the run has ended
-    assert not table.claim_button.isEnabled()
-    assert pane.status.text().startswith("Refunded")
-    assert "Traceback" not in pane.status.text()
+    second, first = table.jobs  # the newest on top
+    assert first.task_id != second.task_id and second.running
+    assert pane.shown is second  # the task just paid is the one shown
+    assert window.quit_sentence() is not None  # the second one at least is still running
+
+    table.table.selectRow(table.row_of(first))  # the person looks at the first task
+    assert pane.shown is first and pane.timeline.title.text().endswith(first.hex_id[:18] + "…")
+    qtbot.waitUntil(
+        lambda: first.result is not None and second.result is not None, timeout=JOB_TIMEOUT_MS
+    )
+    for job, pattern in ((first, "1A"), (second, "1B")):
+        address, wif = job.result
+        key, compressed = wif_decode(wif)
+        assert address.startswith(pattern) and address_from_private_key(key, compressed) == address
+        assert job.state == "finalized"
+        assert table.table.item(table.row_of(job), 2).text() == "finalized"
+        kinds = [e.kind for e in job.events]
+        assert kinds[0] == "requested" and kinds[-1] == "finalized", kinds
+    # the first stayed in view; the second's end was a notice, not a switch
+    assert pane.shown is first and pane.result.address.text() == first.result[0]
+    assert "finalized" in pane.timeline.kinds
+    notice = pane.notices.notice(second.hex_id)
+    assert notice is not None and notice.action == "Show"
+    assert f"task {second.short_id} finished: it found {second.result[0]}" in notice.text
+    assert window.quit_sentence() is None
+
+    pane.notices.button(second.hex_id).click()  # "Show" brings the second one up
+    assert pane.shown is second and pane.result.address.text() == second.result[0]
+    assert table.selected() is second and pane.notices.notice(second.hex_id) is None
+    assert pane.timeline.title.text().endswith(second.hex_id[:18] + "…")
+    table.table.selectRow(table.row_of(first))  # and a row brings back its own result
+    assert pane.result.address.text() == first.result[0]
+    assert pane.result.wif.text() == first.result[1]
 
 
 def test_the_result_saves_to_a_file_and_refunds_need_a_late_task(qtbot, tmp_path, monkeypatch):
@@ -175,14 +150,16 @@ def test_the_result_saves_to_a_file_and_refunds_need_a_late_task(qtbot, tmp_path
     qtbot.addWidget(table)
     claimed = []
     table.claim_requested.connect(claimed.append)
-    table.add(JobRecord(b"\x01" * 32, "vanity", 10**9))
-    table.table.selectRow(0)
-    assert not table.claim_button.isEnabled()
-    table.jobs[0].claimable = True
-    table.refresh()
-    assert table.claim_button.isEnabled()
-    table.claim_button.click()
-    assert claimed == [b"\x01" * 32]
+    late = JobRecord(b"\x01" * 32, "vanity", 10**9, state="requested")
+    table.add(late)
+    assert table.claim_button(late) is None  # nothing to claim while it may still be done
+    late.state, late.claimable = "failed", True
+    table.add(JobRecord(b"\x02" * 32, "vanity", 10**9))  # a newer row moves it down
+    button = table.claim_button(late)
+    assert button is not None and table.table.cellWidget(1, 6) is button
+    assert table.table.cellWidget(0, 6) is None and table.table.item(1, 2).text() == "failed"
+    button.click()
+    assert claimed == [b"\x01" * 32] and not button.isEnabled()  # once: a claim is on its way
 
 
 def test_my_jobs_come_back_from_the_journal_and_quitting_says_they_resume(qtbot, make_node_window):
@@ -190,12 +167,7 @@ def test_my_jobs_come_back_from_the_journal_and_quitting_says_they_resume(qtbot,
     window = make_node_window(workers=0, oracle=False)
     pane = ready_pane(qtbot, window)
     assert window.quit_sentence() is None
-    pane.form.patterns_edit.setText("1A")
-    qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
-    pane.run()
-    qtbot.waitUntil(lambda: pane.review is not None and pane.review.isVisible(), timeout=10_000)
-    pane.review.pay_button.click()
-    qtbot.waitUntil(lambda: bool(pane.my_jobs.jobs), timeout=JOB_TIMEOUT_MS)
+    pay(qtbot, pane, "1A")
     task_id = pane.my_jobs.jobs[0].task_id
     assert window.quit_sentence().startswith("1 task is still running")
     assert "resumes them when it starts again" in window.quit_sentence()
@@ -206,8 +178,15 @@ def test_my_jobs_come_back_from_the_journal_and_quitting_says_they_resume(qtbot,
     try:
         qtbot.waitUntil(lambda: bool(again.my_jobs.jobs), timeout=JOB_TIMEOUT_MS)
         [job] = again.my_jobs.jobs
-        assert (job.task_id, job.status, job.cost) == (task_id, "ACTIVE", 5_000_000_000)
+        assert (job.task_id, job.state, job.cost) == (task_id, "requested", 5_000_000_000)
+        assert job.what == "an address starting with 1A"
         assert again.unfinished_tasks() == 1
+        # followed there too: past its deadline, its notice offers the refund
+        chain = window.controller.backend.chain
+        run_async(qtbot, asyncio.to_thread(chain.advance_time, 30 * 86_400))
+        qtbot.waitUntil(lambda: job.claimable, timeout=JOB_TIMEOUT_MS)
+        assert again.notices.notice(job.hex_id).action == "Claim refund"
+        assert job.state == "failed" and again.unfinished_tasks() == 0
     finally:
         again.clock.stop()
         for task in again._tasks:

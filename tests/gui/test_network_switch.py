@@ -132,7 +132,7 @@ def test_a_network_change_rebuilds_the_panes_and_jobs_run_on_the_network(
     key, compressed = wif_decode(wif)
     assert address_from_private_key(key, compressed) == address
     assert "finalized" in pane.timeline.kinds and "running" not in pane.timeline.kinds
-    assert pane.my_jobs.jobs[0].status == "COMPLETED"
+    assert pane.my_jobs.jobs[0].state == "finalized"
     assert "Traceback" not in pane.status.text()
 
     # And back to the demo: the panes follow again.

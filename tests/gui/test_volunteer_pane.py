@@ -1,5 +1,6 @@
 """The volunteer pane: the toggle starts and stops the worker, its status is shown,
-preferences are saved and applied live, earnings are formatted and charted."""
+preferences are saved and applied live, the payout address is chosen and kept, and the worker
+key's credit is withdrawn to the wallet on a real chain."""
 
 from __future__ import annotations
 
@@ -26,12 +27,8 @@ GRID = "http://127.0.0.1:1"
 def pane(qtbot):
     from deskgrid.ui.volunteer_pane import VolunteerPane
 
-    credited = {"nrlc": 0}
-    donation = Donation(
-        worker_factory=FakeWorker, cpu_count=4, earnings=lambda address: credited["nrlc"]
-    )
+    donation = Donation(worker_factory=FakeWorker, cpu_count=4)
     widget = VolunteerPane(donation, GRID, earnings_interval_ms=60_000)
-    widget.credited = credited
     qtbot.addWidget(widget)
     widget.show()
     yield widget
@@ -58,12 +55,8 @@ def test_toggle_starts_shows_status_and_stops(qtbot, pane):
     assert pane.speed.text() == "123,456 keys/s"
     assert pane.address.text() == worker.account.address
 
-    pane.credited["nrlc"] = 2_500_000_000
     worker.push(state="idle", reason="Result of job j7 delivered.", jobs_done=1, job_id=None)
-    qtbot.waitUntil(lambda: pane.earnings.text() == "2.5 RLC", timeout=3000)
-    assert pane.jobs_done.text() == "1"
-    assert [v for _, v in pane.chart.samples] == [2_500_000_000]
-    pane.chart.grab()  # paints
+    qtbot.waitUntil(lambda: pane.jobs_done.text() == "1", timeout=3000)
 
     pane.toggle.setChecked(False)
     qtbot.waitUntil(lambda: not donation.running, timeout=3000)
@@ -133,7 +126,7 @@ def test_the_window_has_the_volunteer_pane(qtbot, booted):
     assert booted.controller.donation is pane.donation
     grid = getattr(booted.controller.backend, "grid_url", None)
     assert pane.toggle.isEnabled() == bool(grid)
-    assert pane.donation.earnings is not None
+    assert pane.payouts is not None and pane.withdraw_button.isEnabled()
 
 
 def test_start_at_login_installs_the_xdg_entry(qtbot, pane, tmp_path, monkeypatch):
@@ -175,3 +168,116 @@ def test_donate_runs_an_echo_job_on_a_real_grid(qtbot, tmp_path):
             run_async(qtbot, donation.stop(), timeout=12_000)
         run_async(qtbot, submitter.aclose())
         run_async(qtbot, server.stop())
+
+
+def test_the_payout_choice_is_checked_saved_and_signs_in_again(qtbot):
+    from deskgrid.ui.volunteer_pane import VolunteerPane
+    from deskgrid.wallet.entries import WalletEntry
+
+    savings = WalletEntry(name="Savings", address="0x" + "1" * 40, storage="keyring")
+    SettingsStore().update(wallets=[savings])
+    donation = Donation(worker_factory=FakeWorker, cpu_count=4)
+    pane = VolunteerPane(donation, GRID, earnings_interval_ms=60_000)
+    qtbot.addWidget(pane)
+    pane.toggle.setChecked(True)
+    qtbot.waitUntil(lambda: donation.running, timeout=3000)
+    first = donation.worker
+    assert pane.payout_choice.combo.currentText() == "The open wallet"
+
+    index = pane.payout_choice.combo.findData(savings.address)
+    assert index > 0 and "Savings" in pane.payout_choice.combo.itemText(index)
+    pane.payout_choice.combo.setCurrentIndex(index)
+    pane.payout_choice.combo.activated.emit(index)  # what choosing it with the mouse does
+    assert SettingsStore().payout() == savings.address
+    qtbot.waitUntil(lambda: donation.worker is not first, timeout=3000)  # signed in again
+    assert donation.worker.config.payout == savings.address == donation.payout
+    assert pane.payout.text() == f"Earnings go to {savings.address} (Savings)."
+
+    pane.payout_choice.combo.setEditText("0x12345")
+    pane.payout_choice.apply_button.click()
+    assert pane.payout_choice.error.isVisibleTo(pane)
+    assert "'0x12345' is not an Ethereum payout address" in pane.payout_choice.error.text()
+    assert SettingsStore().payout() == savings.address  # nothing changed
+    typed = "0x" + "ab" * 20  # any address, typed without its checksum
+    pane.payout_choice.combo.setEditText(typed)
+    pane.payout_choice.apply_button.click()
+    checksummed = "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB"
+    assert not pane.payout_choice.error.isVisibleTo(pane)
+    assert SettingsStore().payout() == checksummed
+    qtbot.waitUntil(lambda: donation.worker.config.payout == checksummed, timeout=3000)
+    run_async(qtbot, donation.stop())
+
+    # A new store and pane (the app started again) show the choice and pay it.
+    again = VolunteerPane(
+        Donation(worker_factory=FakeWorker), GRID, settings=SettingsStore(),
+        open_wallet=savings.address, earnings_interval_ms=60_000,
+    )  # fmt: skip
+    qtbot.addWidget(again)
+    assert again.payout_choice.combo.currentText() == checksummed
+    assert again.effective_payout() == checksummed
+    assert again.payout.text() == f"Earnings go to {checksummed}."
+
+
+def test_withdraw_moves_the_worker_credit_to_the_wallet(qtbot, booted):
+    from deskgrid.chain.contracts import HubContract, RLCToken
+    from deskgrid.chain.transactions import TxSender
+    from deskgrid.money import NRLC_PER_RLC, format_rlc, parse_eth
+
+    booted.show_pane("volunteer")
+    pane = booted.panes["volunteer"]
+    wallet = pane.effective_payout()
+    assert wallet is not None and wallet == booted.controller.session.address
+    qtbot.waitUntil(lambda: pane.view is not None, timeout=10_000)
+    key = pane.donation.worker_key()
+    assert pane.address.text() == key.address == pane.worker_address
+
+    pane.withdraw_button.click()  # a new worker key holds nothing
+    qtbot.waitUntil(lambda: "has nothing to withdraw" in pane.message.text(), timeout=10_000)
+
+    # Credit the worker key on the hub (RLC deposited from the key itself) and give it gas.
+    backend = booted.controller.backend
+    chain, market = backend.chain, backend.market
+    hub, rlc = HubContract(chain, market.hub), RLCToken(chain, market.rlc)
+    credit = 3 * NRLC_PER_RLC
+    TxSender(chain, chain.dev_accounts[0]).send(to=key.address, value=parse_eth("0.1"))
+    rlc.transfer(TxSender(chain, chain.dev_accounts[1]), key.address, credit)
+    own = TxSender(chain, key)
+    rlc.approve(own, hub.address, credit)
+    hub.deposit(own, credit)
+    assert hub.balance_of(key.address) == credit
+    before = rlc.balance_of(wallet)
+    pane.refresh_earnings()
+    qtbot.waitUntil(lambda: pane.view.worker_credit == credit, timeout=10_000)
+    assert pane.worker_credit.text().startswith("3 RLC")
+    # what the wallet earned (Rewarded events) is not its escrow balance (available)
+    assert pane.earnings.text() == format_rlc(pane.view.earned) == "0 RLC"
+    assert pane.available.text() == format_rlc(hub.balance_of(wallet))
+
+    pane.withdraw_button.click()
+    qtbot.waitUntil(lambda: getattr(pane, "withdraw_dialog", None) is not None, timeout=10_000)
+    dialog = pane.withdraw_dialog
+    assert dialog.isVisible()
+    assert dialog.what.text() == f"Withdraw 3 RLC from worker {key.address} to {wallet}."
+    dialog.confirm_button.click()
+    qtbot.waitUntil(lambda: pane.message.text().startswith("Sent 3 RLC"), timeout=10_000)
+    assert f"to {wallet}" in pane.message.text()
+    assert hub.balance_of(key.address) == 0 and rlc.balance_of(key.address) == 0
+    assert rlc.balance_of(wallet) - before == credit
+    qtbot.waitUntil(lambda: pane.view.worker_credit == 0, timeout=10_000)
+
+
+def test_the_chart_shows_earnings_per_task_or_per_day(qtbot, pane):
+    from deskgrid.desktop.payouts import PayoutView
+
+    day = 86_400
+    pane.view = PayoutView(
+        payout="0x" + "1" * 40, earned=5, available=2,
+        per_task=[(day + 10, 2), (day + 20, 3), (2 * day + 5, 5)],
+        per_day=[(day, 3), (2 * day, 5)],
+    )  # fmt: skip
+    pane.chart_mode.setCurrentIndex(0)
+    pane._show_chart()
+    assert pane.chart.samples == [(day + 10, 2), (day + 20, 3), (2 * day + 5, 5)]
+    pane.chart_mode.setCurrentIndex(1)
+    assert pane.chart.samples == [(day, 3), (2 * day, 5)]
+    pane.chart.grab()  # paints

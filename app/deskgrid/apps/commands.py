@@ -8,12 +8,13 @@ import json
 import os
 import sys
 
-from deskgrid import logs
+from deskgrid import argtypes, logs
 from deskgrid.apps.vanity.app import REFERENCE_KEYS_PER_SECOND, result_document
 from deskgrid.apps.vanity.keys import InvalidKeyError, parse_public_key, wif_decode
 from deskgrid.apps.vanity.parallel import search
 from deskgrid.apps.vanity.pattern import compile_patterns, format_duration, found_probability
 from deskgrid.apps.vanity.splitkey import combine
+from deskgrid.argtypes import argument_type
 from deskgrid.errors import DeskGridError
 
 
@@ -25,14 +26,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(e.g. 1LoVE). With --split-key, only a partial key is found: combine it with your "
         "own secret using `deskgrid vanity-combine`.",
     )
-    vanity.add_argument("patterns", nargs="+", metavar="PATTERN")
+    vanity.add_argument(
+        "patterns", nargs="+", metavar="PATTERN", type=argtypes.text("an address prefix")
+    )
     vanity.add_argument("-i", "--case-insensitive", action="store_true")
     vanity.add_argument(
-        "--split-key", metavar="PUBKEY", help="your public key (hex): find a partial key only"
+        "--split-key",
+        metavar="PUBKEY",
+        type=argument_type(_public_key_check, "public key"),
+        help="your public key (hex): find a partial key only",
     )
     vanity.add_argument("--uncompressed", action="store_true", help="uncompressed public key")
     vanity.add_argument(
-        "--cores", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)"
+        "--cores",
+        type=argtypes.cores(),
+        default=os.cpu_count() or 1,
+        help="processes (default: all cores)",
     )
     vanity.add_argument("--json", action="store_true", help="print the result as JSON")
     vanity.set_defaults(handler=run_vanity)
@@ -43,10 +52,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Add your secret (a WIF private key, read from standard input or asked "
         "for) to the partial key of a split-key vanity result; prints the final WIF key.",
     )
-    comb.add_argument("address")
-    comb.add_argument("partial_private_key", metavar="PARTIAL_KEY")
+    comb.add_argument("address", type=argtypes.text("the vanity address", max_length=64))
+    comb.add_argument(
+        "partial_private_key",
+        metavar="PARTIAL_KEY",
+        type=argument_type(_partial_key_check, "partial key"),
+    )
     comb.add_argument("--json", action="store_true")
     comb.set_defaults(handler=run_combine)
+
+
+def _partial_key_check(text: str) -> str:
+    digits = text.strip().removeprefix("0x")
+    if not 1 <= len(digits) <= 64 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        raise DeskGridError("The partial key must be hexadecimal (64 digits).")
+    return digits
+
+
+def _public_key_check(text: str) -> str:
+    try:
+        parse_public_key(text.strip())
+    except (InvalidKeyError, ValueError) as exc:
+        raise DeskGridError(
+            f"The --split-key public key is not usable: {exc}; give it in hex "
+            "(66 digits, compressed, or 130)."
+        ) from None
+    return text.strip()
 
 
 def _eprint(text: str, end: str = "\n") -> None:
@@ -54,8 +85,6 @@ def _eprint(text: str, end: str = "\n") -> None:
 
 
 def run_vanity(args: argparse.Namespace) -> int:
-    if args.cores < 1:
-        raise DeskGridError("--cores must be 1 or more.")
     patterns = compile_patterns(args.patterns, args.case_insensitive)
     requester = None
     if args.split_key:

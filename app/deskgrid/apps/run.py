@@ -8,7 +8,8 @@ app as paths), writes the result bytes to FILE (atomically) and
 exits 0. Progress goes to standard output as one JSON object per line, e.g.
 `{"progress": 0.42, "keys_tried": 1000000, "keys_per_second": 500000.0}` (anything the app
 itself prints goes to standard error instead). On error the last line of standard error is a
-sentence and the exit code is 2 for parameters the app refuses, 1 for a failed run.
+sentence and the exit code is 2 for parameters the app refuses, 1 for a failed run, 3 when the
+app ran out of memory (the worker's limit on its address space; the worker says which limit).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from deskgrid.apps.sdk import AppParamsError, RunContext
 from deskgrid.atomicfile import write_atomic
 from deskgrid.errors import DeskGridError
 
-EXIT_OK, EXIT_FAILED, EXIT_PARAMS = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_PARAMS, EXIT_MEMORY = 0, 1, 2, 3
 
 
 def _progress_stream() -> TextIO:
@@ -88,7 +89,7 @@ def run_app(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except MemoryError:
         print("The app ran out of memory (the worker's memory limit).", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_MEMORY
     except Exception as exc:  # the app's bug: a sentence for the requester, not a traceback
         if os.environ.get("DESKGRID_DEBUG"):
             raise

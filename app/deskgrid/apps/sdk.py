@@ -62,6 +62,8 @@ class Resources:
     """What one run of the app needs from a worker."""
 
     cores: int = 1
+    # the most memory a run may use (its processes together; a worker stops a run that uses
+    # more); a multicore app given more cores than `cores` may use as much more per core
     memory_mb: int = 256
     max_seconds: int = 3600
     docker: bool = False

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from deskgrid import argtypes
 from deskgrid.chain.connection import connect
 from deskgrid.chain.deployment import Roles, ensure_deployment
+from deskgrid.errors import DeskGridError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,10 +21,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     deploy.add_argument(
         "--chain",
         default="embedded",
+        type=argtypes.argument_type(_chain_check, "chain"),
         help="embedded (in-process EVM, default), anvil (a new local node), or a JSON-RPC URL",
     )
     deploy.add_argument(
-        "--key-file", help="keystore of the deployer (needed on a chain without dev accounts)"
+        "--key-file",
+        type=argtypes.existing_file("key file"),
+        help="keystore of the deployer (needed on a chain without dev accounts)",
     )
     deploy.add_argument(
         "--with-test-apps",
@@ -31,6 +36,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     deploy.add_argument("--json", action="store_true", help="print the result as JSON")
     deploy.set_defaults(handler=_deploy)
+
+
+def _chain_check(text: str) -> str:
+    from deskgrid.urls import check_url
+
+    value = text.strip()
+    if value in ("embedded", "anvil"):
+        return value
+    try:
+        return check_url(value, "chain")
+    except DeskGridError:
+        raise DeskGridError(
+            f"'{text}' is not a chain: give embedded, anvil, or a JSON-RPC URL such as "
+            "http://127.0.0.1:8545."
+        ) from None
 
 
 def _deploy(args: argparse.Namespace) -> int:

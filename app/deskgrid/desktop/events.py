@@ -47,7 +47,8 @@ class TaskEnded:
     """A task the open wallet requested ended: "finalized" (the result is delivered), "failed"
     (the pool's scheduler gave up, with its reason) or "claimed" (refunded after its final
     deadline). `price` (nRLC) is what it cost or, when it did not finish, what went back to
-    the requester's escrow."""
+    the requester's escrow, or, for a task paid through the VanityRequester
+    (`through_requester`), what that contract keeps for the payer until they claim it."""
 
     task_id: str  # 0x-prefixed hex
     requester: str
@@ -56,6 +57,7 @@ class TaskEnded:
     price: int
     block_number: int
     reason: str = ""
+    through_requester: bool = False  # paid through the VanityRequester, which keeps the refund
 
     @property
     def short_id(self) -> str:
@@ -69,6 +71,11 @@ class TaskEnded:
     def message(self) -> str:
         task = f"Your {self.app} task {self.short_id}"
         refund = f"its {format_rlc(self.price)} went back to your escrow."
+        if self.through_requester:
+            refund = (
+                f"the VanityRequester keeps its {format_rlc(self.price)} for you: claim it in "
+                "the Jobs pane."
+            )
         if self.outcome == "finalized":
             return f"{task} is done."
         if self.outcome == "failed":

@@ -1,6 +1,8 @@
 """Follows the open wallet on the chain: on every `NewBlock`, off the event loop's thread, it
-adds the transfers the wallet received to its history and announces the wallet's tasks that
-ended (`TaskEnded`). Passes never overlap; blocks that arrive during one make one more pass."""
+adds what moved the wallet's assets to its history (transfers, task payments, refunds,
+rewards, escrow movements, fees), confirms what is deep enough, and announces the wallet's
+tasks that ended (`TaskEnded`). Passes never overlap; blocks that arrive during one make one
+more pass."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from deskgrid.chain.contracts import VanityRequesterContract
 from deskgrid.desktop.events import EventBus, NewBlock
 from deskgrid.desktop.task_ends import TaskEndWatcher, announced_path
 from deskgrid.wallet.service import WalletService
@@ -17,11 +20,17 @@ log = logging.getLogger(__name__)
 
 
 class WalletFollower:
-    def __init__(self, bus: EventBus, current: Callable[[], WalletService | None]) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        current: Callable[[], WalletService | None],
+        requester: Callable[[], str | None] | None = None,
+    ) -> None:
         """`current` gives the open wallet's service (None while none is open or it is
-        locked)."""
+        locked); `requester` the VanityRequester's address, when the network has one."""
         self.bus = bus
         self.current = current
+        self.requester = requester
         self._watcher: TaskEndWatcher | None = None
         self._task: asyncio.Task[None] | None = None
         self._again = False
@@ -56,9 +65,9 @@ class WalletFollower:
         """One pass (blocking); returns the events it published. A failure is logged and the
         next block tries again."""
         try:
-            service.scan_incoming()
+            service.scan_chain()
         except Exception as exc:
-            log.info("scanning for received transfers failed: %s", exc)
+            log.info("scanning the chain for the wallet's history failed: %s", exc)
         published: list[object] = []
         try:
             for ended in self._task_watcher(service).scan():
@@ -77,11 +86,13 @@ class WalletFollower:
             or watcher.chain is not service.chain
             or (watcher.address != service.address)
         ):
+            address = self.requester() if self.requester is not None else None
             watcher = TaskEndWatcher(
                 service.chain,
                 service.hub,
                 service.address,
                 announced=announced_path(service.history),
+                requester=VanityRequesterContract(service.chain, address) if address else None,
             )
             self._watcher = watcher
         return watcher

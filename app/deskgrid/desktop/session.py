@@ -4,6 +4,7 @@ either way. Qt-free; the UI listens to its events."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
@@ -27,15 +28,28 @@ class WalletChoice:
 
 
 class WalletSession:
-    def __init__(self, manager: WalletManager, backend: Backend, bus: EventBus) -> None:
+    def __init__(
+        self,
+        manager: WalletManager,
+        backend: Backend,
+        bus: EventBus,
+        confirmations: Callable[[], int] = lambda: 1,
+    ) -> None:
+        """`confirmations` gives the blocks that must follow a transaction before the history
+        calls it confirmed (the setting; read when a wallet opens)."""
         self.manager = manager
+        self.confirmations = confirmations
         self.backend = backend
         self.bus = bus
         self.address: str | None = None
         self.service: WalletService | None = None
         self._reader: WalletReader | None = None  # the locked wallet's, made on first use
         # on every new block: received transfers into the history, ended tasks announced
-        self.follower = WalletFollower(bus, lambda: self.service)
+        self.follower = WalletFollower(
+            bus,
+            lambda: self.service,
+            requester=lambda: backend.market.vanity_requester if backend.market else None,
+        )
 
     # -- what can be chosen -------------------------------------------------------------
 
@@ -74,7 +88,9 @@ class WalletSession:
         if self.address is None or backend.chain is None or backend.market is None:
             return None
         if self._reader is None or self._reader.address != self.address:
-            self._reader = WalletReader(backend.chain, backend.market, self.address)
+            self._reader = WalletReader(
+                backend.chain, backend.market, self.address, confirmations=self.confirmations()
+            )
         return self._reader
 
     def needs_password(self) -> bool:
@@ -136,6 +152,7 @@ class WalletSession:
             account,
             faucet=backend.faucet,
             on_change=lambda: self.bus.publish(HistoryChanged(account.address)),
+            confirmations=self.confirmations(),
         )
 
     def _demo_service(self) -> WalletService:
@@ -151,6 +168,7 @@ class WalletSession:
             history=history,
             faucet=backend.faucet,
             on_change=lambda: self.bus.publish(HistoryChanged(account.address)),
+            confirmations=self.confirmations(),
         )
 
     def _set(self, address: str | None, service: WalletService | None) -> None:

@@ -38,6 +38,8 @@ class Settings(BaseModel):
     selected_wallet: str = ""
     first_run_done: bool = False
     volunteer: Preferences = Field(default_factory=Preferences)
+    # where the volunteer's rewards go (a wallet's or any address); "": the open wallet's
+    volunteer_payout: str = ""
 
     @field_validator("volunteer", mode="before")
     @classmethod
@@ -51,6 +53,19 @@ class Settings(BaseModel):
                 "The volunteer preferences in the settings file were invalid; using the defaults."
             )
             return Preferences()
+
+    @field_validator("volunteer_payout", mode="before")
+    @classmethod
+    def _readable_payout(cls, value: Any) -> Any:
+        """An invalid payout address is forgotten (the open wallet is paid) and the rest of the
+        file kept."""
+        if value in (None, ""):
+            return ""
+        try:
+            return check_address(str(value), what="payout address")
+        except DeskGridError:
+            log.warning("The payout address in the settings file was invalid; it is forgotten.")
+            return ""
 
     @property
     def data_folder(self) -> Path:
@@ -126,3 +141,13 @@ class SettingsStore:
 
     def save_preferences(self, prefs: Preferences) -> None:
         self.update(volunteer=prefs)
+
+    def payout(self) -> str | None:
+        """The payout address the volunteer chose, None when none (the open wallet's)."""
+        return self.settings.volunteer_payout or None
+
+    def save_payout(self, address: str | None) -> str | None:
+        """Choose the payout address (checked and checksummed; None: the open wallet's)."""
+        checked = check_address(address, what="payout address") if address else ""
+        self.update(volunteer_payout=checked)
+        return checked or None

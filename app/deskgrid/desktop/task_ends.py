@@ -1,8 +1,10 @@
 """The wallet's tasks that ended, from the hub's logs: `TaskFinalized`, `TaskFailed` and
-`TaskClaimed` of tasks whose requester is the wallet's address become `TaskEnded` events, once
-per task. The scan starts at the chain's head when the watcher is made (tasks that ended before
-are not announced); the tasks already announced are remembered beside the history file
-(`<address>.announced.json`), so a reorg or a restart does not announce one twice."""
+`TaskClaimed` of tasks whose requester is the wallet's address, or which the wallet paid through
+the VanityRequester (the hub's requester is then the contract, which keeps the payer's refund),
+become `TaskEnded` events, once per task. The scan starts at the chain's head when the watcher
+is made (tasks that ended before are not announced); the tasks already announced are remembered
+beside the history file (`<address>.announced.json`), so a reorg or a restart does not announce
+one twice."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from deskgrid.chain.connection import Chain
-from deskgrid.chain.contracts import HubContract
+from deskgrid.chain.contracts import HubContract, VanityRequesterContract
+from deskgrid.chain.hub_events import LOG_SPAN
 from deskgrid.desktop.events import TaskEnded, TaskOutcome
 from deskgrid.jsonfile import read_json, write_json_atomic
 from deskgrid.wallet.history import TxHistory
@@ -23,7 +26,6 @@ END_EVENTS: dict[str, TaskOutcome] = {
     "TaskClaimed": "claimed",
 }
 APP_TITLES = {"vanity": "VanityGen"}  # on-chain app names → what people call them
-LOG_SPAN = 2_000
 RANGES_PER_SCAN = 10
 KEEP_ANNOUNCED = 1_000
 
@@ -75,11 +77,14 @@ class TaskEndWatcher:
         *,
         announced: Path | None = None,
         start_block: int | None = None,
+        requester: VanityRequesterContract | None = None,
     ) -> None:
-        """`start_block`: the first block to read (default: the one after the head now)."""
+        """`start_block`: the first block to read (default: the one after the head now);
+        `requester`: the VanityRequester, whose tasks this wallet paid are announced too."""
         self.chain = chain
         self.hub = hub
         self.address = address
+        self.requester = requester
         self.announced = AnnouncedTasks(announced)
         first = chain.block_number() + 1 if start_block is None else start_block
         self.cursor = LogCursor(None, first_block=first)
@@ -113,11 +118,17 @@ class TaskEndWatcher:
         if hex_id in self.announced:
             return None
         task = self.hub.task(task_id)
-        if task.requester != self.address:
+        through = self.requester is not None and task.requester == self.requester.address
+        if through:
+            assert self.requester is not None
+            if self.requester.request_of(task_id).user != self.address:
+                return None
+        elif task.requester != self.address:
             return None
         return TaskEnded(
             task_id=hex_id,
-            requester=task.requester,
+            requester=self.address,
+            through_requester=through,
             app=self._app_title(task.app_id),
             outcome=outcome,
             price=task.price,

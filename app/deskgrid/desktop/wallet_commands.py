@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from deskgrid.argtypes import argument_type, url
+from deskgrid.argtypes import argument_type, existing_file, text, url
 from deskgrid.chain.addresses import check_address
 from deskgrid.chain.keyfile import PASSWORD_ENV
 from deskgrid.desktop.settings import SettingsStore
@@ -54,9 +54,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_name(imported, "Imported")
     source = imported.add_mutually_exclusive_group(required=True)
-    source.add_argument("--private-key-file", type=Path, help="a file holding the hex key")
-    source.add_argument("--mnemonic-file", type=Path, help="a file holding the phrase")
-    source.add_argument("--keystore", type=Path, help="a keystore JSON file (v3)")
+    source.add_argument(
+        "--private-key-file", type=existing_file("key file"), help="a file holding the hex key"
+    )
+    source.add_argument(
+        "--mnemonic-file", type=existing_file("phrase file"), help="a file holding the phrase"
+    )
+    source.add_argument(
+        "--keystore", type=existing_file("keystore file"), help="a keystore JSON file (v3)"
+    )
     source.add_argument(
         "--prompt", choices=("private-key", "mnemonic"), help="type the secret at a prompt"
     )
@@ -65,15 +71,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imported.set_defaults(handler=_import)
 
     show = sub.add_parser("show", help="the wallets, and with --chain their balances")
-    show.add_argument("wallet", nargs="?", help="a wallet's name or address (default: all)")
+    show.add_argument(
+        "wallet",
+        nargs="?",
+        type=text("a wallet's name or address", max_length=100),
+        help="a wallet's name or address (default: all)",
+    )
     _add_network(show, required=False)
     _add_json(show)
+    show.add_argument(
+        "--field",
+        choices=("address", "key-file"),
+        help="print only this of the wallet named, for scripts: its address, or its keystore "
+        "file (for the --key-file of other commands)",
+    )
     show.set_defaults(handler=_show)
 
     send = sub.add_parser("send", help="send RLC or ETH, after showing the fee")
-    send.add_argument("--from", dest="sender", required=True, help="the wallet's name or address")
+    send.add_argument(
+        "--from",
+        dest="sender",
+        required=True,
+        type=text("the wallet's name or address", max_length=100),
+        help="the wallet's name or address",
+    )
     send.add_argument("--to", required=True, type=_address, help="the recipient's address")
-    send.add_argument("--amount", required=True, help="how much, e.g. 12.5 or 1,000")
+    send.add_argument(
+        "--amount",
+        required=True,
+        type=argument_type(_amount_check, "amount"),
+        help="how much, e.g. 12.5 or 1,000",
+    )
     send.add_argument("--asset", choices=("RLC", "ETH"), default="RLC", help="default: RLC")
     send.add_argument("--yes", action="store_true", help="do not ask before sending")
     _add_network(send, required=True)
@@ -87,8 +115,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 _address = argument_type(check_address, "address")
 
 
+def _amount_check(value: str) -> str:
+    """A positive amount (the asset's own parser checks its decimals when sending)."""
+    from decimal import Decimal, InvalidOperation
+
+    stripped = value.strip()
+    try:
+        amount = Decimal(stripped.replace(",", ""))
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount <= 0 or amount > Decimal(10) ** 12:
+        raise DeskGridError(
+            f"'{value}' is not an amount to send: give a number more than 0, such as 12.5."
+        )
+    return stripped
+
+
 def _add_name(parser: argparse.ArgumentParser, default: str) -> None:
-    parser.add_argument("--name", default=default, help=f"the wallet's name (default: {default})")
+    parser.add_argument(
+        "--name",
+        default=default,
+        type=text("the wallet's name", max_length=100),
+        help="the wallet's name",
+    )
 
 
 def _add_storage(parser: argparse.ArgumentParser) -> None:
@@ -196,6 +245,8 @@ def _find(manager: WalletManager, wanted: str) -> WalletEntry:
 
 def _show(args: argparse.Namespace) -> int:
     manager = WalletManager(SettingsStore(), new_store=FileKeyStore())
+    if args.field:
+        return _show_field(manager, args)
     entries = [_find(manager, args.wallet)] if args.wallet else manager.entries()
     if bool(args.chain) != bool(args.hub):
         raise DeskGridError("Give both --chain and --hub to see balances, or neither.")
@@ -224,6 +275,24 @@ def _show(args: argparse.Namespace) -> int:
                 f"{'':20} {format_rlc(row['rlc_nrlc'])}, {format_eth(row['eth_wei'])}; escrow "
                 f"{format_rlc(row['escrow_nrlc'])} free, {format_rlc(row['locked_nrlc'])} locked"
             )
+    return 0
+
+
+def _show_field(manager: WalletManager, args: argparse.Namespace) -> int:
+    if not args.wallet or args.chain or args.hub or args.json:
+        raise DeskGridError(
+            "--field prints one thing of one wallet: name it, without --chain, --hub or --json."
+        )
+    entry = _find(manager, args.wallet)
+    if args.field == "address":
+        print(entry.address)
+        return 0
+    if entry.storage != "keystore":
+        raise DeskGridError(
+            f"Wallet '{entry.name}' keeps its key in the system keyring, not in a file; "
+            "create or import a wallet with --keystore-file to use it with --key-file."
+        )
+    print(_key_file(entry))
     return 0
 
 
@@ -266,7 +335,11 @@ def _entry_json(entry: WalletEntry) -> dict[str, Any]:
     return {"name": entry.name, "address": entry.address, "storage": entry.storage}
 
 
+def _key_file(entry: WalletEntry) -> Path:
+    return FileKeyStore().folder / f"{entry.address}.json"
+
+
 def _where(entry: WalletEntry) -> str:
     if entry.storage == "keyring":
         return "the system keyring"
-    return str(FileKeyStore().folder / f"{entry.address}.json")
+    return str(_key_file(entry))

@@ -428,6 +428,13 @@ class GridClient:
         data = await self._json("POST", f"/leases/{lease_id}/error", json=body, lease=True)
         return valid(LeaseAck, data)
 
+    async def release_lease(self, lease_id: str) -> LeaseAck:
+        """Hand a lease back (this worker stops): its job goes to another worker at once,
+        and nothing counts against this worker or the job. Releasing twice is fine; a lease
+        that ended otherwise is `LeaseGone`."""
+        data = await self._json("POST", f"/leases/{lease_id}/release", lease=True)
+        return valid(LeaseAck, data)
+
     # ------------------------------------------------------------ data
 
     async def upload_data(self, data: bytes) -> DataRef:

@@ -6,11 +6,93 @@ import argparse
 import sys
 from pathlib import Path
 
+from deskgrid import argtypes
+from deskgrid.argtypes import argument_type
 from deskgrid.errors import DeskGridError
 from deskgrid.grid.catalog import load_catalog
 from deskgrid.grid.clientaddr import TrustedProxies
 from deskgrid.grid.config import MIB, GridConfig, JobDefaults
 from deskgrid.grid.service import GridService
+
+MIN_TOKEN = 16
+
+
+def _token_check(text: str) -> str:
+    value = text.strip()
+    odd = any(not c.isprintable() or c.isspace() for c in value)
+    if odd or not MIN_TOKEN <= len(value) <= 512:
+        raise DeskGridError(
+            f"A submitter token is {MIN_TOKEN} to 512 characters without spaces "
+            "(the grid's own are dgs_…); give the one from the grid's submitter.token."
+        )
+    return value
+
+
+def _grid_token_file_check(text: str) -> Path:
+    path = Path(text.strip()).expanduser()
+    if not text.strip() or not path.is_file():
+        why = "it is a folder" if path.is_dir() else "no such file"
+        raise DeskGridError(
+            f"Cannot read the grid token file {text} ({why}); give the file the grid server "
+            "wrote (submitter.token in its data folder) or a file with the token on one line."
+        )
+    return path
+
+
+def _database_url_check(text: str) -> str:
+    value = text.strip()
+    if value.startswith("sqlite:///"):
+        target = Path(value.removeprefix("sqlite:///")).expanduser()
+        if target.suffix.lower() not in argtypes.DATABASE_SUFFIXES or not target.parent.is_dir():
+            raise DeskGridError(
+                "A SQLite database URL is sqlite:///FILE where FILE ends in .db, .sqlite or "
+                f".sqlite3 and its folder exists, not {value}."
+            )
+        return value
+    if value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        from urllib.parse import urlparse
+
+        try:
+            parsed = urlparse(value)
+            parsed.port  # noqa: B018 - raises ValueError on a port out of range
+        except ValueError:
+            parsed = None
+        if parsed is not None and (parsed.hostname or "host=" in parsed.query):
+            return value
+    raise DeskGridError(
+        "The database must be a URL such as sqlite:////srv/grid/grid.db or "
+        f"postgresql://user@host/deskgrid, not '{value}'."
+    )
+
+
+def _catalog_check(text: str) -> str:
+    import re
+
+    value = text.strip()
+    dotted = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
+    if not re.fullmatch(rf"{dotted}(:[A-Za-z_][A-Za-z0-9_]*)?", value):
+        raise DeskGridError(
+            f"The catalog must be MODULE:ATTRIBUTE such as mypackage.apps:catalog, not '{value}'."
+        )
+    load_catalog(value)  # a sentence when it cannot be imported or is no catalog
+    return value
+
+
+def _public_url_check(text: str) -> str:
+    return _public_url(text) or ""
+
+
+_token = argument_type(_token_check, "token")
+_database_url = argument_type(_database_url_check, "database URL")
+_catalog = argument_type(_catalog_check, "catalog")
+_public_url_type = argument_type(_public_url_check, "URL")
+_lease_seconds = argtypes.seconds("a lease length in seconds", high=30 * 86400.0)
+_short_seconds = argtypes.seconds("a number of seconds", high=3600.0)
+_long_seconds = argtypes.seconds("a number of seconds", zero=True)
+_rate = argtypes.decimal_number(0.0, 1e6, "a rate per second (0: no limit)")
+_mib = argtypes.decimal_number(0.0, 2.0**50, "a number of MiB (0: none)")
+_count0 = argtypes.whole_number(0, 2**31, "a number")
+_count1 = argtypes.whole_number(1, 2**31, "a number")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,131 +100,170 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = grid.add_subparsers(dest="grid_command", metavar="ACTION", required=True)
     serve = sub.add_parser("serve", help="serve the grid API (jobs, leases, data) over HTTP")
     serve.add_argument(
-        "--db", help="database URL: sqlite:///FILE or postgresql://… (default: SQLite file)"
+        "--db",
+        type=_database_url,
+        help="database URL: sqlite:///FILE or postgresql://… (default: SQLite file)",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=8750, help="port (0: a free one)")
-    serve.add_argument("--data-dir", type=Path, help="data folder (default: DeskGrid's /grid)")
+    serve.add_argument(
+        "--host", type=argtypes.host(), default="127.0.0.1", help="address to listen on"
+    )
+    serve.add_argument(
+        "--port", type=argtypes.port(allow_zero=True), default=8750, help="port (0: a free one)"
+    )
+    serve.add_argument(
+        "--data-dir",
+        type=argtypes.folder("data folder"),
+        help="data folder (default: DeskGrid's /grid)",
+    )
     serve.add_argument(
         "--public-url",
+        type=_public_url_type,
         metavar="URL",
         help="the URL workers use to reach this grid (behind a proxy: the proxy's, e.g. "
         "https://grid.example.org); worker sign-ins name it. Default: http://HOST:PORT",
     )
     serve.add_argument(
-        "--chain-id", type=int, help="id of the chain this grid's work is paid on (signed in)"
+        "--chain-id",
+        type=argtypes.whole_number(1, 2**53, "a chain id"),
+        help="id of the chain this grid's work is paid on (signed in)",
     )
     serve.add_argument(
         "--submitter-token",
         action="append",
+        type=_token,
         default=[],
         help="a token the operator / oracle uses to submit jobs (repeatable)",
     )
     serve.add_argument(
-        "--token-file", type=Path, help="file of submitter tokens, one a line (made if absent)"
+        "--token-file",
+        type=argtypes.new_or_existing_file("token file", (".token", ".txt")),
+        help="file of submitter tokens, one a line (made if absent)",
     )
     serve.add_argument(
         "--catalog",
+        type=_catalog,
         help="MODULE:ATTRIBUTE giving the apps (a mapping name -> AppSpec, or a function "
         "returning one); default: DeskGrid's built-in apps",
     )
-    serve.add_argument("--delay-bound", type=float, help="default lease length in seconds")
-    serve.add_argument("--rate-limit", type=float, help="requests/s per worker (0: none)")
-    serve.add_argument("--idle-retry", type=float, help="seconds a worker waits when idle")
-    serve.add_argument("--reap-interval", type=float, help="seconds between lease checks")
+    serve.add_argument(
+        "--delay-bound", type=_lease_seconds, help="default lease length in seconds (300)"
+    )
+    serve.add_argument(
+        "--rate-limit", type=_rate, help="requests/s per worker (0: none; default 50)"
+    )
+    serve.add_argument(
+        "--idle-retry", type=_short_seconds, help="seconds a worker waits when idle (5)"
+    )
+    serve.add_argument(
+        "--reap-interval", type=_short_seconds, help="seconds between lease checks (1)"
+    )
     net = serve.add_argument_group("network limits (see docs/operator.md)")
     net.add_argument(
         "--trusted-proxy",
         action="append",
         default=[],
         metavar="ADDR_OR_CIDR",
+        type=argtypes.network("a proxy's address"),
         help="a reverse proxy whose X-Forwarded-For is believed (repeatable); without one, "
         "the client is the socket's peer",
     )
     net.add_argument(
-        "--address-rate-limit", type=float, help="requests/s per client address (default 200)"
+        "--address-rate-limit", type=_rate, help="requests/s per client address (default 200)"
     )
     net.add_argument(
         "--login-rate-limit",
-        type=float,
+        type=_rate,
         help="challenges and logins/s per client address and per worker (default 2)",
     )
-    net.add_argument("--header-timeout", type=float, help="seconds to send headers (10)")
-    net.add_argument("--body-timeout", type=float, help="longest pause in a body, s (30)")
+    net.add_argument("--header-timeout", type=_short_seconds, help="seconds to send headers (10)")
+    net.add_argument("--body-timeout", type=_short_seconds, help="longest pause in a body, s (30)")
     net.add_argument(
-        "--min-body-rate", type=int, help="bytes/s a body must average after that (4096)"
+        "--min-body-rate", type=_count0, help="bytes/s a body must average after that (4096)"
     )
-    net.add_argument("--send-timeout", type=float, help="seconds a reply may go unread (60)")
-    net.add_argument("--keep-alive", type=float, help="idle seconds before closing (5)")
-    net.add_argument("--max-connections", type=int, help="open connections in all (2048)")
-    net.add_argument("--max-connections-per-address", type=int, help="per client address (128)")
+    net.add_argument(
+        "--send-timeout", type=_short_seconds, help="seconds a reply may go unread (60)"
+    )
+    net.add_argument("--keep-alive", type=_short_seconds, help="idle seconds before closing (5)")
+    net.add_argument("--max-connections", type=_count1, help="open connections in all (2048)")
+    net.add_argument("--max-connections-per-address", type=_count1, help="per client address (128)")
     limits = serve.add_argument_group("storage and lease limits")
     limits.add_argument(
         "--job-retention",
         metavar="S",
-        type=float,
+        type=_long_seconds,
         help="seconds finished jobs are kept (default 7 days)",
     )
     limits.add_argument(
         "--event-retention",
         metavar="S",
-        type=float,
+        type=_long_seconds,
         help="seconds events are kept (default 7 days)",
     )
     limits.add_argument(
         "--data-grace",
         metavar="S",
-        type=float,
+        type=_long_seconds,
         help="seconds unreferenced data is kept after it was stored (default 1 day)",
     )
     limits.add_argument(
         "--upload-quota",
         metavar="MIB",
-        type=float,
+        type=_mib,
         help="MiB of data each submitter token may upload a day (default 2048; 0: no quota)",
     )
     limits.add_argument(
         "--min-free-disk",
         metavar="MIB",
-        type=float,
+        type=_mib,
         help="MiB of free disk below which uploads are refused (default 1024; 0: no floor)",
     )
     limits.add_argument(
         "--leases-per-core",
         metavar="N",
-        type=int,
+        type=_count1,
         help="leases in progress per declared core (default 2)",
     )
     limits.add_argument(
         "--max-active-leases",
         metavar="N",
-        type=int,
+        type=_count1,
         help="leases in progress per worker, at most (64)",
     )
     limits.add_argument(
         "--quota-start",
         metavar="N",
-        type=int,
+        type=_count1,
         help="leases a day for a new worker identity (default 8)",
     )
     limits.add_argument(
-        "--quota-max", metavar="N", type=int, help="largest daily lease quota (default 100000)"
+        "--quota-max", metavar="N", type=_count1, help="largest daily lease quota (default 100000)"
     )
     limits.add_argument(
-        "--quota-min", metavar="N", type=int, help="smallest daily lease quota (default 1)"
+        "--quota-min", metavar="N", type=_count1, help="smallest daily lease quota (default 1)"
     )
     limits.add_argument(
         "--lease-grace",
         metavar="S",
-        type=float,
+        type=_long_seconds,
         help="seconds a lease may outlive its app's max run time (default 300)",
     )
-    serve.add_argument("--log-level", default="warning", help="uvicorn log level")
+    serve.add_argument(
+        "--log-level",
+        default="warning",
+        choices=("critical", "error", "warning", "info", "debug", "trace"),
+        help="uvicorn log level",
+    )
     serve.set_defaults(handler=_serve)
     workers = sub.add_parser(
         "workers", help="list a grid's workers: address, payout address, results (submitter)"
     )
-    workers.add_argument("--grid", required=True, metavar="URL", help="the grid server's URL")
+    workers.add_argument(
+        "--grid",
+        required=True,
+        type=argtypes.url("grid URL"),
+        metavar="URL",
+        help="the grid server's URL",
+    )
     add_grid_token_options(workers)
     workers.set_defaults(handler=_workers)
 
@@ -152,12 +273,13 @@ def add_grid_token_options(parser: argparse.ArgumentParser) -> None:
     calls a grid as a submitter."""
     parser.add_argument(
         "--grid-token",
+        type=_token,
         help="submitter token of the grid server (other users can see it in the process "
         "list: prefer --grid-token-file or $DESKGRID_GRID_TOKEN)",
     )
     parser.add_argument(
         "--grid-token-file",
-        type=Path,
+        type=argument_type(_grid_token_file_check, "grid token file"),
         metavar="FILE",
         help="file holding the submitter token (e.g. the grid's submitter.token)",
     )
@@ -202,10 +324,8 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
         ("quota_min", "worker_quota_min"),
         ("lease_grace", "lease_grace_s"),
     ):
-        value = getattr(args, name)
+        value = getattr(args, name)  # ranges checked by the options' argparse types
         if value is not None:
-            if value < 0:
-                raise DeskGridError(f"--{name.replace('_', '-')} cannot be negative.")
             fields[key] = value
     for name, key in (
         ("upload_quota", "upload_quota_bytes"),
@@ -213,8 +333,6 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
     ):
         value = getattr(args, name)
         if value is not None:
-            if value < 0:
-                raise DeskGridError(f"--{name.replace('_', '-')} cannot be negative.")
             fields[key] = int(value * MIB)
     config = GridConfig(**fields)  # type: ignore[arg-type]
     if not 1 <= config.worker_quota_min <= config.worker_quota_start <= config.worker_quota_max:
@@ -241,10 +359,7 @@ def _public_url(url: str | None) -> str | None:
 def _serve(args: argparse.Namespace) -> int:
     from deskgrid.grid.server import serve
 
-    if not 0 <= args.port <= 65535:
-        raise DeskGridError("--port must be between 0 and 65535.")
-    if args.chain_id is not None and not 1 <= args.chain_id <= 2**53:
-        raise DeskGridError("--chain-id must be a chain's id, a positive number.")
+    # every value was checked by its argparse type; what is left relates several options
     if args.public_url is None and args.host in ("0.0.0.0", "::", ""):
         print(
             f"warning: listening on {args.host or 'all addresses'} without --public-url: "
@@ -253,11 +368,6 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     config = config_from_args(args)
-    for name in ("header_timeout_s", "body_timeout_s", "send_timeout_s", "keep_alive_s"):
-        if getattr(config, name) <= 0:
-            raise DeskGridError(f"--{name[:-2].replace('_', '-')} must be more than 0 seconds.")
-    if config.max_connections < 1 or config.max_connections_per_address < 1:
-        raise DeskGridError("--max-connections and --max-connections-per-address must be 1+.")
     catalog = load_catalog(args.catalog)
 
     def ready(url: str, service: GridService) -> None:

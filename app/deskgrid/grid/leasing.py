@@ -10,21 +10,18 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
-from deskgrid.grid import queries
+from deskgrid.grid import outcomes, queries
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.db import Database
-from deskgrid.grid.errors import Forbidden
+from deskgrid.grid.errors import Conflict, Forbidden
 from deskgrid.grid.events import EventPublisher, PendingEvent
 from deskgrid.grid.models import Capabilities, DataRef, Lease, WorkReply
 from deskgrid.grid.quota import DailyQuota, active_cap, cap_reason
 from deskgrid.grid.rawsql import Raw
-from deskgrid.grid.reporting import Reporting
+from deskgrid.grid.reporting import Reporting, lease_over
 from deskgrid.grid.schema import workers
-from deskgrid.grid.states import (
-    EventKind,
-    JobState,
-)
+from deskgrid.grid.states import EventKind, JobState, LeaseState
 from deskgrid.grid.store import Row, capabilities_of, new_id
 
 
@@ -146,6 +143,33 @@ class Leasing:
         if granted:
             retry_after = None
         return WorkReply(leases=granted, retry_after=retry_after, results=reported, reason=reason)
+
+    def release(self, address: str, lease_id: str) -> tuple[str, str]:
+        """The worker `address` hands its lease back (it stops): see `outcomes.release_lease`.
+        Returns the lease's state and its job's. Idempotent: a lease already released is
+        answered as it is; a lease that ended otherwise is a Conflict; another worker's lease
+        is Forbidden. A lease already past its expiry expires instead (as the reaper would
+        have done)."""
+        now = self.clock.now()
+        pending: list[PendingEvent] = []
+        with self.db.write() as conn:
+            db = Raw(conn)
+            lease, job = self.reporting.lock_lease(db, address, lease_id)
+            state = lease["state"]
+            if state == LeaseState.IN_PROGRESS.value and lease["expires_at"] < now:
+                outcomes.end_lease(db, job, lease, LeaseState.EXPIRED, None, now, pending)
+                state = LeaseState.EXPIRED.value
+            elif state == LeaseState.IN_PROGRESS.value:
+                outcomes.release_lease(db, job, lease, now, pending)
+                state = LeaseState.RELEASED.value
+            elif state != LeaseState.RELEASED.value:
+                raise Conflict(lease_over(state))
+            job_state = db.scalar(queries.JOB_STATE, {"id": job["id"]})
+            self.publisher.write(db, pending, now)
+        self.publisher.announce(pending)
+        if state == LeaseState.EXPIRED.value:
+            raise Conflict(lease_over(state))
+        return state, str(job_state)
 
     def _candidates(self, db: Raw, address: str, caps: Capabilities, room: int) -> list[Row]:
         apps = sorted(set(caps.apps))

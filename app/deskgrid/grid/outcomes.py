@@ -219,6 +219,33 @@ def end_lease(
     return True
 
 
+def release_lease(db: Raw, job: Row, lease: Row, now: float, pending: list[PendingEvent]) -> bool:
+    """The worker hands a lease back (it stopped): the lease is RELEASED and its job may be
+    leased again at once, as after an expiry, but nothing counts against the job or the
+    worker: no error, no replica spent of `max_total_results`, no lease of the worker's daily
+    quota. False if the lease was no longer in progress."""
+    ended = db.rowcount(
+        queries.END_LEASE,
+        {
+            "id": lease["id"],
+            "state": LeaseState.RELEASED.value,
+            "message": "Handed back by its worker.",
+            "now": now,
+        },
+    )
+    if ended != 1:
+        return False
+    db.execute(queries.UNCOUNT_REPLICA, {"id": job["id"], "now": now})
+    if lease["adaptive"]:
+        reset_replication(db, job)
+    db.defer(lease["worker"], queries.GIVE_BACK_QUOTA, {"address": lease["worker"]})
+    pending.append(
+        _event(job, EventKind.LEASE_RELEASED, lease_id=lease["id"], worker=lease["worker"])
+    )
+    settle(db, job["id"], now, pending)
+    return True
+
+
 def adjust_trust(db: Raw, *, valid: Iterable[str], invalid: Iterable[str]) -> None:
     """BOINC's consecutive_valid: +1 per validated result, back to 0 on an invalid one;
     the daily quota (`quota`) doubles or halves with it. Rows are updated in address order

@@ -112,6 +112,7 @@ ORDER BY leased_at, id
 )
 
 LEASE_STATE = Sql("SELECT state FROM leases WHERE id = :id")
+JOB_STATE = Sql("SELECT state FROM jobs WHERE id = :id")
 
 SET_LEASE_STATE = Sql("UPDATE leases SET state = :state WHERE id = :id")
 
@@ -164,6 +165,12 @@ WHERE id = :id AND state = 'IN_PROGRESS'
 """
 )
 
+# A released lease gives its replica back: the job may hand it out again without having
+# spent one of its `max_total_results`.
+UNCOUNT_REPLICA = Sql(
+    "UPDATE jobs SET n_total = n_total - 1, updated_at = :now WHERE id = :id AND n_total > 0"
+)
+
 COUNT_JOB_ERROR = Sql("UPDATE jobs SET n_errors = n_errors + 1, updated_at = :now WHERE id = :id")
 
 SET_JOB_REPLICATION = Sql(
@@ -174,6 +181,11 @@ SET_JOB_REPLICATION = Sql(
 # a reported error, halved for an expired lease or an invalid result, doubled for a valid
 # one. Bounds in SQL keep it between 1 and 2**30 (QUOTA_CEILING); the configured bounds apply
 # when it is read.
+# A released lease does not count toward its worker's daily quota (turning donating off and
+# on must not use a new identity's quota up).
+GIVE_BACK_QUOTA = Sql(
+    "UPDATE workers SET quota_used = quota_used - 1 WHERE address = :address AND quota_used > 0"
+)
 _LESS = "daily_quota = MAX(daily_quota - 1, 1)"
 _LESS_PG = "daily_quota = GREATEST(daily_quota - 1, 1)"
 _HALVE = "daily_quota = MAX(daily_quota / 2, 1)"

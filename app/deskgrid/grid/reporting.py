@@ -61,9 +61,9 @@ class Reporting:
             lease = self._owned_lease(db, address, lease_id)
             job = db.one(queries.JOB_BY_ID, {"id": lease["job_id"]})
         if lease["state"] != LeaseState.IN_PROGRESS.value:
-            raise Conflict(_over(lease["state"]))
+            raise Conflict(lease_over(lease["state"]))
         if lease["expires_at"] < self.clock.now():  # the reaper has not come by yet
-            raise Conflict(_over(LeaseState.EXPIRED.value))
+            raise Conflict(lease_over(LeaseState.EXPIRED.value))
         return lease, job
 
     def _owned_lease(self, db: Raw, address: str, lease_id: str) -> Row:
@@ -74,7 +74,9 @@ class Reporting:
             raise Forbidden("This lease belongs to another worker.")
         return lease
 
-    def _lock_lease(self, db: Raw, address: str, lease_id: str) -> tuple[Row, Row]:
+    def lock_lease(self, db: Raw, address: str, lease_id: str) -> tuple[Row, Row]:
+        """The lease `address` holds and its job, the job's row locked for this write
+        transaction (NotFound, or Forbidden for another worker's lease)."""
         lease = self._owned_lease(db, address, lease_id)
         job = db.one(queries.JOB_BY_ID_LOCKED, {"id": lease["job_id"]})
         if db.is_postgresql:  # (SQLite: the transaction already holds the write lock)
@@ -88,7 +90,7 @@ class Reporting:
         pending: list[PendingEvent] = []
         with self.db.write() as conn:
             db = Raw(conn)
-            lease, job = self._lock_lease(db, address, lease_id)
+            lease, job = self.lock_lease(db, address, lease_id)
             state, expires = lease["state"], lease["expires_at"]
             if state == LeaseState.IN_PROGRESS.value and expires < now:
                 outcomes.end_lease(db, job, lease, LeaseState.EXPIRED, None, now, pending)
@@ -210,16 +212,16 @@ class Reporting:
         pending: list[PendingEvent],
         blobs: Mapping[str, bytes],
     ) -> ReportOutcome:
-        lease, job = self._lock_lease(db, address, lease_id)
+        lease, job = self.lock_lease(db, address, lease_id)
         if lease["state"] != LeaseState.IN_PROGRESS.value:
-            raise Conflict(_over(lease["state"]))
+            raise Conflict(lease_over(lease["state"]))
         if lease["expires_at"] < now:
             outcomes.end_lease(db, job, lease, LeaseState.EXPIRED, None, now, pending)
             return ReportOutcome(
                 lease_id=lease_id,
                 accepted=False,
                 status=409,
-                detail=_over(LeaseState.EXPIRED.value),
+                detail=lease_over(LeaseState.EXPIRED.value),
             )
         verdict = self._verify(db, job, ref, blobs.get(ref.sha256)) if job["verifiable"] else None
         job_state = self._record_result(db, job, lease, ref, verdict, now, pending)
@@ -303,9 +305,9 @@ class Reporting:
         pending: list[PendingEvent] = []
         with self.db.write() as conn:
             db = Raw(conn)
-            lease, job = self._lock_lease(db, address, lease_id)
+            lease, job = self.lock_lease(db, address, lease_id)
             if lease["state"] != LeaseState.IN_PROGRESS.value:
-                raise Conflict(_over(lease["state"]))
+                raise Conflict(lease_over(lease["state"]))
             outcomes.end_lease(db, job, lease, LeaseState.ERROR, message, now, pending)
             self.publisher.write(db, pending, now)
         self.publisher.announce(pending)
@@ -320,9 +322,12 @@ def hard_deadline(lease: Row, job: Row) -> float:
     return float(lease["leased_at"] + job["max_runtime"] + job["delay_bound"])
 
 
-def _over(state: str) -> str:
+def lease_over(state: str) -> str:
+    """Why nothing more is accepted for a lease in `state` (a sentence)."""
     if state == LeaseState.EXPIRED.value:
         return "The lease expired; its job was handed to another worker. Ask for new work."
     if state == LeaseState.CANCELLED.value:
         return "The lease was cancelled (the job ended); stop working on it and ask for new work."
+    if state == LeaseState.RELEASED.value:
+        return "The lease was handed back; its job may go to another worker. Ask for new work."
     return f"The lease is already {state}; nothing more is accepted for it."

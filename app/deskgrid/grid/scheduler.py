@@ -194,6 +194,10 @@ class Scheduler:
         """See `Leasing.request_work`."""
         return self.leasing.request_work(address, max_leases, caps, results, blobs)
 
+    def release_lease(self, address: str, lease_id: str) -> tuple[str, str]:
+        """See `Leasing.release`."""
+        return self.leasing.release(address, lease_id)
+
     def check_lease(self, address: str, lease_id: str) -> tuple[Row, Row]:
         return self.reporting.check_lease(address, lease_id)
 

@@ -33,6 +33,7 @@ class LeaseState(StrEnum):
     ERROR = "ERROR"  # the worker reported an error
     EXPIRED = "EXPIRED"  # no heartbeat nor result before the lease ran out (worker lost)
     CANCELLED = "CANCELLED"  # the job finished or was cancelled while this lease ran
+    RELEASED = "RELEASED"  # handed back by its worker (it stopped); no error, no retry spent
 
 
 # A worker holding a lease in one of these states already contributes to the job's vote and
@@ -54,6 +55,7 @@ class EventKind(StrEnum):
     RESULT = "result"  # a replica's result arrived (digest recorded)
     LEASE_ERROR = "lease_error"
     LEASE_EXPIRED = "lease_expired"
+    LEASE_RELEASED = "lease_released"  # the worker handed the lease back (it stopped)
     INVALID = "invalid"  # a replica was judged invalid
     COMPLETED = "completed"
     ERROR = "error"

@@ -6,22 +6,34 @@ import argparse
 import asyncio
 import contextlib
 import json
+import shlex
 import signal
 import sys
 from pathlib import Path
 
-from deskgrid import paths
-from deskgrid.argtypes import argument_type, url, whole_number
+from deskgrid import argtypes, paths
+from deskgrid.argtypes import argument_type, existing_file, url, whole_number
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
+from deskgrid.node.requester import DEFAULT_RETRY_FOR
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser(
-        "demo", help="run the whole system offline: chain, grid, oracle and local workers"
+        "demo",
+        help="run the whole system offline: chain, grid, oracle and local workers",
+        description="Start a throw-away local network on this computer: a chain with the "
+        "marketplace deployed, a grid server, an oracle and local workers. With --headless it "
+        "prints the addresses, a command to pay for a task from another terminal, and every "
+        "task event, until Ctrl-C. Nothing is kept after it stops.",
     )
     demo.add_argument("--headless", action="store_true", help="no window; print events")
-    demo.add_argument("--chain", choices=("embedded", "anvil"), default="embedded")
+    demo.add_argument(
+        "--chain",
+        choices=("embedded", "anvil"),
+        default="embedded",
+        help="the chain: in this process, or an anvil node",
+    )
     demo.add_argument(
         "--workers", type=_workers, default=1, help=f"local workers, 0-{MAX_WORKERS} (default 1)"
     )
@@ -52,13 +64,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     where.add_argument("--chain", type=url("RPC URL"), help="JSON-RPC URL of the network")
     vanity.add_argument("--hub", type=_address, help="Hub address (with --chain)")
-    vanity.add_argument("--key-file", help="your keystore (with --chain)")
+    vanity.add_argument(
+        "--key-file", type=existing_file("key file"), help="your keystore (with --chain)"
+    )
     vanity.add_argument("--grid", type=url("grid URL"), help="grid URL, for progress (optional)")
     vanity.add_argument(
         "--workers",
         type=_positive_workers,
         default=1,
         help=f"local workers with --demo, 1-{MAX_WORKERS} (default 1)",
+    )
+    vanity.add_argument(
+        "--retry-for",
+        type=argtypes.seconds("a number of seconds (0: no retry)", high=86400.0, zero=True),
+        default=DEFAULT_RETRY_FOR,
+        metavar="S",
+        help="when the chain stops answering after the payment, retry with backoff for this "
+        "long before stopping (the task is safe in the journal either way)",
     )
     vanity.add_argument("--json", action="store_true", help="print the outcome as JSON")
     vanity.set_defaults(handler=_run_vanity)
@@ -175,7 +197,13 @@ def _demo(args: argparse.Namespace) -> int:
 async def _vanity_main(args: argparse.Namespace) -> int:
     from deskgrid.chain.transactions import TxSender
     from deskgrid.node.journal import RequestJournal
-    from deskgrid.node.requester import VanityOrder, VanityRun
+    from deskgrid.node.requester import (
+        ChainRetry,
+        ChainUnreachable,
+        VanityOrder,
+        VanityRun,
+        is_connection_trouble,
+    )
 
     order = VanityOrder(args.pattern, args.case_insensitive, not args.uncompressed)
     order.params()  # refuse an impossible pattern before anything is started or paid
@@ -198,14 +226,15 @@ async def _vanity_main(args: argparse.Namespace) -> int:
             grid = node.grid
             hub_address = node.deployment.hub
         else:
+            from deskgrid.chain.arguments import open_hub
             from deskgrid.chain.connection import connect
-            from deskgrid.chain.contracts import HubContract, RLCToken
+            from deskgrid.chain.contracts import RLCToken
             from deskgrid.chain.keyfile import load_key_file
 
             if not (args.hub and args.key_file):
                 raise DeskGridError("With --chain give --hub and --key-file too.")
             chain = await asyncio.to_thread(connect, args.chain)
-            hub = HubContract(chain, args.hub)
+            hub = await asyncio.to_thread(open_hub, chain, args.hub)
             rlc = RLCToken(chain, hub.token())
             account = load_key_file(args.key_file)
             app_id = next((a.app_id for a in hub.apps() if a.name == "vanity"), 0)
@@ -235,9 +264,28 @@ async def _vanity_main(args: argparse.Namespace) -> int:
         try:
             task_id = await asyncio.shield(paying)
             say(f"paid {format_rlc(run.price)}: task 0x{task_id.hex()}")
-            async for event in run.follow():
+            retry = ChainRetry(
+                chain.url or "(in this process)",
+                args.retry_for,
+                lambda line: print(f"deskgrid: {line}", file=sys.stderr, flush=True),
+            )
+            async for event in run.follow(retry=retry):
                 say(f"  {event.sentence()}")
-            outcome = await asyncio.to_thread(run.outcome, order)
+            outcome = await retry.call(lambda: asyncio.to_thread(run.outcome, order))
+        except ChainUnreachable as exc:
+            _say_task_is_safe(args, run, lost=str(exc))
+            return 1
+        except Exception as exc:  # the chain failed while paying: safe once signed
+            if not paying.done():
+                await asyncio.wait([paying])
+            signed = run.entry is not None and run.entry.tx_hash is not None
+            if not (signed and is_connection_trouble(exc)):
+                raise
+            lost = str(exc) if isinstance(exc, DeskGridError) else (
+                f"The chain at {chain.url} stopped answering ({type(exc).__name__})."
+            )  # fmt: skip
+            _say_task_is_safe(args, run, lost=lost)
+            return 1
         except (KeyboardInterrupt, asyncio.CancelledError):
             if not paying.done():  # the payment goes on in its thread: let it end first
                 await asyncio.wait([paying])
@@ -257,9 +305,20 @@ async def _vanity_main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _say_task_is_safe(args: argparse.Namespace, run: object) -> None:
+def resume_command(args: argparse.Namespace, order_id: str) -> str:
+    """The command that follows a paid order to its key from another terminal or later."""
+    return shlex.join(
+        [
+            "deskgrid", "tasks", "combine", order_id, "--chain", args.chain, "--hub", args.hub,
+            "--key-file", str(Path(args.key_file).absolute()),
+        ]
+    )  # fmt: skip
+
+
+def _say_task_is_safe(args: argparse.Namespace, run: object, lost: str | None = None) -> None:
+    """Why the command stops and, once paid, that the task is safe and how to resume it."""
     entry = getattr(run, "entry", None)
-    if entry is None:
+    if entry is None or entry.tx_hash is None:  # never signed: nothing can reach the chain
         print("deskgrid: stopped before paying: nothing was paid.", file=sys.stderr, flush=True)
         return
     if args.demo or not args.chain:
@@ -271,10 +330,12 @@ def _say_task_is_safe(args: argparse.Namespace, run: object) -> None:
             flush=True,
         )
         return
+    why = f"{lost} Stopped" if lost else "Stopped"
+    then = "Once the chain answers, get its key with" if lost else "Resume it with"
     print(
-        f"deskgrid: stopped; the task is safe: order {entry.order_id} and its key are kept "
-        "(encrypted) in the journal, and it goes on without this command. Resume it with: "
-        f"deskgrid tasks --chain {args.chain} --hub {args.hub} --key-file {args.key_file}",
+        f"deskgrid: {why}; the task is safe: order {entry.order_id} and its key are kept "
+        "(encrypted) in the journal, and it goes on without this command. "
+        f"{then}: {resume_command(args, entry.order_id)}",
         file=sys.stderr,
         flush=True,
     )

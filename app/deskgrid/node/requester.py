@@ -3,11 +3,13 @@ transaction, follow the task's timeline, and combine the partial key into the fi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import coincurve
 
@@ -17,11 +19,70 @@ from deskgrid.apps.vanity.secp256k1 import N
 from deskgrid.apps.vanity.splitkey import combine
 from deskgrid.chain.connection import Chain
 from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest, TaskStatus
+from deskgrid.chain.reverts import ChainError, ContractRevert
 from deskgrid.chain.transactions import FeeQuote, TxSender
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
 from deskgrid.node.journal import JournalEntry, RequestJournal
 from deskgrid.oracle.timeline import TaskTimeline, TimelineEvent
+
+T = TypeVar("T")
+
+DEFAULT_RETRY_FOR = 120.0  # seconds a run keeps trying when the chain stops answering
+
+
+class ChainUnreachable(DeskGridError):
+    """The chain did not answer for the whole retry window."""
+
+    def __init__(self, url: str, seconds: float, cause: str) -> None:
+        super().__init__(f"The chain at {url} has not answered for {seconds:.0f} s ({cause}).")
+        self.url, self.seconds, self.cause = url, seconds, cause
+
+
+def is_connection_trouble(exc: BaseException) -> bool:
+    """A failure worth retrying: the node did not answer (a refused or dropped connection, a
+    timeout, a proxy's error page), not a contract that said no."""
+    if isinstance(exc, ContractRevert):
+        return False
+    return isinstance(exc, (OSError, ChainError, TimeoutError))
+
+
+@dataclass
+class ChainRetry:
+    """Retries a chain read with exponential backoff (first, doubled, capped) while the node
+    does not answer, for at most `retry_for` seconds per outage; then ChainUnreachable.
+    `on_retry(sentence)` is told each retry."""
+
+    url: str
+    retry_for: float = DEFAULT_RETRY_FOR
+    on_retry: Callable[[str], None] = lambda _sentence: None
+    first: float = 1.0
+    cap: float = 30.0
+
+    async def call(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        started: float | None = None
+        delay = self.first
+        tries = 0
+        while True:
+            try:
+                return await attempt()
+            except Exception as exc:
+                if not is_connection_trouble(exc):
+                    raise
+                cause = type(exc).__name__
+                now = time.monotonic()
+                started = now if started is None else started
+                left = self.retry_for - (now - started)
+                if left <= 0:
+                    raise ChainUnreachable(self.url, now - started, cause) from None
+                wait = min(delay, left)
+                tries += 1
+                self.on_retry(
+                    f"the chain at {self.url} does not answer ({cause}); retry {tries} in "
+                    f"{wait:.0f} s, giving up in {left:.0f} s"
+                )
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, self.cap)
 
 
 @dataclass
@@ -181,13 +242,24 @@ class VanityRun:
         )
         return self.task_id
 
-    async def follow(self, interval: float = 0.3) -> AsyncIterator[TimelineEvent]:
+    async def follow(
+        self, interval: float = 0.3, retry: ChainRetry | None = None
+    ) -> AsyncIterator[TimelineEvent]:
+        """The task's facts to its final one; with `retry`, a chain that stops answering is
+        retried (ChainUnreachable when it stays away)."""
         assert self.task_id is not None
         timeline = TaskTimeline(
             self.chain, self.hub, self.task_id, self.grid, from_block=self.from_block
         )
-        async for event in timeline.follow(interval):
-            yield event
+        if retry is None:
+            async for event in timeline.follow(interval):
+                yield event
+            return
+        while not timeline.finished:
+            for event in await retry.call(timeline.poll):
+                yield event
+            if not timeline.finished:
+                await asyncio.sleep(interval)
 
     def outcome(self, order: VanityOrder) -> VanityOutcome:
         """Read the final task and combine the key locally (blocking)."""

@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from deskgrid.argtypes import argument_type, url
+from deskgrid.argtypes import argument_type, existing_file, url
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
 
@@ -52,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tasks.add_argument(
         "--key-file",
         required=True,
+        type=existing_file("key file"),
         help="the keystore that paid (password from $DESKGRID_KEY_PASSWORD or a prompt)",
     )
     tasks.add_argument("--json", action="store_true", help="print JSON")
@@ -60,14 +61,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 class _Context:
     def __init__(self, args: argparse.Namespace) -> None:
+        from deskgrid.chain.arguments import open_hub
         from deskgrid.chain.connection import connect
-        from deskgrid.chain.contracts import HubContract
         from deskgrid.chain.keyfile import load_key_file
         from deskgrid.node.journal import RequestJournal
 
         self.account = load_key_file(args.key_file)
         self.chain = connect(args.chain)
-        self.hub = HubContract(self.chain, args.hub)
+        self.hub = open_hub(self.chain, args.hub)
         self.journal = RequestJournal.open(
             self.chain.chain_id, self.chain.genesis_hash, args.hub, self.account
         )

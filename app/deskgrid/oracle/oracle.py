@@ -29,6 +29,7 @@ from deskgrid.chain.contracts import HubContract, TaskStatus
 from deskgrid.chain.reverts import ChainError, ContractRevert
 from deskgrid.chain.transactions import TxSender
 from deskgrid.grid.models import JobSubmit, ReplicationPolicy
+from deskgrid.money import format_rlc
 from deskgrid.oracle.follower import ChainFollower
 from deskgrid.oracle.store import OracleStore, OracleTask, OracleTaskState
 
@@ -85,6 +86,17 @@ class Oracle:
 
     # -- loop ---------------------------------------------------------------------------
 
+    def in_flight(self) -> int:
+        """Tasks taken but not closed on chain: a restart picks them up from the store."""
+        return len(
+            self.store.tasks_in(
+                OracleTaskState.NEW,
+                OracleTaskState.SUBMITTED,
+                OracleTaskState.FINALIZING,
+                OracleTaskState.FAILING,
+            )
+        )
+
     async def run(self, stop: asyncio.Event) -> None:
         """Step until `stop` is set; RPC and grid errors back off and retry."""
         backoff = self.config.poll_interval
@@ -104,7 +116,8 @@ class Oracle:
                 pass
 
     async def step(self) -> None:
-        await asyncio.to_thread(self.follower.poll)
+        for task_id in await asyncio.to_thread(self.follower.poll):
+            await self._log_seen(task_id)
         for task in self.store.tasks_in(OracleTaskState.NEW):
             await self._admit(task)
         for task in self.store.tasks_in(OracleTaskState.SUBMITTED):
@@ -113,6 +126,17 @@ class Oracle:
             await self._settle(task)
 
     # -- 2. admission -------------------------------------------------------------------
+
+    async def _log_seen(self, task_id: str) -> None:
+        task = self.store.task(task_id)
+        if task is None:
+            return
+        spec = await self._app_for(task.app_id)
+        app = spec.name if isinstance(spec, AppSpec) else f"#{task.app_id} (not served here)"
+        log.info(
+            "task %s seen in block %d: app %s, price %s, requester %s",
+            task_id, task.block, app, format_rlc(task.price), task.requester,
+        )  # fmt: skip
 
     async def _app_for(self, app_id: int) -> AppSpec | str:
         uri = self._app_cache.get(app_id)
@@ -155,7 +179,7 @@ class Oracle:
                 policy=self.config.replication or ReplicationPolicy(),
             )
         )
-        log.info("task %s: %s job %s queued on the grid", task.task_id, spec.name, job.id)
+        log.info("task %s submitted to the grid: job %s (%s)", task.task_id, job.id, spec.name)
         self.store.update_task(
             task.task_id,
             state=OracleTaskState.SUBMITTED,
@@ -222,7 +246,10 @@ class Oracle:
                 paid = lease.payout or lease.worker  # the payout the worker signed in with
                 weights[paid] = weights.get(paid, 0) + 1
         onchain = result if len(result) <= MAX_ONCHAIN_RESULT else b""
-        log.info("task %s: job %s completed by %d worker(s)", task.task_id, job.id, len(weights))
+        log.info(
+            "task %s computed: job %s, result sha256 %s…, %d worker(s) to pay",
+            task.task_id, job.id, job.result_sha256[:16], len(weights),
+        )  # fmt: skip
         self.store.update_task(
             task.task_id,
             state=OracleTaskState.FINALIZING,
@@ -236,7 +263,7 @@ class Oracle:
         )
 
     def _decide_fail(self, task: OracleTask, reason: str) -> None:
-        log.info("task %s will fail: %s", task.task_id, reason)
+        log.info("task %s will be failed on chain (refunded): %s", task.task_id, reason)
         self.store.update_task(
             task.task_id, state=OracleTaskState.FAILING, reason=reason[:500], event=None
         )
@@ -267,7 +294,13 @@ class Oracle:
                     [w for _, w in task.workers],
                     [],  # out-voted contributions: none yet (the grid's quorum agrees)
                 )
-                self._closed(task, OracleTaskState.FINALIZED, "finalized", {"tx": result.tx_hash})
+                self._closed(
+                    task,
+                    OracleTaskState.FINALIZED,
+                    "finalized",
+                    {"tx": result.tx_hash},
+                    gas=result.gas_used,
+                )
             else:
                 result = await asyncio.to_thread(
                     self.hub.fail, self.scheduler, task_id, task.reason or "failed"
@@ -277,6 +310,7 @@ class Oracle:
                     OracleTaskState.FAILED,
                     "failed",
                     {"tx": result.tx_hash, "reason": task.reason},
+                    gas=result.gas_used,
                 )
         except ContractRevert as exc:
             self.scheduler.resync_nonce()
@@ -290,8 +324,18 @@ class Oracle:
             raise
 
     def _closed(
-        self, task: OracleTask, state: OracleTaskState, kind: str, data: dict[str, Any]
+        self,
+        task: OracleTask,
+        state: OracleTaskState,
+        kind: str,
+        data: dict[str, Any],
+        *,
+        gas: int | None = None,
     ) -> None:
         self._last_progress.pop(task.task_id, None)
-        log.info("task %s: %s on chain", task.task_id, kind)
+        if gas is not None:  # this oracle sent the transaction
+            reason = f", reason: {data['reason']}" if data.get("reason") else ""
+            log.info("task %s %s: tx %s, gas %d%s", task.task_id, kind, data["tx"], gas, reason)
+        else:  # the chain already had it (a restart, or someone else closed it)
+            log.info("task %s %s on chain (found so)", task.task_id, kind)
         self.store.update_task(task.task_id, state=state, event=(kind, data))

@@ -37,7 +37,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from deskgrid.desktop.settings import SettingsStore
-    from deskgrid.ui.controller import AppController
+    from deskgrid.ui.controller import AppController, close_down
     from deskgrid.ui.gc_guard import MainThreadCollector
     from deskgrid.ui.icons import icon
     from deskgrid.ui.interrupt import QuitOnSignal
@@ -77,8 +77,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     window.start()
     try:
         loop.run_forever()
-        loop.run_until_complete(donation.stop())
-        loop.run_until_complete(controller.shutdown())
+        loop.run_until_complete(close_down(controller, donation))
     finally:
         interrupt.close()
         instance.close()

@@ -7,6 +7,7 @@ shown: nothing here imports them at module level."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -16,13 +17,16 @@ from deskgrid.desktop.events import EventBus
 from deskgrid.desktop.settings import Settings, SettingsStore
 from deskgrid.ui.bridge import QtEventBridge
 from deskgrid.ui.network_form import NetworkChoice
-from deskgrid.ui.tasks import spawn
+from deskgrid.ui.tasks import quitting, spawn
 
 if TYPE_CHECKING:
     from deskgrid.desktop.backend import Backend
     from deskgrid.desktop.session import WalletSession
     from deskgrid.desktop.watcher import BlockWatcher
     from deskgrid.wallet.manager import WalletManager
+    from deskgrid.worker.donation import Donation
+
+log = logging.getLogger(__name__)
 
 BackendFactory = Callable[[Settings, EventBus], "Backend"]
 
@@ -115,7 +119,12 @@ class AppController(QObject):
         from deskgrid.desktop.watcher import BlockWatcher
 
         if self.session is None:
-            self.session = WalletSession(self.manager, backend, self.bus)
+            self.session = WalletSession(
+                self.manager,
+                backend,
+                self.bus,
+                confirmations=lambda: self.settings.settings.confirmations,
+            )
         else:
             self.session.backend = backend
         self.session.open_default()
@@ -150,6 +159,18 @@ class AppController(QObject):
         if self._manager is not None:
             self._manager.lock()
         self.bridge.close()
+
+
+async def close_down(controller: AppController, donation: Donation | None = None) -> None:
+    """Quitting the app: the GUI's tasks still running are cancelled first (an unfinished job
+    is kept by the requester journal and resumed at the next start), then the donation and
+    the backend stop."""
+    with quitting() as cancelled:
+        if cancelled:
+            log.info("quitting: %d task(s) of the window cancelled", cancelled)
+        if donation is not None:
+            await donation.stop()
+        await controller.shutdown()
 
 
 def _load_core() -> None:

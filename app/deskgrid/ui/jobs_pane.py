@@ -1,7 +1,14 @@
-"""The job composer: the app catalog from the chain, the VanityGen form, the price, Run (one
-transaction), the live timeline, the result combined locally, and My jobs: the tasks of the
-open wallet from the requester journal, unfinished ones resumed (followed, combined) as soon as
-the wallet is open.
+"""The job composer and My jobs: the app catalog from the chain, the VanityGen form, the price,
+Run (a review, then one transaction), and the open wallet's tasks, each followed on its own.
+
+Several tasks run at once: Run stays available while tasks run (only a second press while a
+review is open is refused), and every paid task gets its row in My jobs with its own timeline,
+progress and state, updated live from its events. The timeline and the result below show the
+task selected in My jobs; a task that finishes while another one is shown leaves the view alone
+and posts a notice instead. A task that fails or passes its final deadline posts a notice with
+the reason and, when its refund is this wallet's to take, "Claim refund" (on the notice and on
+its row). The journal's tasks come back when a wallet opens, and unfinished ones are followed to
+their key.
 
 It runs on a `JobsMarket` (chain, marketplace addresses, grid when readable), which any
 backend gives: the local node in its child process as well as a network."""
@@ -27,16 +34,20 @@ from PySide6.QtWidgets import (
 )
 
 from deskgrid.apps.registry import builtin_apps
-from deskgrid.chain.contracts import AppInfo, TaskStatus
-from deskgrid.desktop.jobs_market import CHAIN_ONLY, JobsMarket
+from deskgrid.chain.contracts import AppInfo, VanityRequesterContract
+from deskgrid.desktop.events import TaskEnded
+from deskgrid.desktop.jobs_market import CHAIN_ONLY, ZERO_ADDRESS, JobsMarket
 from deskgrid.desktop.session import WalletSession
+from deskgrid.desktop.task_ends import APP_TITLES
+from deskgrid.desktop.task_refunds import Refund, refund_of, take_refund
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
 from deskgrid.node.journal import JournalEntry, RequestJournal
 from deskgrid.node.requester import RunQuote, VanityOrder, VanityRun
 from deskgrid.node.resume import resume, settle
-from deskgrid.oracle.timeline import TimelineEvent
+from deskgrid.oracle.timeline import TaskTimeline, TimelineEvent
 from deskgrid.ui.bridge import QtEventBridge
+from deskgrid.ui.job_notices import CLAIM_REFUND, SHOW, JobNotice, NoticeList
 from deskgrid.ui.my_jobs_table import JobRecord, MyJobsTable
 from deskgrid.ui.result_view import ResultView
 from deskgrid.ui.run_review_dialog import RunReviewDialog
@@ -45,17 +56,29 @@ from deskgrid.ui.task_timeline_view import TaskTimelineView
 from deskgrid.ui.tasks import spawn
 from deskgrid.ui.vanity_form import VanityForm
 
-RESUME_INTERVAL = 2.0  # seconds between two looks at a resumed task
-_STATUS_OF_STATE = {
-    "prepared": "ACTIVE",
-    "sent": "ACTIVE",
-    "active": "ACTIVE",
-    "failed": "ACTIVE",
-    "completed": "COMPLETED",
-    "refunded": "FAILED",
+FOLLOW_INTERVAL = 0.3  # seconds between two looks at a task's chain and grid facts
+RESUME_INTERVAL = 2.0  # seconds between two tries to settle an ended task another process holds
+_STATE_OF_ENTRY = {
+    "prepared": "paying",
+    "sent": "paying",
+    "active": "requested",
+    "failed": "failed",
+    "completed": "finalized",
+    "refunded": "refunded",
 }
-REFUNDED = "Refunded: the task passed its deadline and its price is back in your escrow."
-_STATUS_AFTER = {"finalized": "COMPLETED", "failed": "FAILED", "claimed": "FAILED"}
+_FOLLOWED = ("active", "failed")  # journal states whose task is followed here
+_STATE_AFTER = {
+    "requested": "requested",
+    "confirmed": "requested",
+    "queued": "requested",
+    "running": "computing",
+    "completed": "computing",
+}
+DEADLINE_PASSED = "its final deadline passed without a result"
+
+
+def app_title(app: str) -> str:
+    return APP_TITLES.get(app, app)
 
 
 class JobsPane(QWidget):
@@ -72,12 +95,12 @@ class JobsPane(QWidget):
         self._tasks: list[asyncio.Task] = []
         self.catalog: list[AppInfo] = []
         self.pool_fee: int | None = None
-        self.running = False
+        self.reviewing = False  # a review is open: Run waits for it
         self.review: RunReviewDialog | None = None  # the open review, for tests
-        self.last_result: tuple[str, str] | None = None
-        self._checking = False
+        self.shown: JobRecord | None = None  # the task the timeline and the result show
         self._journal_folder: tuple[str, object] | None = None  # (address, folder)
-        self._following: set[str] = set()  # order ids resumed and followed here
+        self._following: set[str] = set()  # order ids followed here
+        self._claimed_here: set[bytes] = set()  # tasks this pane claimed (their end: refunded)
 
         self.apps = QComboBox()
         self.description = QLabel()
@@ -92,10 +115,12 @@ class JobsPane(QWidget):
         self.run_button = QPushButton("Run")
         self.run_button.setDefault(True)
         self.status = StatusLine()
+        self.notices = NoticeList()
+        self.my_jobs = MyJobsTable()
+        self.selected_title = QLabel("<b>Selected task</b>")
         self.timeline = TaskTimelineView()
         self.timeline.setVisible(False)
         self.result = ResultView()
-        self.my_jobs = MyJobsTable()
 
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -113,30 +138,33 @@ class JobsPane(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.status)
         layout.addWidget(self.chain_only)
-        layout.addWidget(self.timeline)
-        layout.addWidget(self.result)
+        layout.addWidget(self.notices)
         layout.addWidget(QLabel("<b>My jobs</b>"))
         layout.addWidget(self.my_jobs)
+        layout.addWidget(self.timeline)
+        layout.addWidget(self.result)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(self.scroll)
 
         self.apps.currentIndexChanged.connect(self._app_changed)
         self.form.changed.connect(lambda _valid: self._update_run())
         self.run_button.clicked.connect(self.run)
         self.result.message.connect(lambda kind, text: self.status.show_message(text, kind))
         self.my_jobs.claim_requested.connect(self.claim)
+        self.my_jobs.job_selected.connect(self._job_selected)
+        self.notices.acted.connect(self._notice_acted)
         self.clock = QTimer(self)
         self.clock.setInterval(1000)
         self.clock.timeout.connect(self.my_jobs.refresh)
         self.clock.start()
         if bridge is not None:
-            bridge.new_block.connect(self._new_block)
             bridge.wallet_changed.connect(lambda _address: self.load_journal())
+            bridge.task_ended.connect(self.task_ended)
         self._app_changed()
         self.load_catalog()
         self.load_journal()
@@ -153,9 +181,6 @@ class JobsPane(QWidget):
         for task in self._tasks:
             task.cancel()
         spawn(self.market.aclose())
-
-    def _new_block(self, _number: int) -> None:
-        self.check_jobs()
 
     # -- catalog and price --------------------------------------------------------------
 
@@ -206,21 +231,22 @@ class JobsPane(QWidget):
     def _update_run(self) -> None:
         app = self.current_app()
         ready = app is not None and app.name == "vanity" and self.form.valid
-        self.run_button.setEnabled(ready and not self.running)
+        self.run_button.setEnabled(ready and not self.reviewing)
 
     # -- running ------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Review first: the price, the network fee and where the key is kept; Pay then."""
+        """Review first: the price, the network fee and where the key is kept; Pay then. Tasks
+        already running go on; only one review is open at a time."""
         if not self.run_button.isEnabled():
             return
-        self.running = True
+        self.reviewing = True
         self._update_run()
         self.status.info("Estimating the network fee…")
-        self._spawn(self._review(), self._run_failed)
+        self._spawn(self._review(), self._review_failed)
 
-    def _run_failed(self, sentence: str) -> None:
-        self.running = False
+    def _review_failed(self, sentence: str) -> None:
+        self.reviewing = False
         self._update_run()
         self.status.error(sentence)
 
@@ -249,66 +275,213 @@ class JobsPane(QWidget):
             return run, run.quote(order)
 
         run, quote = await asyncio.to_thread(prepare)
-        what = f"VanityGen: an address starting with {' or '.join(order.patterns)}"
-        self.review = RunReviewDialog(what, quote, parent=self)
-        self.review.confirmed.connect(lambda: self._pay(run, order))
+        what = f"an address starting with {' or '.join(order.patterns)}"
+        self.review = RunReviewDialog(f"VanityGen: {what}", quote, parent=self)
+        self.review.confirmed.connect(lambda: self._pay(run, order, app, quote, what))
         self.review.rejected.connect(self._not_paid)
         self.status.clear_message()
         self.review.open()
 
     def _not_paid(self) -> None:
-        self.running = False
+        self.reviewing = False
         self._update_run()
         self.status.info("Nothing was paid.")
 
-    def _pay(self, run: VanityRun, order: VanityOrder) -> None:
+    def _pay(
+        self, run: VanityRun, order: VanityOrder, app: AppInfo, quote: RunQuote, what: str
+    ) -> None:
+        self.reviewing = False
+        self._update_run()
+        job = JobRecord(None, app.name, quote.price, started=time.monotonic(), what=what)
+        self.my_jobs.add(job)
+        self.show_job(job)  # the person just asked for it
         self.status.info("Paying for the task…")
-        self.result.clear()
-        self.last_result = None
-        self.timeline.reset()
-        self.timeline.setVisible(True)
-        self._spawn(self._run(run, order), self._run_failed)
+        self._spawn(
+            self._run(run, order, job), lambda sentence: self._run_failed(run, job, sentence)
+        )
 
-    async def _run(self, run: VanityRun, order: VanityOrder) -> None:
-        app = self.current_app()
-        assert app is not None
+    def _run_failed(self, run: VanityRun, job: JobRecord, sentence: str) -> None:
+        if job.task_id is None:  # the payment did not go through: no task to show
+            self.my_jobs.remove(job)
+            if self.shown is job:
+                self._show_nothing()
+        elif run.journal is not None and run.entry is not None and job.running:
+            # paid, then following it failed (e.g. the node did not answer): the journal has
+            # it, so it is taken up again from there, as after a restart
+            run.journal.release(run.entry.order_id)
+            self._following.discard(run.entry.order_id)
+            QTimer.singleShot(int(RESUME_INTERVAL * 1000), self.load_journal)
+            sentence += " The task goes on; DeskGrid follows it again from its journal."
+        self.status.error(sentence)
+
+    async def _run(self, run: VanityRun, order: VanityOrder, job: JobRecord) -> None:
         task_id = await asyncio.to_thread(run.pay, order)
         if run.entry is not None:
+            job.order_id = run.entry.order_id
             self._following.add(run.entry.order_id)  # followed here, not by a resume
-        job = self.my_jobs.find(task_id)
-        if job is None:
-            job = JobRecord(task_id, app.name, run.price, started=time.monotonic())
-            self.my_jobs.add(job)
-        self.timeline.reset(job.hex_id)
-        self.status.info(f"Paid {format_rlc(run.price)}; the task is on its way.")
-        async for event in run.follow():
+        job.task_id = task_id
+        job.state = "requested"
+        self.my_jobs.refresh()
+        if self.shown is job:
+            self.timeline.reset(job.hex_id)
+        self.status.info(f"Paid {format_rlc(run.price)} for task {job.short_id}; it is on its way.")
+        async for event in run.follow(FOLLOW_INTERVAL):
             self._on_event(job, event)
         outcome = await asyncio.to_thread(run.outcome, order)
-        job.status, job.ended = outcome.status, time.monotonic()
-        self.my_jobs.refresh()
-        self.running = False
-        self._update_run()
-        if outcome.address and outcome.wif:
-            self.last_result = (outcome.address, outcome.wif)
-            self.result.show_result(outcome.address, outcome.wif)
-            self.status.ok(
-                f"Found {outcome.address} in {outcome.seconds:.1f} s for "
-                f"{format_rlc(outcome.cost_nrlc)}; the key was combined on this computer."
-            )
-        elif "claimed" in self.timeline.kinds:
-            self.status.ok(REFUNDED)
-        else:
-            self.status.error(f"The task failed and was refunded: {outcome.reason}.")
+        result = (outcome.address, outcome.wif) if outcome.address and outcome.wif else None
+        await self._ended(job, result, outcome.reason, outcome.seconds)
 
     def _on_event(self, job: JobRecord, event: TimelineEvent) -> None:
-        self.timeline.add_event(event)
-        if event.kind in _STATUS_AFTER:
-            job.status = _STATUS_AFTER[event.kind]
-            job.claimable = False
-            job.ended = time.monotonic()
-        elif event.kind == "claimable":
-            job.claimable = True
+        """One fact of a followed task: its timeline, its state, and the view if it is shown."""
+        job.events.append(event)
+        if event.kind in _STATE_AFTER and job.state in ("paying", "requested", "computing"):
+            job.state = _STATE_AFTER[event.kind]
+        elif event.kind == "finalized":
+            job.state = "finalized"
+        elif event.kind == "claimable" and not job.claimable and not job.claiming:
+            self._spawn(self._deadline_passed(job), self.status.error)
+        if self.shown is job:
+            self.timeline.add_event(event)
         self.my_jobs.refresh()
+
+    async def _deadline_passed(self, job: JobRecord) -> None:
+        job.state, job.reason = "failed", DEADLINE_PASSED
+        if job.ended is None:
+            job.ended = time.monotonic()
+        refund = await self._refund(job)
+        self._failed(job, refund)
+
+    async def _ended(
+        self,
+        job: JobRecord,
+        result: tuple[str, str] | None,
+        reason: str | None,
+        seconds: float | None = None,
+        *,
+        claimed: bool = False,
+    ) -> None:
+        """A followed task reached its end: its result, or why not and where its price is
+        (`claimed`: the hub says it was claimed after its deadline)."""
+        job.ended = job.ended or time.monotonic()
+        job.claiming = False
+        if result is not None:
+            job.state, job.result, job.claimable = "finalized", result, False
+            self.my_jobs.refresh()
+            self._finished(job, seconds)
+            return
+        job.reason = job.reason or reason or "no reason was given"
+        if job.task_id in self._claimed_here:  # the claim said it already
+            job.state, job.claimable = "refunded", False
+            self.my_jobs.refresh()
+            return
+        refund = await self._refund(job)
+        if refund.way == "returned":
+            claimed = claimed or any(e.kind == "claimed" for e in job.events)
+            job.state = "claimed" if claimed else "refunded"  # not here: said above
+        self._failed(job, refund)
+
+    def _finished(self, job: JobRecord, seconds: float | None) -> None:
+        assert job.result is not None
+        address = job.result[0]
+        took = f" in {seconds:.1f} s" if seconds is not None else ""
+        if self.shown is None or self.shown is job:
+            self.show_job(job)
+            self.status.ok(
+                f"Found {address}{took} for {format_rlc(job.cost)}; the key was combined on this "
+                "computer."
+            )
+            self.notices.dismiss(job.hex_id)
+        else:  # the person is looking at another task: leave the view, say it finished
+            self.notices.post(
+                JobNotice(
+                    job.hex_id,
+                    f"Your {app_title(job.app)} task {job.short_id} finished: it found {address}.",
+                    "ok",
+                    SHOW,
+                )
+            )
+
+    async def _refund(self, job: JobRecord) -> Refund:
+        """Whose the task's price is now (blocking reads, off the GUI thread)."""
+        assert job.task_id is not None
+        market, service = self.market, self.session.service
+        wallet = service.address if service is not None else ""
+        requester = self._requester()
+        return await asyncio.to_thread(
+            refund_of, market.hub, wallet, job.task_id, requester=requester
+        )
+
+    def _failed(self, job: JobRecord, refund: Refund) -> None:
+        """The notice of a task that ended without a result: its reason and its refund."""
+        job.claimable = refund.claimable
+        if refund.way != "returned":
+            job.state = "failed"
+        self.my_jobs.refresh()
+        reason = (job.reason or "no reason was given").strip().rstrip(".")
+        head = f"Your {app_title(job.app)} task {job.short_id} failed: {reason}"
+        if refund.way == "returned":
+            text = f"{head}; its {format_rlc(refund.amount)} went back to {refund.into}."
+        elif refund.claimable:
+            text = f"{head}. Claim its {format_rlc(refund.amount)} back into {refund.into}."
+        else:  # whose it is, or why there is nothing to refund
+            text = f"{head}. {refund.sentence}"
+        action = CLAIM_REFUND if refund.claimable else None
+        self.notices.post(JobNotice(job.hex_id, text, "warning", action))
+        if self.shown is job:
+            self.status.error(text)
+
+    def task_ended(self, event: TaskEnded) -> None:
+        """A task of this wallet ended that this pane does not follow (paid elsewhere, e.g.
+        through the VanityRequester or from the command line): a row and, when it ended
+        without a result, a notice with its refund."""
+        task_id = bytes.fromhex(event.task_id.removeprefix("0x"))
+        if self.my_jobs.find(task_id) is not None:
+            return  # followed here: its own events tell its end
+        job = JobRecord(task_id, event.app, event.price, started=time.monotonic())
+        job.ended = job.started
+        self.my_jobs.add(job)
+        if event.outcome == "finalized":
+            job.state = "finalized"
+            self.my_jobs.refresh()
+            return
+        claimed = event.outcome == "claimed"
+        reason = DEADLINE_PASSED if claimed else event.reason
+        self._spawn(self._ended(job, None, reason, claimed=claimed), self.status.error)
+
+    # -- what is shown ------------------------------------------------------------------
+
+    def _job_selected(self, job: JobRecord) -> None:
+        if job is not self.shown:
+            self.show_job(job)
+
+    def show_job(self, job: JobRecord) -> None:
+        """Show `job`'s timeline and, once it has one, its result; select its row."""
+        self.shown = job
+        self.my_jobs.select(job)
+        self.timeline.reset(job.hex_id)
+        for event in job.events:
+            self.timeline.add_event(event)
+        self.timeline.setVisible(True)
+        if job.result is not None:
+            self.result.show_result(*job.result)
+        else:
+            self.result.clear()
+
+    def _show_nothing(self) -> None:
+        self.shown = None
+        self.timeline.reset()
+        self.timeline.setVisible(False)
+        self.result.clear()
+
+    def _notice_acted(self, key: str, action: str) -> None:
+        job = next((j for j in self.my_jobs.jobs if j.hex_id == key), None)
+        if job is None:
+            return
+        if action == SHOW:
+            self.show_job(job)
+            self.notices.dismiss(key)
+        elif action == CLAIM_REFUND and job.task_id is not None:
+            self.claim(job.task_id)
 
     # -- the journal: my jobs across restarts --------------------------------------------
 
@@ -325,7 +498,7 @@ class JobsPane(QWidget):
         return RequestJournal(self._journal_folder[1], account.address, account.key)  # type: ignore[arg-type]
 
     def load_journal(self) -> None:
-        """List the open wallet's journal in My jobs and resume its unfinished tasks."""
+        """List the open wallet's journal in My jobs and follow its unfinished tasks."""
         service = self.session.service
         if service is not None:
             self._spawn(self._resume_journal(service.sender.account), self._journal_failed)
@@ -337,13 +510,16 @@ class JobsPane(QWidget):
         market = self.market
         journal = await asyncio.to_thread(self._open_journal, account)
         entries = await asyncio.to_thread(resume, journal, market.chain, market.hub)
+        for entry in reversed(entries):  # newest on top
+            job = self._show_entry(entry)
+            if entry.state == "completed" and job is not None and job.result is None:
+                job.result = await asyncio.to_thread(journal.result, entry)
         for entry in entries:
-            self._show_entry(entry)
-        for entry in entries:
-            if entry.state in ("prepared", "sent", "active") and entry.task_id is not None:
-                if entry.order_id not in self._following:
-                    self._following.add(entry.order_id)
-                    self._spawn(self._follow_entry(journal, entry), self._journal_failed)
+            job = self._show_entry(entry)
+            if job is None or entry.state not in _FOLLOWED or entry.order_id in self._following:
+                continue
+            self._following.add(entry.order_id)
+            self._spawn(self._follow_entry(journal, entry, job), self._journal_failed)
 
     def _show_entry(self, entry: JournalEntry) -> JobRecord | None:
         if entry.task_id is None:
@@ -352,84 +528,97 @@ class JobsPane(QWidget):
         job = self.my_jobs.find(task_id)
         if job is None:
             age = time.time() - datetime.fromisoformat(entry.created).timestamp()
-            job = JobRecord(task_id, entry.app, entry.price, started=time.monotonic() - age)
-            self.my_jobs.jobs.append(job)
-        job.status = _STATUS_OF_STATE.get(entry.state, job.status)
-        job.claimable = entry.state == "failed"
-        if entry.finished and job.ended is None:
-            job.ended = time.monotonic()
-        self.my_jobs.refresh()
+            patterns = entry.params.get("patterns") or []
+            job = JobRecord(
+                task_id,
+                entry.app,
+                entry.price,
+                state=_STATE_OF_ENTRY.get(entry.state, "requested"),
+                started=time.monotonic() - age,
+                what=f"an address starting with {' or '.join(map(str, patterns))}",
+                order_id=entry.order_id,
+            )
+            if entry.finished:
+                job.ended = time.monotonic()
+                job.reason = entry.reason
+            self.my_jobs.append(job)
         return job
 
-    async def _follow_entry(self, journal: RequestJournal, entry: JournalEntry) -> None:
-        """Follow a task paid before the app (re)started, and combine its key when it ends."""
+    async def _follow_entry(
+        self, journal: RequestJournal, entry: JournalEntry, job: JobRecord
+    ) -> None:
+        """Follow a task paid before the app (re)started, event by event, and combine its key
+        when it ends."""
         market = self.market
-        while entry.state in ("prepared", "sent", "active"):
-            await asyncio.sleep(RESUME_INTERVAL)
+        assert job.task_id is not None
+        job.events = []  # its timeline is read again from the chain
+        if self.shown is job:
+            self.timeline.reset(job.hex_id)
+        timeline = TaskTimeline(
+            market.chain, market.hub, job.task_id, market.grid(), from_block=entry.block or 0
+        )
+        async for event in timeline.follow(FOLLOW_INTERVAL):
+            self._on_event(job, event)
+        entry = await asyncio.to_thread(settle, journal, market.chain, market.hub, entry)
+        while entry.state in ("prepared", "sent", "active", "failed"):
+            await asyncio.sleep(RESUME_INTERVAL)  # another process holds it for now
             entry = await asyncio.to_thread(settle, journal, market.chain, market.hub, entry)
-            self._show_entry(entry)
         self._following.discard(entry.order_id)
         result = await asyncio.to_thread(journal.result, entry)
-        if result is not None and not self.running:
-            self.last_result = result
-            self.result.show_result(*result)
-            self.status.ok(
-                f"Your earlier task {entry.task_id[:12]}… found {result[0]}; the key was "
-                "combined on this computer and is kept, encrypted, in its journal."
-            )
+        await self._ended(job, result, entry.reason)
 
     def unfinished_tasks(self) -> int:
         """Tasks paid and not ended: they go on without the app and resume when it starts."""
-        return sum(1 for j in self.my_jobs.jobs if j.status == "ACTIVE")
+        return sum(1 for j in self.my_jobs.jobs if j.running)
 
-    # -- my jobs ------------------------------------------------------------------------
+    # -- refunds ------------------------------------------------------------------------
 
-    def check_jobs(self) -> None:
-        """Re-read the active tasks (on each new block): are any past their deadline?"""
-        active = [j for j in self.my_jobs.jobs if j.status == "ACTIVE"]
-        if active and not self._checking:
-            self._checking = True
-            self._spawn(self._check_jobs(active), self._check_failed)
-
-    def _check_failed(self, _sentence: str) -> None:
-        self._checking = False
-
-    async def _check_jobs(self, jobs: list[JobRecord]) -> None:
-        market = self.market
-
-        def read() -> list[tuple[JobRecord, TaskStatus, bool]]:
-            now = market.chain.timestamp()
-            found = []
-            for job in jobs:
-                task = market.hub.task(job.task_id)
-                found.append((job, task.status, now >= task.final_deadline))
-            return found
-
-        try:
-            for job, status, late in await asyncio.to_thread(read):
-                job.status = status.name
-                job.claimable = status is TaskStatus.ACTIVE and late
-                if status is not TaskStatus.ACTIVE and job.ended is None:
-                    job.ended = time.monotonic()
-        finally:
-            self._checking = False
-        self.my_jobs.refresh()
+    def _requester(self) -> VanityRequesterContract | None:
+        """The VanityRequester, which keeps the refunds of tasks paid through it."""
+        address = self.market.addresses.vanity_requester
+        if not address or address == ZERO_ADDRESS:
+            return None
+        return VanityRequesterContract(self.market.chain, address)
 
     def claim(self, task_id: bytes) -> None:
-        self.status.info("Claiming the refund…")
-        self._spawn(self._claim(task_id), self._claim_failed)
+        """Take a task's refund back (claimed on the hub, withdrawn from the VanityRequester:
+        whatever the task needs)."""
+        job = self.my_jobs.find(task_id)
+        if job is None:
+            return
+        job.claiming = True
+        self.my_jobs.refresh()
+        self.status.info(f"Claiming the refund of task {job.short_id}…")
+        self._spawn(self._claim(job), lambda sentence: self._claim_failed(job, sentence))
 
-    def _claim_failed(self, sentence: str) -> None:
+    def _claim_failed(self, job: JobRecord, sentence: str) -> None:
+        job.claiming = False
+        if job.task_id is not None:
+            self._claimed_here.discard(job.task_id)
+        self.notices.enable_action(job.hex_id)
         self.status.error(sentence)
         self.my_jobs.refresh()
 
-    async def _claim(self, task_id: bytes) -> None:
+    async def _claim(self, job: JobRecord) -> None:
         service = self.session.service
         if service is None:
             raise DeskGridError("Unlock your wallet to claim the refund.")
-        await asyncio.to_thread(self.market.hub.claim, service.sender, task_id)
-        job = self.my_jobs.find(task_id)
-        if job is not None:
-            job.status, job.claimable, job.ended = "FAILED", False, time.monotonic()
+        assert job.task_id is not None
+        market, requester = self.market, self._requester()
+        self._claimed_here.add(job.task_id)
+
+        def take() -> tuple[Refund, int]:
+            refund = refund_of(market.hub, service.address, job.task_id, requester=requester)
+            return refund, take_refund(market.hub, service.sender, refund, requester=requester)
+
+        refund, amount = await asyncio.to_thread(take)
+        job.state, job.claimable, job.claiming = "refunded", False, False
+        job.ended = job.ended or time.monotonic()
         self.my_jobs.refresh()
-        self.status.ok(REFUNDED)
+        text = (
+            f"Refunded: the {format_rlc(amount)} of task {job.short_id} is back in {refund.into}."
+        )
+        self.notices.post(JobNotice(job.hex_id, text, "ok"))
+        self.status.ok(text)
+        if service.on_change is not None:
+            service.on_change()  # the wallet's balances are read again

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from deskgrid import logs
@@ -13,6 +14,9 @@ from deskgrid.errors import DeskGridError
 log = logging.getLogger(__name__)
 
 ErrorSink = Callable[[str], None]
+
+_running: set[asyncio.Task] = set()  # spawned and not yet done
+_quitting = False  # inside `quitting()`: what is spawned now is cancelled before it runs
 
 
 def error_sentence(exc: BaseException) -> str:
@@ -34,15 +38,19 @@ def _widget_gone(exc: BaseException) -> bool:
 def spawn(coro: Coroutine[Any, Any, Any], on_error: ErrorSink | None = None) -> asyncio.Task:
     """Schedule `coro` on the running loop; report a failure to `on_error` as a sentence."""
     task = asyncio.ensure_future(coro)
+    if _quitting:
+        task.cancel()  # the app is closing down: a block or a timer must not start new work
+    _running.add(task)
 
     def done(finished: asyncio.Task) -> None:
+        _running.discard(finished)
         if finished.cancelled():
             return
         exc = finished.exception()
         if exc is None or _widget_gone(exc):
             return
         if not isinstance(exc, DeskGridError):
-            log.error("task failed", exc_info=exc)
+            log.error("task %s failed", finished.get_coro().__qualname__, exc_info=exc)
         if on_error is not None:
             try:
                 on_error(error_sentence(exc))
@@ -52,3 +60,20 @@ def spawn(coro: Coroutine[Any, Any, Any], on_error: ErrorSink | None = None) -> 
 
     task.add_done_callback(done)
     return task
+
+
+@contextmanager
+def quitting() -> Iterator[int]:
+    """Closing the app down: every spawned task still running is cancelled, before the
+    backend it talks to stops (its failure against a stopped node would be noise, and an
+    unfinished job is kept by the requester journal anyway), and so is any task spawned
+    until the block ends. Yields how many were cancelled."""
+    global _quitting
+    _quitting = True
+    try:
+        pending = [task for task in _running if not task.done()]
+        for task in pending:
+            task.cancel()
+        yield len(pending)
+    finally:
+        _quitting = False

@@ -1,17 +1,23 @@
 """The volunteer pane: "Donate my CPU", what the worker is doing and why, the preferences
-(saved and applied live), jobs done and the RLC earned, with a chart over time."""
+(saved and applied live), where earnings go (a wallet or any address, saved; a change signs
+the worker in again), what was earned (the hub's Rewarded events to that address) with a chart
+per task or per day, what it can withdraw, and the worker key's own credit with "Withdraw to
+wallet"."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QLabel,
     QProgressBar,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -19,8 +25,9 @@ from PySide6.QtWidgets import (
 from deskgrid.desktop import autostart
 from deskgrid.desktop.settings import SettingsStore
 from deskgrid.errors import DeskGridError
-from deskgrid.money import format_rlc
+from deskgrid.money import format_eth, format_rlc
 from deskgrid.ui.earnings_chart import EarningsChart
+from deskgrid.ui.payout_choice import PayoutChoice
 from deskgrid.ui.preferences_form import PreferencesForm
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.tasks import spawn
@@ -29,7 +36,9 @@ from deskgrid.worker.policy import Preferences
 from deskgrid.worker.status import WorkerStatus
 
 if TYPE_CHECKING:
+    from deskgrid.desktop.payouts import Payouts, PayoutView
     from deskgrid.ui.controller import AppController
+    from deskgrid.worker.sweep import SweepResult
 
 NO_GRID = (
     "No grid to donate to: choose a network with a grid URL in Settings, or use the demo "
@@ -43,6 +52,10 @@ STATE_NAMES = {
     "stopped": "Off",
 }
 EARNINGS_INTERVAL_MS = 5000
+NO_PAYOUT = (
+    "Choose where earnings go first (one of your wallets or an address): the worker's credit "
+    "is sent there."
+)
 
 
 class VolunteerPane(QWidget):
@@ -54,6 +67,8 @@ class VolunteerPane(QWidget):
         grid_url: str | None,
         *,
         settings: SettingsStore | None = None,
+        payouts: Payouts | None = None,
+        open_wallet: str | None = None,
         earnings_interval_ms: int = EARNINGS_INTERVAL_MS,
         parent: QWidget | None = None,
     ) -> None:
@@ -61,6 +76,10 @@ class VolunteerPane(QWidget):
         self.donation = donation
         self.grid_url = grid_url or None
         self.settings = settings or SettingsStore()
+        self.payouts = payouts
+        self.open_wallet = open_wallet
+        self.view: PayoutView | None = None
+        self.worker_address: str | None = None
         if self.grid_url:
             donation.grid_url = self.grid_url
 
@@ -78,11 +97,20 @@ class VolunteerPane(QWidget):
         self.speed = QLabel("—")
         self.jobs_done = QLabel("0")
         self.earnings = QLabel("—")
+        self.available = QLabel("—")
         self.address = QLabel("—")
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.payout = QLabel(donation.payout or "the worker's address")
+        self.worker_credit = QLabel("—")
+        self.withdraw_button = QPushButton("Withdraw to wallet")
+        self.withdraw_button.setEnabled(payouts is not None)
+        self.payout = QLabel()
+        self.payout.setWordWrap(True)
         self.payout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.payout_choice = PayoutChoice()
+        self.payout_choice.load(self.settings.wallet_entries(), self.settings.payout())
         self.chart = EarningsChart()
+        self.chart_mode = QComboBox()
+        self.chart_mode.addItems(["Per task", "Per day"])
         self.form = PreferencesForm(donation.cpu_count)
         self.form.load(self.settings.preferences())
         self.start_at_login = QCheckBox("Start DeskGrid in the tray when I log in")
@@ -96,13 +124,22 @@ class VolunteerPane(QWidget):
         now_form.addRow("Job", self.job)
         now_form.addRow("Progress", self.progress)
         now_form.addRow("Speed", self.speed)
+        paid = QGroupBox("Payout")
+        paid_form = QFormLayout(paid)
+        paid_form.addRow("Pay to", self.payout_choice)
+        paid_form.addRow("", self.payout)
         earned = QGroupBox("Earnings")
         earned_form = QFormLayout(earned)
         earned_form.addRow("Jobs done", self.jobs_done)
-        earned_form.addRow("Credited", self.earnings)
-        earned_form.addRow("Worker", self.address)
-        earned_form.addRow("Paid to", self.payout)
+        earned_form.addRow("Earned", self.earnings)
+        earned_form.addRow("Available to withdraw", self.available)
+        earned_form.addRow("Chart", self.chart_mode)
         earned_form.addRow(self.chart)
+        worker_box = QGroupBox("Worker key")
+        worker_form = QFormLayout(worker_box)
+        worker_form.addRow("Address", self.address)
+        worker_form.addRow("Credit", self.worker_credit)
+        worker_form.addRow("", self.withdraw_button)
         prefs = QGroupBox("Preferences")
         prefs_layout = QVBoxLayout(prefs)
         prefs_layout.addWidget(self.form)
@@ -112,7 +149,9 @@ class VolunteerPane(QWidget):
         layout.addWidget(self.toggle)
         layout.addWidget(self.no_grid)
         layout.addWidget(now)
+        layout.addWidget(paid)
         layout.addWidget(earned)
+        layout.addWidget(worker_box)
         layout.addWidget(prefs)
         layout.addWidget(self.message)
         layout.addStretch(1)
@@ -122,6 +161,9 @@ class VolunteerPane(QWidget):
         self.toggle.toggled.connect(self._toggled)
         self.form.changed.connect(self.apply_preferences)
         self.start_at_login.toggled.connect(self.set_start_at_login)
+        self.payout_choice.chosen.connect(self.apply_payout)
+        self.chart_mode.currentIndexChanged.connect(lambda *_: self._show_chart())
+        self.withdraw_button.clicked.connect(self.withdraw)
         self.status_changed.connect(self.show_status)
         self._unsubscribe = donation.subscribe(self.status_changed.emit)
         self.destroyed.connect(lambda *_: self._unsubscribe())
@@ -130,6 +172,7 @@ class VolunteerPane(QWidget):
         self.timer.timeout.connect(self.refresh_earnings)
         self.timer.start()
         self._last_jobs = -1
+        self._show_payout()
         self.show_status(donation.status)
         self.refresh_earnings()
 
@@ -178,14 +221,99 @@ class VolunteerPane(QWidget):
             self.start_at_login.setChecked(self._autostart_installed())
             self.start_at_login.blockSignals(False)
 
+    # -- payout -------------------------------------------------------------------------
+
+    def effective_payout(self) -> str | None:
+        """Where new results are paid: the choice, else the open wallet (None: the worker)."""
+        return self.settings.payout() or self.open_wallet
+
+    def apply_payout(self, chosen: str | None) -> None:
+        """Save the choice (None: the open wallet) and sign the worker in again with it."""
+        if chosen == self.settings.payout():
+            return
+        try:
+            self.settings.save_payout(chosen)
+        except (OSError, DeskGridError) as exc:
+            self.message.error(f"The payout address could not be saved ({exc}); check the disk.")
+            return
+        address = self.effective_payout()
+        spawn(self.donation.set_payout(address), self.message.error)
+        self._show_payout()
+        self.message.ok(
+            f"New results pay {address}." if address else "New results pay the worker's address."
+        )
+        self.refresh_earnings()
+
+    def _show_payout(self) -> None:
+        address = self.effective_payout()
+        if address is None:
+            self.payout.setText(
+                "Earnings go to the worker's own address (no wallet is open): choose a wallet "
+                "or an address above, or withdraw them later."
+            )
+            return
+        names = {w.address: w.name for w in self.settings.wallet_entries()}
+        named = f" ({names[address]})" if address in names else ""
+        self.payout.setText(f"Earnings go to {address}{named}.")
+
+    # -- earnings -----------------------------------------------------------------------
+
     def refresh_earnings(self) -> None:
         spawn(self._refresh_earnings(), self.message.error)
 
     async def _refresh_earnings(self) -> None:
-        nrlc = await self.donation.read_earnings()
-        if nrlc is not None:
-            self.earnings.setText(format_rlc(nrlc))
-        self.chart.set_samples([(s.at, s.nrlc) for s in self.donation.samples])
+        if self.payouts is None:
+            return
+        if self.worker_address is None:
+            self.worker_address = (await asyncio.to_thread(self.donation.worker_key)).address
+            self.address.setText(self.worker_address)
+        payout = self.effective_payout() or self.worker_address
+        view = await asyncio.to_thread(self.payouts.read, payout, self.worker_address)
+        if payout != (self.effective_payout() or self.worker_address):
+            return  # the choice changed meanwhile: a newer refresh shows it
+        self.view = view
+        self.earnings.setText(format_rlc(view.earned))
+        self.available.setText(format_rlc(view.available))
+        credit = view.worker_credit + view.worker_rlc
+        self.worker_credit.setText(
+            f"{format_rlc(credit)} · {format_eth(view.worker_eth)} for network fees"
+        )
+        self._show_chart()
+
+    def _show_chart(self) -> None:
+        view = self.view
+        if view is None:
+            self.chart.set_samples([])
+            return
+        per_day = self.chart_mode.currentIndex() == 1
+        self.chart.set_samples(view.per_day if per_day else view.per_task)
+
+    # -- withdrawing the worker key's credit ---------------------------------------------
+
+    def withdraw(self) -> None:
+        self.message.clear_message()
+        spawn(self._withdraw(), self.message.error)
+
+    async def _withdraw(self) -> None:
+        if self.payouts is None:
+            return
+        to = self.effective_payout()
+        if to is None:
+            self.message.error(NO_PAYOUT)
+            return
+        key = await asyncio.to_thread(self.donation.worker_key)
+        plan = await asyncio.to_thread(self.payouts.withdraw_plan, key, to)
+        from deskgrid.ui.withdraw_dialog import WithdrawDialog
+
+        dialog = WithdrawDialog(self.payouts, plan, self)
+        dialog.completed.connect(lambda result: self._withdrawn(result, to))
+        dialog.finished.connect(lambda *_: dialog.deleteLater())
+        self.withdraw_dialog = dialog
+        dialog.open()
+
+    def _withdrawn(self, result: SweepResult, to: str) -> None:
+        self.message.ok(result.describe(to))
+        self.refresh_earnings()
 
     # -- status -------------------------------------------------------------------------
 
@@ -204,7 +332,6 @@ class VolunteerPane(QWidget):
         self.jobs_done.setText(f"{status.jobs_done:,}")
         if status.address:
             self.address.setText(status.address)
-        self.payout.setText(self.donation.payout or "the worker's address")
         if status.jobs_done != self._last_jobs:
             self._last_jobs = status.jobs_done
             if status.jobs_done:
@@ -227,8 +354,8 @@ def donation_for(controller: AppController) -> Donation:
 
 def volunteer_pane_for(controller: AppController) -> VolunteerPane:
     """The pane on the controller's backend: its grid (else the settings' one), the worker key
-    of the volunteer folder signing in, the open wallet's address (if any) as the payout, and
-    the hub escrow as the earnings.
+    of the volunteer folder signing in, the payout address the volunteer chose (else the open
+    wallet's, if any), and the hub's Rewarded events as the earnings.
 
     Called again after a network change: the donation follows the new backend, so a running
     worker moves to the new grid (or stops when there is none)."""
@@ -237,18 +364,26 @@ def volunteer_pane_for(controller: AppController) -> VolunteerPane:
     session = controller.session
     grid_url = getattr(backend, "grid_url", None) or controller.settings.settings.grid_url
     grid_url = grid_url or None
+    service = session.service if session is not None else None
+    account = getattr(service, "account", None)
+    open_wallet = account.address if account is not None else None
     moved = donation.running and donation.grid_url != grid_url
     if not donation.running or moved:
-        service = session.service if session is not None else None
-        account = getattr(service, "account", None)
-        donation.payout = account.address if account is not None else None
-    donation.earnings = None
+        donation.payout = controller.settings.payout() or open_wallet
+    payouts = None
     if backend is not None and backend.chain is not None and backend.market is not None:
         from deskgrid.chain.contracts import HubContract
+        from deskgrid.desktop.payouts import Payouts
 
-        donation.earnings = HubContract(backend.chain, backend.market.hub).balance_of
+        payouts = Payouts(HubContract(backend.chain, backend.market.hub))
     if moved:
         spawn(donation.start(grid_url) if grid_url else donation.stop())
     elif not donation.running:
         donation.grid_url = grid_url
-    return VolunteerPane(donation, grid_url, settings=controller.settings)
+    return VolunteerPane(
+        donation,
+        grid_url,
+        settings=controller.settings,
+        payouts=payouts,
+        open_wallet=open_wallet,
+    )

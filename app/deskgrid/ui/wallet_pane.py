@@ -220,7 +220,9 @@ class WalletPane(QWidget):
                 records = await asyncio.to_thread(reader.refresh_history)
                 if reader is self.session.reader:
                     self._show_balances(balances)
-                    self.history.show_records(records)
+                    self.history.show_records(
+                        records, head=balances.block_number, depth=reader.confirmations
+                    )
                 if not self._dirty:
                     return
         finally:

@@ -1,18 +1,20 @@
 """What a wallet shows and does on one marketplace. `WalletReader` needs only the address:
-balances, history (pending transactions settled from their receipts); a locked wallet shows
-them too. `WalletService` is an unlocked wallet: sends (RLC, ETH) with a fee quote for a
-confirmation step, escrow deposit / withdraw, the transfers it received, the demo faucet.
+balances, history (pending transactions settled from their receipts, mined ones confirmed
+after the network's confirmation depth); a locked wallet shows them too. `WalletService` is an
+unlocked wallet: sends (RLC, ETH) with a fee quote for a confirmation step, escrow deposit /
+withdraw, everything else that moved its assets found on the chain, the demo faucet.
 
 Every method blocks on the chain: call them off the GUI thread (`asyncio.to_thread`)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from eth_account.signers.local import LocalAccount
-from web3.exceptions import TransactionNotFound
+from web3.exceptions import TransactionNotFound, Web3Exception
 
 from deskgrid.chain.addresses import check_address
 from deskgrid.chain.connection import Chain
@@ -22,9 +24,11 @@ from deskgrid.chain.reverts import ChainError, explain
 from deskgrid.chain.transactions import FeeQuote, TxResult
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_eth, format_fee, format_rlc
+from deskgrid.wallet.activity import AccountScanner
 from deskgrid.wallet.history import Asset, TxHistory, TxKind, TxRecord
-from deskgrid.wallet.incoming import IncomingScanner
 from deskgrid.wallet.sender import RecordingTxSender
+
+log = logging.getLogger(__name__)
 
 Action = Literal["send", "deposit", "withdraw"]
 
@@ -83,8 +87,12 @@ class WalletReader:
         *,
         history: TxHistory | None = None,
         on_change: Callable[[], None] | None = None,
+        confirmations: int = 1,
     ) -> None:
+        """`confirmations`: blocks that must follow a record's block before it is
+        "confirmed"."""
         self.chain = chain
+        self.confirmations = confirmations
         self.address = address
         self.rlc = RLCToken(chain, market.rlc)
         self.hub = HubContract(chain, market.hub)
@@ -117,29 +125,41 @@ class WalletReader:
         return self.history.records()
 
     def refresh_history(self) -> list[TxRecord]:
-        """Settle pending records whose receipts have appeared; returns the records."""
+        """Settle pending records whose receipts have appeared and confirm the mined ones deep
+        enough; returns the records."""
         changed = False
         for record in self.history.pending():
-            try:
-                with self.chain.lock:
-                    receipt = self.chain.w3.eth.get_transaction_receipt(record.tx_hash)
-            except TransactionNotFound:
-                continue
-            except Exception:  # a node that is away now will answer on a later block
-                continue
-            ok = receipt["status"] == 1
-            fee = int(receipt["gasUsed"]) * int(receipt.get("effectiveGasPrice", 0) or 0)
-            self.history.update(
-                record.tx_hash,
-                status="mined" if ok else "failed",
-                block_number=int(receipt["blockNumber"]),
-                fee_wei=fee,
-                error=None if ok else "The transaction failed on chain.",
-            )
+            changed |= self._settle(record.tx_hash) is not None
+        try:
+            head = self.chain.block_number()
+        except (ChainError, OSError):  # a node that is away now answers on a later block
+            head = None
+        if head is not None and self.history.confirm(head, self.confirmations):
             changed = True
         if changed:
             self._changed()
         return self.records()
+
+    def _settle(self, tx_hash: str) -> TxRecord | None:
+        """Record the outcome of one of the wallet's own transactions from its receipt (its
+        block and fee); None while it has none."""
+        try:
+            with self.chain.lock:
+                receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
+        except (OSError, ValueError, Web3Exception) as exc:  # a node away now answers later
+            log.info("reading the receipt of %s failed: %s", tx_hash, exc)
+            return None
+        ok = receipt["status"] == 1
+        fee = int(receipt["gasUsed"]) * int(receipt.get("effectiveGasPrice", 0) or 0)
+        return self.history.update(
+            tx_hash,
+            status="mined" if ok else "failed",
+            block_number=int(receipt["blockNumber"]),
+            fee_wei=fee,
+            error=None if ok else "The transaction failed on chain.",
+        )
 
 
 class WalletService(WalletReader):
@@ -152,21 +172,48 @@ class WalletService(WalletReader):
         history: TxHistory | None = None,
         faucet: DemoFaucet | None = None,
         on_change: Callable[[], None] | None = None,
+        confirmations: int = 1,
     ) -> None:
-        super().__init__(chain, market, account.address, history=history, on_change=on_change)
+        super().__init__(
+            chain,
+            market,
+            account.address,
+            history=history,
+            on_change=on_change,
+            confirmations=confirmations,
+        )
         self.account = account
         self.sender = RecordingTxSender(chain, account)
-        self.incoming = IncomingScanner(chain, self.rlc, self.address, self.history)
+        self.scanner = AccountScanner(
+            chain,
+            self.rlc,
+            self.hub,
+            self.address,
+            self.history,
+            faucet=getattr(market, "faucet", None) or (faucet.sender.address if faucet else None),
+        )
         self._faucet = faucet
 
-    def scan_incoming(self) -> list[TxRecord]:
-        """Add the transfers received since the last scan to the history; returns them."""
-        added = self.incoming.scan()
+    def scan_chain(self) -> list[TxRecord]:
+        """Add what moved the wallet's assets since the last scan to the history (transfers
+        received, task payments, refunds, rewards, escrow movements, fees of transactions sent
+        elsewhere), then settle and confirm; returns the records added."""
+        added = self.scanner.scan()
         if added:
             self._changed()
+        self.refresh_history()
         return added
 
     # -- checks and quotes --------------------------------------------------------------
+
+    def _recipient(self, to: str) -> str:
+        to = check_address(to, what="recipient address")
+        if to == self.address:
+            raise DeskGridError(
+                "That is this wallet's own address: sending to it moves nothing; enter another "
+                "recipient."
+            )
+        return to
 
     def _positive(self, amount: int, asset: Asset) -> None:
         if amount <= 0:
@@ -193,7 +240,7 @@ class WalletService(WalletReader):
 
     def quote_send(self, asset: Asset, to: str, amount: int) -> Quote:
         """Check a send (address, amount, funds) and estimate its fee."""
-        to = check_address(to, what="recipient address")
+        to = self._recipient(to)
         self._positive(amount, asset)
         balances = self.balances()
         self._need_some_eth(balances)
@@ -272,7 +319,8 @@ class WalletService(WalletReader):
             try:
                 result = send(self.sender)
             except ChainError as exc:
-                if sent:
+                if sent:  # reverted (its fee was paid when it was mined), or never mined
+                    self._settle(sent[-1])
                     self.history.update(sent[-1], status="failed", error=str(exc))
                     self._changed()
                 raise
@@ -297,12 +345,12 @@ class WalletService(WalletReader):
         return self.send_eth(quote.to, quote.amount)
 
     def send_rlc(self, to: str, amount: int) -> TxRecord:
-        to = check_address(to, what="recipient address")
+        to = self._recipient(to)
         self._positive(amount, "RLC")
         return self._execute("send", "RLC", amount, to, lambda s: self.rlc.transfer(s, to, amount))
 
     def send_eth(self, to: str, amount: int) -> TxRecord:
-        to = check_address(to, what="recipient address")
+        to = self._recipient(to)
         self._positive(amount, "ETH")
         return self._execute("send", "ETH", amount, to, lambda s: s.send(to=to, value=amount))
 

@@ -44,6 +44,7 @@ from deskgrid.worker.runner import (
     RunnerError,
     Status,
     last_line,
+    memory_stop_message,
     parse_progress,
 )
 from deskgrid.worker.supervised import DISK_CHECK_SECONDS, SupervisedExecution
@@ -405,7 +406,7 @@ class DockerExecution(SupervisedExecution):
         with contextlib.suppress(Exception):
             self._container.reload()
             if self._container.attrs["State"].get("OOMKilled"):
-                message = f"The job ran out of memory (its limit is {self._limits.memory_mb} MiB)."
+                message = memory_stop_message(self._limits)
                 return JobOutcome(Status.ERROR, message=message, **self._common())
         if code == 0:
             return self._finished(self._jobdir.work / "result")

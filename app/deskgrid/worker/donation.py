@@ -1,18 +1,19 @@
 """Donating this computer's CPU: an embedded worker the desktop app starts and stops.
 
-    donation = Donation(payout=wallet_address, earnings=hub.balance_of)
+    donation = Donation(payout=wallet_address)
     donation.on_status = show
     await donation.start("http://127.0.0.1:8750")
     await donation.set_preferences(prefs)   # applied live
+    await donation.set_payout(other)        # signs in again: new results pay `other`
     await donation.stop()
 
 The worker signs in with its own worker key, kept in the state folder (never a wallet's key:
-a grid only ever sees signatures of that key); the wallet only names the `payout` address,
-which the sign-in message carries. The worker runs in a task of the running event loop.
+a grid only ever sees signatures of that key); the volunteer only names the `payout` address,
+which the sign-in message carries (the worker folder remembers it, as the default destination
+of `deskgrid worker withdraw`). The worker runs in a task of the running event loop.
 Preferences are applied to the running worker at once; a change of the number of cores
-(announced to the grid at login) restarts it. Earnings are the RLC credited to the payout
-address (else the worker's) in the hub escrow, read through a callable (run in a thread: it
-may talk to a node); each reading is kept as a sample for a chart.
+(announced to the grid at login) or of the payout address restarts it. What was earned is read
+from the chain by the desktop (`desktop.earnings`), not here.
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ import contextlib
 import dataclasses
 import logging
 import os
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,17 +37,8 @@ if TYPE_CHECKING:  # the worker (eth-account, httpx) loads when donating starts
 
 log = logging.getLogger(__name__)
 
-EarningsReader = Callable[[str], int]  # address -> nRLC
 WorkerFactory = Callable[["WorkerConfig", "LocalAccount | None"], "Worker"]
-MAX_SAMPLES = 500
 STOP_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True)
-class EarningsSample:
-    at: float  # time.time()
-    nrlc: int
-    jobs_done: int
 
 
 def _default_worker(config: WorkerConfig, account: LocalAccount | None) -> Worker:
@@ -65,7 +55,6 @@ class Donation:
         *,
         payout: str | None = None,
         preferences: Preferences | None = None,
-        earnings: EarningsReader | None = None,
         state_dir: Path | None = None,
         poll_interval: float = 1.0,
         worker_factory: WorkerFactory | None = None,
@@ -73,7 +62,6 @@ class Donation:
     ) -> None:
         self.payout = payout  # the wallet address paid for the work; None: the worker's own
         self.preferences = preferences or Preferences()
-        self.earnings = earnings
         self.state_dir = state_dir
         self.poll_interval = poll_interval
         self.worker_factory = worker_factory or _default_worker
@@ -81,7 +69,6 @@ class Donation:
         self.grid_url: str | None = None
         self.on_status: Callable[[WorkerStatus], None] | None = None
         self._listeners: list[Callable[[WorkerStatus], None]] = []
-        self.samples: list[EarningsSample] = []
         self.worker: Worker | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
@@ -115,6 +102,21 @@ class Donation:
         return self.payout or self.address
 
     @property
+    def folder(self) -> Path:
+        """The worker's folder: its key, pending results, the payout it signed in with."""
+        if self.state_dir is not None:
+            return self.state_dir
+        from deskgrid.paths import sub_dir
+
+        return sub_dir("worker")
+
+    def worker_key(self) -> LocalAccount:
+        """The worker key of the folder (made on first use); blocking: call it in a thread."""
+        from deskgrid.worker.identity import worker_account
+
+        return worker_account(self.folder)
+
+    @property
     def paused(self) -> bool:
         return self._paused
 
@@ -142,6 +144,12 @@ class Donation:
         await self.stop()
         self.grid_url = url
         worker = self.worker_factory(self.config(url), None)  # the state folder's worker key
+        try:
+            from deskgrid.worker.identity import remember_payout
+
+            remember_payout(self.folder, self.payout)
+        except OSError as exc:  # only a default for a later withdrawal: donate anyway
+            log.warning("the payout address could not be noted in the worker folder: %s", exc)
         worker.paused_by_user = self._paused
         worker.on_status = self._worker_status
         self.worker = worker
@@ -166,7 +174,8 @@ class Donation:
             )
 
     async def stop(self) -> None:
-        """Stop the worker; a job in progress is abandoned (its lease expires on the grid)."""
+        """Stop the worker: a job in progress is killed and its lease handed back to the grid
+        at once (within a few seconds; a grid that does not answer lets it expire)."""
         task, stop, worker = self._task, self._stop, self.worker
         self._task = self._stop = None
         if task is None or stop is None:
@@ -219,20 +228,16 @@ class Donation:
         loop = asyncio.get_event_loop()
         self._snooze = loop.call_later(seconds, self.set_paused, False)
 
-    # -- earnings -----------------------------------------------------------------------
+    # -- payout -----------------------------------------------------------------------
 
-    async def read_earnings(self) -> int | None:
-        """The payout address's escrow balance in nRLC (None when unknown); kept as a sample."""
-        address = self.earnings_address
-        if self.earnings is None or address is None:
-            return None
-        nrlc = int(await asyncio.to_thread(self.earnings, address))
-        sample = EarningsSample(time.time(), nrlc, self.jobs_done)
-        last = self.samples[-1] if self.samples else None
-        if last is None or (last.nrlc, last.jobs_done) != (nrlc, sample.jobs_done):
-            self.samples.append(sample)
-            del self.samples[:-MAX_SAMPLES]
-        return nrlc
+    async def set_payout(self, payout: str | None) -> None:
+        """Pay new results to `payout` (None: the worker's own address); a running worker
+        signs in again, since the payout address is part of its signed sign-in."""
+        if payout == self.payout:
+            return
+        self.payout = payout
+        if self.running:
+            await self.start()
 
     # -- status -------------------------------------------------------------------------
 

@@ -1,11 +1,18 @@
 """One lease computed to its end: the execution, its heartbeats, the volunteer policy
-(suspend / resume) and the duty-cycle throttle, all stopped together when the job ends."""
+(suspend / resume) and the duty-cycle throttle, all stopped together when the job ends.
+
+When the worker stops (the volunteer turned donating off, Ctrl-C) the job is killed and its
+lease handed back to the grid at once (`POST /leases/{id}/release`), so the job goes to
+another worker now rather than when the lease expires; a grid that does not answer within
+RELEASE_TIMEOUT is left (the lease then expires as before).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 
 from deskgrid.grid.client import GridClient, GridClientError, LeaseGone
 from deskgrid.grid.models import Lease
@@ -13,6 +20,30 @@ from deskgrid.worker.policy import Decision, throttle
 from deskgrid.worker.runner import Execution, Job, JobOutcome, ProgressEvent, Runner
 
 KEYS_PER_S_FIGURES = ("keys_per_second", "keys_per_s")
+RELEASE_TIMEOUT = 3.0  # seconds the grid gets to take back the leases of a stopping worker
+
+log = logging.getLogger(__name__)
+
+
+async def release_leases(client: GridClient, lease_ids: Sequence[str]) -> int:
+    """Hand these leases back to the grid, within RELEASE_TIMEOUT for all; returns how many
+    the grid took. A lease the grid no longer has, or a grid that does not answer, is left."""
+    released = 0
+
+    async def release_all() -> None:
+        nonlocal released
+        for lease_id in lease_ids:
+            try:
+                await client.release_lease(lease_id)
+                released += 1
+            except LeaseGone:
+                continue
+
+    try:
+        await asyncio.wait_for(release_all(), RELEASE_TIMEOUT)
+    except (GridClientError, TimeoutError) as exc:
+        log.info("the grid did not take the lease(s) back (%s); they expire by themselves", exc)
+    return released
 
 
 class LeaseRun:
@@ -64,12 +95,13 @@ class LeaseRun:
         ]
         try:
             await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            if not waiter.done():  # stopping: drop the job, its lease will expire
+            if not waiter.done():  # stopping: kill the job, hand its lease back at once
                 self.dropped = "The worker stopped."
                 await self._stop_throttle()
                 await execution.cancel()
                 with contextlib.suppress(Exception):
                     await waiter
+                await release_leases(self.client, [self.lease.lease_id])
                 return None
             outcome = waiter.result()
             return None if self.dropped else outcome

@@ -6,6 +6,14 @@ CPU time, file size and core dumps, in a fresh directory that is its HOME and TM
 a scrubbed environment: nothing of the volunteer's (tokens, keyring or D-Bus addresses, SSH
 agent, DeskGrid settings) reaches it.
 The wall clock limit counts running time only: a job paused by the throttle is not penalised.
+Memory is held to the job's limit (`Limits.memory_mb`: the smaller of its app's need and what
+the volunteer allows) without cgroups: four times a second the supervisor measures the memory
+of the job's whole process tree (`proctree.tree_memory_over`: resident set sizes, and near the
+limit proportional set sizes on Linux, so pages shared after a fork count once) and kills the
+tree when it passes the limit; the address-space limit of each process (the job's memory plus
+an allowance for the interpreter's mappings) stops an allocation far past it in between
+(`deskgrid.apps.run` then exits with its out-of-memory code). Either way the job ends as an
+error whose message says which limit it passed (`runner.memory_stop_message`).
 
 No process of a job outlives it: whatever the way it ends (its own exit, an error, a limit, a
 cancel), its group and every descendant are killed (`proctree.kill_tree`); on Linux the first
@@ -32,8 +40,9 @@ import psutil
 from deskgrid.apps import RUN_APP_FLAG
 from deskgrid.apps.guard import PR_SET_PDEATHSIG
 from deskgrid.apps.guard import supported as guard_supported
+from deskgrid.apps.run import EXIT_MEMORY
 from deskgrid.apps.sdk import AppSpec
-from deskgrid.worker.proctree import JobRecords, kill_tree
+from deskgrid.worker.proctree import JobRecords, kill_tree, tree_memory_over
 from deskgrid.worker.runner import (
     MAX_LINE_BYTES,
     MAX_RESULT_BYTES,
@@ -44,9 +53,10 @@ from deskgrid.worker.runner import (
     ProgressCallback,
     Status,
     last_line,
+    memory_stop_message,
     parse_progress,
 )
-from deskgrid.worker.supervised import DISK_CHECK_SECONDS, SupervisedExecution
+from deskgrid.worker.supervised import DISK_CHECK_SECONDS, MIB, SupervisedExecution
 
 POSIX = os.name == "posix"
 # The interpreter maps shared libraries, thread stacks and malloc arenas beyond what the app
@@ -140,6 +150,7 @@ class NativeRunner:
         self.command = list(command or app_command())
         # The job's first process is its guard (deskgrid.apps.guard), never to be stopped.
         self.guarded = command is None and guard_supported()
+        self.standard = command is None  # runs deskgrid.apps.run, whose exit codes it knows
         self.nice = nice
         self.records = records  # running jobs, for a restarted worker to kill (None: none)
 
@@ -179,6 +190,7 @@ class NativeRunner:
                 psutil.Process(proc.pid).nice(psutil.IDLE_PRIORITY_CLASS)  # type: ignore[attr-defined]
         execution = NativeExecution(proc, jobdir, result, limits, on_progress, job.result_to)
         execution.guarded = self.guarded
+        execution.memory_exit = EXIT_MEMORY if self.standard else None
         execution.on_end = lambda: self.records.remove(record) if self.records else None
         return execution
 
@@ -200,6 +212,7 @@ class NativeExecution(SupervisedExecution):
         self._result = result
         self._stderr = bytearray()
         self.guarded = False  # the first process is the job's guard: it is never stopped
+        self.memory_exit: int | None = None  # the exit code of an app out of memory
         self.on_end: Callable[[], None] | None = None  # after the last process is killed
         self._start()
 
@@ -290,7 +303,7 @@ class NativeExecution(SupervisedExecution):
                 await asyncio.wait({waiter}, timeout=min(remaining, DISK_CHECK_SECONDS))
                 self.cpu_seconds()
                 if not waiter.done() and self._over is None:
-                    self._over = await asyncio.to_thread(self._disk_check)
+                    self._over = await asyncio.to_thread(self._limits_check)
                     if self._over is not None:
                         return True  # `_outcome` reports it
             return True
@@ -298,6 +311,13 @@ class NativeExecution(SupervisedExecution):
             if not waiter.done():
                 self._signal("kill")
                 await waiter
+
+    def _limits_check(self) -> str | None:
+        """A sentence when the job's processes use more memory than its limit, or its
+        folder or the disk is over theirs (`_disk_check`); the supervisor then stops it."""
+        if tree_memory_over(self._proc.pid, self._limits.memory_mb * MIB):
+            return memory_stop_message(self._limits)
+        return self._disk_check()
 
     async def _supervise(self) -> JobOutcome:
         readers = [
@@ -336,6 +356,9 @@ class NativeExecution(SupervisedExecution):
             return self._finished(self._result)
         if code is not None and code < 0:
             return JobOutcome(Status.ERROR, message=self._signal_message(-code), **self._common())
+        if code is not None and code == self.memory_exit:
+            message = memory_stop_message(self._limits)
+            return JobOutcome(Status.ERROR, message=message, **self._common())
         stderr = last_line(self._stderr.decode("utf-8", errors="replace"))
         message = stderr or f"The app exited with code {code}."
         return JobOutcome(Status.ERROR, message=message, **self._common())

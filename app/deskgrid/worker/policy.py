@@ -10,6 +10,11 @@ cycle of running jobs: run X % of each period, pause the rest), `run_if_user_act
 `decide(prefs, observations, now)` is pure: the worker feeds it what it observes and gets
 back whether to run, the reason shown to the volunteer (the tray shows it), and how many cores
 and how much memory jobs may use. `throttle()` enforces `cpu_usage_limit` on an execution.
+
+Memory: a job may use the smaller of what its app declares it needs and what the volunteer
+allows now (`job_memory_limit`); the runners stop a job that uses more. The worker tells the
+grid the most the volunteer ever allows a job (`advertised_memory_mb`), so the grid leases it
+only jobs whose app needs no more.
 """
 
 from __future__ import annotations
@@ -77,6 +82,39 @@ def allowed_cores(prefs: Preferences, cpu_count: int) -> int:
     return max(1, math.floor(cpu_count * prefs.max_ncpus_pct / 100 + 1e-9))
 
 
+def memory_allowance_mb(prefs: Preferences, memory_total_mb: int, user_active: bool) -> int:
+    """BOINC's rule: the memory jobs may use, in MiB: `ram_max_used_busy_pct` of the total
+    while the computer is in use, `ram_max_used_idle_pct` while it is idle; at least 1."""
+    pct = prefs.ram_max_used_busy_pct if user_active else prefs.ram_max_used_idle_pct
+    return max(1, int(memory_total_mb * pct / 100))
+
+
+def advertised_memory_mb(prefs: Preferences, memory_total_mb: int) -> int:
+    """The most memory the volunteer ever lets a job use, in MiB, which the worker tells the
+    grid: the allowance while the computer is idle, or, when jobs also run while it is in
+    use, the larger of the two allowances."""
+    idle = memory_allowance_mb(prefs, memory_total_mb, user_active=False)
+    if not prefs.run_if_user_active:
+        return idle
+    return max(idle, memory_allowance_mb(prefs, memory_total_mb, user_active=True))
+
+
+@dataclass(frozen=True)
+class MemoryLimit:
+    """A job's memory limit in MiB, and whether it is the volunteer's (else its app's)."""
+
+    mb: int
+    by_volunteer: bool
+
+
+def job_memory_limit(app_need_mb: int, volunteer_mb: int | None) -> MemoryLimit:
+    """The smaller of the app's declared need and what the volunteer allows now (None:
+    unknown, the app's need applies); a tie is the app's."""
+    if volunteer_mb is not None and volunteer_mb < app_need_mb:
+        return MemoryLimit(max(1, volunteer_mb), by_volunteer=True)
+    return MemoryLimit(max(1, app_need_mb), by_volunteer=False)
+
+
 def in_time_window(prefs: Preferences, now: datetime) -> bool:
     start, end = prefs.start_hour, prefs.end_hour
     if start == end:
@@ -97,9 +135,10 @@ def decide(prefs: Preferences, obs: Observations, now: datetime) -> Decision:
     cores = allowed_cores(prefs, obs.cpu_count)
     idle_needed = prefs.idle_time_to_run * 60
     user_active = obs.user_idle_seconds is not None and obs.user_idle_seconds < idle_needed
-    memory_pct = prefs.ram_max_used_busy_pct if user_active else prefs.ram_max_used_idle_pct
     memory = (
-        int(obs.memory_total_mb * memory_pct / 100) if obs.memory_total_mb is not None else None
+        memory_allowance_mb(prefs, obs.memory_total_mb, user_active)
+        if obs.memory_total_mb is not None
+        else None
     )
 
     def suspend(code: SuspendReason, reason: str) -> Decision:

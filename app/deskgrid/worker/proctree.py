@@ -6,6 +6,9 @@ from psutil at kill time, descendants first so that orphans stay in the tree). O
 job's first process is its guard (`deskgrid.apps.guard`), the subreaper of the job's tree, so
 the sweep finds even a process that left the job's session.
 
+`tree_memory_bytes(pid)` is the memory a job's processes use together, which the native
+runner holds to the job's limit (`tree_memory_over`, which reads it only near the limit).
+
 `JobRecords` keeps one file per running job in the worker's state folder: the job's pid and
 process start time (a reused pid has another start time) and the same of the worker that
 started it. A worker that starts kills (the tree of) every recorded job whose worker is gone
@@ -70,6 +73,57 @@ def kill_tree(pid: int, created: float | None = None, rounds: int = KILL_ROUNDS)
         root.kill()
         killed += 1
     return killed
+
+
+def tree_memory_bytes(pid: int) -> int:
+    """The memory a process and its descendants use now, in bytes: on Linux the sum of their
+    proportional set sizes (a page shared by several of them, as after a fork, counts once
+    over all), elsewhere of their resident set sizes; 0 when the process is gone."""
+    return sum(_process_memory(proc) for proc in _tree(pid))
+
+
+def tree_memory_over(pid: int, limit_bytes: int) -> bool:
+    """Whether `tree_memory_bytes(pid)` is over `limit_bytes`. The resident set sizes, which
+    are cheap to read, are summed first: a proportional set size is never more than its
+    resident set size, so the proportional ones (whose reading walks the processes' page
+    tables) are read only when the resident ones pass the limit."""
+    procs = _tree(pid)
+    if sum(_resident(proc) for proc in procs) <= limit_bytes:
+        return False
+    return sum(_process_memory(proc) for proc in procs) > limit_bytes
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _resident(proc: psutil.Process) -> int:
+    try:
+        return int(proc.memory_info().rss)
+    except psutil.Error:
+        return 0
+
+
+def _process_memory(proc: psutil.Process) -> int:
+    pss = _proportional_set_size(proc.pid)
+    return pss if pss is not None else _resident(proc)
+
+
+def _proportional_set_size(pid: int) -> int | None:
+    """Linux's PSS of a process in bytes; None elsewhere, on a kernel without smaps_rollup,
+    or when the process is gone (its resident set size then tells)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+            for line in rollup:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def _running(proc: psutil.Process) -> bool:

@@ -100,7 +100,8 @@ class Status(enum.StrEnum):
 class Limits:
     """Sandbox limits for one job (from the app's resources unless the worker narrows them)."""
 
-    memory_mb: int = 256
+    memory_mb: int = 256  # the job is stopped when its processes use more
+    memory_by_volunteer: bool = False  # the limit is the volunteer's (else the app's need)
     cpu_seconds: int = 3600  # CPU time over all the job's cores
     wall_seconds: float = 3600.0  # running time; time spent paused does not count
     pids: int = 64
@@ -111,10 +112,33 @@ class Limits:
     def for_app(cls, app: AppSpec, cores: int = 1) -> Limits:
         res = app.resources
         return cls(
-            memory_mb=res.memory_mb,
+            memory_mb=app_memory_need_mb(app, cores),
             cpu_seconds=int(res.max_seconds * max(cores, res.cores)) + 10,
             wall_seconds=float(res.max_seconds),
         )
+
+
+def app_memory_need_mb(app: AppSpec, cores: int = 1) -> int:
+    """The memory one run of `app` needs on `cores` cores: what it declares, or, for a
+    multicore app given more cores than it declares, as much more as it has cores more (it
+    runs a process per core)."""
+    res = app.resources
+    if res.multicore and cores > res.cores:
+        return -(-res.memory_mb * cores // max(1, res.cores))
+    return res.memory_mb
+
+
+def memory_stop_message(limits: Limits) -> str:
+    """The sentence for a job stopped because it used more memory than its limit."""
+    if limits.memory_by_volunteer:
+        return (
+            f"Stopped: the job used more than {limits.memory_mb} MiB, the memory this "
+            "volunteer allows (Volunteer › Memory cap)."
+        )
+    return (
+        f"Stopped: the job used more than {limits.memory_mb} MiB, the memory its app "
+        "declares it needs."
+    )
 
 
 @dataclass(frozen=True)

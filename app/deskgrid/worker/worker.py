@@ -43,11 +43,17 @@ from deskgrid.worker.inputs import (
     InputLimits,
     fetch_inputs,
 )
-from deskgrid.worker.lease_run import LeaseRun
+from deskgrid.worker.lease_run import LeaseRun, release_leases
 from deskgrid.worker.native_runner import NativeExecution, NativeRunner
 from deskgrid.worker.observer import SystemObserver
 from deskgrid.worker.pending import PendingResult, PendingStore
-from deskgrid.worker.policy import Decision, Preferences, decide
+from deskgrid.worker.policy import (
+    Decision,
+    Preferences,
+    advertised_memory_mb,
+    decide,
+    job_memory_limit,
+)
 from deskgrid.worker.proctree import JobRecords
 from deskgrid.worker.runner import (
     Job,
@@ -55,6 +61,7 @@ from deskgrid.worker.runner import (
     Limits,
     Runner,
     RunnerError,
+    app_memory_need_mb,
     jobs_dir,
     owned_dir,
     remove_leftover_job_dirs,
@@ -123,6 +130,7 @@ class Worker:
         self._status = WorkerStatus(address=self.account.address)
         self._run: LeaseRun | None = None
         self._logged_in = False
+        self._advertised: Capabilities | None = None  # as the grid last heard them
         activity = NoActivitySource() if config.preferences is None else None
         self.observer = SystemObserver(
             activity or default_activity_source(), outside_cpu_seconds=self._container_cpu_seconds
@@ -180,13 +188,25 @@ class Worker:
             for name, app in self.apps.items()
             if self.native.can_run(app) or (self.docker is not None and bool(app.image))
         )
-        memory = psutil.virtual_memory().total // 2**20
         return Capabilities(
-            apps=names, cores=max(1, self.config.cores), memory_mb=memory, docker=bool(self.docker)
+            apps=names,
+            cores=max(1, self.config.cores),
+            memory_mb=self.memory_to_advertise(),
+            docker=bool(self.docker),
         )
 
+    def memory_to_advertise(self) -> int:
+        """The most memory, in MiB, the volunteer's preferences let a job use here: the grid
+        leases this worker only jobs whose app needs no more."""
+        return advertised_memory_mb(self.preferences, psutil.virtual_memory().total // 2**20)
+
+    def _current_capabilities(self, caps: Capabilities) -> Capabilities:
+        """`caps` with the memory the preferences allow now (preferences apply live)."""
+        return caps.model_copy(update={"memory_mb": self.memory_to_advertise()})
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set; a job running then is cancelled (its lease expires)."""
+        """Work until `stop` is set; a job running then is killed and its lease handed back
+        to the grid at once (`LeaseRun`)."""
         if jobs_dir() not in _CLEANED_JOB_DIRS:  # once per process: a node runs several workers
             _CLEANED_JOB_DIRS.add(jobs_dir())
             await asyncio.to_thread(remove_leftover_job_dirs)
@@ -243,8 +263,9 @@ class Worker:
         Returns how long to wait before the next round."""
         if not self._logged_in:
             self._update(state="idle", reason=f"Connecting to the grid at {client.url}.")
-            await client.authenticate(self.account, capabilities=caps, payout=self.config.payout)
-            self._logged_in = True
+            current = self._current_capabilities(caps)
+            await client.authenticate(self.account, capabilities=current, payout=self.config.payout)
+            self._logged_in, self._advertised = True, current
         for entry in self.pending.entries(worker=self.account.address):
             await self._upload(client, entry, stop)
             if stop.is_set():
@@ -253,13 +274,18 @@ class Worker:
         if not decision.run:
             self._update(state="suspended", reason=decision.reason, job_id=None, app=None)
             return self.config.poll_interval
-        reply = await client.request_work(1)
+        current = self._current_capabilities(caps)  # sent again only when they changed
+        reply = await client.request_work(1, None if current == self._advertised else current)
+        self._advertised = current
         if not reply.leases:
             waiting = reply.reason or "Waiting for work from the grid."  # e.g. its quota
             self._update(state="idle", reason=waiting, job_id=None)
             retry = min(reply.retry_after or 0.0, MAX_IDLE_WAIT)
             return max(self.config.poll_interval, retry)
-        for lease in reply.leases:
+        for index, lease in enumerate(reply.leases):
+            if stop.is_set():  # stopping: hand the leases not started back at once
+                await release_leases(client, [left.lease_id for left in reply.leases[index:]])
+                break
             await self._work(client, lease, stop)
         return 0.0
 
@@ -307,10 +333,16 @@ class Worker:
                 raise  # the lease expires if the grid stays away; the loop backs off
             await self._report_error(client, lease, f"Cannot get the job's input: {exc}", stop)
             return
-        cores = max(1, min(self.config.cores, self.decision().cores))
-        # a running job is stopped when the disk's free space drops below half the floor
+        decision = self.decision()
+        cores = max(1, min(self.config.cores, decision.cores))
+        memory = job_memory_limit(app_memory_need_mb(app, cores), decision.memory_mb)
+        # a running job is stopped when the disk's free space drops below half the floor, and
+        # when it uses more memory than its app needs or the volunteer allows
         limits = dataclasses.replace(
-            Limits.for_app(app, cores), min_free_disk_mb=self.config.min_free_disk_mb // 2
+            Limits.for_app(app, cores),
+            min_free_disk_mb=self.config.min_free_disk_mb // 2,
+            memory_mb=memory.mb,
+            memory_by_volunteer=memory.by_volunteer,
         )
         if lease.max_runtime > 0:
             limits = dataclasses.replace(
@@ -451,6 +483,7 @@ class Worker:
         self, client: GridClient, lease: Lease, message: str, stop: asyncio.Event
     ) -> None:
         """Tell the grid a job failed (a few tries; an unreported error expires anyway)."""
+        log.warning("worker %s: job %s failed: %s", self.account.address, lease.job_id, message)
         self._update(last_error=message, job_id=None, app=None)
         report = client.report_error
         backoff = Backoff()

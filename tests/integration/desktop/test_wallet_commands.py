@@ -17,9 +17,11 @@ from deskgrid.chain.anvil import AnvilNode, find_anvil
 from deskgrid.chain.connection import connect
 from deskgrid.chain.contracts import RLCToken
 from deskgrid.chain.deployment import Roles, ensure_deployment
+from deskgrid.chain.keyfile import load_key_file
 from deskgrid.desktop.settings import SettingsStore
 from deskgrid.money import NRLC_PER_RLC as RLC
 from deskgrid.wallet.accounts import account_from_mnemonic
+from deskgrid.wallet.entries import WalletEntry
 from deskgrid.wallet.keystores import FileKeyStore
 from tests.conftest import require
 
@@ -80,6 +82,24 @@ def test_create_gives_a_wallet_the_app_can_open(tmp_path: Path, monkeypatch) -> 
     assert short.returncode == 2 and "at least 8 characters" in short.stderr
     no_password = deskgrid(tmp_path, "create", "--name", "Third", password=None)
     assert no_password.returncode == 2 and "DESKGRID_KEY_PASSWORD" in no_password.stderr
+
+
+def test_show_field_prints_what_other_commands_take(tmp_path: Path, monkeypatch) -> None:
+    made = json.loads(deskgrid(tmp_path, "create", "--name", "Payer", "--json").stdout)
+    address = deskgrid(tmp_path, "show", "payer", "--field", "address")
+    assert (address.returncode, address.stdout) == (0, made["address"] + "\n"), address.stderr
+    key_file = deskgrid(tmp_path, "show", "Payer", "--field", "key-file")
+    assert key_file.returncode == 0, key_file.stderr
+    assert load_key_file(key_file.stdout.strip(), PASSWORD).address == made["address"]
+
+    unnamed = deskgrid(tmp_path, "show", "--field", "address")
+    assert unnamed.returncode == 2 and "name it" in unnamed.stderr
+    monkeypatch.setenv("DESKGRID_HOME", str(tmp_path))
+    store = SettingsStore()
+    in_keyring = WalletEntry(name="Desk", address=Account.create().address, storage="keyring")
+    store.save_wallets([*store.wallet_entries(), in_keyring], selected="")
+    keyring = deskgrid(tmp_path, "show", "Desk", "--field", "key-file")
+    assert keyring.returncode == 2 and "system keyring" in keyring.stderr
 
 
 def test_import_show_and_send_on_a_real_chain(tmp_path: Path, market) -> None:

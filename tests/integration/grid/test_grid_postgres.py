@@ -55,6 +55,37 @@ def test_the_migrated_schema_is_the_declared_one_on_postgresql(pg_grid_url) -> N
     db.close()
 
 
+def test_a_released_lease_frees_its_job_on_postgresql(pg_grid_url, tmp_path) -> None:
+    db = Database(pg_grid_url)
+    upgrade(db)
+    data = DataStore(tmp_path / "data", db)
+    scheduler = Scheduler(
+        db, catalog(), data, GridConfig(data_dir=tmp_path), clock=ManualClock(),
+        rng=random.Random(1),
+    )  # fmt: skip
+    workers = ["0x" + f"{n:040x}" for n in (1, 2)]
+    for address in workers:
+        scheduler.register_worker(address, None, Capabilities(apps=["echo"]))
+    job, _ = scheduler.submit(
+        JobSubmit(
+            app="echo", params={"message": "m"}, policy=ReplicationPolicy(max_total_results=1)
+        )
+    )
+    (lease,) = scheduler.request_work(workers[0]).leases
+    assert scheduler.release_lease(workers[0], lease.lease_id) == ("RELEASED", "PENDING")
+    assert scheduler.release_lease(workers[0], lease.lease_id) == ("RELEASED", "PENDING")
+    (again,) = scheduler.request_work(workers[1]).leases
+    assert again.job_id == job.id
+    view = scheduler.store.require_job(job.id)
+    assert (view.n_errors, view.n_total) == (0, 1)
+    with db.read() as conn:
+        used = conn.execute(
+            text("SELECT quota_used FROM workers WHERE address = :a"), {"a": workers[0]}
+        ).scalar()
+    assert used == 0
+    db.close()
+
+
 @pytest.mark.parametrize("inline", [False, True], ids=["upload", "inline"])
 def test_two_schedulers_racing_on_postgresql_never_over_lease(
     pg_grid_url, tmp_path, inline: bool

@@ -182,9 +182,11 @@ async def test_no_secret_reaches_a_log(deskgrid_home, tmp_path, monkeypatch):
             "the local node starts",
             "local node: ready",
             "grid server on http://127.0.0.1:",
-            f"task {report['task_id']}: vanity job",
+            f"task {report['task_id']} seen in block",
+            f"task {report['task_id']} submitted to the grid: job",
             "[computing] Computing vanity job",
-            f"task {report['task_id']}: finalized on chain",
+            f"task {report['task_id']} computed: job",
+            f"task {report['task_id']} finalized: tx",
             "the local node stopped (exit code 0)",
         ],
         "run.log": ["run starts", "run ended with exit code 0"],
@@ -212,5 +214,5 @@ async def test_no_secret_reaches_a_log(deskgrid_home, tmp_path, monkeypatch):
             **{f"development key {i}": hex_key_forms(k) for i, k in enumerate(info.dev_keys)},
         },
     )
-    for line in ("local node: ready", f"task {report['task_id']}: finalized on chain"):
+    for line in ("local node: ready", f"task {report['task_id']} finalized: tx"):
         assert line in texts["run.log"]

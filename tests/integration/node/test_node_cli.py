@@ -18,8 +18,8 @@ from deskgrid.apps.vanity.keys import address_from_private_key, wif_decode
 pytestmark = pytest.mark.integration
 
 
-def deskgrid(*args: str, home, **kw) -> subprocess.Popen:
-    env = dict(os.environ, DESKGRID_HOME=str(home))
+def deskgrid(*args: str, home, env_extra: dict | None = None, **kw) -> subprocess.Popen:
+    env = dict(os.environ, DESKGRID_HOME=str(home), **(env_extra or {}))
     return subprocess.Popen(
         [sys.executable, "-m", "deskgrid.cli", *args],
         stdout=subprocess.PIPE,

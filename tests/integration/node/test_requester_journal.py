@@ -319,6 +319,9 @@ def test_ctrl_c_during_run_says_the_task_is_safe_and_how_to_resume(node, tmp_pat
         stop(proc, signal.SIGKILL)
     assert proc.returncode == 130, err
     assert "the task is safe" in err and "Traceback" not in err
-    assert f"deskgrid tasks --chain {node.rpc} --hub {node.hub}" in err
+    order = journal_state(tmp_path)["order_id"]
+    assert (
+        f"Resume it with: deskgrid tasks combine {order} --chain {node.rpc} --hub {node.hub}" in err
+    )
     [doc] = tasks(node, tmp_path)
     assert doc["state"] == "active"

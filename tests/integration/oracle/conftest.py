@@ -95,6 +95,27 @@ class Setup:
         return self.hub.pay_and_request(TxSender(self.chain, user), self.rlc, request)
 
 
+async def complete_task(setup: Setup, worker_key, payout: str | None, text: str) -> bytes:
+    """Pay an echo task and run the oracle and a volunteer (signed in with `worker_key`,
+    naming `payout`) until the hub finalizes it; returns the task id."""
+    from deskgrid.chain.contracts import TaskStatus
+
+    task_id = setup.pay("echo", {"text": text})
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(setup.oracle().run(stop)),
+        asyncio.create_task(volunteer(setup.server.url, worker_key, stop, payout=payout)),
+    ]
+    try:
+        async with asyncio.timeout(90):
+            while setup.hub.task_status(task_id) is not TaskStatus.COMPLETED:
+                await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+    return task_id
+
+
 @pytest.fixture
 async def setup(tmp_path):
     chain = await asyncio.to_thread(connect, "embedded")

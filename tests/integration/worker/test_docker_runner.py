@@ -12,7 +12,15 @@ import pytest
 from deskgrid.apps.sdk import AppSpec, Resources
 from deskgrid.paths import sub_dir
 from deskgrid.worker.docker_runner import DockerRunner, docker_available
-from deskgrid.worker.runner import Job, Limits, ProgressEvent, RunnerError, Status, run_job
+from deskgrid.worker.runner import (
+    Job,
+    Limits,
+    ProgressEvent,
+    RunnerError,
+    Status,
+    memory_stop_message,
+    run_job,
+)
 from tests.conftest import require
 
 pytestmark = pytest.mark.integration
@@ -119,6 +127,15 @@ async def test_memory_limit(image: str) -> None:
     outcome = await run_job(DockerRunner(), job(script, limits=Limits(memory_mb=32)))
     assert outcome.status is Status.ERROR
     assert "memory" in outcome.message.lower() or "killed" in outcome.message.lower()
+
+
+async def test_a_job_over_the_volunteers_memory_limit_says_so(image: str) -> None:
+    script = "/bin/busybox head -c 300000000 /dev/zero | /bin/busybox tail > /dev/null"
+    limits = Limits(memory_mb=48, memory_by_volunteer=True)
+    outcome = await run_job(DockerRunner(), job(script, limits=limits))
+    assert outcome.status is Status.ERROR
+    assert outcome.message == memory_stop_message(limits)
+    assert "48 MiB, the memory this volunteer allows" in outcome.message
 
 
 async def test_wall_clock_limit(image: str) -> None:

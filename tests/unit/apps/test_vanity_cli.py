@@ -34,7 +34,9 @@ def test_vanity_invalid_pattern_is_a_sentence(capsys: pytest.CaptureFixture[str]
 
 
 def test_vanity_bad_split_key(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["vanity", "1A", "--split-key", "0299"]) == 2
+    with pytest.raises(SystemExit) as exit_info:  # refused while parsing
+        main(["vanity", "1A", "--split-key", "0299"])
+    assert exit_info.value.code == 2
     assert "--split-key public key is not usable" in capsys.readouterr().err
 
 

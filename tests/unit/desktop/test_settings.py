@@ -123,3 +123,26 @@ def test_saving_preferences_is_atomic_when_writing_fails(monkeypatch: pytest.Mon
         store.save_preferences(Preferences(max_ncpus_pct=90))
     assert paths.settings_file().read_text() == before
     assert not [p for p in paths.data_dir().iterdir() if p.name.endswith(".tmp")]
+
+
+def test_payout_choice_is_saved_checksummed_and_old_files_read():
+    paths.settings_file().write_text(json.dumps({"first_run_done": True}))  # an older file
+    store = SettingsStore()
+    assert store.payout() is None and store.settings.first_run_done
+    lower = "0x" + "ab" * 20
+    checksummed = "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB"
+    assert store.save_payout(lower) == checksummed
+    assert SettingsStore().payout() == checksummed  # persisted
+    with pytest.raises(DeskGridError, match="not an Ethereum payout address"):
+        store.save_payout("0x1234")
+    assert SettingsStore().payout() == store.payout()  # a refused address changes nothing
+    store.save_payout(None)
+    assert SettingsStore().payout() is None
+
+
+def test_invalid_payout_in_the_file_is_forgotten_and_the_rest_kept():
+    paths.settings_file().write_text(
+        json.dumps({"volunteer_payout": "0xnot-an-address", "confirmations": 4})
+    )
+    store = SettingsStore()
+    assert store.payout() is None and store.settings.confirmations == 4

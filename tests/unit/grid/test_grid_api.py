@@ -125,6 +125,7 @@ def test_hostile_values_never_cause_a_500(api: Api) -> None:
         ("post", "/api/v1/work", worker),
         ("post", f"/api/v1/leases/{'0' * 32}/heartbeat", worker),
         ("post", f"/api/v1/leases/{'0' * 32}/error", worker),
+        ("post", f"/api/v1/leases/{'0' * 32}/release", worker),
         ("post", "/api/v1/workers/challenge", {}),
         ("post", "/api/v1/workers/login", {}),
     ]
@@ -409,3 +410,24 @@ def test_lone_surrogates_are_refused_before_they_are_stored(api: Api) -> None:
     assert odd.status_code == 422
     assert api.client.get("/api/v1/workers/me", headers=worker).status_code == 200
     assert api.client.get("/api/v1/workers", headers=api.submitter).status_code == 200
+
+
+def test_only_the_leases_worker_releases_it_over_http(api: Api) -> None:
+    job = api.client.post(JOBS, json={"app": "echo", "params": {}}, headers=api.submitter).json()
+    _, worker = api.login()
+    _, thief = api.login()
+    (lease,) = api.client.post("/api/v1/work", json={}, headers=worker).json()["leases"]
+    path = f"/api/v1/leases/{lease['lease_id']}/release"
+    assert api.client.post(path, headers=thief).status_code == 403
+    assert api.client.post(path, headers=api.submitter).status_code == 403
+    assert api.client.post("/api/v1/leases/not-an-id/release", headers=worker).status_code == 422
+    for _ in range(2):
+        reply = api.client.post(path, headers=worker)
+        assert reply.status_code == 200
+        assert reply.json() == {
+            "lease_id": lease["lease_id"],
+            "lease_state": "RELEASED",
+            "job_state": "PENDING",
+        }
+    (again,) = api.client.post("/api/v1/work", json={}, headers=thief).json()["leases"]
+    assert again["job_id"] == job["id"]

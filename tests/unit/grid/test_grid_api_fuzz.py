@@ -39,6 +39,7 @@ ROLES = {
     "POST /api/v1/leases/{lease_id}/heartbeat": "worker",
     "PUT /api/v1/leases/{lease_id}/result": "worker",
     "POST /api/v1/leases/{lease_id}/error": "worker",
+    "POST /api/v1/leases/{lease_id}/release": "worker",
     "PUT /api/v1/data/{sha256}": "submitter",
     "GET /api/v1/data/{sha256}": "worker",
     "HEAD /api/v1/data/{sha256}": "worker",

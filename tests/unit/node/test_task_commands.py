@@ -10,6 +10,13 @@ HUB = "0x2946259E0334f33A064106302415aD3391BeD384"
 WHERE = ["--chain", "http://127.0.0.1:8545", "--hub", HUB, "--key-file", "k.json"]
 
 
+@pytest.fixture(autouse=True)
+def _key_file(tmp_path, monkeypatch):
+    """`--key-file k.json` names an existing file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "k.json").write_text("{}")
+
+
 def parse(capsys, *argv: str):
     return build_parser().parse_args(["tasks", *argv])
 

@@ -9,7 +9,7 @@ import asyncio
 
 from eth_account import Account
 
-from deskgrid.chain.contracts import TaskRequest, result_digest
+from deskgrid.chain.contracts import TaskRequest, VanityRequesterContract, result_digest
 from deskgrid.chain.deployment import Roles
 from deskgrid.chain.transactions import TxSender
 from deskgrid.desktop.events import EventBus, NewBlock, TaskEnded
@@ -86,6 +86,34 @@ def test_each_ended_task_of_the_wallet_is_announced_once(wallet, market):
     (claimed,) = watcher.scan()
     assert claimed.outcome == "claimed" and claimed.title == "Job refunded"
     assert "was not done before its deadline; its 5 RLC went back" in claimed.message
+
+
+def test_a_task_paid_through_the_vanity_requester_is_announced_to_its_payer(wallet, market):
+    chain, deployment = market
+    requester = VanityRequesterContract(chain, deployment.vanity_requester)
+    start = chain.block_number() + 1
+    watcher = _watcher(wallet, requester=requester)
+    other = WalletService(chain, deployment, Account.create())
+    other.faucet()
+    mine = requester.request(wallet.sender, wallet.rlc, '{"pattern":"1A"}', parse_rlc("10"))
+    theirs = requester.request(other.sender, other.rlc, '{"pattern":"1A"}', parse_rlc("10"))
+    for task in (mine, theirs):
+        wallet.hub.fail(_scheduler(wallet), task, "the grid gave up")
+    (ended,) = watcher.scan()  # the other payer's task is not this wallet's
+    assert ended.task_id == "0x" + mine.hex() and ended.through_requester
+    assert ended.requester == wallet.address and ended.outcome == "failed"
+    assert ended.message == (
+        f"Your VanityGen task 0x{mine.hex()[:8]}… failed: the grid gave up; the "
+        "VanityRequester keeps its 5 RLC for you: claim it in the Jobs pane."
+    )
+
+    # read again without the announced list: without the contract, only tasks whose hub
+    # requester is the wallet are announced
+    def again(**kw) -> TaskEndWatcher:
+        return TaskEndWatcher(wallet.chain, wallet.hub, wallet.address, start_block=start, **kw)
+
+    assert again().scan() == []
+    assert [e.task_id for e in again(requester=requester).scan()] == ["0x" + mine.hex()]
 
 
 async def test_the_follower_publishes_task_ended_on_a_new_block(wallet, market):

@@ -17,13 +17,7 @@ PERMISSIVE = Preferences(
 
 async def test_start_runs_an_echo_job_and_stop_stops(grid, tmp_path: Path) -> None:
     server, submitter = grid
-    credited: dict[str, int] = {}
-    donation = Donation(
-        preferences=PERMISSIVE,
-        state_dir=tmp_path / "w",
-        poll_interval=0.1,
-        earnings=lambda address: credited.get(address, 0),
-    )
+    donation = Donation(preferences=PERMISSIVE, state_dir=tmp_path / "w", poll_interval=0.1)
     states: list[str] = []
     donation.on_status = lambda status: states.append(status.state)
     assert not donation.running and donation.status.state == "stopped"
@@ -37,11 +31,7 @@ async def test_start_runs_an_echo_job_and_stop_stops(grid, tmp_path: Path) -> No
         await until(lambda: donation.jobs_done == 1, "the job to be counted")
         assert "computing" in states
         assert donation.address is not None
-        credited[donation.address] = 7_000_000_000
-        assert await donation.read_earnings() == 7_000_000_000
-        assert [s.nrlc for s in donation.samples] == [7_000_000_000]
-        await donation.read_earnings()  # the same reading is not sampled twice
-        assert len(donation.samples) == 1
+        assert donation.earnings_address == donation.address  # no payout: the worker's own
     finally:
         await donation.stop()
     assert not donation.running
@@ -77,29 +67,34 @@ async def test_start_needs_a_grid_url() -> None:
         await Donation().start()
 
 
-async def test_the_worker_key_signs_in_and_the_wallet_is_the_payout(grid, tmp_path: Path) -> None:
+async def test_the_worker_key_signs_in_and_the_payout_can_change(grid, tmp_path: Path) -> None:
     from eth_account import Account
 
-    from deskgrid.worker.identity import worker_account
+    from deskgrid.worker.identity import last_payout, worker_account
 
     server, submitter = grid
-    wallet = Account.create().address
-    credited = {wallet: 3_000_000_000}
+    wallet, other = Account.create().address, Account.create().address
     donation = Donation(
-        payout=wallet,
-        preferences=PERMISSIVE,
-        state_dir=tmp_path / "w",
-        poll_interval=0.1,
-        earnings=lambda address: credited.get(address, 0),
+        payout=wallet, preferences=PERMISSIVE, state_dir=tmp_path / "w", poll_interval=0.1
     )
     await donation.start(server.url)
     try:
         job = await submitter.submit("echo", {"text": "for the wallet"})
         assert (await submitter.wait_job(job.id, timeout=DEADLINE)).state == "COMPLETED"
         key = worker_account(tmp_path / "w").address
-        assert donation.address == key != wallet
+        assert donation.address == key != wallet and donation.worker_key().address == key
         [seen] = [w for w in await submitter.workers() if w.address == key]
-        assert seen.payout == wallet
-        assert await donation.read_earnings() == 3_000_000_000  # the wallet's balance
+        assert seen.payout == wallet and donation.earnings_address == wallet
+        assert last_payout(tmp_path / "w") == wallet
+
+        first = donation.worker
+        await donation.set_payout(other)  # signs in again, paying the other address
+        assert donation.worker is not first and donation.running
+        job = await submitter.submit("echo", {"text": "for the other"})
+        assert (await submitter.wait_job(job.id, timeout=DEADLINE)).state == "COMPLETED"
+        [seen] = [w for w in await submitter.workers() if w.address == key]
+        assert seen.payout == other and last_payout(tmp_path / "w") == other
+        done = await submitter.get_job(job.id)
+        assert [lease.payout for lease in done.leases or [] if lease.state == "VALID"] == [other]
     finally:
         await donation.stop()

@@ -1,4 +1,5 @@
-"""Worker routes: log in with a signed challenge, pull work, heartbeat, result, error."""
+"""Worker routes: log in with a signed challenge, pull work, heartbeat, result, error, and
+hand a lease back."""
 
 from __future__ import annotations
 
@@ -171,3 +172,17 @@ async def report_error(
 ) -> LeaseAck:
     job = await grid.run(grid.scheduler.report_error, address, lease_id, body.message)
     return LeaseAck(lease_id=lease_id, lease_state="ERROR", job_state=job.state)
+
+
+@router.post(
+    "/leases/{lease_id}/release",
+    response_model=LeaseAck,
+    summary="Hand a lease back at once (the worker stops); no error is counted",
+)
+async def release_lease(
+    lease_id: str = LEASE_ID,
+    address: str = Depends(worker),
+    grid: GridService = Depends(service),
+) -> LeaseAck:
+    lease_state, job_state = await grid.run(grid.scheduler.release_lease, address, lease_id)
+    return LeaseAck(lease_id=lease_id, lease_state=lease_state, job_state=job_state)
