@@ -168,8 +168,8 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
     event StakeLocked(address indexed account, bytes32 indexed taskId, uint256 amount);
     event StakeUnlocked(address indexed account, bytes32 indexed taskId, uint256 amount);
     /// @notice `amount` of `account`'s stake was taken for `taskId`; `to` got it (address(0):
-    /// shared among the task's honest contributors, each in a `Rewarded` event of role
-    /// ROLE_SLASHED_STAKE).
+    /// shared among the task's honest contributors), each share in a `Rewarded` event of role
+    /// ROLE_SLASHED_STAKE.
     event Slashed(address indexed account, bytes32 indexed taskId, uint256 amount, address to);
     /// @notice One per contributor settled by `finalize`: the audit record of who contributed.
     event ReputationChanged(address indexed account, bytes32 indexed taskId, uint32 wins, uint32 losses);
@@ -691,6 +691,8 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
             s.amount -= uint96(lock);
             _accounts[task_.beneficiary].balance += lock;
             emit Slashed(task_.poolStaker, taskId, lock, task_.beneficiary);
+            // Every credit to an escrow balance has an event that names the account first.
+            emit Rewarded(task_.beneficiary, taskId, lock, ROLE_SLASHED_STAKE);
         }
         emit TaskClaimed(taskId, msg.sender);
     }

@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest
+from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest, result_digest
 from deskgrid.chain.deployment import Roles
 from deskgrid.chain.transactions import TxSender
 from deskgrid.money import format_rlc, parse_rlc
@@ -71,7 +71,7 @@ def test_job_payments_rewards_and_refunds_are_labelled(qtbot, booted):
         price = hub.app(app_id).price + hub.pool(market.pool_id).fee
         request = TaskRequest(app_id, market.pool_id, "{}", price)
         done = hub.pay_and_request(elsewhere, rlc, request)
-        hub.finalize(scheduler, done, b"\x01" * 32, b"ok", [account.address], [1])
+        hub.finalize(scheduler, done, result_digest(b"ok"), b"ok", [account.address], [1])
         failed = hub.pay_and_request(elsewhere, rlc, request)
         return done, hub.fail(scheduler, failed, "no volunteer").tx_hash, price
 

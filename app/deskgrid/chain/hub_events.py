@@ -1,8 +1,10 @@
-"""The hub's events about one account's escrow, read from the chain's logs in bounded block
-ranges (a node refuses or times out on a range that is too long): rewards paid to it
+"""The hub's events about one account's escrow and stake, read from the chain's logs in bounded
+block ranges (a node refuses or times out on a range that is too long): rewards paid to it
 (`Rewarded`), and every movement of its balance (`Deposited`, `Withdrawn`, `Locked`,
-`Unlocked`, `Rewarded`), each of which names the account as its first indexed field, so one
-`eth_getLogs` per block range finds them all. Blocking; call it off the GUI thread."""
+`Unlocked`, `Rewarded`) and of its stake (`Staked`, `Unstaked`, `Slashed`), each of which
+names the account as its first indexed field, so one `eth_getLogs` per block range finds them
+all. (`Staked` names the account staked for first; what an account stakes for another is
+found by its second field, `from`.) Blocking; call it off the GUI thread."""
 
 from __future__ import annotations
 
@@ -14,7 +16,16 @@ from hexbytes import HexBytes
 
 from deskgrid.chain.contracts import HubContract
 
-ACCOUNT_EVENTS = ("Deposited", "Withdrawn", "Locked", "Unlocked", "Rewarded")
+ACCOUNT_EVENTS = (
+    "Deposited",
+    "Withdrawn",
+    "Locked",
+    "Unlocked",
+    "Rewarded",
+    "Staked",
+    "Unstaked",
+    "Slashed",
+)
 LOG_SPAN = 2_000  # blocks per eth_getLogs
 
 
@@ -24,10 +35,11 @@ class RewardRole(enum.IntEnum):
     APP_OWNER = 0
     POOL_OWNER = 1
     WORKER = 2
+    SLASHED_STAKE = 3  # a share of stake slashed on the task (an out-voted one, a late pool's)
 
     @property
     def label(self) -> str:
-        """ "app owner", "pool owner" or "worker"."""
+        """ "app owner", "pool owner", "worker" or "slashed stake"."""
         return self.name.lower().replace("_", " ")
 
 
@@ -44,8 +56,8 @@ class Reward:
 
     @property
     def role_name(self) -> str:
-        """ "app owner", "pool owner", "worker" (or "role N" for a role this version does
-        not know)."""
+        """ "app owner", "pool owner", "worker", "slashed stake" (or "role N" for a role this
+        version does not know)."""
         try:
             return RewardRole(self.role).label
         except ValueError:

@@ -38,8 +38,11 @@ _WHAT = {
     "refund": "Refund",
     "reward": "Reward",
     "fee": "Network fee",
+    "stake": "Stake",
+    "unstake": "Unstake",
+    "slashed": "Stake slashed",
 }
-_ACCOUNT = {"wallet": "Wallet", "escrow": "Escrow"}
+_ACCOUNT = {"wallet": "Wallet", "escrow": "Escrow", "stake": "Stake"}
 _STATUS_COLOURS = {
     "pending": "#b26a00",
     "mined": "#2e7d32",

@@ -1,12 +1,13 @@
 """Everything that moved an account's RLC and ETH, found on the chain: RLC `Transfer` logs from
 and to its address, its `Approval` logs (an approval moves nothing but costs a fee) and the
-hub's logs about its escrow (deposits, withdrawals, task payments, refunds, rewards), on any
+hub's logs about its escrow and stake (deposits, withdrawals, task payments, refunds, rewards,
+stake put in and taken out, stake slashed), on any
 network; plain ETH payments and the fees of every transaction it sent, only on development
 chains (they leave no log, so finding them means reading every block's transactions, which is
 cheap only there; elsewhere a fee is found with the logs of its transaction).
 
 Each transaction found is read from its receipt (`wallet.movements`) and becomes records found
-in the logs, added to the wallet's history once each (keyed by tx hash, log index and kind;
+in the logs, added to the wallet's history once each (keyed by tx hash, log index, kind and side;
 what the wallet recorded itself is not listed twice). The scan goes on from the last block
 scanned, remembered beside the history (`<address>.activity.json`); a reorg sends it back."""
 
@@ -94,6 +95,7 @@ class AccountScanner:
             + self.rlc.logs("Transfer", start, end, to=self.address)
             + self.rlc.logs("Approval", start, end, owner=self.address)  # its fee
             + account_logs(self.hub, self.address, start, end)
+            + self.hub.logs("Staked", start, end, **{"from": self.address})  # staked for others
         ):
             key = (int(log["blockNumber"]), int(log.get("transactionIndex") or 0), None)
             txs.setdefault(log["transactionHash"].to_0x_hex(), key)

@@ -2,12 +2,13 @@
 (atomic write) in `<data>/history/<chain id>-<genesis>/<address>.json`, newest first.
 
 A record is one movement on one side of the account: `account` "wallet" (the RLC and ETH the
-address holds) or "escrow" (its free balance on the hub), so a reader can sum each side:
+address holds), "escrow" (its free balance on the hub) or "stake" (its stake on the hub, the
+part locked by tasks included), so a reader can sum each side:
 `signed_amount` per (asset, account), minus the `fee_wei` of the records that carry one, gives
 the change of that balance. Records the wallet sent itself (`origin` "sent") go pending →
 mined → confirmed (the network's confirmation depth) or failed; records found in the chain's
 logs (`origin` "logs") are mined, then confirmed. A record is keyed by (tx hash, log index,
-kind); the wallet's own records have no log index."""
+kind, side); the wallet's own records have no log index."""
 
 from __future__ import annotations
 
@@ -31,15 +32,19 @@ TxKind = Literal[
     "refund",  # a failed task's price back: to the escrow, or to the wallet from a requester
     "reward",  # the hub paid the account for a task (into the escrow)
     "fee",  # the ETH network fee of a transaction found in the logs
+    "stake",  # escrow RLC into a stake (out of the payer's escrow, into the staked one's stake)
+    "unstake",  # stake RLC back to the escrow (out of the stake, into the escrow)
+    "slashed",  # stake lost on a task (an out-voted result, or a pool's task claimed late)
 ]
 Asset = Literal["RLC", "ETH"]
 Direction = Literal["in", "out"]
-Side = Literal["wallet", "escrow"]
+Side = Literal["wallet", "escrow", "stake"]
 Origin = Literal["sent", "logs"]
 # kinds whose assets leave the side they are recorded on
 _OUT = {
     "wallet": ("send", "deposit", "payment", "fee"),
-    "escrow": ("withdraw", "payment"),
+    "escrow": ("withdraw", "payment", "stake"),
+    "stake": ("unstake", "slashed"),
 }
 
 
@@ -71,8 +76,9 @@ class TxRecord:
         return "out" if self.kind in _OUT[self.account] else "in"
 
     @property
-    def key(self) -> tuple[str, int | None, str]:
-        return (self.tx_hash, self.log_index, self.kind)
+    def key(self) -> tuple[str, int | None, str, str]:
+        """One log can move two sides (a stake: escrow out, stake in): the side is part of it."""
+        return (self.tx_hash, self.log_index, self.kind, self.account)
 
     @property
     def signed_amount(self) -> int:

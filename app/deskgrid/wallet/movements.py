@@ -9,7 +9,14 @@ RLC (wallet and hub escrow) and ETH, each a history record found in the logs.
 - The hub, on the escrow side: `Deposited` (a deposit, unless the price went straight into a
   task in the same transaction: then only the difference, if any), `Locked` (a task paid from
   the escrow), `Withdrawn`, `Unlocked` followed by `TaskFailed` / `TaskClaimed` (the refund of
-  a failed task; an `Unlocked` that a `TaskFinalized` follows was spent), `Rewarded`.
+  a failed task; an `Unlocked` that a `TaskFinalized` follows was spent), `Rewarded` (a
+  task's pay, a share of stake slashed on it: an out-voted worker's for the honest ones, or a
+  late pool owner's for the beneficiary of a claimed task).
+- The hub, on the stake side (the account's whole stake, its locked part included):
+  `Staked` (out of the escrow of the account that paid it, into the stake of the account it
+  is for: both rows when they are the same), `Unstaked` (out of the stake, into the escrow),
+  `Slashed` (out of the stake). `StakeLocked` / `StakeUnlocked` move nothing between sides:
+  locked stake is still the account's stake until it is slashed.
 - ETH: a plain payment (when the transaction itself is known), and the network fee of a
   transaction the account sent that the wallet did not record itself."""
 
@@ -32,6 +39,11 @@ _HUB_EVENTS = (
     "Locked",
     "Unlocked",
     "Rewarded",
+    "Staked",
+    "Unstaked",
+    "StakeLocked",
+    "StakeUnlocked",
+    "Slashed",
     "TaskRequested",
     "TaskFinalized",
     "TaskFailed",
@@ -179,6 +191,12 @@ class MovementReader:
                     else:
                         kind = "receive"
                     row(kind, "RLC", value, sender, e.log_index, task=task)
+            elif e.name == "Staked" and e.address == hub:
+                amount, account, payer = int(args["amount"]), args["account"], args["from"]
+                if payer == me:
+                    row("stake", "RLC", amount, account, e.log_index, "escrow")
+                if account == me:
+                    row("stake", "RLC", amount, payer, e.log_index, "stake")
             elif e.address != hub or "account" not in args or args["account"] != me:
                 continue
             elif e.name == "Deposited":
@@ -209,6 +227,21 @@ class MovementReader:
             elif e.name == "Rewarded":
                 amount = int(args["amount"])
                 row("reward", "RLC", amount, hub, e.log_index, "escrow", args["taskId"])
+            elif e.name == "Unstaked":
+                amount = int(args["amount"])
+                row("unstake", "RLC", amount, hub, e.log_index, "stake")
+                row("unstake", "RLC", amount, hub, e.log_index, "escrow")
+            elif e.name == "Slashed":
+                amount, to = int(args["amount"]), args["to"]
+                row(
+                    "slashed",
+                    "RLC",
+                    amount,
+                    to if int(to, 16) else hub,
+                    e.log_index,
+                    "stake",
+                    args["taskId"],
+                )
 
         if tx is not None and ok and int(tx["value"]) > 0 and tx["from"] != tx.get("to"):
             if tx["from"] == me:

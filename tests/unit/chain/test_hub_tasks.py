@@ -180,6 +180,9 @@ def test_claim_only_after_the_final_deadline(market):
     [slashed] = market.hub.events("Slashed", result.receipt)
     assert slashed["args"]["account"] == market.roles.scheduler.address
     assert (slashed["args"]["amount"], slashed["args"]["to"]) == (pool_lock, alice)
+    [credited] = market.hub.events("Rewarded", result.receipt)  # names the beneficiary first
+    assert (credited["args"]["account"], credited["args"]["amount"]) == (alice, pool_lock)
+    assert (credited["args"]["taskId"], credited["args"]["role"]) == (task_id, 3)
     with pytest.raises(ContractRevert) as err:
         market.hub.claim(market.sender(9), task_id)
     assert err.value.name == "TaskNotActive"

@@ -15,6 +15,7 @@ from deskgrid.chain.contracts import (
     RLCToken,
     TaskRequest,
     VanityRequesterContract,
+    result_digest,
 )
 from deskgrid.chain.deployment import Roles
 from deskgrid.chain.hub_events import RewardRole, rewards_to
@@ -174,7 +175,7 @@ def test_task_payments_refunds_and_rewards_add_up_per_side(market):
     request = TaskRequest(app, deployment.pool_id, '{"p":1}', price)
 
     done = hub.pay_and_request(elsewhere, rlc, request)
-    hub.finalize(scheduler, done, b"\x01" * 32, b"ok", [wallet.address], [1])
+    hub.finalize(scheduler, done, result_digest(b"ok"), b"ok", [wallet.address], [1])
     failed = hub.pay_and_request(elsewhere, rlc, request)
     hub.fail(scheduler, failed, "no worker")
     via_requester = requester.request(elsewhere, rlc, '{"p":2}', price)
