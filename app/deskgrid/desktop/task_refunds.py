@@ -3,7 +3,8 @@
 A task that ends without a result gives its price back, but not always by itself:
 - failed by the pool's scheduler: the hub puts the price back in its requester's escrow at once;
 - still active past its final deadline: anyone may `claim` it on the hub, which puts the price
-  back in its requester's escrow;
+  back in its requester's escrow and gives the task's beneficiary (its payer, unless it named
+  another) the pool owner's stake the task locked (30 % of the price), for the pool's delay;
 - paid through the VanityRequester (the contract is then the hub's requester): the hub refunds
   the contract, which keeps each payer's part until that payer takes it (`withdrawRefund`),
   after a `claim` when the task was left active past its deadline.
@@ -43,6 +44,9 @@ class Refund:
     payer: str  # the account the refund belongs to
     sentence: str
     through_contract: bool = False  # paid through the VanityRequester
+    # The pool owner's stake a claim gives this wallet as the task's beneficiary (nRLC), into
+    # its escrow on the hub; 0 when there is nothing to claim or another account gets it.
+    compensation: int = 0
 
     @property
     def claimable(self) -> bool:
@@ -81,8 +85,8 @@ def refund_of(
     mine = payer.lower() == wallet.lower()
     short = _short(task_id)
 
-    def refund(way: RefundWay, sentence: str) -> Refund:
-        return Refund(task_id, way, amount, payer, sentence, through_contract)
+    def refund(way: RefundWay, sentence: str, compensation: int = 0) -> Refund:
+        return Refund(task_id, way, amount, payer, sentence, through_contract, compensation)
 
     if task.status is TaskStatus.COMPLETED:
         return refund("not_due", f"Task {short} was finalized: there is nothing to refund.")
@@ -104,10 +108,18 @@ def refund_of(
         )
     if task.status is TaskStatus.ACTIVE:  # past its final deadline
         way: RefundWay = "claim_and_withdraw" if through_contract else "claim"
+        beneficiary = task.beneficiary.lower() == wallet.lower()
+        compensation = task.pool_stake_locked if beneficiary else 0
+        extra = (
+            f", and {format_rlc(compensation)} of the pool's stake for the delay"
+            if compensation
+            else ""
+        )
         return refund(
             way,
             f"Task {short} passed its final deadline without a result: claim its "
-            f"{format_rlc(amount)} back.",
+            f"{format_rlc(amount)} back{extra}.",
+            compensation,
         )
     # FAILED: failed by the scheduler, or claimed after its deadline
     if through_contract and owed > 0:
@@ -128,7 +140,8 @@ def take_refund(
     requester: VanityRequesterContract | None = None,
 ) -> int:
     """Claim (and withdraw) a claimable refund from `sender`'s wallet (blocking); returns the
-    amount given back. A refund that cannot be claimed is refused with its sentence."""
+    price given back (a claim's `compensation` lands in the escrow on top of it). A refund that
+    cannot be claimed is refused with its sentence."""
     if not refund.claimable:
         raise DeskGridError(refund.sentence)
     if refund.payer.lower() != sender.address.lower():

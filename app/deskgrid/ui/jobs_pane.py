@@ -423,6 +423,11 @@ class JobsPane(QWidget):
             text = f"{head}; its {format_rlc(refund.amount)} went back to {refund.into}."
         elif refund.claimable:
             text = f"{head}. Claim its {format_rlc(refund.amount)} back into {refund.into}."
+            if refund.compensation:
+                text += (
+                    f" The pool's stake pays you {format_rlc(refund.compensation)} for the "
+                    "delay, into your escrow on the hub."
+                )
         else:  # whose it is, or why there is nothing to refund
             text = f"{head}. {refund.sentence}"
         action = CLAIM_REFUND if refund.claimable else None
@@ -618,6 +623,11 @@ class JobsPane(QWidget):
         text = (
             f"Refunded: the {format_rlc(amount)} of task {job.short_id} is back in {refund.into}."
         )
+        if refund.compensation:
+            text += (
+                f" The pool's stake paid you {format_rlc(refund.compensation)} for the delay, "
+                "into your escrow on the hub."
+            )
         self.notices.post(JobNotice(job.hex_id, text, "ok"))
         self.status.ok(text)
         if service.on_change is not None:

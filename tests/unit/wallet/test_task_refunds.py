@@ -1,5 +1,6 @@
 """Whose a task's refund is, on the embedded chain: a task left active past its deadline is
-claimed back into the requester's escrow; a task the scheduler failed is already refunded; a task
+claimed back into the requester's escrow, with the pool owner's stake the task locked for its
+beneficiary; a task the scheduler failed is already refunded; a task
 paid through the VanityRequester is withdrawn by its payer (after a claim when it was left
 active); another wallet is told whose refund it is and cannot take it."""
 
@@ -51,17 +52,21 @@ def test_a_late_task_is_claimed_back_into_the_requesters_escrow(wallet, market):
 
     chain.advance_time(LATE)
     late = refund_of(wallet.hub, wallet.address, task)
+    stake = price * 3_000 // 10_000  # the pool owner's stake the request locked
     assert (late.way, late.amount, late.claimable) == ("claim", price, True)
+    assert late.compensation == stake == wallet.hub.task(task).pool_stake_locked
     assert "passed its final deadline" in late.sentence and late.into == "your escrow on the hub"
+    assert "of the pool's stake for the delay" in late.sentence
     other = _other(chain, deployment)
     theirs = refund_of(other.hub, other.address, task)
     assert theirs.way == "not_yours" and wallet.address in theirs.sentence
+    assert theirs.compensation == 0
     with pytest.raises(DeskGridError, match="open that wallet"):
         take_refund(other.hub, other.sender, late)  # someone else's refund, even if claimable
 
     escrow = wallet.hub.balance_of(wallet.address)
     assert take_refund(wallet.hub, wallet.sender, late) == price
-    assert wallet.hub.balance_of(wallet.address) == escrow + price
+    assert wallet.hub.balance_of(wallet.address) == escrow + price + stake
     done = refund_of(wallet.hub, wallet.address, task)
     assert done.way == "returned" and "went back to your escrow" in done.sentence
 
@@ -96,7 +101,11 @@ def test_the_vanity_requester_gives_a_refund_to_its_payer_only(wallet, market):
     chain.advance_time(LATE)
     claim = refund_of(wallet.hub, wallet.address, late, requester=requester)
     assert claim.way == "claim_and_withdraw" and claim.claimable
+    # The payer is the task's beneficiary: the pool's stake goes to its escrow on the hub.
+    assert claim.compensation == price * 3_000 // 10_000
     with pytest.raises(DeskGridError, match="VanityRequester of this network is not known"):
         take_refund(wallet.hub, wallet.sender, claim)  # without the contract: said, not half-done
+    escrow = wallet.hub.balance_of(wallet.address)
     assert take_refund(wallet.hub, wallet.sender, claim, requester=requester) == price
     assert wallet.rlc.balance_of(wallet.address) == rlc + 2 * price
+    assert wallet.hub.balance_of(wallet.address) == escrow + claim.compensation
