@@ -147,7 +147,8 @@ def test_a_task_past_its_deadline_gives_a_notice_and_claim_refund_returns_its_pr
     assert notice.action == "Claim refund" and notice.kind == "warning"
     assert notice.text == (
         f"Your VanityGen task {job.short_id} failed: its final deadline passed without a "
-        "result. Claim its 5 RLC back into your escrow on the hub."
+        "result. Claim its 5 RLC back into your escrow on the hub, with 1.5 RLC of the pool's "
+        "stake for the delay."
     )
     assert job.state == "failed" and job.claimable
     assert table.table.item(table.row_of(job), 2).text() == "failed"
@@ -159,8 +160,12 @@ def test_a_task_past_its_deadline_gives_a_notice_and_claim_refund_returns_its_pr
     assert table.table.item(table.row_of(job), 2).text() == "refunded"
     assert table.claim_button(job) is None and not job.claimable
     after = run_async(qtbot, asyncio.to_thread(hub.balance_of, service.address))
-    assert after == escrow + job.cost == escrow + parse_rlc("5")
-    text = f"Refunded: the 5 RLC of task {job.short_id} is back in your escrow on the hub."
+    # the price, and the pool owner's stake the task locked (30 %): the pool was late
+    assert after == escrow + job.cost + parse_rlc("1.5") == escrow + parse_rlc("6.5")
+    text = (
+        f"Refunded: the 5 RLC of task {job.short_id} is back in your escrow on the hub, with "
+        "1.5 RLC of the pool's stake for the delay."
+    )
     assert pane.notices.notice(job.hex_id).text == text and pane.status.text() == text
     wallet = window.panes["wallet"]  # the wallet's balances follow
     qtbot.waitUntil(

@@ -81,6 +81,17 @@ def app_title(app: str) -> str:
     return APP_TITLES.get(app, app)
 
 
+def _compensation(refund: Refund, *, done: bool) -> str:
+    """The end of a refund's sentence that names the pool's stake a claim gives this wallet."""
+    if not refund.compensation:
+        return ""
+    amount = format_rlc(refund.compensation)
+    if refund.through_contract:  # the price goes to the wallet, the stake to the escrow
+        went = "went" if done else "goes"
+        return f"; {amount} of the pool's stake for the delay {went} to your escrow on the hub"
+    return f", with {amount} of the pool's stake for the delay"
+
+
 class JobsPane(QWidget):
     def __init__(
         self,
@@ -422,12 +433,8 @@ class JobsPane(QWidget):
         if refund.way == "returned":
             text = f"{head}; its {format_rlc(refund.amount)} went back to {refund.into}."
         elif refund.claimable:
-            text = f"{head}. Claim its {format_rlc(refund.amount)} back into {refund.into}."
-            if refund.compensation:
-                text += (
-                    f" The pool's stake pays you {format_rlc(refund.compensation)} for the "
-                    "delay, into your escrow on the hub."
-                )
+            extra = _compensation(refund, done=False)
+            text = f"{head}. Claim its {format_rlc(refund.amount)} back into {refund.into}{extra}."
         else:  # whose it is, or why there is nothing to refund
             text = f"{head}. {refund.sentence}"
         action = CLAIM_REFUND if refund.claimable else None
@@ -620,14 +627,11 @@ class JobsPane(QWidget):
         job.state, job.claimable, job.claiming = "refunded", False, False
         job.ended = job.ended or time.monotonic()
         self.my_jobs.refresh()
+        extra = _compensation(refund, done=True)
         text = (
-            f"Refunded: the {format_rlc(amount)} of task {job.short_id} is back in {refund.into}."
+            f"Refunded: the {format_rlc(amount)} of task {job.short_id} is back in "
+            f"{refund.into}{extra}."
         )
-        if refund.compensation:
-            text += (
-                f" The pool's stake paid you {format_rlc(refund.compensation)} for the delay, "
-                "into your escrow on the hub."
-            )
         self.notices.post(JobNotice(job.hex_id, text, "ok"))
         self.status.ok(text)
         if service.on_change is not None:
