@@ -187,12 +187,14 @@ async def test_the_history_adds_up_to_every_balance_change(setup, tmp_path):
         ("reward", "escrow", "0x" + late.hex()),  # the pool's stake, for the delay
     } <= by_task
     stakes = [r for r in records if r.kind == "stake"]
-    assert sorted((r.account, r.counterparty) for r in stakes) == [
-        ("escrow", account.address),  # its own stake: out of its escrow ...
-        ("escrow", other.address),  # ... its stake for another
-        ("stake", account.address),  # ... into its stake
-        ("stake", other.address),  # the sponsor's stake for it
-    ]
+    assert sorted((r.account, r.counterparty) for r in stakes) == sorted(
+        [
+            ("escrow", account.address),  # its own stake: out of its escrow ...
+            ("escrow", other.address),  # ... its stake for another
+            ("stake", account.address),  # ... into its stake
+            ("stake", other.address),  # the sponsor's stake for it
+        ]
+    )
     assert len({r.key for r in records}) == len(records)  # no record twice
     assert {r.status for r in records} <= {"mined", "confirmed"}
 
