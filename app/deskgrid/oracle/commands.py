@@ -131,8 +131,8 @@ async def _serve(args: argparse.Namespace) -> None:
 
     token = grid_token(args.grid_token, args.grid_token_file)
     chain = await asyncio.to_thread(connect, args.chain)
+    hub = open_hub(chain, args.hub)  # a wrong --hub is the first thing to say
     await asyncio.to_thread(warn_if_blocks_wait_for_transactions, chain, args.confirmations)
-    hub = open_hub(chain, args.hub)
     account = _scheduler_account(args, chain)
     pool = hub.pool(args.pool)
     if pool.scheduler != account.address:
