@@ -20,8 +20,9 @@ POOL_FEE = 1 * NRLC_PER_RLC
 POOL_WORKER_SHARE_BPS = 7_000  # 70 % of the pool fee goes to the workers
 FAUCET_AMOUNT = 1_000_000 * NRLC_PER_RLC
 # Stake the deployment gives the pool owner (the hub's minimum is 10 RLC; each paid task locks
-# 30 % of its price of it) and, on a development chain, each development account (its workers'
-# payout identities: each contribution to a paid task locks 30 % of the task's price).
+# 30 % of its price of it) and, on a development chain, each development account (payout
+# identities for replicated work: each contribution the scheduler locks takes 30 % of the
+# task's price; verified work pays any worker without stake).
 POOL_STAKE = 100 * NRLC_PER_RLC
 DEV_WORKER_STAKE = 20 * NRLC_PER_RLC
 
