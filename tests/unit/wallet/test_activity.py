@@ -142,6 +142,39 @@ def test_the_fee_of_an_approval_made_elsewhere_is_found_in_its_logs(parts):
     assert fee.amount == approved.fee_wei and fee.signed_amount == -approved.fee_wei
 
 
+def test_stake_put_in_taken_out_and_given_to_another_is_found_on_a_network(parts):
+    """Without block reading: a stake the account pays for another is found by the `Staked`
+    log's payer, a sponsor's stake for it and its unstake by the account; the stake side adds
+    up to its stake on the hub."""
+    chain, deployment, account, payer, rlc = parts
+    hub = HubContract(chain, deployment.hub)
+    rlc.transfer(TxSender(chain, payer), account.address, parse_rlc("5"))
+    TxSender(chain, payer).send(to=account.address, value=parse_eth("1"))  # for its fees
+    me, sponsor = TxSender(chain, account), TxSender(chain, payer)
+    rlc.approve_and_call(me, hub.address, parse_rlc("5"), b"")
+    own = hub.stake(me, parse_rlc("3"))
+    for_other = hub.stake_for(me, payer.address, parse_rlc("1"))
+    rlc.approve_and_call(sponsor, hub.address, parse_rlc("2"), b"")
+    sponsored = hub.stake_for(sponsor, account.address, parse_rlc("2"))
+    out = hub.unstake(me, parse_rlc("0.5"))
+
+    history = TxHistory(None)
+    scanner = AccountScanner(chain, rlc, hub, account.address, history, scan_eth=False)
+    scanner.scan()
+    rows = {(r.tx_hash, r.kind, r.account, r.amount) for r in history.records()}
+    assert {
+        (own.tx_hash, "stake", "escrow", parse_rlc("3")),
+        (own.tx_hash, "stake", "stake", parse_rlc("3")),
+        (for_other.tx_hash, "stake", "escrow", parse_rlc("1")),
+        (sponsored.tx_hash, "stake", "stake", parse_rlc("2")),
+        (out.tx_hash, "unstake", "stake", parse_rlc("0.5")),
+        (out.tx_hash, "unstake", "escrow", parse_rlc("0.5")),
+    } <= rows
+    sums = _sums(history.records())
+    assert sums[("RLC", "stake")] == hub.stake_of(account.address) == parse_rlc("4.5")
+    assert sums[("RLC", "escrow")] == hub.balance_of(account.address) == parse_rlc("1.5")
+
+
 def test_a_reorg_replaces_what_was_found(parts):
     chain, deployment, account, payer, rlc = parts
     history = TxHistory(None)
