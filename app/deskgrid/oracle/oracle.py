@@ -31,6 +31,7 @@ from deskgrid.chain.transactions import TxSender
 from deskgrid.grid.models import JobSubmit, ReplicationPolicy
 from deskgrid.oracle.follower import ChainFollower
 from deskgrid.oracle.store import OracleStore, OracleTask, OracleTaskState
+from deskgrid.oracle.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -82,28 +83,37 @@ class Oracle:
         self._app_cache: dict[int, str] = {}
         self._last_progress: dict[str, tuple[str, int, float]] = {}
         self.errors = 0
+        self.steps = 0  # steps taken (a test or a status line can tell the loop is alive)
+        self.wakeup: Wakeup | None = None  # while running: what wakes the loop
 
     # -- loop ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Step until `stop` is set; RPC and grid errors back off and retry."""
+        """Step until `stop` is set; RPC and grid errors back off and retry. A step follows
+        at once when the chain has a new block or the grid a new event (`Wakeup`); without
+        those signals (a node that only answers polls, an older grid) every poll_interval."""
+        wakeup = self.wakeup = Wakeup(self.chain, self.grid, self.config.poll_interval)
+        await wakeup.start()
         backoff = self.config.poll_interval
-        while not stop.is_set():
-            try:
-                await self.step()
-                backoff = self.config.poll_interval
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # network trouble: retry with backoff, never die
-                self.errors += 1
-                log.warning("oracle step failed (%s); retrying in %.1f s", exc, backoff)
-                backoff = min(backoff * 2, 30.0)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=backoff)
-            except TimeoutError:
-                pass
+        try:
+            while not stop.is_set():
+                wakeup.clear()  # a signal during the step brings the next one at once
+                try:
+                    await self.step()
+                    backoff = self.config.poll_interval
+                    wait = wakeup.idle_wait()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # network trouble: retry with backoff, never die
+                    self.errors += 1
+                    log.warning("oracle step failed (%s); retrying in %.1f s", exc, backoff)
+                    wait, backoff = backoff, min(backoff * 2, 30.0)
+                await wakeup.wait(stop, wait)
+        finally:
+            await wakeup.close()
 
     async def step(self) -> None:
+        self.steps += 1
         await asyncio.to_thread(self.follower.poll)
         for task in self.store.tasks_in(OracleTaskState.NEW):
             await self._admit(task)
