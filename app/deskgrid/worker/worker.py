@@ -134,7 +134,7 @@ class Worker:
         self.pending = PendingStore(self.state_dir / "pending")
         self.apps: dict[str, AppSpec] = builtin_apps()
         self.job_records = JobRecords(self.state_dir / "running")
-        self.native: Runner = NativeRunner(records=self.job_records)
+        self.native: Runner = NativeRunner(records=self.job_records, warm=True)
         self.docker: Runner | None = None  # set at start when a Docker daemon answers
         self.paused_by_user = False  # "Pause computing" in the tray
         self.on_status: Callable[[WorkerStatus], None] | None = None
@@ -232,6 +232,8 @@ class Worker:
                     await _pause(wait, stop)
                 await self._logout(client)
         finally:
+            if isinstance(self.native, NativeRunner):
+                await self.native.aclose()  # the warm process waiting for a job
             self._update(
                 state="stopped", reason="Stopped.", job_id=None, app=None, progress=None,
                 keys_per_s=None,
