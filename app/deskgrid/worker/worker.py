@@ -72,6 +72,7 @@ ALWAYS_RUN = Preferences(
     run_on_batteries=True,
 )
 MAX_IDLE_WAIT = 60.0
+WAITING = "Waiting for work from the grid."
 INLINE_UPLOAD_BYTES = 64 * 1024  # larger results are uploaded from their file
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # lease and job ids (the grid's are 32 hex digits)
 LOGOUT_TIMEOUT = 3.0
@@ -273,11 +274,13 @@ class Worker:
         if not decision.run:
             self._update(state="suspended", reason=decision.reason, job_id=None, app=None)
             return self.config.poll_interval
+        if self.config.work_wait > 0:  # the grid may hold the request: waiting already
+            self._update(state="idle", reason=WAITING, job_id=None)
         reply = await _unless_stopped(client.request_work(1, wait=self.config.work_wait), stop)
         if reply is None:
             return 0.0
         if not reply.leases:
-            waiting = reply.reason or "Waiting for work from the grid."  # e.g. its quota
+            waiting = reply.reason or WAITING  # e.g. its quota
             self._update(state="idle", reason=waiting, job_id=None)
             if reply.retry_after == 0 and self.config.work_wait > 0:
                 return 0.0  # the grid held the request and had nothing: ask again now
