@@ -17,7 +17,7 @@ imports the apps, then reads one line on standard input, the job as JSON: `argv`
 arguments above), `workdir` (its HOME and TMPDIR from then on) and `rlimits` (address space,
 CPU seconds, file size: soft and hard, set before anything of the job is read); standard
 input then points at /dev/null and the job runs exactly as above, under its guard. End of
-input without a job: exit 0. One job per process: the worker starts the next one meanwhile.
+input without a job: exit 0. One job per process: the worker starts the next one after it.
 """
 
 from __future__ import annotations

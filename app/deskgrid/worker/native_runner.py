@@ -165,9 +165,9 @@ class NativeRunner:
 
     With `warm` (the worker's), DeskGrid's own apps run warm on Linux: a process already
     started and imported (`python -m deskgrid.apps.run --warm`) takes the job, and the next
-    one is started at once, so each job still has a process of its own. The first is started
-    with the first such job; `aclose()` ends the one waiting. Apps from DESKGRID_APP_MODULES,
-    and other systems, start a process per job.
+    one is started when the job ends, so each job still has a process of its own. The first
+    is started with the first such job; `aclose()` ends the one waiting. Apps from
+    DESKGRID_APP_MODULES, and other systems, start a process per job.
     """
 
     kind = "native"
@@ -187,6 +187,7 @@ class NativeRunner:
         self.records = records  # running jobs, for a restarted worker to kill (None: none)
         self.warm = warm and self.guarded
         self._spare: asyncio.Task[_Started] | None = None
+        self._closed = False
         self.warm_starts = 0  # jobs handed to a process that was already up
 
     def available(self) -> bool:
@@ -220,8 +221,22 @@ class NativeRunner:
                 psutil.Process(proc.pid).nice(psutil.IDLE_PRIORITY_CLASS)  # type: ignore[attr-defined]
         execution = NativeExecution(proc, jobdir, result, limits, on_progress, job.result_to)
         execution.guarded = self.guarded
-        execution.on_end = lambda: self.records.remove(record) if self.records else None
+        warm = self.runs_warm(job.app)
+
+        def ended() -> None:
+            if self.records is not None:
+                self.records.remove(record)
+            if warm:
+                self._start_spare()
+
+        execution.on_end = ended
         return execution
+
+    def _start_spare(self) -> None:
+        """Start the next warm process (once the last job's processes are gone, so that it
+        does not take a core from the job)."""
+        if self._spare is None and not self._closed:
+            self._spare = asyncio.ensure_future(self._spawn([WARM_FLAG], jobs_dir(), None))
 
     async def _spawn(self, args: list[str], cwd: Path, limits: Limits | None) -> _Started:
         """A new process: the job's (`limits` given) or a warm one (`limits` None)."""
@@ -241,14 +256,13 @@ class NativeRunner:
         return _Started(proc, record)
 
     async def _hand_over(self, args: list[str], workdir: Path, limits: Limits) -> _Started:
-        """Give the job to the warm process (started now if there is none ready), and start
-        the next one."""
+        """Give the job to the warm process (started now if there is none ready); the next
+        one is started when this job ends."""
         started = await self._take_spare()
         if started is None:
             started = await self._spawn([WARM_FLAG], jobs_dir(), None)
         else:
             self.warm_starts += 1
-        self._spare = asyncio.ensure_future(self._spawn([WARM_FLAG], jobs_dir(), None))
         job = {"argv": args, "workdir": str(workdir), "rlimits": job_rlimits(limits)}
         stdin = started.proc.stdin
         assert stdin is not None
@@ -280,7 +294,8 @@ class NativeRunner:
             self.records.remove(started.record)
 
     async def aclose(self) -> None:
-        """End the warm process waiting for a job, if any."""
+        """End the warm process waiting for a job, if any; none is started after."""
+        self._closed = True
         spare, self._spare = self._spare, None
         if spare is None:
             return

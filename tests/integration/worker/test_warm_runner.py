@@ -51,8 +51,10 @@ async def test_two_jobs_in_a_row_run_in_different_processes(tmp_path: Path) -> N
         assert app.verify(vanity("1").params, second_outcome.result or b"")
         assert first.pid != second.pid and _gone(first.pid) and _gone(second.pid)
         assert runner.warm_starts == 1  # the second job's process was up before the job
-        waiting = [r.pid for r in records.records()]  # the next one, already started
-        assert len(waiting) == 1 and waiting[0] not in (first.pid, second.pid)
+        # the next one is started once the job has ended
+        await until(lambda: len(records.records()) == 1, "the next warm process")
+        waiting = [r.pid for r in records.records()]
+        assert waiting[0] not in (first.pid, second.pid)
     finally:
         await runner.aclose()
     assert _gone(waiting[0]) and records.records() == []
