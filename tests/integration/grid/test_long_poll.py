@@ -23,9 +23,13 @@ pytestmark = pytest.mark.integration
 IDLE_RETRY = 7.0  # what a worker that may not wait is told
 
 
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[tuple[GridServer, GridClient, GridClient]]:
-    config = GridConfig(data_dir=tmp_path / "grid", idle_retry_s=IDLE_RETRY)
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def served(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[GridServer, GridClient, GridClient]]:
+    # on PostgreSQL the store calls run in threads: the bell is rung from them
+    db_url = request.getfixturevalue("pg_grid_url") if request.param == "postgresql" else None
+    config = GridConfig(data_dir=tmp_path / "grid", idle_retry_s=IDLE_RETRY, db_url=db_url)
     server = GridServer(config, catalog())
     url = await server.start()
     submitter = GridClient(url, token=server.submitter_token)
