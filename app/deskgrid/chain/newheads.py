@@ -5,7 +5,9 @@
 * The embedded chain served by `chain.rpc_server` (the local node's child process) answers
   `deskgrid_waitForBlock [number, seconds]`: the reply comes when a block after `number`
   is mined, or after `seconds` (a long poll over plain HTTP).
-* Other nodes (anvil, a network's node) get no signal here: their followers keep polling.
+* anvil pushes new heads over a websocket on its own port (`eth_subscribe newHeads`).
+* Other nodes (a network's node at an http URL) get no signal here: their followers keep
+  polling.
 
 `new_heads(chain)` gives the signal a chain offers, or None; `await heads.next()` returns
 when a block newer than the last one seen was mined (it may also return spuriously).
@@ -34,7 +36,7 @@ class NewHeads(Protocol):
     async def next(self) -> None:
         """Return when a new block was mined (or spuriously); raise when the signal broke."""
 
-    def close(self) -> None: ...
+    async def aclose(self) -> None: ...
 
 
 def on_new_block(chain: Chain, callback: Callable[[], None]) -> Callable[[], None]:
@@ -76,7 +78,7 @@ class EmbeddedHeads:
         await self._event.wait()
         self._event.clear()
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         self._remove()
 
 
@@ -115,8 +117,39 @@ class LongPolledHeads:
                 self.number = number
                 return
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         return None  # nothing held between calls
+
+
+class SubscribedHeads:
+    """New blocks a node pushes over a websocket (`eth_subscribe newHeads`): anvil."""
+
+    def __init__(self, url: str) -> None:
+        self.url = "ws" + url[len("http") :] if url.startswith("http") else url
+        self._w3: Any = None
+        self._stream: Any = None
+
+    async def start(self) -> bool:
+        from web3 import AsyncWeb3, WebSocketProvider
+        from web3.exceptions import Web3Exception
+
+        try:
+            self._w3 = await AsyncWeb3(WebSocketProvider(self.url, max_connection_retries=1))
+            await self._w3.eth.subscribe("newHeads")
+        except (OSError, TimeoutError, Web3Exception) as exc:
+            log.info("no new-head subscription at %s (%s)", self.url, exc)
+            await self.aclose()
+            return False
+        self._stream = self._w3.socket.process_subscriptions()
+        return True
+
+    async def next(self) -> None:
+        await self._stream.__anext__()
+
+    async def aclose(self) -> None:
+        w3, self._w3 = self._w3, None
+        if w3 is not None:
+            await w3.provider.disconnect()
 
 
 async def new_heads(chain: Chain) -> NewHeads | None:
@@ -128,4 +161,8 @@ async def new_heads(chain: Chain) -> NewHeads | None:
         heads = LongPolledHeads(chain.url, number)
         if await asyncio.to_thread(heads.supported):
             return heads
+    if chain.kind == "anvil" and chain.url:
+        pushed = SubscribedHeads(chain.url)
+        if await pushed.start():
+            return pushed
     return None

@@ -1,5 +1,6 @@
-"""What wakes the oracle: a new block on the chain (`chain.newheads`), a new event on the
-grid (a long-polled `GET /events?wait=`), its stop, or its poll interval.
+"""What wakes the oracle: a new block on the chain (`chain.newheads`: in-process for the
+embedded chain, a long poll for the served one, a websocket subscription for anvil), a new
+event on the grid (a long-polled `GET /events?wait=`), its stop, or its poll interval.
 
 Each signal is watched by a task that sets one flag. A signal that is not offered (a node
 that only answers polls, a grid that answers a waiting read at once) or that broke leaves
@@ -57,7 +58,9 @@ class Wakeup:
             while True:
                 await heads.next()
                 self._ring("block")
-        except (OSError, ConnectionError, ValueError) as exc:
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # any way the signal breaks: `live()` says so, polling goes on
             log.warning("lost the chain's new-block signal (%s); polling it", exc)
 
     async def _watch_grid(self) -> None:
@@ -119,5 +122,5 @@ class Wakeup:
                 log.warning("the %s watcher had failed: %s", name, outcome)
         self._tasks.clear()
         if self._heads is not None:
-            self._heads.close()
+            await self._heads.aclose()
             self._heads = None

@@ -1,5 +1,6 @@
 """New-block signals: the embedded chain rings in-process; the served embedded chain (the
-node's JSON-RPC server, in its own process) answers a long-polled `deskgrid_waitForBlock`."""
+node's JSON-RPC server, in its own process) answers a long-polled `deskgrid_waitForBlock`;
+anvil pushes new heads over its websocket."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import urllib.request
 
 import pytest
 
+from deskgrid.chain.anvil import find_anvil
 from deskgrid.chain.connection import connect
-from deskgrid.chain.newheads import EmbeddedHeads, LongPolledHeads, new_heads
-from tests.conftest import REPO_ROOT
+from deskgrid.chain.newheads import EmbeddedHeads, LongPolledHeads, SubscribedHeads, new_heads
+from tests.conftest import REPO_ROOT, require
 from tests.integration.grid.processes import Proc, _env
 from tests.live_grid import DEADLINE
 
@@ -38,7 +40,7 @@ async def test_the_embedded_chain_rings_when_another_thread_mines() -> None:
         await asyncio.to_thread(chain.mine)
         await asyncio.wait_for(woken, DEADLINE)
     finally:
-        heads.close()
+        await heads.aclose()
         chain.close()
 
 
@@ -66,3 +68,21 @@ async def test_the_served_chain_answers_a_waiting_client_when_a_block_is_mined()
     finally:
         proc.popen.stdin.close()
         proc.stop()
+
+
+async def test_anvil_pushes_new_heads_over_its_websocket() -> None:
+    require(find_anvil() is not None, "anvil is not installed: run `npm ci --prefix contracts`")
+    chain = await asyncio.to_thread(connect, "anvil")
+    try:
+        heads = await new_heads(chain)
+        assert isinstance(heads, SubscribedHeads)
+        try:
+            woken = asyncio.ensure_future(heads.next())
+            await asyncio.sleep(0)
+            assert not woken.done()
+            await asyncio.to_thread(chain.mine)
+            await asyncio.wait_for(woken, DEADLINE)
+        finally:
+            await heads.aclose()
+    finally:
+        chain.close()
