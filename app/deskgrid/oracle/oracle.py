@@ -1,14 +1,15 @@
 """The oracle: a workerpool's scheduler bridging the hub and the grid.
 
 One `step()`:
-1. follow `TaskRequested` (confirmed) into the store;
-2. check each new request (known app served by this pool, params valid) → submit a grid job
-   keyed by the task id (idempotent), or `fail` with the reason (the requester is refunded);
-3. follow the submitted jobs: COMPLETED → fetch and verify the result (the app's verifier, or
+1. follow the submitted jobs: COMPLETED → fetch and verify the result (the app's verifier, or
    the grid's quorum), then `finalize` with the contributing workers; ERROR, or the final
    deadline near → `fail`;
-4. send what is decided (FINALIZING / FAILING), checking the task's on-chain status first so
-   that a restart at any point neither duplicates nor misses a transaction.
+2. follow `TaskRequested` (confirmed) into the store;
+3. check each new request (known app served by this pool, params valid) → submit a grid job
+   keyed by the task id (idempotent), or `fail` with the reason (the requester is refunded);
+4. send what is decided (FINALIZING / FAILING), after 1 and again after 3, checking the
+   task's on-chain status first so that a restart at any point neither duplicates nor misses
+   a transaction.
 Every decision is written to the store before the transaction that carries it out.
 """
 
@@ -113,12 +114,18 @@ class Oracle:
             await wakeup.close()
 
     async def step(self) -> None:
+        """The submitted jobs first (a result goes on chain before the chain is read), then
+        the new requests; what either decided is settled in the same step."""
         self.steps += 1
+        for task in self.store.tasks_in(OracleTaskState.SUBMITTED):
+            await self._follow_job(task)
+        await self._settle_decided()
         await asyncio.to_thread(self.follower.poll)
         for task in self.store.tasks_in(OracleTaskState.NEW):
             await self._admit(task)
-        for task in self.store.tasks_in(OracleTaskState.SUBMITTED):
-            await self._follow_job(task)
+        await self._settle_decided()
+
+    async def _settle_decided(self) -> None:
         for task in self.store.tasks_in(OracleTaskState.FINALIZING, OracleTaskState.FAILING):
             await self._settle(task)
 

@@ -24,6 +24,9 @@ GRID_WAIT_S = 20.0  # what one events read asks the grid to hold
 RESYNC_S = 5.0  # the longest sleep while both signals are live
 RETRY_S = 5.0  # after a failed events read
 HELD_S = 1.0  # a read answered later than this was held by the grid
+# events that wake no step: the oracle's own submissions, and the heartbeats' progress, which
+# many workers send and which the next step notes anyway
+QUIET_KINDS = frozenset({"submitted", "progress"})
 
 
 class Wakeup:
@@ -83,7 +86,8 @@ class Wakeup:
                 self._grid_holds = True
             if page.events:
                 since = page.last_seq
-                self._ring("grid")
+                if any(event.kind not in QUIET_KINDS for event in page.events):
+                    self._ring("grid")
             elif took < HELD_S:
                 # an empty answer that came at once: the grid did not hold the read (an
                 # older grid, or too many waiting): read again after the poll interval
