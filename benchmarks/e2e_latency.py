@@ -8,7 +8,8 @@ no time, so the figure is DeskGrid's own overhead: chain, oracle, grid, worker, 
 
 Usage: python benchmarks/e2e_latency.py [--chain embedded|anvil] [--jobs N] [--vanity3-jobs N]
                                         [--load] [--json]
-Prints JSON with `trivial_p50_s`, `trivial_p95_s`, `vanity3_p50_s` (and the rest).
+Prints JSON with `trivial_p50_s`, `trivial_p95_s`, `vanity3_p50_s` (and the rest, with the
+machine's load average before and after: the figures depend on what else runs).
 `--load` runs one CPU-bound process beside it for the whole measurement.
 """
 
@@ -31,6 +32,14 @@ def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     rank = max(1, -(-len(ordered) * pct // 100))
     return ordered[int(rank) - 1]
+
+
+def load_average() -> str:
+    """The machine's 1-minute load average (what else ran beside the measurement)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
 
 
 def _burn() -> None:  # the --load process
@@ -104,12 +113,14 @@ def main() -> int:
     burner = multiprocessing.Process(target=_burn, daemon=True) if args.load else None
     if burner is not None:
         burner.start()
+    before = load_average()
     try:
         figures = asyncio.run(measure(args.chain, args.jobs, args.vanity3_jobs))
     finally:
         if burner is not None:
             burner.terminate()
     figures["load"] = "one CPU-bound process beside it" if args.load else "none added"
+    figures["load_average"] = f"{before} before, {load_average()} after"  # 1-minute
     figures["machine"] = (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
