@@ -18,13 +18,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import platform
 import statistics
 import sys
 import tempfile
 import time
+
+from cpu_load import cpu_load  # benchmarks/ is the script's folder
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -40,11 +41,6 @@ def load_average() -> str:
         return f"{os.getloadavg()[0]:.2f}"
     except OSError:
         return "unknown"
-
-
-def _burn() -> None:  # the --load process
-    while True:
-        pass
 
 
 async def measure(chain: str, jobs: int, vanity3_jobs: int) -> dict[str, object]:
@@ -110,16 +106,10 @@ def main() -> int:
     if args.jobs < 1 or args.vanity3_jobs < 1:
         parser.error("--jobs and --vanity3-jobs need at least one task each")
     os.environ.setdefault("DESKGRID_HOME", tempfile.mkdtemp(prefix="deskgrid-bench-"))
-    burner = multiprocessing.Process(target=_burn, daemon=True) if args.load else None
-    if burner is not None:
-        burner.start()
-    before = load_average()
-    try:
+    with cpu_load(args.load) as load:
+        before = load_average()
         figures = asyncio.run(measure(args.chain, args.jobs, args.vanity3_jobs))
-    finally:
-        if burner is not None:
-            burner.terminate()
-    figures["load"] = "one CPU-bound process beside it" if args.load else "none added"
+    figures["load"] = load
     figures["load_average"] = f"{before} before, {load_average()} after"  # 1-minute
     figures["machine"] = (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
