@@ -112,14 +112,16 @@ async def _pause(seconds: float, stop: asyncio.Event) -> None:
         await asyncio.wait_for(stop.wait(), max(0.0, seconds))
 
 
-async def _unless_stopped(request: Awaitable[T], stop: asyncio.Event) -> T | None:
-    """The request's answer, or None when `stop` came first (the request is abandoned)."""
+async def _unless_stopped(request: Awaitable[T], *stops: asyncio.Event) -> T | None:
+    """The request's answer, or None when one of `stops` came first (the request is
+    abandoned; a lease the grid granted meanwhile is handed back when the worker signs out)."""
     asked = asyncio.ensure_future(request)
-    stopped = asyncio.ensure_future(stop.wait())
+    stopped = [asyncio.ensure_future(stop.wait()) for stop in stops]
     try:
-        await asyncio.wait({asked, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({asked, *stopped}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        stopped.cancel()
+        for waiting in stopped:
+            waiting.cancel()
         if not asked.done():
             asked.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -138,7 +140,8 @@ class Worker:
         self.state_dir = config.state_dir or sub_dir("worker")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.account = account or worker_account(self.state_dir)
-        self.preferences = config.preferences or ALWAYS_RUN
+        self._preferences = config.preferences or ALWAYS_RUN
+        self._preferences_changed = asyncio.Event()  # cuts a held work request short
         self.pending = PendingStore(self.state_dir / "pending")
         self.apps: dict[str, AppSpec] = builtin_apps()
         self.job_records = JobRecords(self.state_dir / "running")
@@ -223,6 +226,17 @@ class Worker:
         """`caps` with the memory the preferences allow now (preferences apply live)."""
         return caps.model_copy(update={"memory_mb": self.memory_to_advertise()})
 
+    @property
+    def preferences(self) -> Preferences:
+        """The volunteer's preferences; they apply live (a held work request is cut short so
+        that the grid hears a changed memory allowance at once)."""
+        return self._preferences
+
+    @preferences.setter
+    def preferences(self, prefs: Preferences) -> None:
+        self._preferences = prefs
+        self._preferences_changed.set()
+
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; a job running then is killed and its lease handed back
         to the grid at once (`LeaseRun`)."""
@@ -299,8 +313,11 @@ class Worker:
         if self.config.work_wait > 0:  # the grid may hold the request: waiting already
             self._update(state="idle", reason=WAITING, job_id=None)
         changed = None if current == self._advertised else current
+        self._preferences_changed.clear()
         reply = await _unless_stopped(
-            client.request_work(1, changed, wait=self.config.work_wait), stop
+            client.request_work(1, changed, wait=self.config.work_wait),
+            stop,
+            self._preferences_changed,  # e.g. more memory allowed: the grid must hear it now
         )
         if reply is None:
             return 0.0

@@ -73,11 +73,16 @@ async def login(body: LoginRequest, grid: GridService = Depends(service)) -> Log
 @router.post(
     "/workers/logout",
     status_code=204,
-    dependencies=[Depends(worker)],
-    summary="Revoke the calling worker token",
+    summary="Revoke the calling worker token; its leases still in progress are handed back",
 )
-async def logout(token: str = Depends(bearer), grid: GridService = Depends(service)) -> Response:
+async def logout(
+    token: str = Depends(bearer),
+    address: str = Depends(worker),
+    grid: GridService = Depends(service),
+) -> Response:
     grid.auth.logout(token)
+    # a worker that signs out computes nothing more: its jobs go to others at once
+    await grid.run(grid.scheduler.release_all, address)
     return Response(status_code=204)
 
 
