@@ -8,7 +8,8 @@ no time, so the figure is DeskGrid's own overhead: chain, oracle, grid, worker, 
 
 Usage: python benchmarks/e2e_latency.py [--chain embedded|anvil] [--jobs N] [--vanity3-jobs N]
                                         [--load] [--json]
-Prints JSON with `trivial_p50_s`, `trivial_p95_s`, `vanity3_p50_s` (and the rest).
+Prints JSON with `trivial_p50_s`, `trivial_p95_s`, `vanity3_p50_s` (and the rest, with the
+machine's load average before and after: the figures depend on what else runs).
 `--load` runs one CPU-bound process beside it for the whole measurement.
 """
 
@@ -17,13 +18,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import platform
 import statistics
 import sys
 import tempfile
 import time
+
+from cpu_load import cpu_load  # benchmarks/ is the script's folder
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -33,9 +35,12 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[int(rank) - 1]
 
 
-def _burn() -> None:  # the --load process
-    while True:
-        pass
+def load_average() -> str:
+    """The machine's 1-minute load average (what else ran beside the measurement)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
 
 
 async def measure(chain: str, jobs: int, vanity3_jobs: int) -> dict[str, object]:
@@ -101,15 +106,11 @@ def main() -> int:
     if args.jobs < 1 or args.vanity3_jobs < 1:
         parser.error("--jobs and --vanity3-jobs need at least one task each")
     os.environ.setdefault("DESKGRID_HOME", tempfile.mkdtemp(prefix="deskgrid-bench-"))
-    burner = multiprocessing.Process(target=_burn, daemon=True) if args.load else None
-    if burner is not None:
-        burner.start()
-    try:
+    with cpu_load(args.load) as load:
+        before = load_average()
         figures = asyncio.run(measure(args.chain, args.jobs, args.vanity3_jobs))
-    finally:
-        if burner is not None:
-            burner.terminate()
-    figures["load"] = "one CPU-bound process beside it" if args.load else "none added"
+    figures["load"] = load
+    figures["load_average"] = f"{before} before, {load_average()} after"  # 1-minute
     figures["machine"] = (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )

@@ -64,6 +64,7 @@ def main() -> int:
         window.show_pane("volunteer")
         volunteer = window.panes["volunteer"]
         volunteer.form.only_idle.setChecked(False)  # Xvfb has no idle time to report
+        volunteer.form.others_pct.setValue(0)  # the machine taking them may be busy
         volunteer.toggle.setChecked(True)
         await wait_for(lambda: volunteer.donation.running, 30, "the donation to start")
         await wait_for(lambda: volunteer.state.text(), 30, "the worker's state")

@@ -84,7 +84,8 @@ def _handler(grid: HostileGrid) -> type[BaseHTTPRequestHandler]:
                     return
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
             status, answer_headers, data = grid.forward(method, self.path, headers, body)
-            if self.path == "/api/v1/work" and grid.rewrite_lease is not None and status == 200:
+            work = self.path.split("?")[0] == "/api/v1/work"  # with or without a long poll
+            if work and grid.rewrite_lease is not None and status == 200:
                 reply = json.loads(data)
                 if reply.get("leases"):
                     rewrite, grid.rewrite_lease = grid.rewrite_lease, None

@@ -10,6 +10,15 @@ exits 0. Progress goes to standard output as one JSON object per line, e.g.
 itself prints goes to standard error instead). On error the last line of standard error is a
 sentence and the exit code is 2 for parameters the app refuses, 1 for a failed run, 3 when the
 app ran out of memory (the worker's limit on its address space; the worker says which limit).
+
+    python -m deskgrid.apps.run --warm
+
+starts a process ahead of its job (the worker's warm runner, for DeskGrid's own apps): it
+imports the apps, then reads one line on standard input, the job as JSON: `argv` (the
+arguments above), `workdir` (its HOME and TMPDIR from then on) and `rlimits` (address space,
+CPU seconds, file size: soft and hard, set before anything of the job is read); standard
+input then points at /dev/null and the job runs exactly as above, under its guard. End of
+input without a job: exit 0. One job per process: the worker starts the next one after it.
 """
 
 from __future__ import annotations
@@ -18,18 +27,21 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from deskgrid import boundedjson
 from deskgrid.apps import guard
-from deskgrid.apps.registry import get_app
+from deskgrid.apps.registry import builtin_apps, extra_app_names, get_app
 from deskgrid.apps.sdk import AppParamsError, RunContext
 from deskgrid.atomicfile import write_atomic
 from deskgrid.errors import DeskGridError
 
 EXIT_OK, EXIT_FAILED, EXIT_PARAMS, EXIT_MEMORY = 0, 1, 2, 3
+WARM_FLAG = "--warm"
+MAX_JOB_LINE = 1 << 20
 
 
 def _progress_stream() -> TextIO:
@@ -43,9 +55,38 @@ def _progress_stream() -> TextIO:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the job; on Linux under its guard (`apps.guard`), so nothing it starts outlives
     it or the worker."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == [WARM_FLAG]:
+        return warm()
     if guard.supported():
         return guard.run_guarded(lambda: run_app(argv))
     return run_app(argv)
+
+
+def warm() -> int:
+    """Import DeskGrid's own apps, wait for one job on standard input, run it (see above).
+    POSIX only: the worker starts warm processes on Linux."""
+    import resource
+
+    kinds = {"as": resource.RLIMIT_AS, "cpu": resource.RLIMIT_CPU, "fsize": resource.RLIMIT_FSIZE}
+    for name, app in builtin_apps().items():
+        if name not in extra_app_names():
+            app.load_run_function()  # the imports the job would do
+    line = sys.stdin.buffer.readline(MAX_JOB_LINE)
+    if not line.strip():
+        return EXIT_OK  # a spare the worker no longer needs
+    job = boundedjson.loads(line, max_depth=8, max_bytes=MAX_JOB_LINE)
+    quiet = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(quiet, 0)
+    os.close(quiet)
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - the process's own stdin
+    for name, (soft, hard) in job["rlimits"].items():
+        resource.setrlimit(kinds[name], (int(soft), int(hard)))
+    workdir = str(job["workdir"])
+    os.environ.update(HOME=workdir, TMPDIR=workdir, TEMP=workdir, TMP=workdir)
+    tempfile.tempdir = None  # found again from TMPDIR
+    os.chdir(workdir)
+    return main([str(arg) for arg in job["argv"]])
 
 
 def run_app(argv: Sequence[str] | None = None) -> int:

@@ -5,7 +5,10 @@ HTTPProvider like to any node. Requests are forwarded to the EthereumTesterProvi
 own request/result formatting) one at a time under `Chain.lock`; a revert is answered as
 geth and anvil answer it (code 3, the revert data in `data`), so web3 raises the same
 exceptions as on a real node. The development methods anvil offers are served too:
-`evm_increaseTime`, `evm_mine`, `evm_snapshot`, `evm_revert`.
+`evm_increaseTime`, `evm_mine`, `evm_snapshot`, `evm_revert`; and `deskgrid_waitForBlock
+[number, seconds]`, a long poll: it answers the latest block number as soon as it is past
+`number`, or after `seconds` (at most MAX_WAIT_S; at most MAX_WAITERS wait at once, the others
+are answered at once), so a follower in another process is told of new blocks.
 
 A request is read within bounds whoever sends it: a body of at most MAX_BODY bytes, JSON
 nested at most MAX_DEPTH deep (`deskgrid.boundedjson`; deeper JSON would crash the process),
@@ -18,11 +21,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from deskgrid import boundedjson
 from deskgrid.chain.connection import Chain
+from deskgrid.chain.newheads import WAIT_METHOD, on_new_block
 from deskgrid.chain.reverts import revert_data
 
 log = logging.getLogger(__name__)
@@ -31,6 +37,8 @@ MAX_BODY = 16 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_BATCH = 1000
 TIMEOUT_S = 30.0
+MAX_WAIT_S = 25.0
+MAX_WAITERS = 16
 
 
 class _JsonEncoder(json.JSONEncoder):
@@ -55,6 +63,10 @@ class ChainRpcServer:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._request = self._make_request_func()
+        self._mined = threading.Condition()
+        self._blocks_seen = 0  # blocks mined since start (under `_mined`)
+        self._waiters = 0
+        self._unhook: Callable[[], None] | None = None
 
     def _make_request_func(self) -> Any:
         from web3.datastructures import NamedElementOnion
@@ -68,6 +80,7 @@ class ChainRpcServer:
         return f"http://{self.host}:{self._server.server_address[1]}"
 
     def start(self) -> str:
+        self._unhook = on_new_block(self.chain, self._block_mined)
         handler = _handler_for(self)
         self._server = ThreadingHTTPServer((self.host, self.port), handler)
         self._server.daemon_threads = True
@@ -82,6 +95,36 @@ class ChainRpcServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        if self._unhook is not None:
+            self._unhook()
+            self._unhook = None
+
+    def _block_mined(self) -> None:
+        with self._mined:
+            self._blocks_seen += 1
+            self._mined.notify_all()
+
+    def wait_for_block(self, after: int, seconds: float) -> int:
+        """The latest block number, once it is past `after` or `seconds` have passed."""
+        with self._mined:
+            if self._waiters >= MAX_WAITERS:
+                seconds = 0.0
+            self._waiters += 1
+        try:
+            deadline = time.monotonic() + min(max(0.0, seconds), MAX_WAIT_S)
+            while True:
+                with self._mined:
+                    seen = self._blocks_seen
+                number = self.chain.block_number()
+                left = deadline - time.monotonic()
+                if number > after or left <= 0:
+                    return number
+                with self._mined:
+                    if self._blocks_seen == seen:
+                        self._mined.wait(left)
+        finally:
+            with self._mined:
+                self._waiters -= 1
 
     # -- one call -----------------------------------------------------------------------
 
@@ -95,6 +138,12 @@ class ChainRpcServer:
         params = request.get("params") or []
         if not isinstance(params, list):
             return _error(rid, -32602, "Invalid params: send them as an array.")
+        if method == WAIT_METHOD:  # waits without the chain's lock
+            try:
+                number = self.wait_for_block(_quantity(params[0]), float(params[1]))
+            except (IndexError, TypeError, ValueError):
+                return _error(rid, -32602, "Invalid params: send [block number, seconds].")
+            return {"jsonrpc": "2.0", "id": rid, "result": hex(number)}
         try:
             with self.chain.lock:
                 result = self._dispatch(method, params)

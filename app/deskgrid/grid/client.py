@@ -92,6 +92,17 @@ def inline_results(results: Mapping[str, bytes]) -> list[dict[str, str]]:
     ]
 
 
+LONG_POLL_MAX_S = 25.0  # what a grid holds a long-polled request at most
+
+
+def _long_poll(wait: float) -> dict[str, Any]:
+    """The query and the read timeout of a request the grid may hold `wait` seconds."""
+    if wait <= 0:
+        return {}
+    wait = min(wait, LONG_POLL_MAX_S)
+    return {"params": {"wait": wait}, "timeout": httpx.Timeout(30.0, read=wait + 15.0)}
+
+
 class GridClient:
     def __init__(
         self,
@@ -265,12 +276,17 @@ class GridClient:
         return checked(response.content, response.headers.get("x-content-sha256"))
 
     async def events(
-        self, since: int = 0, *, job_id: str | None = None, limit: int = 500
+        self, since: int = 0, *, job_id: str | None = None, limit: int = 500, wait: float = 0.0
     ) -> EventsPage:
+        """The events after `since`; with `wait`, a grid that has none yet holds the request
+        up to that many seconds (at most 25) and answers as soon as one comes (an older grid
+        answers at once)."""
         params: dict[str, Any] = {"since": since, "limit": limit}
         if job_id:
             params["job_id"] = job_id
-        return valid(EventsPage, await self._json("GET", "/events", params=params))
+        waiting = _long_poll(wait)
+        params |= waiting.pop("params", {})
+        return valid(EventsPage, await self._json("GET", "/events", params=params, **waiting))
 
     async def stream_events(
         self, since: int = 0, *, reconnect: bool = True, retry_s: float = 1.0
@@ -373,16 +389,20 @@ class GridClient:
         capabilities: Capabilities | None = None,
         *,
         results: Mapping[str, bytes] | None = None,
+        wait: float = 0.0,
     ) -> WorkReply:
         """Leases to compute, or none and `retry_after` seconds to wait. `results` (lease id
         -> content, at most 64 KiB each) are reported in the same round trip; their outcomes
-        are in `reply.results` (max_leases=0 only reports)."""
+        are in `reply.results` (max_leases=0 only reports). With `wait`, a grid with no job
+        for this worker holds the request up to that many seconds (at most 25), answering as
+        soon as one is submitted; `retry_after` 0 then means "ask again now"."""
         body: dict[str, Any] = {"max_leases": max_leases}
         if capabilities is not None:
             body["capabilities"] = capabilities.model_dump()
         if results:
             body["results"] = inline_results(results)
-        return valid(WorkReply, await self._json("POST", "/work", json=body))
+        waiting = _long_poll(wait)
+        return valid(WorkReply, await self._json("POST", "/work", json=body, **waiting))
 
     async def heartbeat(
         self,

@@ -101,11 +101,16 @@ class EventBell:
         elif not loop.is_closed():
             loop.call_soon_threadsafe(event.set)
 
-    async def wait(self, timeout: float) -> None:
+    def ticket(self) -> asyncio.Event:
+        """The event the next `ring` sets: take it before looking for what a ring announces,
+        then wait on it, and a ring in between is not missed."""
         if self._event is None:
             self._event = asyncio.Event()
             self._loop = asyncio.get_running_loop()
-        event = self._event
+        return self._event
+
+    async def wait(self, timeout: float, ticket: asyncio.Event | None = None) -> None:
+        event = ticket or self.ticket()
         try:
             await asyncio.wait_for(event.wait(), timeout)
         except TimeoutError:

@@ -171,6 +171,22 @@ class Leasing:
             raise Conflict(lease_over(state))
         return state, str(job_state)
 
+    def release_all(self, address: str) -> int:
+        """Every lease the worker `address` still has in progress, handed back (it signs out:
+        a worker that stops cleanly computes nothing more, even a lease whose reply it never
+        read, such as one granted while it gave up a held work request). Returns how many."""
+        with self.db.read() as conn:
+            rows = Raw(conn).all(queries.LEASES_IN_PROGRESS_OF, {"worker": address})
+        ids = [row["id"] for row in rows]
+        released = 0
+        for lease_id in ids:
+            try:
+                state, _job_state = self.release(address, lease_id)
+            except Conflict:  # it ended meanwhile (a result, an error, an expiry)
+                continue
+            released += state == LeaseState.RELEASED.value
+        return released
+
     def _candidates(self, db: Raw, address: str, caps: Capabilities, room: int) -> list[Row]:
         apps = sorted(set(caps.apps))
         params = {

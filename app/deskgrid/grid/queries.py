@@ -65,6 +65,9 @@ VALUES (:id, :job_id, :worker, 'IN_PROGRESS', :adaptive, :now, :expires, 0.0, 0.
 """
 )
 
+LEASES_IN_PROGRESS_OF = Sql(
+    "SELECT id FROM leases WHERE worker = :worker AND state = 'IN_PROGRESS' ORDER BY id"
+)
 ACTIVE_LEASES_OF_WORKER = Sql(
     "SELECT count(*) FROM leases WHERE worker = :worker AND state = 'IN_PROGRESS'"
 )

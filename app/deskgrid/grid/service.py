@@ -21,6 +21,7 @@ from deskgrid.grid.config import GridConfig
 from deskgrid.grid.datastore import DataStore
 from deskgrid.grid.db import Database
 from deskgrid.grid.events import EventBell
+from deskgrid.grid.longpoll import LongPoll
 from deskgrid.grid.migrations import upgrade
 from deskgrid.grid.ratelimit import RateLimiter
 from deskgrid.grid.retention import Retention
@@ -55,6 +56,7 @@ class GridService:
         self.retention = Retention(self.db, config, self.clock)
         self.collector = Collector(self.db, self.data, config, self.clock)
         self.bell = EventBell()
+        self.longpoll = LongPoll(self.bell)  # work requests and event reads that wait
         self.scheduler = Scheduler(
             self.db, self.catalog, self.data, config, clock=self.clock, rng=rng, bell=self.bell
         )

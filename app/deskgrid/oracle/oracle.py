@@ -1,14 +1,15 @@
 """The oracle: a workerpool's scheduler bridging the hub and the grid.
 
 One `step()`:
-1. follow `TaskRequested` (confirmed) into the store;
-2. check each new request (known app served by this pool, params valid) → submit a grid job
-   keyed by the task id (idempotent), or `fail` with the reason (the requester is refunded);
-3. follow the submitted jobs: COMPLETED → fetch and verify the result (the app's verifier, or
+1. follow the submitted jobs: COMPLETED → fetch and verify the result (the app's verifier, or
    the grid's quorum), then `finalize` with the contributing workers; ERROR, or the final
    deadline near → `fail`;
-4. send what is decided (FINALIZING / FAILING), checking the task's on-chain status first so
-   that a restart at any point neither duplicates nor misses a transaction.
+2. follow `TaskRequested` (confirmed) into the store;
+3. check each new request (known app served by this pool, params valid) → submit a grid job
+   keyed by the task id (idempotent), or `fail` with the reason (the requester is refunded);
+4. send what is decided (FINALIZING / FAILING), after 1 and again after 3, checking the
+   task's on-chain status first so that a restart at any point neither duplicates nor misses
+   a transaction.
 Every decision is written to the store before the transaction that carries it out.
 """
 
@@ -32,6 +33,7 @@ from deskgrid.grid.models import JobSubmit, ReplicationPolicy
 from deskgrid.money import format_rlc
 from deskgrid.oracle.follower import ChainFollower
 from deskgrid.oracle.store import OracleStore, OracleTask, OracleTaskState
+from deskgrid.oracle.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ class Oracle:
         self._app_cache: dict[int, str] = {}
         self._last_progress: dict[str, tuple[str, int, float]] = {}
         self.errors = 0
+        self.steps = 0  # steps taken (a test or a status line can tell the loop is alive)
+        self.wakeup: Wakeup | None = None  # while running: what wakes the loop
 
     # -- loop ---------------------------------------------------------------------------
 
@@ -98,30 +102,43 @@ class Oracle:
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Step until `stop` is set; RPC and grid errors back off and retry."""
+        """Step until `stop` is set; RPC and grid errors back off and retry. A step follows
+        at once when the chain has a new block or the grid a new event (`Wakeup`); without
+        those signals (a node that only answers polls, an older grid) every poll_interval."""
+        wakeup = self.wakeup = Wakeup(self.chain, self.grid, self.config.poll_interval)
+        await wakeup.start()
         backoff = self.config.poll_interval
-        while not stop.is_set():
-            try:
-                await self.step()
-                backoff = self.config.poll_interval
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # network trouble: retry with backoff, never die
-                self.errors += 1
-                log.warning("oracle step failed (%s); retrying in %.1f s", exc, backoff)
-                backoff = min(backoff * 2, 30.0)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=backoff)
-            except TimeoutError:
-                pass
+        try:
+            while not stop.is_set():
+                wakeup.clear()  # a signal during the step brings the next one at once
+                try:
+                    await self.step()
+                    backoff = self.config.poll_interval
+                    wait = wakeup.idle_wait()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # network trouble: retry with backoff, never die
+                    self.errors += 1
+                    log.warning("oracle step failed (%s); retrying in %.1f s", exc, backoff)
+                    wait, backoff = backoff, min(backoff * 2, 30.0)
+                await wakeup.wait(stop, wait)
+        finally:
+            await wakeup.close()
 
     async def step(self) -> None:
+        """The submitted jobs first (a result goes on chain before the chain is read), then
+        the new requests; what either decided is settled in the same step."""
+        self.steps += 1
+        for task in self.store.tasks_in(OracleTaskState.SUBMITTED):
+            await self._follow_job(task)
+        await self._settle_decided()
         for task_id in await asyncio.to_thread(self.follower.poll):
             await self._log_seen(task_id)
         for task in self.store.tasks_in(OracleTaskState.NEW):
             await self._admit(task)
-        for task in self.store.tasks_in(OracleTaskState.SUBMITTED):
-            await self._follow_job(task)
+        await self._settle_decided()
+
+    async def _settle_decided(self) -> None:
         for task in self.store.tasks_in(OracleTaskState.FINALIZING, OracleTaskState.FAILING):
             await self._settle(task)
 

@@ -21,6 +21,12 @@ process is the job's guard (`apps.guard`), which keeps the whole tree under it a
 when the app ends or the worker dies (parent-death signal, even after a SIGKILL); each running
 job is recorded in the worker's state folder so that a restarted worker kills what a dead one
 left (`proctree.JobRecords`).
+
+The worker's runner keeps one warm process ready for DeskGrid's own apps (`NativeRunner`,
+`warm`): started the same way (group, nice, parent-death signal, scrubbed environment,
+record), it imports the apps and waits for one job, whose limits, HOME and TMPDIR it sets
+before it reads anything of the job; it then runs the job under its guard like a cold one.
+No process serves two jobs.
 """
 
 from __future__ import annotations
@@ -28,11 +34,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import json
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -40,7 +48,8 @@ import psutil
 from deskgrid.apps import RUN_APP_FLAG
 from deskgrid.apps.guard import PR_SET_PDEATHSIG
 from deskgrid.apps.guard import supported as guard_supported
-from deskgrid.apps.run import EXIT_MEMORY
+from deskgrid.apps.registry import extra_app_names
+from deskgrid.apps.run import EXIT_MEMORY, WARM_FLAG
 from deskgrid.apps.sdk import AppSpec
 from deskgrid.worker.proctree import JobRecords, kill_tree, tree_memory_over
 from deskgrid.worker.runner import (
@@ -52,6 +61,7 @@ from deskgrid.worker.runner import (
     Limits,
     ProgressCallback,
     Status,
+    jobs_dir,
     last_line,
     memory_stop_message,
     parse_progress,
@@ -112,9 +122,13 @@ def _libc_prctl() -> Callable[..., int] | None:
         return None
 
 
-def _preexec(limits: Limits, nice: int) -> Callable[[], None]:
+def _preexec(limits: Limits | None, nice: int) -> Callable[[], None]:
+    """The child's setup before exec; `limits` None: a warm process, which sets its job's
+    limits itself (`job_rlimits`)."""
     prctl = _libc_prctl()
     worker = os.getpid()
+
+    rlimits = job_rlimits(limits) if limits is not None else {}
 
     def apply() -> None:  # runs in the child between fork and exec
         import resource
@@ -124,19 +138,46 @@ def _preexec(limits: Limits, nice: int) -> Callable[[], None]:
             if os.getppid() != worker:  # the worker died before that was in place
                 os.kill(os.getpid(), signal.SIGKILL)
         os.nice(nice)
-        address_space = (limits.memory_mb + ADDRESS_SPACE_ALLOWANCE_MB) * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-        cpu = max(1, int(limits.cpu_seconds))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        file_size = max(MAX_RESULT_BYTES, limits.output_mb * 2**20)  # one file; all: supervisor
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+        kinds = {"as": resource.RLIMIT_AS, "cpu": resource.RLIMIT_CPU}
+        kinds["fsize"] = resource.RLIMIT_FSIZE
+        for name, pair in rlimits.items():
+            resource.setrlimit(kinds[name], pair)
 
     return apply
 
 
+def job_rlimits(limits: Limits) -> dict[str, tuple[int, int]]:
+    """The job's resource limits (soft, hard): address space, CPU seconds, one file's size.
+    A cold job's are set between fork and exec; a warm process sets them itself when its job
+    comes, before it reads anything of the job."""
+    address_space = (limits.memory_mb + ADDRESS_SPACE_ALLOWANCE_MB) * 2**20
+    cpu = max(1, int(limits.cpu_seconds))
+    file_size = max(MAX_RESULT_BYTES, limits.output_mb * 2**20)  # one file; all: supervisor
+    return {
+        "as": (address_space, address_space),
+        "cpu": (cpu, cpu + 5),
+        "fsize": (file_size, file_size),
+    }
+
+
+@dataclass
+class _Started:
+    """A process of the runner's, with its record in the worker's state folder."""
+
+    proc: asyncio.subprocess.Process
+    record: Path | None
+
+
 class NativeRunner:
-    """Runs built-in apps (those with a `run` entry point) in subprocesses."""
+    """Runs built-in apps (those with a `run` entry point) in subprocesses.
+
+    With `warm` (the worker's), DeskGrid's own apps run warm on Linux: a process already
+    started and imported (`python -m deskgrid.apps.run --warm`) takes the job, and the next
+    one is started when the job ends, so each job still has a process of its own. The first
+    is started with the first such job; `aclose()` ends the one waiting. Apps from
+    DESKGRID_APP_MODULES, and other systems, start a process per job.
+    """
 
     kind = "native"
 
@@ -145,6 +186,7 @@ class NativeRunner:
         command: Sequence[str] | None = None,
         nice: int = 19,
         records: JobRecords | None = None,
+        warm: bool = False,
     ) -> None:
         # `command` replaces `python -m deskgrid.apps.run` (tests).
         self.command = list(command or app_command())
@@ -153,12 +195,19 @@ class NativeRunner:
         self.standard = command is None  # runs deskgrid.apps.run, whose exit codes it knows
         self.nice = nice
         self.records = records  # running jobs, for a restarted worker to kill (None: none)
+        self.warm = warm and self.guarded
+        self._spare: asyncio.Task[_Started] | None = None
+        self._closed = False
+        self.warm_starts = 0  # jobs handed to a process that was already up
 
     def available(self) -> bool:
         return True
 
     def can_run(self, app: AppSpec) -> bool:
         return app.run is not None and not app.image
+
+    def runs_warm(self, app: AppSpec) -> bool:
+        return self.warm and app.name not in extra_app_names()
 
     async def start(self, job: Job, on_progress: ProgressCallback | None = None) -> NativeExecution:
         jobdir = JobDir(job)
@@ -169,30 +218,110 @@ class NativeRunner:
         for name in job.inputs:
             args += ["--input", name]
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *self.command,
-                *args,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                cwd=jobdir.work,
-                env=scrubbed_environment(jobdir.work),
-                preexec_fn=_preexec(limits, self.nice) if POSIX else None,
-                start_new_session=POSIX,
-                limit=MAX_LINE_BYTES,
-            )
+            if self.runs_warm(job.app):
+                started = await self._hand_over(args, jobdir.work, limits)
+            else:
+                started = await self._spawn(args, jobdir.work, limits)
         except BaseException:
             jobdir.remove()
             raise
-        record = self.records.add(proc.pid) if self.records is not None else None
+        proc, record = started.proc, started.record
         if not POSIX:  # pragma: no cover - Windows: lowest priority class instead of nice
             with contextlib.suppress(psutil.Error):
                 psutil.Process(proc.pid).nice(psutil.IDLE_PRIORITY_CLASS)  # type: ignore[attr-defined]
         execution = NativeExecution(proc, jobdir, result, limits, on_progress, job.result_to)
         execution.guarded = self.guarded
         execution.memory_exit = EXIT_MEMORY if self.standard else None
-        execution.on_end = lambda: self.records.remove(record) if self.records else None
+        warm = self.runs_warm(job.app)
+
+        def ended() -> None:
+            if self.records is not None:
+                self.records.remove(record)
+            if warm:
+                self._start_spare()
+
+        execution.on_end = ended
         return execution
+
+    def _start_spare(self) -> None:
+        """Start the next warm process (once the last job's processes are gone, so that it
+        does not take a core from the job)."""
+        if self._spare is None and not self._closed:
+            self._spare = asyncio.ensure_future(self._spawn([WARM_FLAG], jobs_dir(), None))
+
+    async def _spawn(self, args: list[str], cwd: Path, limits: Limits | None) -> _Started:
+        """A new process: the job's (`limits` given) or a warm one (`limits` None)."""
+        proc = await asyncio.create_subprocess_exec(
+            *self.command,
+            *args,
+            stdin=asyncio.subprocess.DEVNULL if limits is not None else asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=cwd,
+            env=scrubbed_environment(cwd),
+            preexec_fn=_preexec(limits, self.nice) if POSIX else None,
+            start_new_session=POSIX,
+            limit=MAX_LINE_BYTES,
+        )
+        record = self.records.add(proc.pid) if self.records is not None else None
+        return _Started(proc, record)
+
+    async def _hand_over(self, args: list[str], workdir: Path, limits: Limits) -> _Started:
+        """Give the job to the warm process (started now if there is none ready); the next
+        one is started when this job ends."""
+        started = await self._take_spare()
+        if started is None:
+            started = await self._spawn([WARM_FLAG], jobs_dir(), None)
+        else:
+            self.warm_starts += 1
+        job = {"argv": args, "workdir": str(workdir), "rlimits": job_rlimits(limits)}
+        stdin = started.proc.stdin
+        assert stdin is not None
+        try:
+            stdin.write(json.dumps(job).encode() + b"\n")
+            await stdin.drain()
+            stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            # it died waiting: its execution reports how (its exit status, its stderr)
+            log.warning("the warm process %d ended before its job", started.proc.pid)
+        return started
+
+    async def _take_spare(self) -> _Started | None:
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        try:
+            started = await spare
+        except OSError as exc:
+            log.warning("could not start a warm process (%s); starting one now", exc)
+            return None
+        if started.proc.returncode is not None:  # it died waiting
+            self._forget(started)
+            return None
+        return started
+
+    def _forget(self, started: _Started) -> None:
+        if self.records is not None and started.record is not None:
+            self.records.remove(started.record)
+
+    async def aclose(self) -> None:
+        """End the warm process waiting for a job, if any; none is started after."""
+        self._closed = True
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return
+        if not spare.done():
+            spare.cancel()
+        try:
+            started = await spare
+        except (asyncio.CancelledError, OSError):
+            return
+        if started.proc.returncode is None:
+            kill_tree(started.proc.pid)
+            with contextlib.suppress(ProcessLookupError):
+                started.proc.kill()
+        await started.proc.wait()
+        self._forget(started)
 
 
 class NativeExecution(SupervisedExecution):

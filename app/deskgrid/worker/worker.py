@@ -18,11 +18,11 @@ import dataclasses
 import logging
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
 from eth_account.signers.local import LocalAccount
@@ -69,6 +69,7 @@ from deskgrid.worker.runner import (
 from deskgrid.worker.status import Backoff, WorkerStatus
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The preferences used when none are given: compute whenever the worker runs.
 ALWAYS_RUN = Preferences(
@@ -78,6 +79,7 @@ ALWAYS_RUN = Preferences(
     run_on_batteries=True,
 )
 MAX_IDLE_WAIT = 60.0
+WAITING = "Waiting for work from the grid."
 INLINE_UPLOAD_BYTES = 64 * 1024  # larger results are uploaded from their file
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # lease and job ids (the grid's are 32 hex digits)
 LOGOUT_TIMEOUT = 3.0
@@ -95,6 +97,8 @@ class WorkerConfig:
     max_input_mb: int = DEFAULT_MAX_INPUT_MB  # each input of a lease, and all of them
     min_free_disk_mb: int = DEFAULT_MIN_FREE_DISK_MB  # inputs never take the disk below this
     payout: str | None = None  # the address paid for this worker's results (None: its own)
+    # seconds the grid may hold a work request until a job comes (0: ask, then wait locally)
+    work_wait: float = 20.0
 
 
 def _transient(exc: GridClientError) -> bool:
@@ -108,6 +112,23 @@ async def _pause(seconds: float, stop: asyncio.Event) -> None:
         await asyncio.wait_for(stop.wait(), max(0.0, seconds))
 
 
+async def _unless_stopped(request: Awaitable[T], *stops: asyncio.Event) -> T | None:
+    """The request's answer, or None when one of `stops` came first (the request is
+    abandoned; a lease the grid granted meanwhile is handed back when the worker signs out)."""
+    asked = asyncio.ensure_future(request)
+    stopped = [asyncio.ensure_future(stop.wait()) for stop in stops]
+    try:
+        await asyncio.wait({asked, *stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in stopped:
+            waiting.cancel()
+        if not asked.done():
+            asked.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asked
+    return asked.result() if not asked.cancelled() else None
+
+
 class Worker:
     def __init__(self, config: WorkerConfig, account: LocalAccount | None = None) -> None:
         config.grid_url = check_grid_url(config.grid_url)
@@ -119,11 +140,12 @@ class Worker:
         self.state_dir = config.state_dir or sub_dir("worker")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.account = account or worker_account(self.state_dir)
-        self.preferences = config.preferences or ALWAYS_RUN
+        self._preferences = config.preferences or ALWAYS_RUN
+        self._preferences_changed = asyncio.Event()  # cuts a held work request short
         self.pending = PendingStore(self.state_dir / "pending")
         self.apps: dict[str, AppSpec] = builtin_apps()
         self.job_records = JobRecords(self.state_dir / "running")
-        self.native: Runner = NativeRunner(records=self.job_records)
+        self.native: Runner = NativeRunner(records=self.job_records, warm=True)
         self.docker: Runner | None = None  # set at start when a Docker daemon answers
         self.paused_by_user = False  # "Pause computing" in the tray
         self.on_status: Callable[[WorkerStatus], None] | None = None
@@ -204,6 +226,17 @@ class Worker:
         """`caps` with the memory the preferences allow now (preferences apply live)."""
         return caps.model_copy(update={"memory_mb": self.memory_to_advertise()})
 
+    @property
+    def preferences(self) -> Preferences:
+        """The volunteer's preferences; they apply live (a held work request is cut short so
+        that the grid hears a changed memory allowance at once)."""
+        return self._preferences
+
+    @preferences.setter
+    def preferences(self, prefs: Preferences) -> None:
+        self._preferences = prefs
+        self._preferences_changed.set()
+
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; a job running then is killed and its lease handed back
         to the grid at once (`LeaseRun`)."""
@@ -234,6 +267,8 @@ class Worker:
                     await _pause(wait, stop)
                 await self._logout(client)
         finally:
+            if isinstance(self.native, NativeRunner):
+                await self.native.aclose()  # the warm process waiting for a job
             self._update(
                 state="stopped", reason="Stopped.", job_id=None, app=None, progress=None,
                 keys_per_s=None,
@@ -275,11 +310,23 @@ class Worker:
             self._update(state="suspended", reason=decision.reason, job_id=None, app=None)
             return self.config.poll_interval
         current = self._current_capabilities(caps)  # sent again only when they changed
-        reply = await client.request_work(1, None if current == self._advertised else current)
+        if self.config.work_wait > 0:  # the grid may hold the request: waiting already
+            self._update(state="idle", reason=WAITING, job_id=None)
+        changed = None if current == self._advertised else current
+        self._preferences_changed.clear()
+        reply = await _unless_stopped(
+            client.request_work(1, changed, wait=self.config.work_wait),
+            stop,
+            self._preferences_changed,  # e.g. more memory allowed: the grid must hear it now
+        )
+        if reply is None:
+            return 0.0
         self._advertised = current
         if not reply.leases:
-            waiting = reply.reason or "Waiting for work from the grid."  # e.g. its quota
+            waiting = reply.reason or WAITING  # e.g. its quota
             self._update(state="idle", reason=waiting, job_id=None)
+            if reply.retry_after == 0 and self.config.work_wait > 0:
+                return 0.0  # the grid held the request and had nothing: ask again now
             retry = min(reply.retry_after or 0.0, MAX_IDLE_WAIT)
             return max(self.config.poll_interval, retry)
         for index, lease in enumerate(reply.leases):

@@ -11,21 +11,38 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from deskgrid.grid.api.deps import service, submitter
-from deskgrid.grid.models import MAX_SEQ, EventsPage
+from deskgrid.grid.longpoll import SUBMITTER_WAITERS
+from deskgrid.grid.models import MAX_SEQ, Event, EventsPage
 from deskgrid.grid.service import GridService
 
 router = APIRouter(tags=["events"], dependencies=[Depends(submitter)])
 KEEPALIVE_S = 15.0
+SUBMITTERS = "submitters"  # the waiter key the submitter tokens share
 
 
 @router.get("/events", response_model=EventsPage, summary="Events after `since` (polling)")
 async def poll_events(
+    request: Request,
     since: int = Query(0, ge=0, le=MAX_SEQ),
     limit: int = Query(500, ge=1, le=5000),
     job_id: str | None = Query(None, pattern=r"^[0-9a-f]{32}$"),
+    wait: float = Query(
+        0.0, ge=0.0, le=3600.0, description="seconds to wait here for an event (cut to 25)"
+    ),
     grid: GridService = Depends(service),
 ) -> EventsPage:
-    events = grid.scheduler.events.read(since, job_id=job_id, limit=limit)
+    async def look() -> list[Event] | None:
+        found = grid.scheduler.events.read(since, job_id=job_id, limit=limit)
+        return found or None
+
+    events = await look() or []
+    if not events and wait > 0:
+        with grid.longpoll.slot(SUBMITTERS, SUBMITTER_WAITERS) as allowed:
+            if allowed:
+                recheck = grid.config.sse_poll_s
+                gone = request.is_disconnected
+                events = await grid.longpoll.wait_for(look, wait, recheck_s=recheck, gone=gone)
+    events = events or []
     return EventsPage(events=events, last_seq=events[-1].seq if events else since)
 
 

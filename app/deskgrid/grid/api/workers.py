@@ -3,7 +3,7 @@ hand a lease back."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from deskgrid.grid.api.data import declared_length
@@ -73,11 +73,16 @@ async def login(body: LoginRequest, grid: GridService = Depends(service)) -> Log
 @router.post(
     "/workers/logout",
     status_code=204,
-    dependencies=[Depends(worker)],
-    summary="Revoke the calling worker token",
+    summary="Revoke the calling worker token; its leases still in progress are handed back",
 )
-async def logout(token: str = Depends(bearer), grid: GridService = Depends(service)) -> Response:
+async def logout(
+    token: str = Depends(bearer),
+    address: str = Depends(worker),
+    grid: GridService = Depends(service),
+) -> Response:
     grid.auth.logout(token)
+    # a worker that signs out computes nothing more: its jobs go to others at once
+    await grid.run(grid.scheduler.release_all, address)
     return Response(status_code=204)
 
 
@@ -105,22 +110,44 @@ async def list_workers(grid: GridService = Depends(service)) -> list[WorkerView]
     summary="Ask for leases (and report small results inline); no leases: retry_after",
 )
 async def request_work(
-    body: WorkRequest, address: str = Depends(worker), grid: GridService = Depends(service)
+    body: WorkRequest,
+    request: Request,
+    wait: float = Query(
+        0.0,
+        ge=0.0,
+        le=3600.0,
+        description="seconds to wait here for a job when there is none now (cut to 25)",
+    ),
+    address: str = Depends(worker),
+    grid: GridService = Depends(service),
 ) -> Response:
+    work = grid.scheduler.request_work
     if not body.results:
-        work = grid.scheduler.request_work
-        return _json(await grid.run(work, address, body.max_leases, body.capabilities))
-    batch = store_inline_results(grid.data, body.results)
-    reply = await grid.run(
-        grid.scheduler.request_work,
-        address,
-        body.max_leases,
-        body.capabilities,
-        batch.to_record,
-        batch.blobs,
-    )
-    reply.results = batch.outcomes(reply.results)
-    return _json(reply)
+        first = await grid.run(work, address, body.max_leases, body.capabilities)
+    else:
+        batch = store_inline_results(grid.data, body.results)
+        first = await grid.run(
+            work, address, body.max_leases, body.capabilities, batch.to_record, batch.blobs
+        )
+        first.results = batch.outcomes(first.results)
+    if wait <= 0 or first.leases or first.reason or body.max_leases == 0:
+        return _json(first)
+    with grid.longpoll.slot(address) as allowed:
+        if not allowed:  # too many waiting already: today's answer
+            return _json(first)
+
+        async def look() -> WorkReply | None:
+            reply = await grid.run(work, address, body.max_leases, body.capabilities)
+            return reply if reply.leases or reply.reason else None
+
+        found = await grid.longpoll.wait_for(
+            look, wait, recheck_s=grid.config.sse_poll_s, gone=request.is_disconnected
+        )
+    if found is None:
+        first.retry_after = 0.0  # waited: ask again at once
+        return _json(first)
+    found.results = first.results
+    return _json(found)
 
 
 @router.post(
