@@ -171,13 +171,14 @@ class Leasing:
             raise Conflict(lease_over(state))
         return state, str(job_state)
 
-    def release_all(self, address: str) -> int:
-        """Every lease the worker `address` still has in progress, handed back (it signs out:
-        a worker that stops cleanly computes nothing more, even a lease whose reply it never
-        read, such as one granted while it gave up a held work request). Returns how many."""
+    def release_all(self, address: str, keep: set[str] | None = None) -> int:
+        """Every lease the worker `address` still has in progress, except those in `keep`,
+        handed back (it signs out: a worker that stops cleanly computes nothing more, even a
+        lease whose reply it never read, such as one granted while it gave up a held work
+        request; `keep`: results it computed and will upload when back). Returns how many."""
         with self.db.read() as conn:
             rows = Raw(conn).all(queries.LEASES_IN_PROGRESS_OF, {"worker": address})
-        ids = [row["id"] for row in rows]
+        ids = [row["id"] for row in rows if row["id"] not in (keep or set())]
         released = 0
         for lease_id in ids:
             try:
