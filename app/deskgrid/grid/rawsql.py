@@ -17,6 +17,7 @@ surface at that next read, or when the stretch ends.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -29,6 +30,14 @@ from sqlalchemy.exc import DBAPIError
 Params = Mapping[str, Any]
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@functools.cache
+def _can_pipeline() -> bool:
+    """psycopg's pipeline mode needs libpq 14 or later (the binary package brings one)."""
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
 
 
 class Sql:
@@ -61,7 +70,7 @@ class Raw:
         docstring); every result has arrived when it ends. SQLite: no change. Only `Raw`'s
         own methods may run statements in the block (SQLAlchemy's would read a row count
         that has not arrived yet)."""
-        if not self.is_postgresql or self._pipeline is not None:
+        if not self.is_postgresql or self._pipeline is not None or not _can_pipeline():
             yield
             return
         try:
