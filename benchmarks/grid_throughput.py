@@ -37,6 +37,9 @@ REPO = Path(__file__).resolve().parent.parent
 # The jobs are the test app `echo`, which lives with the tests, not in the product.
 os.environ.setdefault("DESKGRID_APP_MODULES", "tests.testapps")
 TOKEN = "benchmark-submitter-token"
+# The server and the workers run this checkout's package (not another one installed in the
+# environment) and import the test apps from its root.
+PYTHONPATH = os.pathsep.join([str(REPO / "app"), str(REPO)])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -169,7 +172,7 @@ def start_server(db_url: str, data_dir: Path) -> tuple[subprocess.Popen, str]:
         "--catalog", "tests.grid_fixtures:catalog", "--rate-limit", "0",
         "--idle-retry", "0.05",
     ]  # fmt: skip
-    env = dict(os.environ, PYTHONPATH=str(REPO), DESKGRID_HOME=str(data_dir))
+    env = dict(os.environ, PYTHONPATH=PYTHONPATH, DESKGRID_HOME=str(data_dir))
     proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -222,7 +225,7 @@ def run(args: argparse.Namespace) -> dict:
             before = asyncio.run(completed(url, check=False))  # a --db may hold earlier runs
             submit_s = asyncio.run(submit_all(url, args.jobs))
             per_process = max(1, args.workers // args.processes)
-            env = dict(os.environ, PYTHONPATH=str(REPO))
+            env = dict(os.environ, PYTHONPATH=PYTHONPATH)
             procs = [
                 subprocess.Popen(
                     [

@@ -370,13 +370,16 @@ class GridClient:
         self._login = {"name": name, "capabilities": caps, "payout": payout}
         return login
 
-    async def logout(self) -> None:
-        """Revoke this worker's token at the grid; the client stops renewing it."""
+    async def logout(self, *, release_leases: bool = False, keep: Iterable[str] = ()) -> None:
+        """Revoke this worker's token at the grid; the client stops renewing it. With
+        `release_leases`, the grid hands back this worker's leases in progress but those in
+        `keep` (results to upload when back)."""
         token, self._account = self.token, None
         if token is None:
             return
+        body = {"release_leases": release_leases, "keep": sorted(keep)}
         try:
-            await self._request("POST", "/workers/logout")
+            await self._request("POST", "/workers/logout", json=body)
         finally:
             self.token = None
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -16,7 +17,7 @@ from deskgrid.grid.config import GridConfig
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Conflict, Forbidden
 from deskgrid.grid.events import EventPublisher, PendingEvent
-from deskgrid.grid.models import Capabilities, DataRef, Lease, WorkReply
+from deskgrid.grid.models import Capabilities, DataRef, Lease, ReportOutcome, WorkReply
 from deskgrid.grid.quota import DailyQuota, active_cap, cap_reason
 from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.reporting import Reporting, lease_over
@@ -99,50 +100,74 @@ class Leasing:
         blobs: Mapping[str, bytes],
     ) -> WorkReply:
         now = self.clock.now()
-        cfg = self.config
         pending: list[PendingEvent] = []
-        granted: list[Lease] = []
+        out = _WorkOut(retry_after=self.config.idle_retry_s)
         with self.db.write() as conn:
             db = Raw(conn)
-            db.start_deferring()  # workers' rows are updated together, in address order
-            reported = (
-                self.reporting.report_in(db, address, results, now, pending, blobs)
-                if results
-                else []
-            )
-            _touch(db, address, caps, now)
-            db.run_deferred()
-            worker = db.first(queries.WORKER_BY_ADDRESS, {"address": address})
-            if worker is None:
-                raise Forbidden("This worker is not registered; log in again.")
-            if caps is None:
-                caps = capabilities_of(worker)
-            room = min(max_leases, cfg.max_leases_per_request)
-            retry_after, reason, quota = cfg.idle_retry_s, None, None
-            if room > 0:
-                active = int(db.scalar(queries.ACTIVE_LEASES_OF_WORKER, {"worker": address}) or 0)
-                cap = active_cap(cfg, caps.cores)
-                quota = DailyQuota.of(worker, cfg, now)
-                if active >= cap:
-                    reason = cap_reason(active, cap)
-                elif quota.left <= 0:
-                    retry_after, reason = quota.frees_in(now), quota.reason(now)
-                room = min(room, cap - active, quota.left)
-            if room > 0 and caps.apps:
-                trusted = worker["consecutive_valid"] >= cfg.trust_threshold
-                for job in self._candidates(db, address, caps, room):
-                    lease = self._lease_one(db, job, address, trusted, now, pending)
-                    if lease is not None:
-                        granted.append(lease)
-            if quota is not None and (granted or worker["daily_quota"] != quota.quota):
-                used = quota.used + len(granted)
-                params = {"quota": quota.quota, "window": quota.window, "used": used}
-                db.execute(queries.SET_WORKER_QUOTA, {**params, "address": address})
-            self.publisher.write(db, pending, now)
+            with db.pipelined():  # PostgreSQL: writes do not wait for their round trips
+                self._work_in(db, address, max_leases, caps, results, blobs, now, pending, out)
         self.publisher.announce(pending)
-        if granted:
-            retry_after = None
-        return WorkReply(leases=granted, retry_after=retry_after, results=reported, reason=reason)
+        retry_after = None if out.granted else out.retry_after
+        return WorkReply(
+            leases=out.granted, retry_after=retry_after, results=out.reported, reason=out.reason
+        )
+
+    def _work_in(
+        self,
+        db: Raw,
+        address: str,
+        max_leases: int,
+        caps: Capabilities | None,
+        results: list[tuple[str, DataRef]],
+        blobs: Mapping[str, bytes],
+        now: float,
+        pending: list[PendingEvent],
+        out: _WorkOut,
+    ) -> None:
+        """`request_work` inside its write transaction; fills `out`."""
+        cfg = self.config
+        db.start_deferring()  # workers' rows are updated together, in address order
+        if results:
+            out.reported = self.reporting.report_in(db, address, results, now, pending, blobs)
+        _touch(db, address, caps, now)
+        db.run_deferred()
+        room = min(max_leases, cfg.max_leases_per_request)
+        worker_rows = db.all_later(queries.WORKER_BY_ADDRESS, {"address": address})
+        active_count = (
+            db.scalar_later(queries.ACTIVE_LEASES_OF_WORKER, {"worker": address})
+            if room > 0
+            else None
+        )
+        worker = next(iter(worker_rows()), None)
+        if worker is None:
+            raise Forbidden("This worker is not registered; log in again.")
+        if caps is None:
+            caps = capabilities_of(worker)
+        quota = None
+        if active_count is not None:
+            active = int(active_count() or 0)
+            cap = active_cap(cfg, caps.cores)
+            quota = DailyQuota.of(worker, cfg, now)
+            if active >= cap:
+                out.reason = cap_reason(active, cap)
+            elif quota.left <= 0:
+                out.retry_after, out.reason = quota.frees_in(now), quota.reason(now)
+            room = min(room, cap - active, quota.left)
+        if room > 0 and caps.apps:
+            trusted = worker["consecutive_valid"] >= cfg.trust_threshold
+            taking = [
+                self._take_one(db, job, trusted, now)
+                for job in self._candidates(db, address, caps, room)
+            ]  # PostgreSQL: all sent before the first is read
+            for job, unreplicated, taken in taking:
+                lease = self._lease_one(db, job, address, unreplicated, taken(), now, pending)
+                if lease is not None:
+                    out.granted.append(lease)
+        if quota is not None and (out.granted or worker["daily_quota"] != quota.quota):
+            used = quota.used + len(out.granted)
+            params = {"quota": quota.quota, "window": quota.window, "used": used}
+            db.execute(queries.SET_WORKER_QUOTA, {**params, "address": address})
+        self.publisher.write(db, pending, now)
 
     def release(self, address: str, lease_id: str) -> tuple[str, str]:
         """The worker `address` hands its lease back (it stops): see `outcomes.release_lease`.
@@ -171,13 +196,14 @@ class Leasing:
             raise Conflict(lease_over(state))
         return state, str(job_state)
 
-    def release_all(self, address: str) -> int:
-        """Every lease the worker `address` still has in progress, handed back (it signs out:
-        a worker that stops cleanly computes nothing more, even a lease whose reply it never
-        read, such as one granted while it gave up a held work request). Returns how many."""
+    def release_all(self, address: str, keep: set[str] | None = None) -> int:
+        """Every lease the worker `address` still has in progress, except those in `keep`,
+        handed back (it signs out: a worker that stops cleanly computes nothing more, even a
+        lease whose reply it never read, such as one granted while it gave up a held work
+        request; `keep`: results it computed and will upload when back). Returns how many."""
         with self.db.read() as conn:
             rows = Raw(conn).all(queries.LEASES_IN_PROGRESS_OF, {"worker": address})
-        ids = [row["id"] for row in rows]
+        ids = [row["id"] for row in rows if row["id"] not in (keep or set())]
         released = 0
         for lease_id in ids:
             try:
@@ -199,28 +225,38 @@ class Leasing:
         }
         return db.all(queries.CANDIDATES, params)
 
-    def _lease_one(
-        self,
-        db: Raw,
-        job: Row,
-        address: str,
-        trusted: bool,
-        now: float,
-        pending: list[PendingEvent],
-    ) -> Lease | None:
-        cfg = self.config
-        unreplicated = (
+    def _take_one(
+        self, db: Raw, job: Row, trusted: bool, now: float
+    ) -> tuple[Row, bool, Callable[[], Any]]:
+        """Take one replica of `job` (unreplicated: a trusted worker's lease that is not
+        spot-checked takes the whole job); the last item reads its `n_in_progress` after
+        the take, None if the job had none left."""
+        unreplicated = bool(
             trusted
             and job["adaptive"]
             and not job["verifiable"]
             and job["n_total"] == 0
             and job["eff_target"] > 1
-            and self.rng.random() >= cfg.spot_check_rate
+            and self.rng.random() >= self.config.spot_check_rate
         )
         statement = queries.TAKE_UNREPLICATED if unreplicated else queries.TAKE_ONE
-        taken = db.execute(statement, {"id": job["id"], "now": now}).fetchone()
-        if taken is None:
+        return job, unreplicated, db.scalar_later(statement, {"id": job["id"], "now": now})
+
+    def _lease_one(
+        self,
+        db: Raw,
+        job: Row,
+        address: str,
+        unreplicated: bool,
+        in_progress: int | None,
+        now: float,
+        pending: list[PendingEvent],
+    ) -> Lease | None:
+        """The lease of a replica `_take_one` took (`in_progress`: the job's count after it),
+        or None if it took none."""
+        if in_progress is None:
             return None
+        cfg = self.config
         lease_id = new_id()
         hard = now + job["max_runtime"] + cfg.lease_grace_s
         expires = min(now + job["delay_bound"], hard)
@@ -245,7 +281,7 @@ class Leasing:
                     "state": JobState.RUNNING.value,
                     "lease_id": lease_id,
                     "worker": address,
-                    "n_in_progress": taken[0],
+                    "n_in_progress": in_progress,
                 },
             )
         )
@@ -263,6 +299,16 @@ class Leasing:
             max_result_bytes=cfg.max_result_bytes,
             max_runtime=job["max_runtime"],
         )
+
+
+@dataclass
+class _WorkOut:
+    """What a work request's transaction decided."""
+
+    granted: list[Lease] = field(default_factory=list)
+    reported: list[ReportOutcome] = field(default_factory=list)
+    retry_after: float | None = None
+    reason: str | None = None
 
 
 def _caps_values(caps: Capabilities) -> dict[str, Any]:

@@ -128,6 +128,15 @@ class InlineResult(Strict):
     content_b64: str = Field(max_length=90_000)  # 64 KiB of content
 
 
+class LogoutRequest(Strict):
+    """`release_leases`: the worker's leases still in progress are handed back as it signs
+    out, except those in `keep` (results computed and not yet uploaded: the worker keeps them
+    on disk and uploads them when it is back)."""
+
+    release_leases: bool = False
+    keep: list[str] = Field(default_factory=list, max_length=1024)
+
+
 class WorkRequest(Strict):
     max_leases: int = Field(1, ge=0, le=256)  # 0: only report results
     capabilities: Capabilities | None = None

@@ -19,16 +19,22 @@ Row = Mapping[str, Any]
 
 
 def settle(
-    db: Raw, job_id: str, now: float, pending: list[PendingEvent], job: Row | None = None
+    db: Raw,
+    job_id: str,
+    now: float,
+    pending: list[PendingEvent],
+    job: Row | None = None,
+    live: list[Row] | None = None,
 ) -> str:
     """Recompute the job from its leases: canonical result, ERROR, or how many replicas to
     hand out next. Returns the job's state. `job`: its row as read in this transaction and
-    not changed since (else it is read again)."""
+    not changed since (else it is read again); `live`: its live leases (`LIVE_LEASES_OF_JOB`)
+    as they are now in this transaction (else they are read)."""
     if job is None:
         job = db.one(queries.JOB_BY_ID, {"id": job_id})
     if JobState(job["state"]).final:
         return job["state"]
-    rows = db.all(queries.LIVE_LEASES_OF_JOB, {"job_id": job_id})
+    rows = db.all(queries.LIVE_LEASES_OF_JOB, {"job_id": job_id}) if live is None else live
     running = [r for r in rows if r["state"] == LeaseState.IN_PROGRESS.value]
     successes = [r for r in rows if r["state"] == LeaseState.SUCCESS.value]
     verified = [r for r in rows if r["state"] == LeaseState.VALID.value]

@@ -82,14 +82,37 @@ WHERE address = :address
 
 SEEN_WORKER = Sql("UPDATE workers SET last_seen = :now WHERE address = :address")
 
-# PostgreSQL: the jobs of the leases a worker reports, locked in id order before any of
-# them is voted on, so that two batches reporting on the same jobs never deadlock.
-LOCK_JOBS_OF_LEASES = Sql(
-    "SELECT 1",
-    postgresql="""
-SELECT id FROM jobs WHERE id IN (SELECT job_id FROM leases WHERE id = ANY(:ids))
+# A batch of results a worker reports, read in one go: the jobs of its leases, locked
+# (PostgreSQL: in id order, before any of them is voted on, so that two batches reporting
+# on the same jobs never deadlock; SQLite: the transaction already holds the write lock),
+# then, as of those locks, the leases and the live leases of those jobs (rows of a locked
+# job's leases change only under its lock). `:ids`: `Raw.id_list` of the lease ids.
+_IDS = "(SELECT value FROM json_each(:ids))"
+_JOBS_OF_IDS = "SELECT job_id FROM leases WHERE id IN " + _IDS
+_JOBS_OF_IDS_PG = "SELECT job_id FROM leases WHERE id = ANY(:ids)"
+JOBS_OF_LEASES_LOCKED = Sql(
+    f"SELECT * FROM jobs WHERE id IN ({_JOBS_OF_IDS})",
+    postgresql=f"""
+SELECT * FROM jobs WHERE id IN ({_JOBS_OF_IDS_PG})
 ORDER BY id FOR UPDATE
 """,
+)
+LEASES_BY_IDS = Sql(
+    f"SELECT * FROM leases WHERE id IN {_IDS}",
+    postgresql="SELECT * FROM leases WHERE id = ANY(:ids)",
+)
+_LIVE_LEASES_OF_JOBS = """
+SELECT job_id, id, worker, state, result_sha256, result_size FROM leases
+WHERE job_id IN ({jobs}) AND state IN ('IN_PROGRESS', 'SUCCESS', 'VALID')
+ORDER BY leased_at, id
+"""
+LIVE_LEASES_OF_JOBS = Sql(
+    _LIVE_LEASES_OF_JOBS.format(jobs=_JOBS_OF_IDS),
+    postgresql=_LIVE_LEASES_OF_JOBS.format(jobs=_JOBS_OF_IDS_PG),
+)
+LEASE_STATES = Sql(
+    f"SELECT id, state FROM leases WHERE id IN {_IDS}",
+    postgresql="SELECT id, state FROM leases WHERE id = ANY(:ids)",
 )
 
 LEASE_BY_ID = Sql("SELECT * FROM leases WHERE id = :id")

@@ -7,12 +7,21 @@ Statements are written once with `:name` parameters (sqlite3's style) and render
 import for psycopg (`%(name)s`). Driver errors are re-raised as SQLAlchemy's
 (`IntegrityError`, `OperationalError`, ...), so callers and the API's error handlers see
 the same exceptions as on SQLAlchemy's own path.
+
+On PostgreSQL, `Raw.pipelined` runs a stretch of a transaction in psycopg's pipeline mode:
+a statement whose result is not read (an UPDATE, an INSERT, a lock) does not wait for its
+round trip; the queued statements go out together with the next one whose rows are read,
+in the order they were issued (same locks, same order). Errors of a queued statement
+surface at that next read, or when the stretch ends.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection
@@ -21,6 +30,14 @@ from sqlalchemy.exc import DBAPIError
 Params = Mapping[str, Any]
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@functools.cache
+def _can_pipeline() -> bool:
+    """psycopg's pipeline mode needs libpq 14 or later (the binary package brings one)."""
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
 
 
 class Sql:
@@ -37,7 +54,7 @@ class Raw:
     """The driver connection of an open SQLAlchemy transaction. `conn` stays usable for
     SQLAlchemy statements in the same transaction."""
 
-    __slots__ = ("conn", "is_postgresql", "_driver", "_error", "_deferred")
+    __slots__ = ("conn", "is_postgresql", "_driver", "_error", "_deferred", "_pipeline")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -45,6 +62,25 @@ class Raw:
         self._driver: Any = conn.connection.driver_connection
         self._error: type[Exception] = conn.dialect.loaded_dbapi.Error
         self._deferred: dict[str, list[tuple[Sql, Params]]] | None = None
+        self._pipeline: Any = None
+
+    @contextmanager
+    def pipelined(self) -> Iterator[None]:
+        """PostgreSQL: the statements run in this block are pipelined (see the module's
+        docstring); every result has arrived when it ends. SQLite: no change. Only `Raw`'s
+        own methods may run statements in the block (SQLAlchemy's would read a row count
+        that has not arrived yet)."""
+        if not self.is_postgresql or self._pipeline is not None or not _can_pipeline():
+            yield
+            return
+        try:
+            with self._driver.pipeline() as pipeline:
+                self._pipeline = pipeline
+                yield
+        except self._error as exc:
+            raise self._translate(exc, "(pipelined statements)", None) from exc
+        finally:
+            self._pipeline = None
 
     def start_deferring(self) -> None:
         """From now on, `defer` keeps its statements until `run_deferred`."""
@@ -94,12 +130,15 @@ class Raw:
             raise self._translate(exc, statement, rows) from exc
 
     def rowcount(self, sql: Sql, params: Params) -> int:
-        return int(self.execute(sql, params).rowcount)
+        cursor = self.execute(sql, params)
+        if self._pipeline is not None:  # the count arrives with the results
+            self._fetch(sql, params, self._pipeline.sync)
+        return int(cursor.rowcount)
 
     def first(self, sql: Sql, params: Params) -> dict[str, Any] | None:
         """The first row as a dict (column name -> value), or None."""
         cursor = self.execute(sql, params)
-        row = cursor.fetchone()
+        row = self._fetch(sql, params, cursor.fetchone)
         if row is None:
             return None
         return dict(zip([column[0] for column in cursor.description], row, strict=True))
@@ -111,16 +150,56 @@ class Raw:
         return row
 
     def all(self, sql: Sql, params: Params) -> list[dict[str, Any]]:
-        cursor = self.execute(sql, params)
-        rows = cursor.fetchall()
+        return self._rows(sql, params, self.execute(sql, params))
+
+    def _rows(self, sql: Sql, params: Params, cursor: Any) -> list[dict[str, Any]]:
+        rows = self._fetch(sql, params, cursor.fetchall)
         if not rows:
             return []
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in rows]
 
+    def all_later(self, sql: Sql, params: Params) -> Callable[[], list[dict[str, Any]]]:
+        """Run one statement now and read its rows when the returned function is called: in
+        a pipeline, statements issued before the first read travel in one round trip
+        (outside one, the rows are read at once)."""
+        cursor = self.execute(sql, params)
+        if self._pipeline is None:
+            rows = self._rows(sql, params, cursor)
+            return lambda: rows
+        return lambda: self._rows(sql, params, cursor)
+
+    def scalar_later(self, sql: Sql, params: Params) -> Callable[[], Any]:
+        """`scalar`, read when the returned function is called (see `all_later`)."""
+        cursor = self.execute(sql, params)
+
+        def read() -> Any:
+            row = self._fetch(sql, params, cursor.fetchone)
+            return None if row is None else row[0]
+
+        if self._pipeline is None:
+            value = read()
+            return lambda: value
+        return read
+
     def scalar(self, sql: Sql, params: Params) -> Any:
-        row = self.execute(sql, params).fetchone()
+        cursor = self.execute(sql, params)
+        row = self._fetch(sql, params, cursor.fetchone)
         return None if row is None else row[0]
+
+    def _fetch(self, sql: Sql, params: Params, fetch: Callable[[], Any]) -> Any:
+        """`fetch()`, driver errors translated (in a pipeline, the error may be that of an
+        earlier statement whose result had not arrived)."""
+        try:
+            return fetch()
+        except self._error as exc:
+            statement = sql.postgresql if self.is_postgresql else sql.sqlite
+            raise self._translate(exc, statement, params) from exc
+
+    def id_list(self, ids: Sequence[str]) -> Any:
+        """A list parameter for `IN (SELECT value FROM json_each(:ids))` (SQLite) or
+        `= ANY(:ids)` (PostgreSQL)."""
+        return list(ids) if self.is_postgresql else json.dumps(list(ids))
 
     def _translate(self, exc: Exception, statement: str, params: Any) -> DBAPIError:
         return DBAPIError.instance(statement, params, exc, self._error, dialect=self.conn.dialect)

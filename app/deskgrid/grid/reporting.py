@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
 
@@ -165,10 +166,11 @@ class Reporting:
         pending: list[PendingEvent] = []
         with self.db.write() as conn:
             db = Raw(conn)
-            db.start_deferring()
-            reported = self.report_in(db, address, results, now, pending, blobs or {})
-            db.run_deferred()
-            self.publisher.write(db, pending, now)
+            with db.pipelined():  # PostgreSQL: writes do not wait for their round trips
+                db.start_deferring()
+                reported = self.report_in(db, address, results, now, pending, blobs or {})
+                db.run_deferred()
+                self.publisher.write(db, pending, now)
         self.publisher.announce(pending)
         return reported
 
@@ -183,14 +185,17 @@ class Reporting:
     ) -> list[ReportOutcome]:
         """`report_results` inside the caller's write transaction (workers' rows: see
         `Raw.defer`). Of the small contents in `blobs`, only those of accepted results are
-        stored: a worker stores nothing but the results of its own live leases."""
-        if db.is_postgresql and len(results) > 1:
-            db.execute(queries.LOCK_JOBS_OF_LEASES, {"ids": [lease_id for lease_id, _ in results]})
+        stored: a worker stores nothing but the results of its own live leases.
+
+        The batch's jobs are locked and its leases read in one go (`ReportBatch`); each
+        result is then recorded as it would be alone, in the order given, and the states of
+        the accepted leases are read together."""
+        batch = ReportBatch.read(db, [lease_id for lease_id, _ in results])
         reported: list[ReportOutcome] = []
         keep: dict[str, bytes] = {}
         for lease_id, ref in results:
             try:
-                outcome = self._report_one(db, address, lease_id, ref, now, pending, blobs)
+                outcome = self._report_one(db, address, lease_id, ref, now, pending, blobs, batch)
             except GridError as exc:
                 outcome = ReportOutcome(
                     lease_id=lease_id, accepted=False, status=exc.status, detail=exc.message
@@ -199,8 +204,14 @@ class Reporting:
                 if ref.sha256 in blobs:
                     keep[ref.sha256] = blobs[ref.sha256]
             reported.append(outcome)
+        batch.read_states(db)
         insert_blobs(db, keep, now)
-        return reported
+        return [
+            outcome.model_copy(update={"lease_state": batch.states.get(outcome.lease_id)})
+            if outcome.accepted and outcome.lease_state is None
+            else outcome
+            for outcome in reported
+        ]
 
     def _report_one(
         self,
@@ -211,8 +222,16 @@ class Reporting:
         now: float,
         pending: list[PendingEvent],
         blobs: Mapping[str, bytes],
+        batch: ReportBatch,
     ) -> ReportOutcome:
-        lease, job = self.lock_lease(db, address, lease_id)
+        read = batch.take(db, lease_id)
+        if read is None:  # not as the batch read it: read and lock it as on its own
+            lease, job = self.lock_lease(db, address, lease_id)
+            live = None
+        else:
+            lease, job, live = read
+            if lease["worker"] != address:
+                raise Forbidden("This lease belongs to another worker.")
         if lease["state"] != LeaseState.IN_PROGRESS.value:
             raise Conflict(lease_over(lease["state"]))
         if lease["expires_at"] < now:
@@ -224,8 +243,12 @@ class Reporting:
                 detail=lease_over(LeaseState.EXPIRED.value),
             )
         verdict = self._verify(db, job, ref, blobs.get(ref.sha256)) if job["verifiable"] else None
-        job_state = self._record_result(db, job, lease, ref, verdict, now, pending)
-        lease_state = db.scalar(queries.LEASE_STATE, {"id": lease_id})
+        job_state = self._record_result(db, job, lease, ref, verdict, now, pending, live)
+        if read is None:
+            lease_state = db.scalar(queries.LEASE_STATE, {"id": lease_id})
+        else:
+            lease_state = None  # read with the batch's others (`ReportBatch.read_states`)
+            batch.due.append(lease_id)
         return ReportOutcome(
             lease_id=lease_id, accepted=True, lease_state=lease_state, job_state=job_state
         )
@@ -239,7 +262,10 @@ class Reporting:
         verdict: bool | None,
         now: float,
         pending: list[PendingEvent],
+        live: list[Row] | None = None,
     ) -> str:
+        """`live`: the job's live leases as read before this result (else they are read
+        after it is recorded)."""
         state = {True: LeaseState.VALID, False: LeaseState.INVALID, None: LeaseState.SUCCESS}[
             verdict
         ]
@@ -285,7 +311,14 @@ class Reporting:
         ):  # the verifier could not tell: fall back to the job's replication vote
             outcomes.reset_replication(db, job)
             return outcomes.settle(db, job["id"], now, pending)
-        return outcomes.settle(db, job["id"], now, pending, job)  # its row is unchanged
+        if live is not None:  # as RECORD_RESULT left them
+            recorded = {"state": state.value, "result_sha256": ref.sha256, "result_size": ref.size}
+            live = [
+                {**row, **recorded} if row["id"] == lease["id"] else row
+                for row in live
+                if row["id"] != lease["id"] or state.value in LIVE_STATES
+            ]
+        return outcomes.settle(db, job["id"], now, pending, job, live)  # its row is unchanged
 
     def _verify(self, db: Raw, job: Row, ref: DataRef, content: bytes | None) -> bool | None:
         spec = self.catalog.get(job["app"])
@@ -312,6 +345,58 @@ class Reporting:
             self.publisher.write(db, pending, now)
         self.publisher.announce(pending)
         return self.store.require_job(job["id"])
+
+
+LIVE_STATES = frozenset(
+    {LeaseState.IN_PROGRESS.value, LeaseState.SUCCESS.value, LeaseState.VALID.value}
+)  # the states LIVE_LEASES_OF_JOB selects
+
+
+@dataclass
+class ReportBatch:
+    """The rows a batch of reported results needs, read in one round trip: their jobs
+    (locked), their leases and those jobs' live leases, as of the locks. A row is used as
+    read only the first time its job comes up: once a result of a job has been recorded,
+    another lease of that job (or the same lease again) is read afresh."""
+
+    leases: dict[str, Row]
+    jobs: dict[str, Row]
+    live: dict[str, list[Row]]
+    seen: set[str] = field(default_factory=set)  # lease and job ids taken so far
+    due: list[str] = field(default_factory=list)  # accepted leases whose state is unread
+    states: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, db: Raw, lease_ids: list[str]) -> ReportBatch:
+        if not lease_ids:
+            return cls({}, {}, {})
+        params = {"ids": db.id_list(lease_ids)}
+        jobs = db.all_later(queries.JOBS_OF_LEASES_LOCKED, params)
+        leases = db.all_later(queries.LEASES_BY_IDS, params)
+        live = db.all_later(queries.LIVE_LEASES_OF_JOBS, params)
+        batch = cls({r["id"]: r for r in leases()}, {r["id"]: r for r in jobs()}, {})
+        for row in live():
+            batch.live.setdefault(row["job_id"], []).append(row)
+        return batch
+
+    def take(self, db: Raw, lease_id: str) -> tuple[Row, Row, list[Row]] | None:
+        """The lease, its job and the job's live leases as read, or None if they must be read
+        again (the lease is unknown, or its job was taken before)."""
+        lease = self.leases.get(lease_id)
+        if lease is None or lease_id in self.seen or lease["job_id"] in self.seen:
+            if lease is not None and lease["job_id"] in self.seen:
+                self.read_states(db)  # before this result may change them
+            self.seen.add(lease_id)
+            return None
+        self.seen.update((lease_id, lease["job_id"]))
+        return lease, self.jobs[lease["job_id"]], self.live.get(lease["job_id"], [])
+
+    def read_states(self, db: Raw) -> None:
+        """Read the states of the accepted leases whose state is still unread."""
+        if self.due:
+            rows = db.all(queries.LEASE_STATES, {"ids": db.id_list(self.due)})
+            self.states.update((row["id"], row["state"]) for row in rows)
+            self.due.clear()
 
 
 def hard_deadline(lease: Row, job: Row) -> float:

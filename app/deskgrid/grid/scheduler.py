@@ -198,9 +198,9 @@ class Scheduler:
         """See `Leasing.release`."""
         return self.leasing.release(address, lease_id)
 
-    def release_all(self, address: str) -> int:
+    def release_all(self, address: str, keep: set[str] | None = None) -> int:
         """See `Leasing.release_all`."""
-        return self.leasing.release_all(address)
+        return self.leasing.release_all(address, keep)
 
     def check_lease(self, address: str, lease_id: str) -> tuple[Row, Row]:
         return self.reporting.check_lease(address, lease_id)

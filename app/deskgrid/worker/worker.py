@@ -275,12 +275,14 @@ class Worker:
             )  # fmt: skip
 
     async def _logout(self, client: GridClient) -> None:
-        """On a clean stop, revoke the token (a grid that does not answer soon is left)."""
+        """On a clean stop, revoke the token and hand back the leases still in progress but
+        those whose results wait on disk (a grid that does not answer soon is left)."""
         if not self._logged_in:
             return
         self._logged_in = False
+        keep = [entry.lease_id for entry in self.pending.entries(worker=self.account.address)]
         try:
-            await asyncio.wait_for(client.logout(), LOGOUT_TIMEOUT)
+            await asyncio.wait_for(client.logout(release_leases=True, keep=keep), LOGOUT_TIMEOUT)
         except (GridClientError, TimeoutError):
             log.info("the grid did not take the logout; the token expires by itself")
 

@@ -19,8 +19,14 @@ from deskgrid.grid.errors import Conflict
 from deskgrid.grid.migrations import HEAD, upgrade
 from deskgrid.grid.models import Capabilities, DataRef, JobSubmit, ReplicationPolicy
 from deskgrid.grid.scheduler import Scheduler
-from tests.grid_fixtures import catalog, check_raw_statements
+from tests.grid_fixtures import (
+    REPORTED_BATCH_OUTCOMES,
+    catalog,
+    check_raw_statements,
+    reported_batch_record,
+)
 from tests.grid_schema_check import check_schema_agrees
+from tests.unit.grid.conftest import make_harness
 
 from .processes import TOKEN, start_server, start_workers
 from .test_grid_processes import poll
@@ -47,6 +53,21 @@ def test_raw_statements_on_postgresql(pg_grid_url) -> None:
     db = Database(pg_grid_url)
     check_raw_statements(db)
     db.close()
+
+
+def test_a_batch_of_reports_is_recorded_as_one_by_one_on_postgresql(
+    pg_grid_url, another_pg_grid_url, tmp_path
+) -> None:
+    one_by_one = make_harness(tmp_path / "a", pg_grid_url)
+    batched = make_harness(tmp_path / "b", another_pg_grid_url)
+    try:
+        expected = reported_batch_record(one_by_one, batched=False)
+        recorded = reported_batch_record(batched, batched=True)
+    finally:
+        one_by_one.scheduler.db.close()
+        batched.scheduler.db.close()
+    assert recorded["outcomes"] == REPORTED_BATCH_OUTCOMES
+    assert recorded == expected
 
 
 def test_the_migrated_schema_is_the_declared_one_on_postgresql(pg_grid_url) -> None:

@@ -128,20 +128,33 @@ async def test_a_stopping_worker_whose_grid_is_gone_just_stops(grid, tmp_path: P
 
 async def test_signing_out_hands_back_every_lease_in_progress(grid) -> None:
     """A worker that signs out computes nothing more: a lease it never read (granted as it
-    gave up a held work request) goes back to the queue at once, without an error."""
+    gave up a held work request) goes back to the queue at once, without an error; a lease
+    whose result waits on the worker's disk is kept, and a plain logout releases nothing."""
     server, submitter = grid
     job = await submitter.submit("sleep", {"seconds": 600}, policy={"delay_bound": LONG_DELAY})
     leaver, other = await _signed_in(server.url), await _signed_in(server.url)
     try:
         (lease,) = (await leaver.request_work(1)).leases  # as if its reply had been lost
         assert (await submitter.get_job(job.id)).state == "RUNNING"
-        await leaver.logout()
+        await leaver.logout(release_leases=True)
         released = await _lease_of(submitter, job.id, None, "RELEASED")
         assert released is not None and released.id == lease.lease_id
         view = await submitter.get_job(job.id)
         assert (view.state, view.n_errors) == ("PENDING", 0)
         (taken,) = (await other.request_work(1)).leases  # at once, no expiry awaited
         assert taken.job_id == job.id
+
+        kept = await submitter.submit("sleep", {"seconds": 600}, policy={"delay_bound": 3600})
+        plain = await submitter.submit("sleep", {"seconds": 600}, policy={"delay_bound": 3600})
+        third = await _signed_in(server.url)
+        (keep_lease,) = (await third.request_work(1)).leases
+        await third.logout(release_leases=True, keep=[keep_lease.lease_id])
+        assert (await submitter.get_job(keep_lease.job_id)).state == "RUNNING"
+        fourth = await _signed_in(server.url)
+        (plain_lease,) = (await fourth.request_work(1)).leases
+        await fourth.logout()
+        assert (await submitter.get_job(plain_lease.job_id)).state == "RUNNING"
+        assert {keep_lease.job_id, plain_lease.job_id} == {kept.id, plain.id}
     finally:
         await leaver.aclose()
         await other.aclose()

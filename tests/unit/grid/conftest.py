@@ -47,11 +47,12 @@ class Harness:
         return job
 
 
-def make_harness(tmp_path: Path, **config_fields) -> Harness:
+def make_harness(tmp_path: Path, db_url: str | None = None, **config_fields) -> Harness:
+    """A scheduler on a fresh SQLite file in `tmp_path`, or on the empty database `db_url`."""
     clock = ManualClock()
     defaults = config_fields.pop("defaults", JobDefaults(delay_bound=60.0))
     config = replace(GridConfig(data_dir=tmp_path), defaults=defaults, **config_fields)
-    db = Database(f"sqlite:///{tmp_path / 'grid.db'}")
+    db = Database(db_url or f"sqlite:///{tmp_path / 'grid.db'}")
     upgrade(db)
     data = DataStore(tmp_path / "data", db, clock=clock)
     scheduler = Scheduler(db, catalog(), data, config, clock=clock, rng=random.Random(7))

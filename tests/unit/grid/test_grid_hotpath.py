@@ -8,9 +8,14 @@ from sqlalchemy.exc import IntegrityError
 
 from deskgrid.grid.db import Database
 from deskgrid.grid.rawsql import Sql
-from tests.grid_fixtures import check_raw_statements, echo_result
+from tests.grid_fixtures import (
+    REPORTED_BATCH_OUTCOMES,
+    check_raw_statements,
+    echo_result,
+    reported_batch_record,
+)
 
-from .conftest import Harness
+from .conftest import Harness, make_harness
 
 
 def test_statements_are_rendered_for_psycopg_once() -> None:
@@ -44,6 +49,13 @@ def test_a_work_request_reports_and_leases_in_one_go(grid: Harness) -> None:
     }
     kinds = [e.kind for e in grid.scheduler.events.read(0)]
     assert kinds.count("completed") == 2 and kinds.count("leased") == 4
+
+
+def test_a_batch_of_reports_is_recorded_as_one_by_one_on_sqlite(tmp_path) -> None:
+    one_by_one = reported_batch_record(make_harness(tmp_path / "a"), batched=False)
+    batched = reported_batch_record(make_harness(tmp_path / "b"), batched=True)
+    assert batched["outcomes"] == REPORTED_BATCH_OUTCOMES
+    assert batched == one_by_one
 
 
 def test_small_results_are_stored_in_the_transaction_that_records_them(grid: Harness) -> None:

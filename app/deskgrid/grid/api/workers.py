@@ -25,6 +25,7 @@ from deskgrid.grid.models import (
     LeaseAck,
     LoginReply,
     LoginRequest,
+    LogoutRequest,
     ResultAck,
     WorkerView,
     WorkReply,
@@ -73,16 +74,18 @@ async def login(body: LoginRequest, grid: GridService = Depends(service)) -> Log
 @router.post(
     "/workers/logout",
     status_code=204,
-    summary="Revoke the calling worker token; its leases still in progress are handed back",
+    summary="Revoke the calling worker token; optionally hand back its leases in progress",
 )
 async def logout(
+    body: LogoutRequest | None = None,
     token: str = Depends(bearer),
     address: str = Depends(worker),
     grid: GridService = Depends(service),
 ) -> Response:
     grid.auth.logout(token)
-    # a worker that signs out computes nothing more: its jobs go to others at once
-    await grid.run(grid.scheduler.release_all, address)
+    if body is not None and body.release_leases:
+        # a worker that signs out computes nothing more: its jobs go to others at once
+        await grid.run(grid.scheduler.release_all, address, set(body.keep))
     return Response(status_code=204)
 
 
