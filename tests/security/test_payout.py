@@ -6,14 +6,11 @@ and a volunteer signing in with a fresh worker key and a payout address."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from eth_account import Account
 
-from deskgrid.chain.contracts import TaskStatus
 from deskgrid.money import NRLC_PER_RLC as RLC
-from tests.integration.oracle.conftest import setup, volunteer  # noqa: F401 - a fixture
+from tests.integration.oracle.conftest import complete_task, setup  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.integration
 
@@ -22,19 +19,7 @@ async def test_the_reward_lands_on_the_payout_address(setup) -> None:  # noqa: F
     worker_key = Account.create()  # the worker's identity only
     wallet = setup.chain.dev_accounts[7].address  # the volunteer's wallet
     before = setup.hub.balance_of(wallet)
-    task_id = setup.pay("echo", {"text": "paid to the wallet"})
-    stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(setup.oracle().run(stop)),
-        asyncio.create_task(volunteer(setup.server.url, worker_key, stop, payout=wallet)),
-    ]
-    try:
-        async with asyncio.timeout(90):
-            while setup.hub.task_status(task_id) is not TaskStatus.COMPLETED:
-                await asyncio.sleep(0.1)
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks)
+    task_id = await complete_task(setup, worker_key, wallet, "paid to the wallet")
     assert setup.hub.balance_of(wallet) - before == RLC * 7 // 10
     assert setup.hub.balance_of(worker_key.address) == 0
     found = await setup.grid.find_job("0x" + task_id.hex())
