@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="compute jobs from a desktop grid (volunteer worker, headless)",
         description="Pull jobs from a DeskGrid grid server and compute them on this computer "
         "until stopped (Ctrl-C). Finished results are kept on disk until the grid has them.",
+        usage="deskgrid worker --grid URL [options]\n"
+        "       deskgrid worker withdraw --chain URL --hub ADDRESS [options]",
     )
     worker.add_argument(
         "--grid",
