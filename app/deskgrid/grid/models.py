@@ -26,6 +26,14 @@ class ReplicationPolicy(Strict):
     max_total_results: int | None = Field(None, ge=1, le=200)
     delay_bound: float | None = Field(None, ge=0.05, le=30 * 86400)
     adaptive: bool = True
+    # Consensus by trust (a paid task's level, 1-5, see docs/architecture.md "Economics"):
+    # when set, the job's canonical result (or ERROR) is the outcome whose agreeing
+    # stakeholders reach the level's credibility, instead of `min_quorum` equal results.
+    trust: int | None = Field(None, ge=1, le=5)
+    # distinct stake owners that must agree on an unverified outcome (None: the grid's default)
+    min_agree: int | None = Field(None, ge=1, le=20)
+    # free stake (nRLC) a worker's stake owner must hold to take a replica; 0: none needed
+    stake: int = Field(0, ge=0, le=2**96 - 1)
 
 
 class InputRef(Strict):
