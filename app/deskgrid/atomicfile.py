@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_atomic(
@@ -14,12 +16,21 @@ def write_atomic(
 ) -> Path:
     """Replace `path` with `data` (str: UTF-8). `mode` is set before any byte is written
     (0600 by default: owner only); `sync_folder` also flushes the rename itself to disk."""
+    with open_atomic(path, mode=mode, sync_folder=sync_folder) as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+@contextlib.contextmanager
+def open_atomic(path: Path, *, mode: int = 0o600, sync_folder: bool = False) -> Iterator[BinaryIO]:
+    """A binary file to write in steps that replaces `path` when the block ends without an
+    error; on an error `path` is left as it was and the temporary file removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -29,7 +40,6 @@ def write_atomic(
         raise
     if sync_folder:
         fsync_folder(path.parent)
-    return path
 
 
 def fsync_folder(folder: Path) -> None:
