@@ -18,6 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "app" / "deskgrid"
 # deskgrid.resources (the top-level resources/ folder).
 LAYERS: list[tuple[str, ...]] = [
     ("base",),
+    ("crypto",),
     ("apps",),
     ("chain",),
     ("grid",),
