@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from deskgrid.chain.anvil import AnvilNode, find_anvil
+from deskgrid.chain.anvil import find_anvil
 from deskgrid.chain.connection import connect
 from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest, TaskStatus, result_digest
 from deskgrid.chain.deployment import Roles, ensure_deployment, load_deployment
@@ -20,14 +20,6 @@ from tests.conftest import require
 from tests.unit.chain.conftest import TEST_LISTINGS
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def anvil():
-    require(find_anvil() is not None, "anvil is not installed: run `npm ci --prefix contracts`")
-    node = AnvilNode().start()
-    yield node
-    node.stop()
 
 
 def test_deploy_and_round_trip_on_anvil(anvil):

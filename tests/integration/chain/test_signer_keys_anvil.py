@@ -1,0 +1,28 @@
+"""On a real anvil process over JSON-RPC: the requester's public key recovered from its request
+transaction (EIP-1559 and legacy), and a result encrypted to it that only the payer opens."""
+
+from __future__ import annotations
+
+import pytest
+
+from deskgrid.chain.connection import connect
+from deskgrid.chain.deployment import Roles, ensure_deployment
+from deskgrid.chain.signer_keys import requester_public_key
+from deskgrid.crypto.ecies import public_key_of
+from tests.unit.chain.conftest import TEST_LISTINGS
+from tests.unit.chain.test_signer_keys import check_result_reaches_only_the_payer, send_legacy
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_payers_key_from_its_request_on_anvil(anvil):
+    chain = connect(anvil.url)
+    try:
+        roles = Roles.dev(chain)
+        deployment, _ = ensure_deployment(chain, roles, listings=TEST_LISTINGS)
+        check_result_reaches_only_the_payer(chain, roles, deployment)
+        for eip155 in (True, False):
+            tx_hash = send_legacy(chain, chain.dev_accounts[7], eip155=eip155)
+            assert requester_public_key(chain, tx_hash) == public_key_of(chain.dev_accounts[7].key)
+    finally:
+        chain.close()
