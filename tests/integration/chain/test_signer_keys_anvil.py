@@ -1,5 +1,6 @@
 """On a real anvil process over JSON-RPC: the requester's public key recovered from its request
-transaction (EIP-1559 and legacy), and a result encrypted to it that only the payer opens."""
+transaction (EIP-1559; EIP-2930 and legacy transfers too), and a result encrypted to it that
+only the payer opens."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from deskgrid.chain.deployment import Roles, ensure_deployment
 from deskgrid.chain.signer_keys import requester_public_key
 from deskgrid.crypto.ecies import public_key_of
 from tests.unit.chain.conftest import TEST_LISTINGS
-from tests.unit.chain.test_signer_keys import check_result_reaches_only_the_payer, send_legacy
+from tests.unit.chain.test_signer_keys import (
+    PLAIN_KINDS,
+    check_result_reaches_only_the_payer,
+    send_plain,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -21,8 +26,8 @@ def test_the_payers_key_from_its_request_on_anvil(anvil):
         roles = Roles.dev(chain)
         deployment, _ = ensure_deployment(chain, roles, listings=TEST_LISTINGS)
         check_result_reaches_only_the_payer(chain, roles, deployment)
-        for eip155 in (True, False):
-            tx_hash = send_legacy(chain, chain.dev_accounts[7], eip155=eip155)
+        for kind in PLAIN_KINDS:
+            tx_hash = send_plain(chain, chain.dev_accounts[7], kind)
             assert requester_public_key(chain, tx_hash) == public_key_of(chain.dev_accounts[7].key)
     finally:
         chain.close()

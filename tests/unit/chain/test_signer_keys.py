@@ -47,27 +47,35 @@ def test_the_payers_key_from_the_request_transaction(market):
     check_result_reaches_only_the_payer(market.chain, market.roles, market.deployment)
 
 
-def send_legacy(chain: Chain, account: LocalAccount, *, eip155: bool) -> str:
+def send_plain(chain: Chain, account: LocalAccount, kind: str) -> str:
+    """A transfer signed as a legacy transaction (`eip155`, `pre-eip155`) or an EIP-2930 one
+    (`eip2930`, with an access list); its hash once mined."""
     w3 = chain.w3
     tx = {
         "to": chain.dev_accounts[6].address,
         "value": 1,
-        "gas": 21_000,
+        "gas": 30_000,
         "gasPrice": 2 * w3.eth.gas_price,
         "nonce": w3.eth.get_transaction_count(account.address),
     }
-    if eip155:
+    if kind != "pre-eip155":
         tx["chainId"] = chain.chain_id
+    if kind == "eip2930":
+        tx["accessList"] = [{"address": chain.dev_accounts[6].address, "storageKeys": []}]
     tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
     w3.eth.wait_for_transaction_receipt(tx_hash)
     return tx_hash.to_0x_hex()
 
 
-@pytest.mark.parametrize("eip155", [True, False], ids=["eip155", "pre-eip155"])
-def test_legacy_transactions(market, eip155):
+PLAIN_KINDS = ["eip155", "pre-eip155", "eip2930"]
+
+
+@pytest.mark.parametrize("kind", PLAIN_KINDS)
+def test_legacy_and_access_list_transactions(market, kind):
     account = market.account(7)
     with market.chain.lock:
-        tx_hash = send_legacy(market.chain, account, eip155=eip155)
+        tx_hash = send_plain(market.chain, account, kind)
+    assert int(market.chain.w3.eth.get_transaction(tx_hash)["type"]) == (kind == "eip2930")
     assert requester_public_key(market.chain, tx_hash) == public_key_of(account.key)
 
 
