@@ -38,11 +38,12 @@ class BuiltExamples:
         )
 
     def run_directly(
-        self, name: str, job_dir: Path, params: str, inputs: tuple[str, ...] = ()
+        self, name: str, job_dir: Path, params: str | None, inputs: tuple[str, ...] = ()
     ) -> subprocess.CompletedProcess[str]:
         """The example's binary run on this computer (no Docker) on a job folder, with
-        `params` as the text of its params.json."""
-        (job_dir / "params.json").write_text(params, encoding="utf-8")
+        `params` as the text of its params.json (None: the job folder has it already)."""
+        if params is not None:
+            (job_dir / "params.json").write_text(params, encoding="utf-8")
         env = {"DESKGRID_JOB_DIR": str(job_dir), "DESKGRID_INPUTS": json.dumps(list(inputs))}
         return subprocess.run(
             [str(self.binaries / name)],
