@@ -395,25 +395,27 @@ static inline const char *dg_env(const char *name, const char *fallback) {
 
 static inline const char *dg_job_dir(void) { return dg_env("DESKGRID_JOB_DIR", "/job"); }
 
-/* Reads a whole file of at most `limit` bytes; fails with a sentence naming `what`. */
+/* Reads a whole file of at most `limit` bytes; fails with a sentence naming `what` (e.g.
+ * "params file"). */
 static inline char *dg_read_small_file(const char *path, size_t limit, const char *what,
                                        size_t *size) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) dg_fail(DG_EXIT_FAILED, "Cannot open %s: %s.", what, strerror(errno));
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* no wait on a pipe */
+    if (fd < 0) dg_fail(DG_EXIT_FAILED, "Cannot open the %s: %s.", what, strerror(errno));
     struct stat info;
     if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode))
-        dg_fail(DG_EXIT_FAILED, "%s is not a plain file.", what);
+        dg_fail(DG_EXIT_FAILED, "The %s is not a plain file.", what);
     if ((uint64_t)info.st_size > limit)
-        dg_fail(DG_EXIT_BAD_PARAMS, "%s is larger than %zu bytes.", what, limit);
+        dg_fail(DG_EXIT_BAD_PARAMS, "The %s is larger than %zu bytes.", what, limit);
     char *data = dg_alloc(limit + 1);
     size_t used = 0;
     for (;;) {
         ssize_t n = read(fd, data + used, limit + 1 - used);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) dg_fail(DG_EXIT_FAILED, "Cannot read %s: %s.", what, strerror(errno));
+        if (n < 0) dg_fail(DG_EXIT_FAILED, "Cannot read the %s: %s.", what, strerror(errno));
         if (n == 0) break;
         used += (size_t)n;
-        if (used > limit) dg_fail(DG_EXIT_BAD_PARAMS, "%s is larger than %zu bytes.", what, limit);
+        if (used > limit)
+            dg_fail(DG_EXIT_BAD_PARAMS, "The %s is larger than %zu bytes.", what, limit);
     }
     close(fd);
     *size = used;
@@ -426,7 +428,7 @@ static inline dg_json *dg_params_load(dg_parser *p) {
     snprintf(fallback, sizeof fallback, "%s/params.json", dg_job_dir());
     size_t size;
     char *text = dg_read_small_file(dg_env("DESKGRID_PARAMS", fallback), DG_JSON_MAX_BYTES,
-                                    "The params file", &size);
+                                    "params file", &size);
     dg_json *params = dg_json_parse(p, text, size);
     if (params == NULL) dg_fail(DG_EXIT_BAD_PARAMS, "The params are not valid JSON: %s.", p->error);
     if (params->type != DG_OBJECT)
@@ -469,9 +471,12 @@ static inline int dg_whole_number(const char *text, uint64_t *value) {
         }
         if (*c != '0' || nonzero) {
             nonzero = 1;
-            if (n < sizeof digits) digits[n++] = *c;
-            else if (*c != '0') return 0; /* more than 32 significant digits */
-            else dropped += !fraction;
+            if (n == sizeof digits) {
+                if (*c != '0') return 0; /* more than 32 significant digits: not whole */
+                dropped += !fraction;    /* a zero of the integer part: ten times more */
+                continue;                /* a zero of the fraction: nothing */
+            }
+            digits[n++] = *c;
         }
         exponent -= fraction;
     }

@@ -89,7 +89,7 @@ static int open_input(const char *name) {
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", dg_job_dir(), name) >= (int)sizeof path)
         dg_fail(DG_EXIT_FAILED, "The job folder's path is too long.");
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK); /* no wait on a pipe */
     if (fd < 0 && errno == ENOENT)
         dg_fail(DG_EXIT_BAD_PARAMS, "The job has no input file called '%s': attach it.", name);
     if (fd < 0) dg_fail(DG_EXIT_FAILED, "Cannot open the input '%s': %s.", name, strerror(errno));
@@ -133,7 +133,8 @@ int main(void) {
     for (;;) {
         ssize_t n = read(fd, chunk, CHUNK);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) dg_fail(DG_EXIT_FAILED, "Cannot read the input '%s': %s.", name, strerror(errno));
+        if (n < 0)
+            dg_fail(DG_EXIT_FAILED, "Cannot read the input '%s': %s.", name, strerror(errno));
         for (ssize_t i = 0; i <= n; i++) {
             unsigned char ch = i < n ? (unsigned char)chunk[i] : ' '; /* n == 0: the end */
             int letter = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');

@@ -74,6 +74,24 @@ def test_the_apps_accept_what_their_schema_accepts(
         assert ran.returncode in (0, 2)
 
 
+WHOLE = ["1.0000000000000000000000000000000000000000", "1E0", "1e+0", "0.000000000000000000001e21"]
+WHOLE += ["1" + "0" * 40 + "e-40", "-0", "-0.0e5"]
+NOT_WHOLE = ["1.0000000000000000000000000000000000000001", "1e-400", "-1e0", "1e20", "0.5"]
+NOT_WHOLE += ["1234567890" * 5 + "e-40", "18446744073709551616"]
+
+
+@pytest.mark.parametrize("number", WHOLE + NOT_WHOLE)
+def test_a_whole_number_is_one_in_any_json_form(
+    examples: BuiltExamples, tmp_path: Path, number: str
+) -> None:
+    ran = examples.run_directly("montecarlo", tmp_path, f'{{"samples": 1, "seed": {number}}}')
+    if number in WHOLE:
+        assert ran.returncode == 0, ran.stderr
+    else:
+        assert ran.returncode == 2
+        assert ran.stderr.startswith("The parameter 'seed' must be a whole number from 0 to ")
+
+
 def test_the_schemas_are_json_schemas_with_a_description_for_each_param() -> None:
     for name in ("montecarlo", "wordfreq"):
         schema = json.loads((EXAMPLES / name / "schema.json").read_text(encoding="utf-8"))
