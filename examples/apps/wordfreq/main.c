@@ -184,5 +184,9 @@ int main(void) {
                          c.arena + found[i]->word - 1, (unsigned long long)found[i]->count);
     dg_buffer_add(&result, "]}\n", 3);
     dg_write_result(&result);
+    free(result.data);
+    free(found);
+    free(c.arena);
+    free(c.slots);
     return 0;
 }
