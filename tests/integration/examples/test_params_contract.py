@@ -5,6 +5,7 @@ accept exactly the params their schema.json accepts, and the images hold the bin
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import jsonschema_rs
@@ -130,3 +131,14 @@ def test_the_images_hold_the_static_binary_alone(examples: BuiltExamples) -> Non
         assert image.attrs["Config"]["Entrypoint"] == [f"/{name}"]
         assert len(image.attrs["RootFS"]["Layers"]) == 1  # FROM scratch: the binary's layer
         assert image.attrs["Size"] < 4 * 2**20
+
+
+def test_the_build_script_refuses_an_unknown_app_or_option(examples: BuiltExamples) -> None:
+    script = str(EXAMPLES / "build.sh")
+    ran = subprocess.run(["bash", script, "nosuch"], capture_output=True, text=True, check=False)
+    assert (ran.returncode, ran.stderr) == (
+        2,
+        "build.sh: no app 'nosuch' here (no nosuch/main.c)\n",
+    )
+    ran = subprocess.run(["bash", script, "--tag"], capture_output=True, text=True, check=False)
+    assert (ran.returncode, ran.stderr) == (2, "build.sh: unknown option --tag (see --help)\n")
