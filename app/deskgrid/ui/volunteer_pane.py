@@ -16,10 +16,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -164,7 +166,8 @@ class VolunteerPane(QWidget):
         prefs_layout.addWidget(self.form)
         prefs_layout.addWidget(self.start_at_login)
 
-        layout = QVBoxLayout(self)
+        body = QWidget()
+        layout = QVBoxLayout(body)
         layout.addWidget(self.toggle)
         layout.addWidget(self.no_grid)
         layout.addWidget(now)
@@ -173,8 +176,15 @@ class VolunteerPane(QWidget):
         layout.addWidget(self.stake_card)
         layout.addWidget(worker_box)
         layout.addWidget(prefs)
-        layout.addWidget(self.message)
         layout.addStretch(1)
+        self.scroll = QScrollArea()  # the cards are taller than a small screen
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll, 1)
+        outer.addWidget(self.message)  # always in sight, wherever the cards are scrolled
 
         self.toggle.setEnabled(bool(self.grid_url))
         self.no_grid.setVisible(not self.grid_url)
