@@ -93,13 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.set_defaults(handler=_show)
 
     send = sub.add_parser("send", help="send RLC or ETH, after showing the fee")
-    send.add_argument(
-        "--from",
-        dest="sender",
-        required=True,
-        type=text("the wallet's name or address", max_length=100),
-        help="the wallet's name or address",
-    )
+    _add_sender(send, "the wallet's name or address")
     send.add_argument("--to", required=True, type=_address, help="the recipient's address")
     send.add_argument(
         "--amount",
@@ -113,31 +107,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_json(send)
     send.set_defaults(handler=_send)
 
-    stake = sub.add_parser(
+    _add_stake_command(
+        sub,
         "stake",
-        help="stake free escrow RLC on the hub (volunteers' workers need stake for jobs of apps "
+        "stake free escrow RLC on the hub (volunteers' workers need stake for jobs of apps "
         "without a verifier), after showing the fee",
-    )
-    stake.add_argument(
-        "amount",
-        metavar="AMOUNT",
-        type=argument_type(_amount_check, "amount"),
-        help="RLC from the wallet's free hub escrow, e.g. 2 or 12.5",
-    )
-    _add_staker(stake)
-    stake.set_defaults(handler=_stake)
-
-    unstake = sub.add_parser(
-        "unstake", help="take stake no task holds locked back into the escrow, after the fee"
-    )
-    unstake.add_argument(
-        "amount",
-        metavar="AMOUNT",
-        type=argument_type(_amount_or_all, "amount"),
-        help="RLC of the wallet's free stake, e.g. 2, or 'all' for all of it",
-    )
-    _add_staker(unstake)
-    unstake.set_defaults(handler=_unstake)
+        _amount_check,
+        "RLC from the wallet's free hub escrow, e.g. 2 or 12.5",
+    ).set_defaults(handler=_stake)
+    _add_stake_command(
+        sub,
+        "unstake",
+        "take stake no task holds locked back into the escrow, after showing the fee",
+        _amount_or_all,
+        "RLC of the wallet's free stake, e.g. 2, or 'all' for all of it",
+    ).set_defaults(handler=_unstake)
 
 
 # -- options --------------------------------------------------------------------------------
@@ -167,17 +151,34 @@ def _amount_or_all(value: str) -> str:
     return "all" if value.strip().lower() == "all" else _amount_check(value)
 
 
-def _add_staker(parser: argparse.ArgumentParser) -> None:
+def _add_stake_command(
+    sub: argparse._SubParsersAction,
+    name: str,
+    what: str,
+    amount_check: Callable[[str], str],
+    amount_help: str,
+) -> argparse.ArgumentParser:
+    """`stake` or `unstake`: AMOUNT, the wallet whose stake it is, the network, --yes, --json."""
+    parser = sub.add_parser(name, help=what)
+    parser.add_argument(
+        "amount", metavar="AMOUNT", type=argument_type(amount_check, "amount"), help=amount_help
+    )
+    _add_sender(parser, "the wallet whose stake it is (the volunteer's payout wallet)")
+    parser.add_argument("--yes", action="store_true", help="do not ask before sending")
+    _add_network(parser, required=True)
+    _add_json(parser)
+    return parser
+
+
+def _add_sender(parser: argparse.ArgumentParser, what: str) -> None:
+    """--from: the app's wallet that signs, by name or address."""
     parser.add_argument(
         "--from",
         dest="sender",
         required=True,
         type=text("the wallet's name or address", max_length=100),
-        help="the wallet whose stake it is (the volunteer's payout wallet)",
+        help=what,
     )
-    parser.add_argument("--yes", action="store_true", help="do not ask before sending")
-    _add_network(parser, required=True)
-    _add_json(parser)
 
 
 def _add_name(parser: argparse.ArgumentParser, default: str) -> None:
