@@ -302,8 +302,7 @@ class WalletService(WalletReader):
         balances = self.balances()
         if balances.escrow == 0:
             raise DeskGridError(
-                "Nothing is free in the hub escrow to stake: deposit RLC into the escrow first "
-                "(Wallet, Deposit)."
+                "Nothing is free in the hub escrow to stake: deposit RLC into the escrow first."
             )
         if balances.escrow < amount:
             raise DeskGridError(
