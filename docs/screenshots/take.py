@@ -7,9 +7,12 @@ DESKGRID_HOME with an in-memory keyring (the real OS keyring is never touched), 
 window to 1100x720, and saves into this folder:
 
 - `wallet.png`: the Wallet pane after a gift from the demo faucet;
+- `composer.png`: the top of the Jobs pane: the app, its trust level and the price it makes;
+- `run-review.png`: the review before paying, with the trust level and the price it makes;
 - `jobs.png`: the Jobs pane with a finished VanityGen job (pattern `1Ab`); the private key
   stays hidden (the Show toggle is off, the field is masked);
 - `volunteer.png`: the Volunteer pane with "Donate my CPU" on;
+- `stake.png`: the Volunteer pane's Stake card after staking the reward of that job;
 - `history.png`: the Wallet pane's history with the job payment and the reward;
 - `settings.png`: the Settings pane;
 - `my-jobs.png`: the Jobs pane's My jobs with several tasks: two finished (`1Ab`, then `1Bc`,
@@ -74,6 +77,7 @@ def main() -> int:
         await wait_for(lambda: jobs.current_app() is not None, 30, "the app catalog")
         jobs.form.patterns_edit.setText(PATTERN)
         await wait_for(jobs.run_button.isEnabled, 30, "the Run button")
+        await shoot("composer")
         jobs.run_button.click()
         await wait_for(lambda: jobs.review is not None and jobs.review.isVisible(), 30, "review")
         await shoot("run-review", jobs.review)
@@ -86,8 +90,21 @@ def main() -> int:
         await shoot("jobs")
 
         window.show_pane("volunteer")
-        await asyncio.sleep(2)  # the earnings are read again
+        volunteer.refresh_earnings()
+        await wait_for(lambda: volunteer.view and volunteer.view.earned > 0, 30, "the earnings")
         await shoot("volunteer")
+
+        await wait_for(lambda: volunteer.view.available > 0, 30, "the reward in the escrow")
+        volunteer.open_stake("stake")
+        dialog = volunteer.money_dialog
+        dialog.max_button.click()
+        dialog.review_button.click()
+        await wait_for(lambda: dialog.pages.currentIndex() == 1, 30, "the stake's review")
+        dialog.confirm_button.click()
+        await wait_for(lambda: volunteer.view.stake.amount > 0, 30, "the stake")
+        volunteer.scroll.ensureWidgetVisible(volunteer.stake_card)
+        await shoot("stake")
+        volunteer.scroll.ensureWidgetVisible(volunteer.toggle)
 
         def listed(kind: str) -> bool:
             return any(r.kind == kind for r in wallet.history.records)

@@ -46,7 +46,9 @@ def test_a_vanity_job_runs_from_the_form_to_a_verified_result(qtbot, node_window
     # A review first, as Send has: the price, the network fee, where the key is kept.
     qtbot.waitUntil(lambda: pane.review is not None and pane.review.isVisible(), timeout=10_000)
     review = pane.review
-    assert "4 RLC for the app + 1 RLC pool fee = <b>5 RLC</b>" in review.price.text()
+    assert review.price.text().startswith("4 RLC for the app + 1 x 1 RLC pool fee")
+    assert "= <b>5 RLC</b>" in review.price.text()  # level 1, the default for VanityGen
+    assert review.trust.text().startswith("1 — verified")
     assert review.fee.text().startswith("up to ") and "ETH (gas " in review.fee.text()
     assert "never leaves it" in review.kept.text() and "resumes the task" in review.kept.text()
     assert pane.my_jobs.jobs == []  # nothing is paid before Pay
@@ -191,3 +193,52 @@ def test_my_jobs_come_back_from_the_journal_and_quitting_says_they_resume(qtbot,
         again.clock.stop()
         for task in again._tasks:
             task.cancel()
+
+
+def test_the_trust_level_sets_the_price_and_level_1_needs_a_verifier(qtbot, booted):
+    from deskgrid.chain.contracts import HubContract
+    from deskgrid.chain.transactions import TxSender
+    from deskgrid.desktop.jobs_market import jobs_market_for
+    from deskgrid.money import NRLC_PER_RLC
+    from deskgrid.ui.trust_selector import NO_VERIFIER
+
+    backend = booted.controller.backend
+    chain = backend.chain
+    hub = HubContract(chain, backend.market.hub)
+    # an app without a verifier, listed on the chain beside VanityGen
+    hub.register_app(TxSender(chain, chain.dev_accounts[2]), "tally", "", b"\0" * 32, NRLC_PER_RLC)
+    pane = JobsPane(booted.controller.session, jobs_market_for(backend))
+    qtbot.addWidget(pane)
+    qtbot.waitUntil(lambda: pane.pool_fee is not None, timeout=10_000)
+    trust = pane.trust
+    assert pane.current_app().name == "vanity"
+    assert trust.level() == 1 and trust.is_offered(1)  # verified: price and gas unchanged
+    assert pane.price.text().startswith("4 RLC for the app + 1 × 1 RLC pool fee = <b>5 RLC</b>")
+    assert "(1× the price at level 1)" in pane.price.text()
+    trust.setCurrentIndex(2)  # level 3, high
+    assert trust.currentText() == "3 — high"
+    assert "4 RLC for the app + 3 × 1 RLC pool fee = <b>7 RLC</b>" in pane.price.text()
+    assert "(1.4× the price at level 1)" in pane.price.text()
+
+    pane.apps.setCurrentIndex(
+        pane.apps.findData(next(a for a in pane.catalog if a.name == "tally").app_id)
+    )
+    assert trust.level() == 2 and not trust.is_offered(1)  # standard by default
+    assert trust.itemData(0, Qt.ItemDataRole.ToolTipRole) == NO_VERIFIER
+    assert "1 RLC for the app + 2 × 1 RLC pool fee = <b>3 RLC</b>" in pane.price.text()
+    assert "(1.5× the price at level 1)" in pane.price.text()
+    trust.setCurrentIndex(4)
+    assert "= <b>6 RLC</b> (3× the price at level 1)" in pane.price.text()
+
+    pane.apps.setCurrentIndex(pane.apps.findData(pane.catalog[0].app_id))  # back to VanityGen
+    assert trust.level() == 1 and trust.is_offered(1)
+    trust.setCurrentIndex(1)
+    pane.form.patterns_edit.setText("1A")
+    qtbot.waitUntil(pane.run_button.isEnabled, timeout=5000)
+    pane.run_button.click()
+    qtbot.waitUntil(lambda: pane.review is not None and pane.review.isVisible(), timeout=10_000)
+    review = pane.review  # the review repeats the level and prices it
+    assert review.trust.text().startswith("2 — standard: the grid requires at least 2")
+    assert "= <b>6 RLC</b>" in review.price.text() and "trust level 2" in review.price.text()
+    assert review.pay_button.text() == "Pay 6 RLC"
+    review.cancel_button.click()

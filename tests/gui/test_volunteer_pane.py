@@ -281,3 +281,104 @@ def test_the_chart_shows_earnings_per_task_or_per_day(qtbot, pane):
     pane.chart_mode.setCurrentIndex(1)
     assert pane.chart.samples == [(day, 3), (2 * day, 5)]
     pane.chart.grab()  # paints
+
+
+def _confirm(qtbot, dialog, amount: str | None) -> None:
+    """Fill a money dialog's amount (None: Max), review it and confirm it."""
+    if amount is None:
+        dialog.max_button.click()
+    else:
+        dialog.amount.setText(amount)
+    dialog.review_button.click()
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 1, timeout=10_000)
+    dialog.confirm_button.click()
+
+
+def test_stake_and_unstake_from_the_pane_on_a_real_chain(qtbot, booted):
+    from deskgrid.chain.contracts import HubContract
+    from deskgrid.money import NRLC_PER_RLC
+    from deskgrid.ui.stake_card import PURPOSE
+    from deskgrid.ui.stake_dialog import StakeDialog
+    from deskgrid.ui.volunteer_pane import NOTHING_FREE, NOTHING_STAKED
+
+    booted.show_pane("volunteer")
+    pane = booted.panes["volunteer"]
+    wallet = booted.controller.session.address
+    backend = booted.controller.backend
+    hub = HubContract(backend.chain, backend.market.hub)
+    qtbot.waitUntil(lambda: pane.view is not None, timeout=10_000)
+    card = pane.stake_card
+    assert card.purpose.text() == PURPOSE
+    assert (card.staked.text(), card.reputation.text()) == ("0 RLC", "0 wins / 0 losses")
+    assert hub.balance_of(wallet) == 0  # a new demo wallet: nothing in the escrow
+
+    card.unstake_button.click()
+    assert card.note.text() == NOTHING_STAKED
+    card.stake_button.click()  # nothing free to stake: deposit first, with the button to
+    assert card.note.text() == NOTHING_FREE and card.deposit_button.isVisibleTo(pane)
+    card.deposit_button.click()
+    _confirm(qtbot, pane.money_dialog, "5")
+    qtbot.waitUntil(lambda: pane.message.text().startswith("Deposited 5 RLC"), timeout=10_000)
+    qtbot.waitUntil(lambda: pane.view.available == 5 * NRLC_PER_RLC, timeout=10_000)
+    assert not card.deposit_button.isVisibleTo(pane)
+
+    card.stake_button.click()
+    dialog = pane.money_dialog
+    assert isinstance(dialog, StakeDialog) and dialog.isVisible()
+    dialog.amount.setText("6")  # more than is free: the review says so
+    dialog.review_button.click()
+    qtbot.waitUntil(lambda: "you cannot stake 6 RLC" in dialog.status.text(), timeout=10_000)
+    _confirm(qtbot, dialog, "2")
+    assert dialog.review_what.text() == "Stake 2 RLC of the hub escrow"
+    qtbot.waitUntil(lambda: pane.message.text().startswith("Staked 2 RLC"), timeout=10_000)
+    qtbot.waitUntil(lambda: card.staked.text() == "2 RLC", timeout=10_000)
+    assert (card.locked.text(), card.free.text()) == ("0 RLC", "2 RLC")
+    assert hub.stake_info(wallet).amount == 2 * NRLC_PER_RLC
+    assert hub.balance_of(wallet) == 3 * NRLC_PER_RLC
+    assert pane.available.text() == "3 RLC"
+
+    card.unstake_button.click()
+    dialog = pane.money_dialog
+    assert dialog.windowTitle() == "Unstake"
+    _confirm(qtbot, dialog, None)  # Max: all the free stake
+    assert dialog.review_what.text() == "Unstake 2 RLC back into the hub escrow"
+    qtbot.waitUntil(lambda: pane.message.text().startswith("Unstaked 2 RLC"), timeout=10_000)
+    qtbot.waitUntil(lambda: card.staked.text() == "0 RLC", timeout=10_000)
+    assert hub.stake_info(wallet).amount == 0 and hub.balance_of(wallet) == 5 * NRLC_PER_RLC
+    records = booted.controller.session.service.records()
+    own = [(r.kind, r.account, r.status != "failed") for r in records if r.origin == "sent"]
+    # the wallet's history has them, on the side the RLC left
+    assert own[:2] == [("unstake", "stake", True), ("stake", "escrow", True)]
+
+
+def test_the_stake_card_says_what_cannot_be_done_and_why(qtbot, pane):
+    import dataclasses
+
+    from deskgrid.chain.contracts import StakeInfo
+    from deskgrid.desktop.payouts import PayoutView
+    from deskgrid.money import NRLC_PER_RLC
+    from deskgrid.ui.volunteer_pane import ALL_LOCKED
+    from deskgrid.wallet.entries import WalletEntry
+
+    savings = WalletEntry(name="Savings", address="0x" + "1" * 40, storage="keyring")
+    pane.settings.update(wallets=[savings])
+    locked = StakeInfo(2 * NRLC_PER_RLC, 2 * NRLC_PER_RLC, wins=3, losses=1)
+    pane.view = PayoutView(payout=savings.address, earned=0, available=0, stake=locked)
+    pane.stake_card.show_stake(locked)
+    assert pane.stake_card.free.text() == "0 RLC"
+    assert pane.stake_card.reputation.text() == "3 wins / 1 loss"
+    assert not pane.stake_card.isEnabled()  # this pane reads no chain: the buttons are off
+    pane.open_stake("stake")  # no wallet open: which one to open
+    assert "wallet 'Savings'" in pane.stake_card.note.text()
+    assert "open that wallet" in pane.stake_card.note.text()
+
+    class Open:  # the open wallet as the pane sees it: its address
+        address = savings.address
+
+    pane.wallet = lambda: Open()
+    pane.open_stake("unstake")
+    assert pane.stake_card.note.text() == ALL_LOCKED.format(locked="2 RLC")
+    typed = "0x" + "2" * 40
+    pane.view = dataclasses.replace(pane.view, payout=typed)
+    pane.open_stake("stake")
+    assert f"The payout address {typed} is not one of your wallets" in pane.stake_card.note.text()

@@ -84,6 +84,8 @@ ALLOWED: dict[tuple[str, str], tuple[set[str], str]] = {
     ("wallet create", "--name"): (ANY_NAME, "any printable text is a wallet name"),
     ("wallet import", "--name"): (ANY_NAME, "any printable text is a wallet name"),
     ("wallet send", "--from"): (ANY_NAME, "a wallet's name: looked up when sending"),
+    ("wallet stake", "--from"): (ANY_NAME, "a wallet's name: looked up when staking"),
+    ("wallet unstake", "--from"): (ANY_NAME, "a wallet's name: looked up when unstaking"),
     ("demo", "--workers"): ({"0"}, "0: no local worker (a remote one may join)"),
     ("demo", "--port"): ({"0"}, "0 asks for a free port"),
     ("run vanity", "--pattern"): (
@@ -107,6 +109,8 @@ GOOD: dict[str, str] = {
 POSITIONALS: dict[str, list[str]] = {
     "vanity": ["1A"],  # `deskgrid vanity PATTERN`
     "vanity-combine": ["1Address", "00"],
+    "wallet stake": ["1"],  # `deskgrid wallet stake AMOUNT`
+    "wallet unstake": ["all"],
 }
 
 

@@ -1,7 +1,8 @@
 """What the Volunteer pane shows about money, Qt-free: what the payout address earned (the
-hub's `Rewarded` events, `desktop.earnings`), what it can withdraw (its free escrow), and the
-worker key's own credit, which `withdraw_plan` / `withdraw` sweep to a wallet
-(`worker.sweep`). Blocking; the UI calls it through `asyncio.to_thread`."""
+hub's `Rewarded` events, `desktop.earnings`), what it can withdraw (its free escrow), its stake
+and reputation on the hub, and the worker key's own credit, which `withdraw_plan` /
+`withdraw` sweep to a wallet (`worker.sweep`). Blocking; the UI calls it through
+`asyncio.to_thread`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 
-from deskgrid.chain.contracts import HubContract, RLCToken
+from deskgrid.chain.contracts import HubContract, RLCToken, StakeInfo
 from deskgrid.desktop.earnings import EarningsLedger
 from deskgrid.worker.sweep import SweepPlan, SweepResult, execute_sweep, plan_sweep
 
@@ -23,6 +24,7 @@ class PayoutView:
     available: int  # nRLC: the payout address's free escrow (what it can withdraw)
     per_task: list[tuple[int, int]] = field(default_factory=list)  # (time, running total)
     per_day: list[tuple[int, int]] = field(default_factory=list)
+    stake: StakeInfo = StakeInfo(0, 0, 0, 0)  # the payout address's stake and reputation
     worker: str | None = None
     worker_credit: int = 0  # nRLC free in escrow for the worker key itself
     worker_rlc: int = 0  # nRLC the worker key holds
@@ -58,7 +60,8 @@ class Payouts:
         return found
 
     def read(self, payout: str, worker: str | None) -> PayoutView:
-        """Earnings of `payout` (new blocks read first) and the worker key's balances."""
+        """Earnings of `payout` (new blocks read first), its stake, and the worker key's
+        balances."""
         with self._lock:
             ledger = self.ledger(payout)
             ledger.refresh()
@@ -68,6 +71,7 @@ class Payouts:
                 available=self.hub.balance_of(payout),
                 per_task=ledger.per_task(),
                 per_day=ledger.per_day(),
+                stake=self.hub.stake_info(payout),
             )
         if worker is None:
             return view

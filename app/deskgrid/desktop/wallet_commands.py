@@ -1,4 +1,5 @@
-"""`deskgrid wallet create | import | show | send`: the desktop app's wallets from a terminal.
+"""`deskgrid wallet create | import | show | send | stake | unstake`: the desktop app's wallets
+from a terminal.
 
 The wallets are the app's own: a wallet made here is listed in the app (the settings file)
 and its key is kept where the app keeps new keys (the OS keyring, else an encrypted keystore
@@ -15,8 +16,9 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deskgrid.argtypes import argument_type, existing_file, text, url
 from deskgrid.chain.addresses import check_address
@@ -34,11 +36,14 @@ from deskgrid.wallet.entries import WalletEntry
 from deskgrid.wallet.keystores import FileKeyStore, KeyStore, default_key_store
 from deskgrid.wallet.manager import WalletManager
 
+if TYPE_CHECKING:
+    from deskgrid.wallet.service import Quote, WalletService
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     wallet = subparsers.add_parser(
         "wallet",
-        help="create, import, show and send from the app's wallets",
+        help="create, import, show, send from and stake with the app's wallets",
         description=__doc__.split("\n\n")[0],
     )
     sub = wallet.add_subparsers(dest="wallet_command", metavar="ACTION", required=True)
@@ -88,13 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.set_defaults(handler=_show)
 
     send = sub.add_parser("send", help="send RLC or ETH, after showing the fee")
-    send.add_argument(
-        "--from",
-        dest="sender",
-        required=True,
-        type=text("the wallet's name or address", max_length=100),
-        help="the wallet's name or address",
-    )
+    _add_sender(send, "the wallet's name or address")
     send.add_argument("--to", required=True, type=_address, help="the recipient's address")
     send.add_argument(
         "--amount",
@@ -107,6 +106,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_network(send, required=True)
     _add_json(send)
     send.set_defaults(handler=_send)
+
+    _add_stake_command(
+        sub,
+        "stake",
+        "stake free escrow RLC on the hub (volunteers' workers need stake for jobs of apps "
+        "without a verifier), after showing the fee",
+        _amount_check,
+        "RLC from the wallet's free hub escrow, e.g. 2 or 12.5",
+    ).set_defaults(handler=_stake)
+    _add_stake_command(
+        sub,
+        "unstake",
+        "take stake no task holds locked back into the escrow, after showing the fee",
+        _amount_or_all,
+        "RLC of the wallet's free stake, e.g. 2, or 'all' for all of it",
+    ).set_defaults(handler=_unstake)
 
 
 # -- options --------------------------------------------------------------------------------
@@ -129,6 +144,41 @@ def _amount_check(value: str) -> str:
             f"'{value}' is not an amount to send: give a number more than 0, such as 12.5."
         )
     return stripped
+
+
+def _amount_or_all(value: str) -> str:
+    """A positive amount, or "all"."""
+    return "all" if value.strip().lower() == "all" else _amount_check(value)
+
+
+def _add_stake_command(
+    sub: argparse._SubParsersAction,
+    name: str,
+    what: str,
+    amount_check: Callable[[str], str],
+    amount_help: str,
+) -> argparse.ArgumentParser:
+    """`stake` or `unstake`: AMOUNT, the wallet whose stake it is, the network, --yes, --json."""
+    parser = sub.add_parser(name, help=what)
+    parser.add_argument(
+        "amount", metavar="AMOUNT", type=argument_type(amount_check, "amount"), help=amount_help
+    )
+    _add_sender(parser, "the wallet whose stake it is (the volunteer's payout wallet)")
+    parser.add_argument("--yes", action="store_true", help="do not ask before sending")
+    _add_network(parser, required=True)
+    _add_json(parser)
+    return parser
+
+
+def _add_sender(parser: argparse.ArgumentParser, what: str) -> None:
+    """--from: the app's wallet that signs, by name or address."""
+    parser.add_argument(
+        "--from",
+        dest="sender",
+        required=True,
+        type=text("the wallet's name or address", max_length=100),
+        help=what,
+    )
 
 
 def _add_name(parser: argparse.ArgumentParser, default: str) -> None:
@@ -257,10 +307,14 @@ def _show(args: argparse.Namespace) -> int:
             from deskgrid.wallet.service import WalletReader
 
             for row in rows:
-                b = WalletReader(chain, market, row["address"]).balances()
+                reader = WalletReader(chain, market, row["address"])
+                b = reader.balances()
+                stake = reader.hub.stake_info(row["address"])
                 row.update(
-                    eth_wei=b.eth, rlc_nrlc=b.rlc, escrow_nrlc=b.escrow, locked_nrlc=b.locked
-                )
+                    eth_wei=b.eth, rlc_nrlc=b.rlc, escrow_nrlc=b.escrow, locked_nrlc=b.locked,
+                    stake_nrlc=stake.amount, stake_locked_nrlc=stake.locked,
+                    wins=stake.wins, losses=stake.losses,
+                )  # fmt: skip
         finally:
             chain.close()
     if args.json:
@@ -274,6 +328,11 @@ def _show(args: argparse.Namespace) -> int:
             print(
                 f"{'':20} {format_rlc(row['rlc_nrlc'])}, {format_eth(row['eth_wei'])}; escrow "
                 f"{format_rlc(row['escrow_nrlc'])} free, {format_rlc(row['locked_nrlc'])} locked"
+            )
+            print(
+                f"{'':20} stake {format_rlc(row['stake_nrlc'])}, "
+                f"{format_rlc(row['stake_locked_nrlc'])} locked by tasks; reputation "
+                f"{row['wins']:,} won / {row['losses']:,} out-voted"
             )
     return 0
 
@@ -297,22 +356,53 @@ def _show_field(manager: WalletManager, args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
+    amount = parse_rlc(args.amount) if args.asset == "RLC" else parse_eth(args.amount)
+    return _transact(args, lambda service: service.quote_send(args.asset, args.to, amount))
+
+
+def _stake(args: argparse.Namespace) -> int:
+    amount = parse_rlc(args.amount)
+    return _transact(args, lambda service: service.quote_stake(amount), verb="Stake")
+
+
+def _unstake(args: argparse.Namespace) -> int:
+    def quote(service: WalletService) -> Quote:
+        if args.amount != "all":
+            return service.quote_unstake(parse_rlc(args.amount))
+        stake = service.hub.stake_info(service.address)
+        if stake.amount and not stake.free:
+            return service.quote_unstake(stake.amount)  # the sentence about locked stake
+        if not stake.amount:
+            raise DeskGridError(f"Wallet {service.address} has no stake: nothing to unstake.")
+        return service.quote_unstake(stake.free)
+
+    return _transact(args, quote, verb="Unstake")
+
+
+def _transact(
+    args: argparse.Namespace,
+    quote_of: Callable[[WalletService], Quote],
+    *,
+    verb: str = "Send",
+) -> int:
+    """Unlock `args.sender`, quote, ask (unless --yes), send and print the outcome."""
+    from deskgrid.wallet.service import WalletService
+
     manager = WalletManager(SettingsStore(), new_store=FileKeyStore())
     entry = _find(manager, args.sender)
-    amount = parse_rlc(args.amount) if args.asset == "RLC" else parse_eth(args.amount)
     password = _password(new=False) if manager.needs_password(entry.address) else None
     account = manager.unlock(entry.address, password)
     chain, market = _open(args.chain, args.hub)
     try:
-        from deskgrid.wallet.service import WalletService
-
         service = WalletService(chain, market, account)
-        quote = service.quote_send(args.asset, args.to, amount)
+        quote = quote_of(service)
         if not args.yes:
             if not sys.stdin.isatty():
-                raise DeskGridError("Add --yes to send without a terminal to confirm in.")
+                raise DeskGridError(
+                    f"Add --yes to {verb.lower()} without a terminal to confirm in."
+                )
             print(f"{quote.describe()}; network fee up to {format_fee(quote.max_fee_wei)}.")
-            if input("Send? [y/N] ").strip().lower() not in ("y", "yes"):
+            if input(f"{verb}? [y/N] ").strip().lower() not in ("y", "yes"):
                 print("Nothing was sent.")
                 return 1
         record = service.execute(quote)

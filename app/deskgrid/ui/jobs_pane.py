@@ -1,5 +1,6 @@
-"""The job composer and My jobs: the app catalog from the chain, the VanityGen form, the price,
-Run (a review, then one transaction), and the open wallet's tasks, each followed on its own.
+"""The job composer and My jobs: the app catalog from the chain, the VanityGen form, the trust
+level (1 only for an app with a verifier) and the price it makes, Run (a review, then one
+transaction), and the open wallet's tasks, each followed on its own.
 
 Several tasks run at once: Run stays available while tasks run (only a second press while a
 review is open is refused), and every paid task gets its row in My jobs with its own timeline,
@@ -54,6 +55,7 @@ from deskgrid.ui.run_review_dialog import RunReviewDialog
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.task_timeline_view import TaskTimelineView
 from deskgrid.ui.tasks import spawn
+from deskgrid.ui.trust_selector import TrustSelector, price_text
 from deskgrid.ui.vanity_form import VanityForm
 
 FOLLOW_INTERVAL = 0.3  # seconds between two looks at a task's chain and grid facts
@@ -122,6 +124,7 @@ class JobsPane(QWidget):
         self.chain_only.setWordWrap(True)
         self.chain_only.setVisible(not market.follows_grid)
         self.no_form = QLabel("This app has no form in the desktop app yet.")
+        self.trust = TrustSelector()
         self.price = QLabel("Reading the prices from the chain…")
         self.run_button = QPushButton("Run")
         self.run_button.setDefault(True)
@@ -139,6 +142,7 @@ class JobsPane(QWidget):
         top = QFormLayout()
         top.addRow("App", self.apps)
         top.addRow("", self.description)
+        top.addRow("Trust level", self.trust)
         top.addRow("Price", self.price)
         layout.addLayout(top)
         layout.addWidget(self.form)
@@ -163,6 +167,7 @@ class JobsPane(QWidget):
         outer.addWidget(self.scroll)
 
         self.apps.currentIndexChanged.connect(self._app_changed)
+        self.trust.level_changed.connect(lambda _level: self._show_price())
         self.form.changed.connect(lambda _valid: self._update_run())
         self.run_button.clicked.connect(self.run)
         self.result.message.connect(lambda kind, text: self.status.show_message(text, kind))
@@ -231,13 +236,15 @@ class JobsPane(QWidget):
         self.no_form.setVisible(app is not None and not is_vanity)
         spec = builtin_apps().get(app.name) if app is not None else None
         self.description.setText(spec.description if spec else "")
-        if app is not None and self.pool_fee is not None:
-            total = app.price + self.pool_fee
-            self.price.setText(
-                f"{format_rlc(app.price)} for the app + {format_rlc(self.pool_fee)} pool fee "
-                f"= <b>{format_rlc(total)}</b>, paid in one transaction"
-            )
+        # an app this app does not know has no verifier it could count on
+        self.trust.set_verifiable(spec.verifiable if spec is not None else app is None)
+        self._show_price()
         self._update_run()
+
+    def _show_price(self) -> None:
+        app = self.current_app()
+        if app is not None and self.pool_fee is not None:
+            self.price.setText(price_text(app.price, self.pool_fee, self.trust.level()))
 
     def _update_run(self) -> None:
         app = self.current_app()
@@ -267,7 +274,9 @@ class JobsPane(QWidget):
         if service is None:
             raise DeskGridError("Unlock your wallet to pay for a job.")
         assert app is not None
-        order = VanityOrder(self.form.patterns(), self.form.case_insensitive())
+        order = VanityOrder(
+            self.form.patterns(), self.form.case_insensitive(), trust=self.trust.level()
+        )
         order.params()  # the sentence for an impossible pattern, before anything else
 
         def prepare() -> tuple[VanityRun, RunQuote]:  # contract calls and estimates: blocking

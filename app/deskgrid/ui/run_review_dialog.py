@@ -1,5 +1,6 @@
-"""The review before paying for a task, as Send has one: what is requested, the price (the
-app's and the pool's), the network fee, where the secret half of the key is kept, and an
+"""The review before paying for a task, as Send has one: what is requested, the trust level and
+what the grid requires at it, the price (the app's and the pool's fee times the level), the
+network fee, where the secret half of the key is kept, and an
 explicit Pay. Opened with `open()`, never `exec()`: the event loop keeps running."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QW
 
 from deskgrid.money import format_fee, format_rlc
 from deskgrid.node.requester import RunQuote
+from deskgrid.ui.trust_selector import REQUIREMENTS, level_text
 
 KEPT = (
     "Your half of the key is made on this computer and never leaves it: the worker finds "
@@ -27,19 +29,23 @@ class RunReviewDialog(QDialog):
         self.setMinimumWidth(500)
         self.what = QLabel(what)
         self.what.setWordWrap(True)
+        self.trust = QLabel(
+            f"{level_text(quote.trust)}: the grid requires {REQUIREMENTS[quote.trust]}"
+        )
+        self.trust.setWordWrap(True)
         self.price = QLabel(
-            f"{format_rlc(quote.app_price)} for the app + {format_rlc(quote.pool_fee)} pool "
-            f"fee = <b>{format_rlc(quote.price)}</b>, paid in one transaction; refunded if "
-            "the task fails or nobody runs it before its deadline"
+            f"{quote.breakdown()} = <b>{format_rlc(quote.price)}</b>, paid in one "
+            "transaction; refunded if the task fails or nobody runs it before its deadline"
         )
         self.price.setWordWrap(True)
         self.fee = QLabel(f"up to {format_fee(quote.fee.max_cost_wei)} (gas {quote.fee.gas:,})")
         self.kept = QLabel(KEPT)
         self.kept.setWordWrap(True)
-        for label in (self.what, self.price, self.fee, self.kept):
+        for label in (self.what, self.trust, self.price, self.fee, self.kept):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form = QFormLayout(self)
         form.addRow("<b>Task</b>", self.what)
+        form.addRow("<b>Trust level</b>", self.trust)
         form.addRow("<b>Price</b>", self.price)
         form.addRow("<b>Network fee</b>", self.fee)
         form.addRow("<b>Your key</b>", self.kept)

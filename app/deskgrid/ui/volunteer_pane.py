@@ -1,12 +1,14 @@
 """The volunteer pane: "Donate my CPU", what the worker is doing and why, the preferences
 (saved and applied live), where earnings go (a wallet or any address, saved; a change signs
 the worker in again), what was earned (the hub's Rewarded events to that address) with a chart
-per task or per day, what it can withdraw, and the worker key's own credit with "Withdraw to
-wallet"."""
+per task or per day, what it can withdraw, its stake on the hub (staked, locked, free,
+reputation) with "Stake…" and "Unstake…" signed by the open wallet when it is the payout account,
+and the worker key's own credit with "Withdraw to wallet"."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -14,10 +16,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +33,7 @@ from deskgrid.money import format_eth, format_rlc
 from deskgrid.ui.earnings_chart import EarningsChart
 from deskgrid.ui.payout_choice import PayoutChoice
 from deskgrid.ui.preferences_form import PreferencesForm
+from deskgrid.ui.stake_card import StakeCard
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.tasks import spawn
 from deskgrid.worker.donation import Donation
@@ -38,6 +43,9 @@ from deskgrid.worker.status import WorkerStatus
 if TYPE_CHECKING:
     from deskgrid.desktop.payouts import Payouts, PayoutView
     from deskgrid.ui.controller import AppController
+    from deskgrid.ui.stake_dialog import StakeAction
+    from deskgrid.wallet.history import TxRecord
+    from deskgrid.wallet.service import WalletService
     from deskgrid.worker.sweep import SweepResult
 
 NO_GRID = (
@@ -56,6 +64,15 @@ NO_PAYOUT = (
     "Choose where earnings go first (one of your wallets or an address): the worker's credit "
     "is sent there."
 )
+NOTHING_FREE = (
+    "Nothing is free in the hub escrow to stake: deposit RLC into the escrow first (Deposit…, "
+    "or Wallet, Deposit)."
+)
+NOTHING_STAKED = "Nothing is staked: there is nothing to unstake."
+ALL_LOCKED = (
+    "All the stake, {locked}, is locked by tasks being computed: it cannot be unstaked now; it "
+    "comes free when they end."
+)
 
 
 class VolunteerPane(QWidget):
@@ -69,6 +86,7 @@ class VolunteerPane(QWidget):
         settings: SettingsStore | None = None,
         payouts: Payouts | None = None,
         open_wallet: str | None = None,
+        wallet: Callable[[], WalletService | None] | None = None,
         earnings_interval_ms: int = EARNINGS_INTERVAL_MS,
         parent: QWidget | None = None,
     ) -> None:
@@ -78,6 +96,7 @@ class VolunteerPane(QWidget):
         self.settings = settings or SettingsStore()
         self.payouts = payouts
         self.open_wallet = open_wallet
+        self.wallet = wallet or (lambda: None)  # the open, unlocked wallet (it signs stakes)
         self.view: PayoutView | None = None
         self.worker_address: str | None = None
         if self.grid_url:
@@ -108,6 +127,8 @@ class VolunteerPane(QWidget):
         self.payout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.payout_choice = PayoutChoice()
         self.payout_choice.load(self.settings.wallet_entries(), self.settings.payout())
+        self.stake_card = StakeCard()
+        self.stake_card.setEnabled(payouts is not None)
         self.chart = EarningsChart()
         self.chart_mode = QComboBox()
         self.chart_mode.addItems(["Per task", "Per day"])
@@ -145,16 +166,25 @@ class VolunteerPane(QWidget):
         prefs_layout.addWidget(self.form)
         prefs_layout.addWidget(self.start_at_login)
 
-        layout = QVBoxLayout(self)
+        body = QWidget()
+        layout = QVBoxLayout(body)
         layout.addWidget(self.toggle)
         layout.addWidget(self.no_grid)
         layout.addWidget(now)
         layout.addWidget(paid)
         layout.addWidget(earned)
+        layout.addWidget(self.stake_card)
         layout.addWidget(worker_box)
         layout.addWidget(prefs)
-        layout.addWidget(self.message)
         layout.addStretch(1)
+        self.scroll = QScrollArea()  # the cards are taller than a small screen
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll, 1)
+        outer.addWidget(self.message)  # always in sight, wherever the cards are scrolled
 
         self.toggle.setEnabled(bool(self.grid_url))
         self.no_grid.setVisible(not self.grid_url)
@@ -164,6 +194,9 @@ class VolunteerPane(QWidget):
         self.payout_choice.chosen.connect(self.apply_payout)
         self.chart_mode.currentIndexChanged.connect(lambda *_: self._show_chart())
         self.withdraw_button.clicked.connect(self.withdraw)
+        self.stake_card.stake_clicked.connect(lambda: self.open_stake("stake"))
+        self.stake_card.unstake_clicked.connect(lambda: self.open_stake("unstake"))
+        self.stake_card.deposit_clicked.connect(self.open_deposit)
         self.status_changed.connect(self.show_status)
         self._unsubscribe = donation.subscribe(self.status_changed.emit)
         self.destroyed.connect(lambda *_: self._unsubscribe())
@@ -274,6 +307,7 @@ class VolunteerPane(QWidget):
         self.view = view
         self.earnings.setText(format_rlc(view.earned))
         self.available.setText(format_rlc(view.available))
+        self.stake_card.show_stake(view.stake)
         credit = view.worker_credit + view.worker_rlc
         self.worker_credit.setText(
             f"{format_rlc(credit)} · {format_eth(view.worker_eth)} for network fees"
@@ -287,6 +321,78 @@ class VolunteerPane(QWidget):
             return
         per_day = self.chart_mode.currentIndex() == 1
         self.chart.set_samples(view.per_day if per_day else view.per_task)
+
+    # -- stake -------------------------------------------------------------------------
+
+    def stake_signer(self) -> WalletService | None:
+        """The open wallet when it is the payout account (whose stake it is); else None, and
+        the card says which wallet to open."""
+        view = self.view
+        if view is None:
+            return None
+        service = self.wallet()
+        if service is not None and service.address == view.payout:
+            return service
+        names = {w.address: w.name for w in self.settings.wallet_entries()}
+        if view.payout == self.worker_address:
+            self.stake_card.say(
+                "Stake belongs to the payout account: choose one of your wallets as the payout "
+                "above, and open it, to stake."
+            )
+        elif view.payout in names:
+            self.stake_card.say(
+                f"Stake belongs to the payout account, wallet '{names[view.payout]}' "
+                f"({view.payout}): open that wallet (Wallet pane) to stake or unstake."
+            )
+        else:
+            self.stake_card.say(
+                f"The payout address {view.payout} is not one of your wallets: stake from the "
+                "wallet that holds its key, or choose one of your wallets as the payout."
+            )
+        return None
+
+    def open_stake(self, action: StakeAction) -> None:
+        """Stake free escrow, or unstake free stake, after the checks that need no fee quote."""
+        self.stake_card.say("")
+        service, view = self.stake_signer(), self.view
+        if service is None or view is None:
+            return
+        if action == "stake":
+            if view.available <= 0:
+                self.stake_card.say(NOTHING_FREE, deposit=True)
+                return
+            most = view.available
+        else:
+            if view.stake.amount <= 0:
+                self.stake_card.say(NOTHING_STAKED)
+                return
+            if view.stake.free <= 0:
+                self.stake_card.say(ALL_LOCKED.format(locked=format_rlc(view.stake.locked)))
+                return
+            most = view.stake.free
+        from deskgrid.ui.stake_dialog import StakeDialog
+
+        self._open_money_dialog(StakeDialog(service, action, most, self))
+
+    def open_deposit(self) -> None:
+        service = self.stake_signer()
+        if service is None:
+            return
+        from deskgrid.ui.escrow_dialog import EscrowDialog
+
+        self._open_money_dialog(EscrowDialog(service, "deposit", self))
+
+    def _open_money_dialog(self, dialog: QWidget) -> None:
+        dialog.completed.connect(self._money_moved)  # type: ignore[attr-defined]
+        dialog.finished.connect(lambda *_: dialog.deleteLater())  # type: ignore[attr-defined]
+        self.money_dialog = dialog
+        dialog.open()  # type: ignore[attr-defined]
+
+    def _money_moved(self, record: TxRecord) -> None:
+        what = {"stake": "Staked", "unstake": "Unstaked", "deposit": "Deposited"}[record.kind]
+        self.stake_card.say("")
+        self.message.ok(f"{what} {format_rlc(record.amount)}; transaction {record.tx_hash} mined.")
+        self.refresh_earnings()
 
     # -- withdrawing the worker key's credit ---------------------------------------------
 
@@ -386,4 +492,5 @@ def volunteer_pane_for(controller: AppController) -> VolunteerPane:
         settings=controller.settings,
         payouts=payouts,
         open_wallet=open_wallet,
+        wallet=(lambda: session.service) if session is not None else None,
     )

@@ -2,7 +2,8 @@
 balances, history (pending transactions settled from their receipts, mined ones confirmed
 after the network's confirmation depth); a locked wallet shows them too. `WalletService` is an
 unlocked wallet: sends (RLC, ETH) with a fee quote for a confirmation step, escrow deposit /
-withdraw, everything else that moved its assets found on the chain, the demo faucet.
+withdraw, stake / unstake (free escrow RLC in and out of its stake on the hub), everything else
+that moved its assets found on the chain, the demo faucet.
 
 Every method blocks on the chain: call them off the GUI thread (`asyncio.to_thread`)."""
 
@@ -25,12 +26,12 @@ from deskgrid.chain.transactions import FeeQuote, TxResult
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_eth, format_fee, format_rlc
 from deskgrid.wallet.activity import AccountScanner
-from deskgrid.wallet.history import Asset, TxHistory, TxKind, TxRecord
+from deskgrid.wallet.history import Asset, Side, TxHistory, TxKind, TxRecord
 from deskgrid.wallet.sender import RecordingTxSender
 
 log = logging.getLogger(__name__)
 
-Action = Literal["send", "deposit", "withdraw"]
+Action = Literal["send", "deposit", "withdraw", "stake", "unstake"]
 
 
 class Market(Protocol):
@@ -69,6 +70,10 @@ class Quote:
             return f"Deposit {shown} into the hub escrow"
         if self.action == "withdraw":
             return f"Withdraw {shown} from the hub escrow"
+        if self.action == "stake":
+            return f"Stake {shown} of the hub escrow"
+        if self.action == "unstake":
+            return f"Unstake {shown} back into the hub escrow"
         return f"Send {shown} to {self.to}"
 
 
@@ -291,11 +296,54 @@ class WalletService(WalletReader):
         self._check_fee(fee, balances.eth)
         return Quote("withdraw", "RLC", amount, self.hub.address, fee)
 
+    def quote_stake(self, amount: int) -> Quote:
+        """Check a stake (free escrow, ETH for the fee) and estimate its fee."""
+        self._positive(amount, "RLC")
+        balances = self.balances()
+        if balances.escrow == 0:
+            raise DeskGridError(
+                "Nothing is free in the hub escrow to stake: deposit RLC into the escrow first."
+            )
+        if balances.escrow < amount:
+            raise DeskGridError(
+                f"{format_rlc(balances.escrow)} is free in the escrow; you cannot stake "
+                f"{format_rlc(amount)} (deposit more RLC into the escrow first)."
+            )
+        self._need_some_eth(balances)
+        fee = self.sender.quote(self.hub.contract.functions.stake(amount))
+        self._check_fee(fee, balances.eth)
+        return Quote("stake", "RLC", amount, self.hub.address, fee)
+
+    def quote_unstake(self, amount: int) -> Quote:
+        """Check an unstake (only stake no task holds locked) and estimate its fee."""
+        self._positive(amount, "RLC")
+        stake = self.hub.stake_info(self.address)
+        if stake.free < amount:
+            locked = (
+                f"; {format_rlc(stake.locked)} is locked by tasks being computed and comes "
+                "free when they end"
+                if stake.locked
+                else ""
+            )
+            raise DeskGridError(
+                f"{format_rlc(stake.free)} of your stake is free; you cannot unstake "
+                f"{format_rlc(amount)}{locked}."
+            )
+        balances = self.balances()
+        self._need_some_eth(balances)
+        fee = self.sender.quote(self.hub.contract.functions.unstake(amount))
+        self._check_fee(fee, balances.eth)
+        return Quote("unstake", "RLC", amount, self.hub.address, fee)
+
     def quote(self, action: Action, asset: Asset, amount: int, to: str = "") -> Quote:
         if action == "deposit":
             return self.quote_deposit(amount)
         if action == "withdraw":
             return self.quote_withdraw(amount)
+        if action == "stake":
+            return self.quote_stake(amount)
+        if action == "unstake":
+            return self.quote_unstake(amount)
         return self.quote_send(asset, to, amount)
 
     # -- sending ------------------------------------------------------------------------
@@ -307,12 +355,15 @@ class WalletService(WalletReader):
         amount: int,
         counterparty: str,
         send: Callable[[RecordingTxSender], TxResult],
+        side: Side = "wallet",
     ) -> TxRecord:
+        """`side`: where the assets leave from (the escrow for a stake, the stake for an
+        unstake); the logs tell the other side."""
         sent: list[str] = []
 
         def on_sent(tx_hash: str) -> None:
             sent.append(tx_hash)
-            self.history.add(TxRecord(tx_hash, kind, asset, amount, counterparty))
+            self.history.add(TxRecord(tx_hash, kind, asset, amount, counterparty, account=side))
             self._changed()
 
         with self.sender.reporting(on_sent):
@@ -340,6 +391,10 @@ class WalletService(WalletReader):
             return self.deposit(quote.amount)
         if quote.action == "withdraw":
             return self.withdraw(quote.amount)
+        if quote.action == "stake":
+            return self.stake(quote.amount)
+        if quote.action == "unstake":
+            return self.unstake(quote.amount)
         if quote.asset == "RLC":
             return self.send_rlc(quote.to, quote.amount)
         return self.send_eth(quote.to, quote.amount)
@@ -369,6 +424,30 @@ class WalletService(WalletReader):
         self._positive(amount, "RLC")
         return self._execute(
             "withdraw", "RLC", amount, self.hub.address, lambda s: self.hub.withdraw(s, amount)
+        )
+
+    def stake(self, amount: int) -> TxRecord:
+        """Move free escrow RLC into this wallet's stake on the hub."""
+        self._positive(amount, "RLC")
+        return self._execute(
+            "stake",
+            "RLC",
+            amount,
+            self.hub.address,
+            lambda s: self.hub.stake(s, amount),
+            side="escrow",
+        )
+
+    def unstake(self, amount: int) -> TxRecord:
+        """Move stake no task holds locked back into this wallet's free escrow."""
+        self._positive(amount, "RLC")
+        return self._execute(
+            "unstake",
+            "RLC",
+            amount,
+            self.hub.address,
+            lambda s: self.hub.unstake(s, amount),
+            side="stake",
         )
 
     # -- demo faucet --------------------------------------------------------------------

@@ -15,11 +15,13 @@ from eth_account import Account
 
 from deskgrid.chain.anvil import AnvilNode, find_anvil
 from deskgrid.chain.connection import connect
-from deskgrid.chain.contracts import RLCToken
+from deskgrid.chain.contracts import HubContract, RLCToken
 from deskgrid.chain.deployment import Roles, ensure_deployment
 from deskgrid.chain.keyfile import load_key_file
+from deskgrid.chain.transactions import TxSender
 from deskgrid.desktop.settings import SettingsStore
 from deskgrid.money import NRLC_PER_RLC as RLC
+from deskgrid.money import parse_eth
 from deskgrid.wallet.accounts import account_from_mnemonic
 from deskgrid.wallet.entries import WalletEntry
 from deskgrid.wallet.keystores import FileKeyStore
@@ -140,3 +142,58 @@ def test_import_show_and_send_on_a_real_chain(tmp_path: Path, market) -> None:
     )
     assert unknown.returncode == 2 and "No wallet is called" in unknown.stderr
     assert rlc.balance_of(recipient) == 1_250_500_000_000  # nothing more moved
+
+
+def test_stake_show_and_unstake_on_a_real_chain(tmp_path: Path, market) -> None:
+    url, chain, deployment = market
+    staker = Account.create()
+    key_file = tmp_path / "staker.key"
+    key_file.write_text(staker.key.hex())
+    home = tmp_path / "home"
+    done = deskgrid(home, "import", "--name", "Payout", "--private-key-file", str(key_file))
+    assert done.returncode == 0, done.stderr
+    network = ("--chain", url, "--hub", deployment.hub)
+    hub, rlc = HubContract(chain, deployment.hub), RLCToken(chain, deployment.rlc)
+
+    empty = deskgrid(home, "stake", "1", "--from", "Payout", *network, "--yes")
+    assert empty.returncode == 2 and "deposit RLC into the escrow first" in empty.stderr
+    nothing = deskgrid(home, "unstake", "all", "--from", "Payout", *network, "--yes")
+    assert nothing.returncode == 2 and "has no stake" in nothing.stderr
+
+    # RLC in the staker's escrow (deposited by the staker itself) and ETH for its fees
+    funder = TxSender(chain, Roles.dev(chain).faucet)
+    rlc.transfer(funder, staker.address, 5 * RLC)
+    funder.send(to=staker.address, value=parse_eth("0.1"))
+    own = TxSender(chain, staker)
+    rlc.approve(own, hub.address, 5 * RLC)
+    hub.deposit(own, 5 * RLC)
+
+    staked = deskgrid(home, "stake", "2.5", "--from", "Payout", *network, "--yes")
+    assert staked.returncode == 0, staked.stderr
+    assert "Stake 2.5 RLC of the hub escrow: transaction 0x" in staked.stdout
+    assert hub.stake_info(staker.address).amount == 2 * RLC + RLC // 2
+    too_much = deskgrid(home, "stake", "3", "--from", "Payout", *network, "--yes")
+    assert too_much.returncode == 2 and "you cannot stake 3 RLC" in too_much.stderr
+    unconfirmed = deskgrid(home, "stake", "1", "--from", "Payout", *network)
+    assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
+
+    shown = deskgrid(home, "show", "Payout", *network, "--json")
+    assert shown.returncode == 0, shown.stderr
+    [row] = json.loads(shown.stdout)
+    assert (row["stake_nrlc"], row["stake_locked_nrlc"]) == (2 * RLC + RLC // 2, 0)
+    assert (row["wins"], row["losses"], row["escrow_nrlc"]) == (0, 0, 2 * RLC + RLC // 2)
+    text = deskgrid(home, "show", "Payout", *network)
+    assert "stake 2.5 RLC, 0 RLC locked by tasks" in text.stdout, text.stderr
+
+    more = deskgrid(home, "unstake", "3", "--from", "Payout", *network, "--yes")
+    assert more.returncode == 2 and "you cannot unstake 3 RLC" in more.stderr
+    some = deskgrid(home, "unstake", "1", "--from", "Payout", *network, "--json", "--yes")
+    assert some.returncode == 0, some.stderr
+    assert json.loads(some.stdout)["status"] == "mined"
+    everything = deskgrid(home, "unstake", "ALL", "--from", "Payout", *network, "--yes")
+    assert everything.returncode == 0, everything.stderr
+    assert "Unstake 1.5 RLC back into the hub escrow" in everything.stdout
+    assert hub.stake_info(staker.address).amount == 0
+    assert hub.balance_of(staker.address) == 5 * RLC
+    bad = deskgrid(home, "unstake", "some", "--from", "Payout", *network, "--yes")
+    assert bad.returncode == 2 and "'some' is not an amount" in bad.stderr

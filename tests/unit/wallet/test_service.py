@@ -126,3 +126,53 @@ def test_failed_send_is_recorded_as_failed(wallet, monkeypatch):
         wallet.send_rlc(Account.create().address, RLC)
     top = wallet.records()[0]
     assert top.status == "failed" and "out of gas" in top.error
+
+
+def test_stake_and_unstake_with_a_real_lock(wallet, market):
+    from deskgrid.chain.contracts import TaskRequest
+    from deskgrid.chain.deployment import Roles
+    from deskgrid.chain.transactions import TxSender
+
+    chain, deployment = market
+    with pytest.raises(DeskGridError, match="deposit RLC into the escrow first"):
+        wallet.quote_stake(RLC)
+    wallet.deposit(10 * RLC)
+    with pytest.raises(DeskGridError, match="you cannot stake 11 RLC"):
+        wallet.quote_stake(11 * RLC)
+    quote = wallet.quote_stake(3 * RLC)
+    assert quote.describe() == "Stake 3 RLC of the hub escrow" and quote.max_fee_wei > 0
+    record = wallet.execute(quote)
+    assert (record.kind, record.account, record.status) == ("stake", "escrow", "mined")
+    assert wallet.hub.stake_info(wallet.address).free == 3 * RLC
+    assert wallet.balances().escrow == 7 * RLC
+
+    # a task's contribution locks 30 % of its price (5 RLC at level 1) of the stake
+    request = TaskRequest(deployment.apps["vanity"], deployment.pool_id, "{}", 5 * RLC)
+    task_id = wallet.hub.pay_and_request(wallet.sender, wallet.rlc, request)
+    scheduler = TxSender(chain, Roles.dev(chain).scheduler)
+    wallet.hub.lock_stake(scheduler, task_id, [wallet.address])
+    with pytest.raises(DeskGridError) as refused:
+        wallet.quote_unstake(3 * RLC)
+    assert str(refused.value) == (
+        "1.5 RLC of your stake is free; you cannot unstake 3 RLC; 1.5 RLC is locked by tasks "
+        "being computed and comes free when they end."
+    )
+    record = wallet.execute(wallet.quote_unstake(parse_rlc("1.5")))
+    assert (record.kind, record.account) == ("unstake", "stake")
+    stake = wallet.hub.stake_info(wallet.address)
+    assert (stake.amount, stake.locked) == (parse_rlc("1.5"), parse_rlc("1.5"))
+    assert wallet.balances().escrow == parse_rlc("8.5")
+
+
+def test_staking_without_eth_for_the_fee_says_so(market):
+    from deskgrid.chain.deployment import Roles
+    from deskgrid.chain.transactions import TxSender
+
+    chain, deployment = market
+    broke = WalletService(chain, deployment, Account.create())  # no ETH at all
+    funder = TxSender(chain, Roles.dev(chain).faucet)
+    broke.rlc.approve(funder, broke.hub.address, RLC)
+    broke.hub.deposit(funder, RLC)
+    broke.hub.stake_for(funder, broke.address, RLC)  # stake given by someone else
+    with pytest.raises(DeskGridError, match="no ETH to pay the network fee"):
+        broke.quote_unstake(RLC)
