@@ -31,6 +31,8 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
     }
 
     /// @dev `price` and `retired` share a slot: a request reads both with one storage read.
+    /// `registeredBlock` (same slot, written with them) is where readers find the app's
+    /// `AppManifest` event.
     struct App {
         address owner;
         string name;
@@ -38,6 +40,7 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         bytes32 paramsSchemaHash;
         uint96 price;
         bool retired;
+        uint64 registeredBlock;
     }
 
     /// @dev `owner` is paid the pool's fee and stakes for its tasks; `scheduler` (a key the owner
@@ -110,6 +113,8 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
     /// @notice Trust levels run from 1 (one replica: apps whose results can be verified) to
     /// this; a level is the number of pool fees the requester pays (`priceOf`).
     uint8 public constant MAX_TRUST = 5;
+    /// @notice The largest manifest `publishApp` takes (bytes of canonical JSON).
+    uint256 public constant MAX_MANIFEST_BYTES = 16 * 1024;
 
     IERC20 public immutable token;
 
@@ -151,6 +156,7 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
     error ZeroAmount();
     error AmountTooLarge(uint256 amount);
     error EmptyName();
+    error InvalidManifestSize(uint256 size, uint256 maxSize);
     error InvalidTimeRef();
     error OnlyToken(address caller);
     error NotEnoughGasForCallback(uint256 available, uint256 needed);
@@ -158,6 +164,9 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
     event AppRegistered(uint256 indexed appId, address indexed owner, string name, string uri, bytes32 paramsSchemaHash, uint256 price);
     event AppPriceChanged(uint256 indexed appId, uint256 price);
     event AppRetired(uint256 indexed appId);
+    /// @notice The manifest of an app `publishApp` registered (JSON, see docs/developer.md):
+    /// kept in this event only, in the block of the app's `registeredBlock`.
+    event AppManifest(uint256 indexed appId, bytes manifest);
     event PoolRegistered(uint256 indexed poolId, address indexed owner, string description, uint256 fee, uint16 workerShareBps);
     event PoolUpdated(uint256 indexed poolId, uint256 fee, uint16 workerShareBps);
     event PoolOwnershipProposed(uint256 indexed poolId, address indexed owner, address indexed pendingOwner);
@@ -252,10 +261,38 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         bytes32 paramsSchemaHash,
         uint256 price
     ) external returns (uint256 appId) {
+        return _registerApp(name, uri, paramsSchemaHash, price);
+    }
+
+    /// @notice Registers a third-party app with its manifest: `uri` is `docker:sha256:<image
+    /// id>` and `paramsSchemaHash` the hash of the manifest's parameter schema (readers check
+    /// both against the manifest). The manifest is not stored: it is in the `AppManifest` event.
+    function publishApp(
+        string calldata name,
+        string calldata uri,
+        bytes32 paramsSchemaHash,
+        uint256 price,
+        bytes calldata manifest
+    ) external returns (uint256 appId) {
+        if (manifest.length == 0 || manifest.length > MAX_MANIFEST_BYTES) {
+            revert InvalidManifestSize(manifest.length, MAX_MANIFEST_BYTES);
+        }
+        appId = _registerApp(name, uri, paramsSchemaHash, price);
+        emit AppManifest(appId, manifest);
+    }
+
+    function _registerApp(
+        string calldata name,
+        string calldata uri,
+        bytes32 paramsSchemaHash,
+        uint256 price
+    ) private returns (uint256 appId) {
         if (bytes(name).length == 0) revert EmptyName();
         if (price > type(uint96).max) revert AmountTooLarge(price);
         appId = _apps.length;
-        _apps.push(App(msg.sender, name, uri, paramsSchemaHash, uint96(price), false));
+        _apps.push(
+            App(msg.sender, name, uri, paramsSchemaHash, uint96(price), false, uint64(block.number))
+        );
         emit AppRegistered(appId, msg.sender, name, uri, paramsSchemaHash, price);
     }
 

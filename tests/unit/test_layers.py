@@ -21,6 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("crypto",),
     ("apps",),
     ("chain",),
+    ("market",),
     ("grid",),
     ("worker", "oracle"),
     ("wallet",),

@@ -43,6 +43,15 @@ class AppInfo:
     params_schema_hash: bytes
     price: int
     retired: bool
+    registered_block: int = 0  # where its `AppRegistered` (and `AppManifest`) event is
+
+
+@dataclass(frozen=True)
+class PublishedApp:
+    """A mined `publishApp`: the app's id and the transaction's outcome (its gas)."""
+
+    app_id: int
+    tx: TxResult
 
 
 @dataclass(frozen=True)
@@ -283,18 +292,58 @@ class HubContract(_Bound):
         result = self._send(sender, "registerApp", name, uri, schema_hash, price)
         return int(self.events("AppRegistered", result.receipt)[0]["args"]["appId"])
 
+    def publish_app(
+        self,
+        sender: TxSender,
+        name: str,
+        uri: str,
+        schema_hash: bytes,
+        price: int,
+        manifest: bytes,
+    ) -> PublishedApp:
+        """`publishApp`: register an app and emit its manifest (kept in the event only)."""
+        result = self._send(sender, "publishApp", name, uri, schema_hash, price, manifest)
+        app_id = int(self.events("AppRegistered", result.receipt)[0]["args"]["appId"])
+        return PublishedApp(app_id, result)
+
+    def quote_publish_app(
+        self,
+        sender: TxSender,
+        name: str,
+        uri: str,
+        schema_hash: bytes,
+        price: int,
+        manifest: bytes,
+    ) -> FeeQuote:
+        return self._quote(sender, "publishApp", name, uri, schema_hash, price, manifest)
+
+    def app_manifest(self, app_id: int) -> bytes | None:
+        """The manifest `publishApp` emitted for `app_id`, read from the `AppManifest` event in
+        the app's registration block (None for an app registered without one)."""
+        block = self.app(app_id).registered_block
+        found = self.logs("AppManifest", block, block, appId=app_id)
+        return bytes(found[-1]["args"]["manifest"]) if found else None
+
     def set_app_price(self, sender: TxSender, app_id: int, price: int) -> TxResult:
         return self._send(sender, "setAppPrice", app_id, price)
 
+    def quote_set_app_price(self, sender: TxSender, app_id: int, price: int) -> FeeQuote:
+        return self._quote(sender, "setAppPrice", app_id, price)
+
     def retire_app(self, sender: TxSender, app_id: int) -> TxResult:
         return self._send(sender, "retireApp", app_id)
+
+    def quote_retire_app(self, sender: TxSender, app_id: int) -> FeeQuote:
+        return self._quote(sender, "retireApp", app_id)
 
     def app_count(self) -> int:
         return int(self._call("appCount"))
 
     def app(self, app_id: int) -> AppInfo:
-        owner, name, uri, schema_hash, price, retired = self._call("app", app_id)
-        return AppInfo(app_id, owner, name, uri, bytes(schema_hash), int(price), bool(retired))
+        owner, name, uri, schema_hash, price, retired, block = self._call("app", app_id)
+        return AppInfo(
+            app_id, owner, name, uri, bytes(schema_hash), int(price), bool(retired), int(block)
+        )
 
     def apps(self) -> list[AppInfo]:
         return [self.app(i) for i in range(1, self.app_count() + 1)]

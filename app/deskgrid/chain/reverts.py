@@ -184,6 +184,10 @@ _SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"(their sha256 is {_short(a['actual'])}); post the digest of these results."
     ),
     "EmptyName": lambda a: "The name is empty; give it a name.",
+    "InvalidManifestSize": lambda a: (
+        f"The app's manifest is {a['size']:,} bytes; the hub takes 1 to {a['maxSize']:,}: "
+        "shorten its descriptions or schema."
+    ),
     "InvalidTimeRef": lambda a: "A category needs a time reference above zero seconds.",
     "OnlyToken": lambda a: (
         "Only the RLC token contract may call this; go through RLC.approveAndCall."
