@@ -113,8 +113,9 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
     /// @notice Trust levels run from 1 (one replica: apps whose results can be verified) to
     /// this; a level is the number of pool fees the requester pays (`priceOf`).
     uint8 public constant MAX_TRUST = 5;
-    /// @notice The largest manifest `publishApp` takes (bytes of canonical JSON).
-    uint256 public constant MAX_MANIFEST_BYTES = 16 * 1024;
+    /// @notice The largest manifest `publishApp` takes (bytes of canonical JSON; no getter:
+    /// it is in `InvalidManifestSize`).
+    uint256 internal constant MAX_MANIFEST_BYTES = 16 * 1024;
 
     IERC20 public immutable token;
 
@@ -207,11 +208,13 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
     event CallbackDelivered(bytes32 indexed taskId, address indexed callback);
     event CallbackFailed(bytes32 indexed taskId, address indexed callback);
 
-    /// @dev Reward roles in the `Rewarded` event.
-    uint8 public constant ROLE_APP_OWNER = 0;
-    uint8 public constant ROLE_POOL_OWNER = 1;
-    uint8 public constant ROLE_WORKER = 2;
-    uint8 public constant ROLE_SLASHED_STAKE = 3;
+    /// @dev Reward roles in the `Rewarded` event. Internal, like MAX_MANIFEST_BYTES: a getter
+    /// is one more selector every call's dispatch may compare against, and the roles are
+    /// documented (docs/architecture.md) and mirrored by the clients.
+    uint8 internal constant ROLE_APP_OWNER = 0;
+    uint8 internal constant ROLE_POOL_OWNER = 1;
+    uint8 internal constant ROLE_WORKER = 2;
+    uint8 internal constant ROLE_SLASHED_STAKE = 3;
 
     constructor(IERC20 token_, address initialOwner) Ownable(initialOwner) {
         token = token_;
