@@ -48,6 +48,7 @@ NUMBERS = {
     "oracle": "--pool",
     "wallet send": "--amount",
     "run vanity": "--retry-for",
+    "app publish": "--price",
 }
 # (subcommand path, option) -> (hostile values accepted, why)
 ALLOWED: dict[tuple[str, str], tuple[set[str], str]] = {
@@ -93,6 +94,12 @@ ALLOWED: dict[tuple[str, str], tuple[set[str], str]] = {
         "checked against the app's alphabet before paying (a sentence, exit 2: see test_node_cli)",
     ),
     ("run vanity", "--retry-for"): ({"0"}, "0: no retry"),
+    ("app publish", "--price"): ({"0"}, "0: a free app"),
+    ("app publish", "--image"): (
+        {"abc", "notaurl", "0xdead", "garbage", "99999", "0", "nan", "1e309"}
+        | {"99999999999999999999999"},
+        "a Docker image name: whether the daemon has it is known when publishing",
+    ),
 }
 
 # Valid values for the options a subcommand requires (or needs beside the tested one).
@@ -105,12 +112,16 @@ GOOD: dict[str, str] = {
     "--from": "Main",
     "--pattern": "1A",
     "--prompt": "private-key",
+    "--price": "1",
 }
 POSITIONALS: dict[str, list[str]] = {
     "vanity": ["1A"],  # `deskgrid vanity PATTERN`
     "vanity-combine": ["1Address", "00"],
     "wallet stake": ["1"],  # `deskgrid wallet stake AMOUNT`
     "wallet unstake": ["all"],
+    "app show": ["1"],  # `deskgrid app show ID`
+    "app set-price": ["1", "2.5"],
+    "app retire": ["1"],
 }
 
 
@@ -141,7 +152,7 @@ def valued_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     ]
 
 
-FILE_OPTIONS = {"--key-file", "--private-key-file", "--mnemonic-file", "--keystore"}
+FILE_OPTIONS = {"--key-file", "--private-key-file", "--mnemonic-file", "--keystore", "--manifest"}
 
 
 def base_line(parser: argparse.ArgumentParser, path: str, tested: argparse.Action, key_file):
