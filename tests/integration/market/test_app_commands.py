@@ -169,3 +169,8 @@ def test_publish_the_examples_with_their_docker_images(cli, examples):
         assert shown["uri"] == "docker:" + examples.ids[app]
         assert shown["manifest"]["image"]["id"] == examples.ids[app]
         assert shown["consistent"] and shown["kind"] == "docker"
+    code, _, err = cli.run(
+        "publish", "--manifest", str(EXAMPLES / "wordfreq" / "manifest.json"), "--price", "1",
+        "--image", "deskgrid-example/wordfreq:no-such-tag", signer=5,
+    )  # fmt: skip
+    assert code == 2 and "Docker has no image 'deskgrid-example/wordfreq:no-such-tag'" in err
