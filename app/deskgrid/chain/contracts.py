@@ -317,10 +317,12 @@ class HubContract(_Bound):
     ) -> FeeQuote:
         return self._quote(sender, "publishApp", name, uri, schema_hash, price, manifest)
 
-    def app_manifest(self, app_id: int) -> bytes | None:
+    def app_manifest(self, app_id: int, block: int | None = None) -> bytes | None:
         """The manifest `publishApp` emitted for `app_id`, read from the `AppManifest` event in
-        the app's registration block (None for an app registered without one)."""
-        block = self.app(app_id).registered_block
+        the app's registration block (`block` when the caller read it already; None for an app
+        registered without a manifest)."""
+        if block is None:
+            block = self.app(app_id).registered_block
         found = self.logs("AppManifest", block, block, appId=app_id)
         return bytes(found[-1]["args"]["manifest"]) if found else None
 

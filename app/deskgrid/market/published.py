@@ -79,8 +79,13 @@ def check_published(info: AppInfo, manifest_bytes: bytes | None) -> ListedApp:
 
 def read_app(hub: HubContract, app_id: int) -> ListedApp:
     """App `app_id` of the hub, checked (a ChainError when there is no such app)."""
-    info = hub.app(app_id)
-    manifest = hub.app_manifest(app_id) if info.uri.startswith(DOCKER_URI_PREFIX) else None
+    return _checked(hub, hub.app(app_id))
+
+
+def _checked(hub: HubContract, info: AppInfo) -> ListedApp:
+    manifest = None
+    if info.uri.startswith(DOCKER_URI_PREFIX):
+        manifest = hub.app_manifest(info.app_id, info.registered_block)
     return check_published(info, manifest)
 
 
@@ -91,8 +96,7 @@ def read_apps(hub: HubContract, *, include_retired: bool = False) -> list[Listed
         info = hub.app(app_id)
         if info.retired and not include_retired:
             continue
-        manifest = hub.app_manifest(app_id) if info.uri.startswith(DOCKER_URI_PREFIX) else None
-        found.append(check_published(info, manifest))
+        found.append(_checked(hub, info))
     return found
 
 
