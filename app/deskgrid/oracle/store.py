@@ -22,12 +22,17 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine
 
-SCHEMA_VERSION = 1
+from deskgrid.chain.trust import DEFAULT_TRUST
+
+# 2: tasks have the trust level their requester paid for (`trust`, 1 for tasks stored before).
+SCHEMA_VERSION = 2
 
 
 class OracleTaskState(StrEnum):
@@ -100,6 +105,7 @@ tasks = Table(
     Column("pool_id", Integer, nullable=False),
     Column("params", Text, nullable=False),
     Column("price", Integer, nullable=False),
+    Column("trust", Integer, nullable=False, server_default=str(DEFAULT_TRUST)),
     Column("final_deadline", Integer, nullable=False),
     Column("block", Integer, nullable=False),
     Column("block_hash", Text, nullable=False),
@@ -155,6 +161,7 @@ class OracleTask:
     workers: list[tuple[str, int]]
     reason: str | None
     tx_hash: str | None
+    trust: int = DEFAULT_TRUST  # the level paid for on chain (1..5, `TaskRequested.trust`)
 
 
 @dataclass(frozen=True)
@@ -185,6 +192,17 @@ def _row_to_task(row: Any) -> OracleTask:
         workers=[(a, int(w)) for a, w in json.loads(row.workers or "[]")],
         reason=row.reason,
         tx_hash=row.tx_hash,
+        trust=int(row.trust),
+    )
+
+
+def _add_trust_column(conn: Any) -> None:
+    """Schema 1 → 2: tasks stored before trust levels were requested at level 1 (the only
+    price there was: the app's price and one pool fee)."""
+    if "trust" in {c["name"] for c in inspect(conn).get_columns(tasks.name)}:
+        return
+    conn.execute(
+        text(f"ALTER TABLE {tasks.name} ADD COLUMN trust INTEGER NOT NULL DEFAULT {DEFAULT_TRUST}")
     )
 
 
@@ -214,11 +232,19 @@ class OracleStore:
             row = conn.execute(select(meta.c.value).where(meta.c.key == "schema")).first()
             if row is None:
                 conn.execute(insert(meta).values(key="schema", value=str(SCHEMA_VERSION)))
-            elif int(row.value) > SCHEMA_VERSION:
+                return
+            version = int(row.value)
+            if version > SCHEMA_VERSION:
                 from deskgrid.errors import DeskGridError
 
                 raise DeskGridError(
                     "The oracle database was written by a newer DeskGrid; upgrade DeskGrid."
+                )
+            if version < 2:
+                _add_trust_column(conn)
+            if version < SCHEMA_VERSION:
+                conn.execute(
+                    update(meta).where(meta.c.key == "schema").values(value=str(SCHEMA_VERSION))
                 )
 
     def close(self) -> None:
@@ -261,6 +287,7 @@ class OracleStore:
                 {
                     "block": fields["block"],
                     "price": fields["price"],
+                    "trust": fields.get("trust", DEFAULT_TRUST),
                     "final_deadline": fields["final_deadline"],
                 },
             )
