@@ -287,7 +287,8 @@ class Oracle:
         job = await self.grid.get_job(task.job_id)
         if self._staked(task):
             await self.stakes.reconcile(task.task_id)
-            await self.stakes.lock_new(task.task_id, job.leases or [])
+            if job.state not in ("ERROR", "CANCELLED"):  # a failed job's locks are released
+                await self.stakes.lock_new(task.task_id, job.leases or [])
         self._note_progress(task, job)
         if job.state == "COMPLETED":
             return await self._accept(task, job)
