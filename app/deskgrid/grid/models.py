@@ -66,12 +66,17 @@ class Policy(BaseModel):
     max_total_results: int
     delay_bound: float
     adaptive: bool
+    trust: int | None = None  # the trust level (None: the quorum vote decides)
+    min_agree: int | None = None  # distinct stakeholders that must agree (trust jobs)
+    stake: int = 0  # free stake (nRLC) a replica's stakeholder needed
 
 
 class LeaseView(BaseModel):
     id: str
     worker: str
-    payout: str | None = None  # the worker's payout address, when it named one
+    # the stakeholder: the worker's payout address at lease time, else the worker itself
+    owner: str | None = None
+    payout: str | None = None  # the worker's payout address at lease time, when it named one
     state: str
     leased_at: float
     expires_at: float
@@ -233,7 +238,32 @@ class LoginReply(BaseModel):
     payout: str | None = None
 
 
+class WorkerSelfView(BaseModel):
+    """A worker's own record as it sees it (`/workers/me`): what it declared and its lost
+    work, never its trust (how often it was found right or wrong), which would tell it when
+    its results are checked."""
+
+    address: str
+    name: str | None
+    payout: str | None = None  # the address paid for its work (None: the worker's own)
+    apps: list[str]
+    cores: int
+    memory_mb: int
+    docker: bool
+    n_errors: int
+    n_expired: int
+    created_at: float
+    last_seen: float
+    online: bool
+
+    @classmethod
+    def of(cls, worker: WorkerView) -> WorkerSelfView:
+        return cls.model_validate(worker.model_dump(include=set(cls.model_fields)))
+
+
 class WorkerView(BaseModel):
+    """A worker as the operator sees it (submitters): its self view and its trust."""
+
     address: str
     name: str | None
     payout: str | None = None  # the address paid for its work (None: the worker's own)

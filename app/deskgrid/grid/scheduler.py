@@ -41,6 +41,7 @@ from deskgrid.grid.models import (
 from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.reporting import Reporting
 from deskgrid.grid.schema import job_inputs, jobs, leases
+from deskgrid.grid.stakes import StakeBook
 from deskgrid.grid.states import (
     OPEN_JOB_STATES,
     EventKind,
@@ -69,6 +70,7 @@ class Scheduler:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         bell: EventBell | None = None,
+        stakes: StakeBook | None = None,
     ) -> None:
         self.db = db
         self.catalog = dict(catalog)
@@ -78,16 +80,24 @@ class Scheduler:
         self.store = Store(db)
         self.events = EventLog(db)
         self.publisher = EventPublisher(self.events, bell or EventBell())
+        rng = rng or random.Random()  # leasing's spot checks and the trust jobs' ones
         self.reporting = Reporting(
-            db, self.store, self.catalog, datastore, clock=self.clock, publisher=self.publisher
+            db,
+            self.store,
+            self.catalog,
+            datastore,
+            clock=self.clock,
+            publisher=self.publisher,
+            rules=outcomes.Consensus.of(self.config, rng),
         )
         self.leasing = Leasing(
             db,
             self.config,
             clock=self.clock,
-            rng=rng or random.Random(),
+            rng=rng,
             publisher=self.publisher,
             reporting=self.reporting,
+            stakes=stakes,
         )
         self._submitted_since_analyze = 0
         self._analyze_lock = threading.Lock()
@@ -248,7 +258,14 @@ class Scheduler:
                     and lease["expires_at"] < now
                 ):
                     ended = outcomes.end_lease(
-                        db, job, lease, LeaseState.EXPIRED, None, now, pending
+                        db,
+                        job,
+                        lease,
+                        LeaseState.EXPIRED,
+                        None,
+                        now,
+                        pending,
+                        rules=self.reporting.rules,
                     )
                     expired += int(ended)
                 self.publisher.write(db, pending, now)
