@@ -22,6 +22,7 @@ from deskgrid.grid.client import GridClient, GridClientError
 from deskgrid.grid.config import GridConfig, JobDefaults
 from deskgrid.grid.models import Capabilities
 from deskgrid.grid.server import GridServer
+from deskgrid.grid.stakes import HubStakes
 from deskgrid.oracle.oracle import Oracle, OracleConfig
 from deskgrid.oracle.store import OracleStore
 
@@ -143,6 +144,7 @@ async def setup(tmp_path, grid_options):
             | grid_options
         ),
         builtin_apps(),
+        stakes=HubStakes(HubContract(chain, deployment.hub)),  # staked jobs for staked workers
     )
     await server.start()
     grid = GridClient(server.url, token=server.submitter_token)
