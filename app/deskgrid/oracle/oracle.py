@@ -44,6 +44,7 @@ from deskgrid.oracle.wakeup import Wakeup
 log = logging.getLogger(__name__)
 
 MAX_ONCHAIN_RESULT = 4096  # bytes of result written on chain; larger results go by digest
+MAX_MIN_AGREE = 20  # the grid's limit on a job's policy.min_agree
 
 
 @dataclass
@@ -63,8 +64,11 @@ class OracleConfig:
     def __post_init__(self) -> None:
         if not 1 <= self.min_trust <= MAX_TRUST:
             raise DeskGridError(f"The minimum trust level is from 1 to {MAX_TRUST}.")
-        if self.min_agree < 1:
-            raise DeskGridError("At least one stakeholder must agree on a result.")
+        if not 1 <= self.min_agree <= MAX_MIN_AGREE:
+            raise DeskGridError(
+                f"The stakeholders that must agree are from 1 to {MAX_MIN_AGREE}, "
+                f"not {self.min_agree}."
+            )
         if self.min_agree == 1 and not self.allow_single_unverified:
             raise DeskGridError(
                 "A minimum agreement of 1 pays a single unverified result; allow that "
