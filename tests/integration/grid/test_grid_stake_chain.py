@@ -13,6 +13,7 @@ from deskgrid.chain.deployment import Roles, deploy
 from deskgrid.chain.transactions import TxSender
 from deskgrid.grid.client import GridClient
 from deskgrid.grid.models import Capabilities, ReplicationPolicy
+from deskgrid.grid.stakes import HubStakes
 from tests.conftest import require
 
 from .processes import TOKEN, start_server
@@ -69,3 +70,22 @@ async def test_only_the_staked_payout_gets_the_staked_job(hub_on_anvil, tmp_path
             assert [got.job_id for got in (await poor.request_work(4, caps)).leases] == [free.id]
     finally:
         server.stop()
+
+
+def test_hub_stakes_are_read_again_after_their_cache_time(hub_on_anvil, caplog) -> None:
+    _, hub, rlc, roles = hub_on_anvil
+    clock = [0.0]
+    stakes = HubStakes(hub, ttl_s=5.0, monotonic=lambda: clock[0])
+    payout = Account.create().address
+    assert stakes.free_stake(payout) == 0
+    sponsor = TxSender(hub.chain, roles.faucet)
+    rlc.approve_and_call(sponsor, hub.address, STAKE, b"")
+    hub.stake_for(sponsor, payout, STAKE)
+    clock[0] = 4.9
+    assert stakes.free_stake(payout) == 0  # as read 4.9 s ago
+    clock[0] = 5.0
+    assert stakes.free_stake(payout) == STAKE
+    # a read that fails (here: no hub at that address) is no stake, and says so
+    nowhere = HubStakes(HubContract(hub.chain, "0x" + "12" * 20))
+    assert nowhere.free_stake(payout) == 0
+    assert f"cannot read the stake of {payout}" in caplog.text
