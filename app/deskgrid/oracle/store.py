@@ -1,6 +1,7 @@
 """The oracle's own state, kept so that a restart at any moment neither misses nor
 duplicates anything: the chain cursor, every task it has seen and how far it got, the
-transactions it has sent, and a timeline of facts per task."""
+transactions it has sent, the stake it locked per grid lease, and a timeline of facts per
+task."""
 
 from __future__ import annotations
 
@@ -54,6 +55,25 @@ class OracleTaskState(StrEnum):
         )
 
 
+class StakeLockState(StrEnum):
+    """The stake of one grid lease's stakeholder, locked on the hub for one task."""
+
+    LOCKING = "LOCKING"  # lockStake being sent
+    LOCKED = "LOCKED"  # lockStake mined: one contribution of the stakeholder is locked
+    UNLOCKABLE = "UNLOCKABLE"  # lockStake refused it (not enough free stake): never retried
+    RELEASING = "RELEASING"  # releaseStake being sent
+    RELEASED = "RELEASED"  # releaseStake mined: unlocked without reward nor penalty
+    SETTLED = "SETTLED"  # finalize mined: unlocked with a win, or slashed with a loss
+
+
+class StakeOutcome(StrEnum):
+    """What finalize does with a locked lease, decided when the job's vote is accepted."""
+
+    WIN = "win"  # a VALID lease: its stake comes back with a win
+    LOSE = "lose"  # an INVALID lease: its stake is slashed to the winners
+    RELEASE = "release"  # no vote (expired, released, cancelled, unfinished): released first
+
+
 FINAL_STATES = frozenset(
     {OracleTaskState.FINALIZED, OracleTaskState.FAILED, OracleTaskState.CLOSED}
 )
@@ -100,6 +120,17 @@ tasks = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+stake_locks = Table(
+    "oracle_stake_locks",
+    metadata,
+    Column("lease_id", Text, primary_key=True),  # the grid lease the stake stands behind
+    Column("task_id", Text, nullable=False, index=True),
+    Column("account", Text, nullable=False),  # the lease's stakeholder
+    Column("state", Text, nullable=False),
+    Column("outcome", Text),  # StakeOutcome, once the job's vote is accepted
+    Column("updated_at", Float, nullable=False),
+)
+
 timeline = Table(
     "oracle_timeline",
     metadata,
@@ -131,6 +162,15 @@ class OracleTask:
     reason: str | None
     tx_hash: str | None
     trust: int = DEFAULT_TRUST  # the level paid for on chain (1..5, `TaskRequested.trust`)
+
+
+@dataclass(frozen=True)
+class StakeLock:
+    lease_id: str
+    task_id: str
+    account: str
+    state: StakeLockState
+    outcome: StakeOutcome | None
 
 
 def _row_to_task(row: Any) -> OracleTask:
@@ -299,6 +339,75 @@ class OracleStore:
             if ids:
                 conn.execute(tasks.delete().where(tasks.c.task_id.in_(ids)))
         return ids
+
+    # -- stake locks --------------------------------------------------------------------
+
+    def stake_locks(self, task_id: str) -> list[StakeLock]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(stake_locks)
+                .where(stake_locks.c.task_id == task_id)
+                .order_by(stake_locks.c.lease_id)
+            ).all()
+        return [
+            StakeLock(
+                r.lease_id,
+                r.task_id,
+                r.account,
+                StakeLockState(r.state),
+                StakeOutcome(r.outcome) if r.outcome else None,
+            )
+            for r in rows
+        ]
+
+    def add_stake_locks(
+        self, task_id: str, leases: list[tuple[str, str]], state: StakeLockState
+    ) -> None:
+        """Record (lease id, stakeholder) pairs of a task in `state`."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            for lease_id, account in leases:
+                conn.execute(
+                    insert(stake_locks).values(
+                        lease_id=lease_id,
+                        task_id=task_id,
+                        account=account,
+                        state=state.value,
+                        updated_at=now,
+                    )
+                )
+
+    def set_stake_locks(
+        self,
+        lease_ids: list[str],
+        *,
+        state: StakeLockState | None = None,
+        outcome: StakeOutcome | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"updated_at": time.time()}
+        if state is not None:
+            values["state"] = state.value
+        if outcome is not None:
+            values["outcome"] = outcome.value
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(stake_locks).where(stake_locks.c.lease_id.in_(lease_ids)).values(**values)
+            )
+
+    def forget_stake_locks(self, lease_ids: list[str]) -> None:
+        """Locks that were never mined: the leases may be locked again."""
+        with self.engine.begin() as conn:
+            conn.execute(stake_locks.delete().where(stake_locks.c.lease_id.in_(lease_ids)))
+
+    def tasks_with_stake_locks(self, *states: StakeLockState) -> list[str]:
+        """The tasks that have a lock in one of `states`."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(stake_locks.c.task_id)
+                .where(stake_locks.c.state.in_([s.value for s in states]))
+                .distinct()
+            ).all()
+        return sorted(r.task_id for r in rows)
 
     # -- timeline -----------------------------------------------------------------------
 

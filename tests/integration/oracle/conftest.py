@@ -27,9 +27,12 @@ from deskgrid.oracle.oracle import Oracle, OracleConfig
 from deskgrid.oracle.store import OracleStore
 
 
-async def volunteer(url: str, account, stop: asyncio.Event, apps=None, payout=None) -> None:
+async def volunteer(
+    url: str, account, stop: asyncio.Event, apps=None, payout=None, tamper=None
+) -> None:
     """Pull leases and compute them in a thread with the app's own run function; `payout`
-    is the address the worker names to be paid (None: its own)."""
+    is the address the worker names to be paid (None: its own); `tamper`, when given, turns
+    each result into what this volunteer uploads instead (a dishonest one)."""
     catalog = builtin_apps()
     async with GridClient(url) as client:
         caps = Capabilities(apps=list(apps or catalog), cores=1, memory_mb=1024)
@@ -47,6 +50,8 @@ async def volunteer(url: str, account, stop: asyncio.Event, apps=None, payout=No
                         ctx = RunContext(Path(tmp), 1)
                         run = spec.load_run_function()
                         result = await asyncio.to_thread(run, lease.params, ctx)
+                    if tamper is not None:
+                        result = tamper(result)
                     await client.upload_result(lease.lease_id, result)
                 except GridClientError:
                     raise
@@ -66,7 +71,8 @@ class Setup:
     grid: GridClient
     store_path: Path
 
-    def oracle(self) -> Oracle:
+    def oracle(self, **options) -> Oracle:
+        """An oracle on this setup's store; `options` are further OracleConfig fields."""
         return Oracle(
             self.chain,
             self.hub,
@@ -78,12 +84,15 @@ class Setup:
                 pool_id=self.deployment.pool_id,
                 poll_interval=0.1,
                 start_block=self.deployment.block,
+                **options,
             ),
         )
 
-    def pay(self, app: str, params: dict, *, who: int = 3, callback: str | None = None) -> bytes:
+    def pay(
+        self, app: str, params: dict, *, who: int = 3, callback: str | None = None, trust: int = 1
+    ) -> bytes:
         user = self.chain.dev_accounts[who]
-        price = self.hub.app(self.deployment.apps[app]).price + self.hub.pool(1).fee
+        price = self.hub.price_of(self.deployment.apps[app], self.deployment.pool_id, trust)
         self.rlc.transfer(TxSender(self.chain, self.roles.faucet), user.address, price)
         request = TaskRequest(
             self.deployment.apps[app],
@@ -92,6 +101,7 @@ class Setup:
             price,
             0,
             callback or self.requester.address,
+            trust=trust,
         )
         return self.hub.pay_and_request(TxSender(self.chain, user), self.rlc, request)
 
@@ -118,13 +128,22 @@ async def complete_task(setup: Setup, worker_key, payout: str | None, text: str)
 
 
 @pytest.fixture
-async def setup(tmp_path):
+def grid_options() -> dict:
+    """GridConfig fields of the setup's grid server; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+async def setup(tmp_path, grid_options):
     chain = await asyncio.to_thread(connect, "embedded")
     roles = Roles.dev(chain)
     deployment = await asyncio.to_thread(deploy, chain, roles, with_test_apps=True)
     hub, rlc = HubContract(chain, deployment.hub), RLCToken(chain, deployment.rlc)
     server = GridServer(
-        GridConfig(data_dir=tmp_path / "grid", defaults=JobDefaults(delay_bound=10.0)),
+        GridConfig(
+            **{"data_dir": tmp_path / "grid", "defaults": JobDefaults(delay_bound=10.0)}
+            | grid_options
+        ),
         builtin_apps(),
         stakes=HubStakes(hub),  # staked jobs go to the hub's stakeholders
     )
