@@ -143,5 +143,20 @@ def test_booleans_enums_and_unsupported_keywords_in_the_widget(qtbot):
     assert form.runnable and form.params() == {"fast": True, "mode": "quick", "name": "x"}
     assert not form.notice.isVisibleTo(form)
 
-    form.set_schema({"type": "object", "properties": {"tags": {"type": "array"}}})
-    assert not form.runnable and "The parameter 'tags' is of type 'array'" in form.notice.text()
+    form.set_schema(
+        {
+            "type": "object",
+            "properties": {
+                "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2},
+                "where": {"type": "object"},
+            },
+        }
+    )
+    assert "The parameter 'where' is of type 'object'" in form.notice.text()
+    assert form.notice.isVisibleTo(form) and not form.runnable
+    tags = form.editors["tags"]
+    tags.setText("a, b, c")
+    assert form.errors["tags"].text() == "Must have at most 2 items."
+    tags.setText("a, b")
+    assert form.errors["tags"].text() == "" and form.params() == {"tags": ["a", "b"]}
+    assert not form.runnable  # the object param keeps it from running

@@ -4,7 +4,8 @@ params, or a sentence per field saying what to change.
 
 Supported: strings (`pattern`, `minLength`, `maxLength`), integers and numbers (`minimum`,
 `maximum`, `exclusiveMinimum`, `exclusiveMaximum`, `multipleOf`), booleans, an `enum` of
-scalars, `format: input-file` (a file the job reads; its value is the file's path), `default`,
+scalars, lists of strings (`items` a string schema, `minItems`, `maxItems`; typed separated by
+commas), `format: input-file` (a file the job reads; its value is the file's path), `default`,
 `required`, `title` and `description`. A schema using any other keyword is unsupported, and
 `unsupported` names the keyword: nothing is silently ignored.
 
@@ -23,7 +24,7 @@ from typing import Any, Literal
 from deskgrid.errors import DeskGridError
 
 INPUT_FILE = "input-file"
-FieldKind = Literal["string", "integer", "number", "boolean", "enum", "file"]
+FieldKind = Literal["string", "integer", "number", "boolean", "enum", "file", "list"]
 
 # Keywords that only describe (annotations): shown or not, they never change what is valid.
 ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "deprecated"})
@@ -38,6 +39,8 @@ KEYWORDS_OF: dict[str, frozenset[str]] = {
 }
 KEYWORDS_OF["number"] = KEYWORDS_OF["integer"]
 KEYWORDS_OF["enum"] = SCALAR_KEYWORDS
+KEYWORDS_OF["list"] = SCALAR_KEYWORDS | {"items", "minItems", "maxItems"}
+ITEM_KEYWORDS = ANNOTATIONS | {"type", "pattern", "minLength", "maxLength"}
 SCALAR_TYPES = ("string", "integer", "number", "boolean")
 
 
@@ -65,6 +68,9 @@ class FieldSpec:
     exclusive_maximum: float | None = None
     multiple_of: float | None = None
     media_type: str | None = None  # what a file param's file should be
+    item: FieldSpec | None = None  # a list's item
+    min_items: int | None = None
+    max_items: int | None = None
 
     @property
     def help(self) -> str:
@@ -85,17 +91,29 @@ class FieldSpec:
             bits.append(f"less than {_number(self.exclusive_maximum)}")
         if self.multiple_of is not None:
             bits.append(f"a multiple of {_number(self.multiple_of)}")
+        if self.min_items is not None and self.min_items > 0:
+            bits.append(f"at least {self.min_items} item{'s' if self.min_items != 1 else ''}")
+        if self.max_items is not None:
+            bits.append(f"at most {self.max_items} item{'s' if self.max_items != 1 else ''}")
         if self.min_length is not None and self.min_length > 0:
             bits.append(f"at least {self.min_length} characters")
         if self.max_length is not None:
             bits.append(f"at most {self.max_length} characters")
         what = {"integer": "A whole number", "number": "A number"}.get(self.kind, "")
+        if self.kind == "list":
+            item_rules = self.item.rules() if self.item is not None else ""
+            head = "Separate the items with commas" + (f"; {', '.join(bits)}" if bits else "")
+            return head + (
+                f". Each item: {item_rules[0].lower()}{item_rules[1:]}" if item_rules else ""
+            )
         if not bits:
             return ""
         return f"{what or 'Must be'} {', '.join(bits)}".strip()
 
     def parse(self, raw: Any) -> Any:
         """The value of what was typed (text) or chosen; ValueError with a sentence."""
+        if self.kind == "list" and isinstance(raw, str):
+            return [part.strip() for part in raw.split(",") if part.strip()]
         if self.kind in ("integer", "number") and isinstance(raw, str):
             text = raw.strip().replace("_", "")
             try:
@@ -118,6 +136,8 @@ class FieldSpec:
             return None if isinstance(value, bool) else "Must be true or false."
         if self.kind in ("string", "file"):
             return self._check_text(value)
+        if self.kind == "list":
+            return self._check_list(value)
         return self._check_number(value)
 
     def _check_text(self, value: Any) -> str | None:
@@ -133,6 +153,19 @@ class FieldSpec:
             and not re.search(self.pattern, value)
         ):
             return f"Must match the pattern {self.pattern}."
+        return None
+
+    def _check_list(self, value: Any) -> str | None:
+        if not isinstance(value, list):
+            return "Must be a list of texts."
+        if self.min_items is not None and len(value) < self.min_items:
+            return f"Must have at least {self.min_items} item{'s' if self.min_items != 1 else ''}."
+        if self.max_items is not None and len(value) > self.max_items:
+            return f"Must have at most {self.max_items} item{'s' if self.max_items != 1 else ''}."
+        for index, item in enumerate(value, 1):
+            problem = self.item.check(item) if self.item is not None else None
+            if problem is not None:
+                return f"Item {index} ({item!r}): {problem[0].lower()}{problem[1:]}"
         return None
 
     def _check_number(self, value: Any) -> str | None:
@@ -164,6 +197,8 @@ class FieldSpec:
         """How a value (a default) is shown in a text field."""
         if value is None:
             return ""
+        if self.kind == "list" and isinstance(value, list):
+            return ", ".join(str(v) for v in value)
         if self.kind in ("integer", "number"):
             return _number(value).replace(",", "")
         return str(value)
@@ -285,7 +320,8 @@ def _field(name: str, prop: Any, required: bool) -> tuple[FieldSpec | None, list
         kind_of = prop.get("type")
         return None, [
             f"{where} is of type {kind_of!r}, which this form does not support "
-            "(strings, integers, numbers, booleans, enums and input files only)."
+            "(strings, integers, numbers, booleans, enums, lists of strings and input files "
+            "only)."
         ]
     problems = [
         f"{where} uses '{keyword}', which this form does not support."
@@ -304,6 +340,10 @@ def _field(name: str, prop: Any, required: bool) -> tuple[FieldSpec | None, list
         except (re.error, TypeError):
             problems.append(f"{where} has a pattern this form cannot read: {pattern!r}.")
             pattern = None
+    item: FieldSpec | None = None
+    if kind == "list":
+        item, item_problems = _item(where, name, prop.get("items"))
+        problems.extend(item_problems)
     choices = tuple(prop.get("enum", ()))
     if kind == "enum" and (
         not choices or any(isinstance(c, (dict, list)) or c is None for c in choices)
@@ -327,6 +367,9 @@ def _field(name: str, prop: Any, required: bool) -> tuple[FieldSpec | None, list
             exclusive_maximum=_number_or_none(prop.get("exclusiveMaximum")),
             multiple_of=_number_or_none(prop.get("multipleOf")),
             media_type=prop.get("contentMediaType"),
+            item=item,
+            min_items=_int_or_none(prop.get("minItems")),
+            max_items=_int_or_none(prop.get("maxItems")),
         )
     except (TypeError, ValueError):
         return None, [*problems, f"{where} has a limit that is not a number."]
@@ -337,6 +380,20 @@ def _field(name: str, prop: Any, required: bool) -> tuple[FieldSpec | None, list
     return spec, problems
 
 
+def _item(where: str, name: str, items: Any) -> tuple[FieldSpec | None, list[str]]:
+    """A list's item: a string schema, else the sentence why the list cannot be shown."""
+    if not isinstance(items, dict) or items.get("type") != "string":
+        return None, [f"{where} is a list whose items are not texts, which this form cannot show."]
+    problems = [
+        f"The items of parameter '{name}' use '{keyword}', which this form does not support."
+        for keyword in items
+        if keyword not in ITEM_KEYWORDS
+    ]
+    spec, more = _field(f"{name}[]", items, required=True)
+    # what the item's keywords lack is said above, once
+    return spec, problems + [p for p in more if "uses '" not in p and "has format" not in p]
+
+
 def _kind(prop: dict[str, Any]) -> FieldKind | None:
     kind = prop.get("type")
     if "enum" in prop and kind in (None, *SCALAR_TYPES):
@@ -345,6 +402,8 @@ def _kind(prop: dict[str, Any]) -> FieldKind | None:
         return "file"
     if kind in SCALAR_TYPES:
         return kind  # type: ignore[return-value]
+    if kind == "array":
+        return "list"
     return None
 
 

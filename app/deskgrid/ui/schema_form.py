@@ -1,8 +1,9 @@
 """A published app's request form, made from its params schema (deskgrid.market.params_form):
-a field per param (a line for text and numbers, a box for booleans, a list for enums, a line and
-"Choose…" for an input file), its description as the help line under it, and its error under
-that, checked as it is typed. `runnable` is true when every field is valid, the schema is fully
-supported and no input file is needed (this version cannot send them yet)."""
+a field per param (a line for text, numbers and lists separated by commas, a box for booleans,
+a choice for enums, a line and "Choose…" for an input file), its description as the help line
+under it, and its error under that, checked as it is typed. `runnable` is true when every field
+is valid, the schema is fully supported and no input file is needed (this version cannot send
+them yet)."""
 
 from __future__ import annotations
 
@@ -108,7 +109,9 @@ class SchemaForm(QWidget):
             combo.currentIndexChanged.connect(self._check)
             return combo, combo
         line = QLineEdit(spec.text_of(spec.default))
-        if spec.pattern:
+        if spec.kind == "list":
+            line.setPlaceholderText("first, second, …")
+        elif spec.pattern:
             line.setPlaceholderText(f"matching {spec.pattern}")
         line.textChanged.connect(self._check)
         if spec.kind != "file":

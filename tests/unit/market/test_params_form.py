@@ -110,6 +110,38 @@ def test_booleans_and_enums_of_any_scalar():
     assert form.check({"mode": None}).valid  # optional, nothing chosen
 
 
+def test_lists_of_strings_are_typed_separated_by_commas_and_each_item_is_checked():
+    form = build_form(
+        schema(
+            tags={
+                "type": "array",
+                "items": {"type": "string", "pattern": "^[a-z]+$", "maxLength": 3},
+                "minItems": 1,
+                "maxItems": 2,
+                "default": ["ab"],
+            },
+            required=("tags",),
+        )
+    )
+    tags = form.field("tags")
+    assert form.supported and tags.kind == "list" and tags.text_of(tags.default) == "ab"
+    assert tags.help == (
+        "Separate the items with commas; at least 1 item, at most 2 items. Each item: must be "
+        "at most 3 characters."
+    )
+    assert form.check({"tags": " ab, cd "}).params == {"tags": ["ab", "cd"]}
+    assert form.check({"tags": ["ab"]}).valid  # a value as well as typed text
+    assert form.check({"tags": "a, b, c"}).errors == {"tags": "Must have at most 2 items."}
+    assert form.check({"tags": ", "}).errors == {"tags": "Must have at least 1 item."}
+    assert form.check({"tags": "ab, Cd"}).errors == {
+        "tags": "Item 2 ('Cd'): must match the pattern ^[a-z]+$."
+    }
+    items = build_form(schema(t={"type": "array", "items": {"type": "string", "format": "uri"}}))
+    assert items.unsupported == (
+        "The items of parameter 't' use 'format', which this form does not support.",
+    )
+
+
 def test_an_input_file_is_a_file_field_whose_value_is_its_path():
     form = build_form(json.loads((EXAMPLES / "wordfreq" / "schema.json").read_text()))
     assert form.supported
@@ -125,7 +157,8 @@ def test_an_input_file_is_a_file_field_whose_value_is_its_path():
 @pytest.mark.parametrize(
     ("prop", "named"),
     [
-        ({"type": "array", "items": {"type": "string"}}, "of type 'array'"),
+        ({"type": "array", "items": {"type": "integer"}}, "is a list whose items are not texts"),
+        ({"type": "array", "items": {"type": "string"}, "uniqueItems": True}, "'uniqueItems'"),
         ({"type": "object"}, "of type 'object'"),
         ({"type": ["string", "null"]}, "of type ['string', 'null']"),
         ({"type": "string", "format": "email"}, "has format 'email'"),
