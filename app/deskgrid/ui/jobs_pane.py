@@ -396,9 +396,13 @@ class JobsPane(QWidget):
         if outcome.result is not None:  # a published app's result: the hub holds it as is
             job.state, job.output, job.ended = "finalized", outcome.result, time.monotonic()
             self.my_jobs.refresh()
-            if self.shown is job:
+            text = f"Your {app_title(job.app)} task {job.short_id} finished: "
+            text += outcome.result.strip()[:200]
+            if self.shown is None or self.shown is job:
                 self.show_job(job)
-            self.status.ok(f"Task {job.short_id} finished: {outcome.result.strip()[:200]}")
+                self.status.ok(text)
+            else:  # as for VanityGen: the view stays, a notice says it
+                self.notices.post(JobNotice(job.hex_id, text, "ok", SHOW))
             return
         result = (outcome.address, outcome.wif) if outcome.address and outcome.wif else None
         await self._ended(job, result, outcome.reason, outcome.seconds)
