@@ -18,6 +18,9 @@ window to 1100x720, and saves into this folder:
 - `my-jobs.png`: the Jobs pane's My jobs with several tasks: two finished (`1Ab`, then `1Bc`,
   whose end is a notice since another task is shown) and one still computing (`1Abcde`, far
   too hard to finish), whose timeline and progress are shown.
+- `app-form.png`: the top of the Jobs pane for the Monte-Carlo example app, published on the
+  local chain by another account: the form its params schema makes, level 2 (it has no
+  verifier), the price that makes and the estimate from its manifest.
 
 The local node runs no worker of its own: the app donates before the job is paid, so its
 worker computes it and is paid into the open wallet's escrow (the payout address), and the
@@ -35,6 +38,20 @@ SIZE = (1100, 720)
 PATTERN = "1Ab"
 SECOND = "1Bc"
 HARD = "1Abcde"  # about 58^5 keys: still computing when the picture is taken
+
+
+def publish_example(market, name: str) -> None:
+    """Publish `examples/apps/<name>` on the local chain from a development account (its image
+    is not built: the form needs only the manifest)."""
+    from deskgrid.chain.transactions import TxSender
+    from deskgrid.market.manifest import load_document, manifest_from, with_image_id
+    from deskgrid.market.published import publish
+    from deskgrid.money import NRLC_PER_RLC
+
+    path = HERE.parents[1] / "examples" / "apps" / name / "manifest.json"
+    doc = with_image_id(load_document(path.read_bytes()), "sha256:" + "5e" * 32)
+    developer = TxSender(market.chain, market.chain.dev_accounts[3])
+    publish(market.hub, developer, manifest_from(doc), 2 * NRLC_PER_RLC)
 
 
 def main() -> int:
@@ -132,6 +149,19 @@ def main() -> int:
         assert jobs.shown is hard and not jobs.result.isVisible()  # no key in this picture
         jobs.scroll.ensureWidgetVisible(jobs.timeline)
         await shoot("my-jobs")
+
+        # a published app's form: the Monte-Carlo example, published by another account
+        await asyncio.to_thread(publish_example, jobs.market, "montecarlo")
+        jobs.load_catalog()
+        await wait_for(lambda: "montecarlo" in [a.name for a in jobs.catalog], 30, "the app")
+        app_id = next(a.app_id for a in jobs.catalog if a.name == "montecarlo")
+        jobs.apps.setCurrentIndex(jobs.apps.findData(app_id))
+        await wait_for(jobs.run_button.isEnabled, 30, "the Run button")
+        jobs.status.clear_message()  # the payments above are not this picture's
+        for job in jobs.my_jobs.jobs:
+            jobs.notices.dismiss(job.hex_id)
+        jobs.scroll.verticalScrollBar().setValue(0)
+        await shoot("app-form")
         await volunteer.donation.stop()
 
     run_demo_window(

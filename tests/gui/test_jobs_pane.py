@@ -206,7 +206,9 @@ def test_the_trust_level_sets_the_price_and_level_1_needs_a_verifier(qtbot, boot
     chain = backend.chain
     hub = HubContract(chain, backend.market.hub)
     # an app without a verifier, listed on the chain beside VanityGen
-    hub.register_app(TxSender(chain, chain.dev_accounts[2]), "tally", "", b"\0" * 32, NRLC_PER_RLC)
+    hub.register_app(
+        TxSender(chain, chain.dev_accounts[2]), "tally", "builtin:tally", b"\0" * 32, NRLC_PER_RLC
+    )
     pane = JobsPane(booted.controller.session, jobs_market_for(backend))
     qtbot.addWidget(pane)
     qtbot.waitUntil(lambda: pane.pool_fee is not None, timeout=10_000)

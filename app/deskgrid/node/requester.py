@@ -1,5 +1,7 @@
-"""The requester's side of a VanityGen task: keep a secret, pay for a split-key search in one
-transaction, follow the task's timeline, and combine the partial key into the final one."""
+"""The requester's side of a task: for VanityGen, keep a secret, pay for a split-key search in
+one transaction, follow the task's timeline, and combine the partial key into the final one; for
+a published app (`AppOrder`), pay for its params, checked against its schema, follow the task
+the same way and read its result."""
 
 from __future__ import annotations
 
@@ -23,12 +25,14 @@ from deskgrid.chain.reverts import ChainError, ContractRevert
 from deskgrid.chain.transactions import FeeQuote, TxSender
 from deskgrid.chain.trust import DEFAULT_TRUST, TRUST_NAMES, check_trust, task_price
 from deskgrid.errors import DeskGridError
+from deskgrid.market.params_form import build_form
 from deskgrid.money import format_rlc
 from deskgrid.node.journal import JournalEntry, RequestJournal
 from deskgrid.oracle.timeline import TaskTimeline, TimelineEvent
 
 T = TypeVar("T")
 
+UNVERIFIED_TRUST = 2  # the lowest level for an app without a verifier
 DEFAULT_RETRY_FOR = 120.0  # seconds a run keeps trying when the chain stops answering
 
 
@@ -95,6 +99,7 @@ class VanityOutcome:
     address: str | None = None
     wif: str | None = None
     reason: str | None = None
+    result: str | None = None  # a published app's result, as the hub holds it
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -165,8 +170,35 @@ class VanityOrder:
         return raw
 
 
+@dataclass
+class AppOrder:
+    """One request for a published app: `values` checked against its params schema (a
+    ParamsInvalid sentence naming each wrong field). A published app has no verifier: its
+    results are trusted through replication, so its level is 2 or more."""
+
+    app: str
+    params_schema: dict[str, object]
+    values: dict[str, object]
+    trust: int = UNVERIFIED_TRUST
+    category: int = 1
+
+    def __post_init__(self) -> None:
+        if check_trust(self.trust) < UNVERIFIED_TRUST:
+            raise DeskGridError(
+                f"{self.app} has no verifier: request it at trust level {UNVERIFIED_TRUST} or "
+                "more, where volunteers' results are compared."
+            )
+
+    def params(self) -> dict[str, object]:
+        return build_form(self.params_schema).validate(dict(self.values))
+
+
+Order = VanityOrder | AppOrder
+
+
 class VanityRun:
-    """Pays for an order and follows it to its end."""
+    """Pays for an order (VanityGen's, or a published app's) and follows it to its end; only a
+    VanityGen order, which holds a secret, is kept in the journal."""
 
     def __init__(
         self,
@@ -189,7 +221,7 @@ class VanityRun:
         self.task_id: bytes | None = None
         self.price = 0
 
-    def _request(self, order: VanityOrder) -> tuple[TaskRequest, int, int]:
+    def _request(self, order: Order) -> tuple[TaskRequest, int, int]:
         """The on-chain request at today's prices and the order's trust level, the app's price
         and the pool's fee (per replica)."""
         app_price, pool_fee = self.hub.app(self.app_id).price, self.hub.pool(self.pool_id).fee
@@ -204,7 +236,7 @@ class VanityRun:
         )
         return request, app_price, pool_fee
 
-    def quote(self, order: VanityOrder) -> RunQuote:
+    def quote(self, order: Order) -> RunQuote:
         """What paying for `order` costs, for a review before paying (blocking): the price and
         the network fee; a sentence when the wallet cannot pay."""
         request, app_price, pool_fee = self._request(order)
@@ -217,7 +249,7 @@ class VanityRun:
         fee = self.hub.quote_pay_and_request(self.sender, self.rlc, request)
         return RunQuote(app_price, pool_fee, fee, order.trust)
 
-    def pay(self, order: VanityOrder) -> bytes:
+    def pay(self, order: Order) -> bytes:
         """One transaction: RLC.approveAndCall(hub, price, request). Blocking.
 
         With a journal, the order and its secret (encrypted) are written first, the
@@ -226,7 +258,7 @@ class VanityRun:
         request, _, _ = self._request(order)
         self.price = request.max_price
         self.from_block = self.chain.block_number()
-        if self.journal is None:
+        if self.journal is None or not isinstance(order, VanityOrder):
             self.task_id = self.hub.pay_and_request(self.sender, self.rlc, request)
             return self.task_id
         journal = self.journal
@@ -278,7 +310,7 @@ class VanityRun:
             if not timeline.finished:
                 await asyncio.sleep(interval)
 
-    def outcome(self, order: VanityOrder) -> VanityOutcome:
+    def outcome(self, order: Order) -> VanityOutcome:
         """Read the final task and combine the key locally (blocking)."""
         assert self.task_id is not None
         task = self.hub.task(self.task_id)
@@ -294,6 +326,9 @@ class VanityRun:
             if self.journal is not None and self.entry is not None:
                 self.journal.update(self.entry, state="refunded", reason=outcome.reason)
                 self.journal.release(self.entry.order_id)
+            return outcome
+        if not isinstance(order, VanityOrder):  # a published app's result is its own
+            outcome.result = task.results.decode("utf-8", errors="replace")
             return outcome
         try:
             doc = boundedjson.loads(task.results, max_depth=8)

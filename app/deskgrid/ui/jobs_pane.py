@@ -1,4 +1,6 @@
-"""The job composer and My jobs: the app catalog from the chain, the VanityGen form, the trust
+"""The job composer and My jobs: the app catalog from the chain (published apps whose manifest
+does not match the hub, and retired ones, are never offered), the VanityGen form or, for a
+published app, the form its params schema makes with the estimate its manifest gives, the trust
 level (1 only for an app with a verifier) and the price it makes, Run (a review, then one
 transaction), and the open wallet's tasks, each followed on its own.
 
@@ -42,16 +44,20 @@ from deskgrid.desktop.session import WalletSession
 from deskgrid.desktop.task_ends import APP_TITLES
 from deskgrid.desktop.task_refunds import Refund, refund_of, take_refund
 from deskgrid.errors import DeskGridError
+from deskgrid.market.manifest import Manifest
+from deskgrid.market.params_form import estimate_text
+from deskgrid.market.published import read_apps
 from deskgrid.money import format_rlc
 from deskgrid.node.journal import JournalEntry, RequestJournal
-from deskgrid.node.requester import RunQuote, VanityOrder, VanityRun
+from deskgrid.node.requester import AppOrder, Order, RunQuote, VanityOrder, VanityRun
 from deskgrid.node.resume import resume, settle
 from deskgrid.oracle.timeline import TaskTimeline, TimelineEvent
 from deskgrid.ui.bridge import QtEventBridge
 from deskgrid.ui.job_notices import CLAIM_REFUND, SHOW, JobNotice, NoticeList
 from deskgrid.ui.my_jobs_table import JobRecord, MyJobsTable
 from deskgrid.ui.result_view import ResultView
-from deskgrid.ui.run_review_dialog import RunReviewDialog
+from deskgrid.ui.run_review_dialog import RunReviewDialog, params_text
+from deskgrid.ui.schema_form import SchemaForm
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.task_timeline_view import TaskTimelineView
 from deskgrid.ui.tasks import spawn
@@ -107,6 +113,7 @@ class JobsPane(QWidget):
         self.market = market
         self._tasks: list[asyncio.Task] = []
         self.catalog: list[AppInfo] = []
+        self.manifests: dict[int, Manifest] = {}  # the published apps' manifests, by app id
         self.pool_fee: int | None = None
         self.reviewing = False  # a review is open: Run waits for it
         self.review: RunReviewDialog | None = None  # the open review, for tests
@@ -123,9 +130,12 @@ class JobsPane(QWidget):
         self.chain_only = QLabel(CHAIN_ONLY)
         self.chain_only.setWordWrap(True)
         self.chain_only.setVisible(not market.follows_grid)
+        self.schema_form = SchemaForm()
         self.no_form = QLabel("This app has no form in the desktop app yet.")
         self.trust = TrustSelector()
         self.price = QLabel("Reading the prices from the chain…")
+        self.estimate = QLabel()
+        self.estimate.setWordWrap(True)
         self.run_button = QPushButton("Run")
         self.run_button.setDefault(True)
         self.status = StatusLine()
@@ -135,6 +145,9 @@ class JobsPane(QWidget):
         self.timeline = TaskTimelineView()
         self.timeline.setVisible(False)
         self.result = ResultView()
+        self.output = QLabel()  # a published app's result
+        self.output.setWordWrap(True)
+        self.output.setVisible(False)
 
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -144,8 +157,11 @@ class JobsPane(QWidget):
         top.addRow("", self.description)
         top.addRow("Trust level", self.trust)
         top.addRow("Price", self.price)
+        top.addRow("Estimate", self.estimate)
+        self.top = top
         layout.addLayout(top)
         layout.addWidget(self.form)
+        layout.addWidget(self.schema_form)
         layout.addWidget(self.no_form)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -158,6 +174,7 @@ class JobsPane(QWidget):
         layout.addWidget(self.my_jobs)
         layout.addWidget(self.timeline)
         layout.addWidget(self.result)
+        layout.addWidget(self.output)
         layout.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
@@ -169,6 +186,7 @@ class JobsPane(QWidget):
         self.apps.currentIndexChanged.connect(self._app_changed)
         self.trust.level_changed.connect(lambda _level: self._show_price())
         self.form.changed.connect(lambda _valid: self._update_run())
+        self.schema_form.changed.connect(lambda _runnable: self._update_run())
         self.run_button.clicked.connect(self.run)
         self.result.message.connect(lambda kind, text: self.status.show_message(text, kind))
         self.my_jobs.claim_requested.connect(self.claim)
@@ -206,11 +224,13 @@ class JobsPane(QWidget):
     async def _load_catalog(self) -> None:
         market = self.market
 
-        def read() -> tuple[list[AppInfo], object]:
-            return market.hub.apps(), market.hub.pool(market.pool_id)
+        def read() -> tuple[list, object]:
+            return read_apps(market.hub), market.hub.pool(market.pool_id)
 
-        apps, pool = await asyncio.to_thread(read)
-        self.catalog = [a for a in apps if not a.retired]
+        listed, pool = await asyncio.to_thread(read)
+        offered = [a for a in listed if a.consistent]  # read_apps leaves retired ones out
+        self.catalog = [a.info for a in offered]
+        self.manifests = {a.info.app_id: a.manifest for a in offered if a.manifest is not None}
         self.pool_fee = pool.fee
         self.apps.blockSignals(True)
         self.apps.clear()
@@ -229,14 +249,27 @@ class JobsPane(QWidget):
         index = self.apps.currentIndex()
         return self.catalog[index] if 0 <= index < len(self.catalog) else None
 
+    def current_manifest(self) -> Manifest | None:
+        """The manifest of the chosen app when it is a published one."""
+        app = self.current_app()
+        return self.manifests.get(app.app_id) if app is not None else None
+
     def _app_changed(self) -> None:
         app = self.current_app()
+        manifest = self.current_manifest()
         is_vanity = app is not None and app.name == "vanity"
         self.form.setVisible(app is None or is_vanity)
-        self.no_form.setVisible(app is not None and not is_vanity)
+        self.schema_form.setVisible(manifest is not None)
+        self.no_form.setVisible(app is not None and not is_vanity and manifest is None)
         spec = builtin_apps().get(app.name) if app is not None else None
-        self.description.setText(spec.description if spec else "")
-        # an app this app does not know has no verifier it could count on
+        if manifest is not None:
+            self.schema_form.set_schema(manifest.params_schema)
+            self.description.setText(manifest.description)
+            self.estimate.setText(estimate_text(manifest.resources.max_seconds))
+        else:
+            self.description.setText(spec.description if spec else "")
+        self.top.setRowVisible(self.estimate, manifest is not None)
+        # an app this app does not know (a published one) has no verifier it could count on
         self.trust.set_verifiable(spec.verifiable if spec is not None else app is None)
         self._show_price()
         self._update_run()
@@ -248,7 +281,10 @@ class JobsPane(QWidget):
 
     def _update_run(self) -> None:
         app = self.current_app()
-        ready = app is not None and app.name == "vanity" and self.form.valid
+        if self.current_manifest() is not None:
+            ready = self.schema_form.runnable
+        else:
+            ready = app is not None and app.name == "vanity" and self.form.valid
         self.run_button.setEnabled(ready and not self.reviewing)
 
     # -- running ------------------------------------------------------------------------
@@ -274,10 +310,17 @@ class JobsPane(QWidget):
         if service is None:
             raise DeskGridError("Unlock your wallet to pay for a job.")
         assert app is not None
-        order = VanityOrder(
-            self.form.patterns(), self.form.case_insensitive(), trust=self.trust.level()
-        )
-        order.params()  # the sentence for an impossible pattern, before anything else
+        manifest = self.manifests.get(app.app_id)
+        order: Order
+        if manifest is not None:
+            order = AppOrder(
+                app.name, manifest.params_schema, self.schema_form.params(), self.trust.level()
+            )
+        else:
+            order = VanityOrder(
+                self.form.patterns(), self.form.case_insensitive(), trust=self.trust.level()
+            )
+        params = order.params()  # the sentence for impossible params, before anything else
 
         def prepare() -> tuple[VanityRun, RunQuote]:  # contract calls and estimates: blocking
             journal = self._open_journal(service.sender.account)
@@ -295,8 +338,12 @@ class JobsPane(QWidget):
             return run, run.quote(order)
 
         run, quote = await asyncio.to_thread(prepare)
-        what = f"an address starting with {' or '.join(order.patterns)}"
-        self.review = RunReviewDialog(f"VanityGen: {what}", quote, parent=self)
+        if isinstance(order, VanityOrder):
+            what = f"an address starting with {' or '.join(order.patterns)}"
+            self.review = RunReviewDialog(f"VanityGen: {what}", quote, parent=self)
+        else:
+            what = params_text(params)
+            self.review = RunReviewDialog(app.name, quote, params=params, parent=self)
         self.review.confirmed.connect(lambda: self._pay(run, order, app, quote, what))
         self.review.rejected.connect(self._not_paid)
         self.status.clear_message()
@@ -307,9 +354,7 @@ class JobsPane(QWidget):
         self._update_run()
         self.status.info("Nothing was paid.")
 
-    def _pay(
-        self, run: VanityRun, order: VanityOrder, app: AppInfo, quote: RunQuote, what: str
-    ) -> None:
+    def _pay(self, run: VanityRun, order: Order, app: AppInfo, quote: RunQuote, what: str) -> None:
         self.reviewing = False
         self._update_run()
         job = JobRecord(None, app.name, quote.price, started=time.monotonic(), what=what)
@@ -334,7 +379,7 @@ class JobsPane(QWidget):
             sentence += " The task goes on; DeskGrid follows it again from its journal."
         self.status.error(sentence)
 
-    async def _run(self, run: VanityRun, order: VanityOrder, job: JobRecord) -> None:
+    async def _run(self, run: VanityRun, order: Order, job: JobRecord) -> None:
         task_id = await asyncio.to_thread(run.pay, order)
         if run.entry is not None:
             job.order_id = run.entry.order_id
@@ -348,6 +393,17 @@ class JobsPane(QWidget):
         async for event in run.follow(FOLLOW_INTERVAL):
             self._on_event(job, event)
         outcome = await asyncio.to_thread(run.outcome, order)
+        if outcome.result is not None:  # a published app's result: the hub holds it as is
+            job.state, job.output, job.ended = "finalized", outcome.result, time.monotonic()
+            self.my_jobs.refresh()
+            text = f"Your {app_title(job.app)} task {job.short_id} finished: "
+            text += outcome.result.strip()[:200]
+            if self.shown is None or self.shown is job:
+                self.show_job(job)
+                self.status.ok(text)
+            else:  # as for VanityGen: the view stays, a notice says it
+                self.notices.post(JobNotice(job.hex_id, text, "ok", SHOW))
+            return
         result = (outcome.address, outcome.wif) if outcome.address and outcome.wif else None
         await self._ended(job, result, outcome.reason, outcome.seconds)
 
@@ -487,12 +543,15 @@ class JobsPane(QWidget):
             self.result.show_result(*job.result)
         else:
             self.result.clear()
+        self.output.setText(f"Result: {job.output}" if job.output is not None else "")
+        self.output.setVisible(job.output is not None)
 
     def _show_nothing(self) -> None:
         self.shown = None
         self.timeline.reset()
         self.timeline.setVisible(False)
         self.result.clear()
+        self.output.setVisible(False)
 
     def _notice_acted(self, key: str, action: str) -> None:
         job = next((j for j in self.my_jobs.jobs if j.hex_id == key), None)

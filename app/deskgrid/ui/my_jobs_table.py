@@ -39,7 +39,7 @@ CLAIM_REFUND = "Claim refund"
 @dataclass(eq=False)
 class JobRecord:
     """One task as My jobs shows it; `events` is its timeline so far, `result` its address and
-    key once combined."""
+    key once combined (`output` a published app's result)."""
 
     task_id: bytes | None  # None while the payment is on its way
     app: str
@@ -52,6 +52,7 @@ class JobRecord:
     what: str = ""  # what was asked, in a few words
     reason: str | None = None  # why it ended without a result
     result: tuple[str, str] | None = None
+    output: str | None = None  # a published app's result, as the hub holds it
     events: list[TimelineEvent] = field(default_factory=list)
     order_id: str | None = None
 
