@@ -13,13 +13,13 @@ import json
 import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deskgrid.argtypes import argument_type, existing_file, url, whole_number
 from deskgrid.chain.arguments import address
 from deskgrid.errors import DeskGridError
-from deskgrid.money import format_fee, format_rlc, parse_rlc
+from deskgrid.market.price import parse_price
+from deskgrid.money import format_fee, format_rlc
 
 if TYPE_CHECKING:
     from deskgrid.chain.connection import Chain
@@ -27,26 +27,12 @@ if TYPE_CHECKING:
     from deskgrid.chain.transactions import FeeQuote, TxResult, TxSender
     from deskgrid.market.published import ListedApp
 
-MAX_PRICE = 2**96 - 1  # nRLC: the hub keeps prices in 96 bits
 # A Docker image: a reference (repo[:tag][@digest], lower-case) or an id (sha256:… or hex).
 IMAGE_NAME = re.compile(
     r"^(?:sha256:[0-9a-f]{64}|[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?"
     r"(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
     r"(?:@sha256:[0-9a-f]{64})?)$"
 )
-
-
-def _price_check(text: str) -> int:
-    try:
-        price = parse_rlc(text.strip().replace(",", ""))
-    except (DeskGridError, ValueError, ArithmeticError):
-        price = -1
-    if not 0 <= price <= MAX_PRICE:
-        raise DeskGridError(
-            f"'{text}' is not a price: give RLC paid to the app's owner per task, such as 0.5 "
-            f"(0 for a free app, at most {format_rlc(MAX_PRICE)})."
-        )
-    return price
 
 
 def _image_check(text: str) -> str:
@@ -59,7 +45,7 @@ def _image_check(text: str) -> str:
     return value
 
 
-_price = argument_type(_price_check, "price")
+_price = argument_type(parse_price, "price")
 _image = argument_type(_image_check, "image")
 _app_id = whole_number(1, 2**32 - 1, "an app id")
 
@@ -197,27 +183,23 @@ def _owned(hub: HubContract, sender: TxSender, app_id: int) -> None:
 
 def _publish(args: argparse.Namespace) -> int:
     from deskgrid.market.manifest import (
-        canonical_json,
         load_document,
         manifest_from,
+        read_manifest_file,
         with_image_id,
     )
-    from deskgrid.market.published import publish, quote_publish
+    from deskgrid.market.published import describe_publish, publish, quote_publish
 
     where = f"The manifest {args.manifest}"
-    doc = load_document(_read(args.manifest), where=where)
+    doc = load_document(read_manifest_file(args.manifest), where=where)
     if args.image:
         from deskgrid.market.docker_image import local_image_id
 
         doc = with_image_id(doc, local_image_id(args.image))
     manifest = manifest_from(doc, where=where)
-    size = len(canonical_json(manifest))
     with _Hub(args) as ctx:
         sender = ctx.sender(args)
-        what = (
-            f"Publish app '{manifest.name}' {manifest.version} ({manifest.uri}, manifest "
-            f"{size:,} bytes) at {format_rlc(args.price)} per task, owned by {sender.address}"
-        )
+        what = describe_publish(manifest, args.price, sender.address)
         quote = quote_publish(ctx.hub, sender, manifest, args.price)
         if not _confirm(args, what, quote.max_cost_wei, "Publish"):
             return 1
@@ -238,13 +220,6 @@ def _publish(args: argparse.Namespace) -> int:
             f"{published.tx.gas_used:,} gas)"
         )
     return 0
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise DeskGridError(f"Cannot read the manifest {path} ({exc.strerror}).") from None
 
 
 def _list(args: argparse.Namespace) -> int:

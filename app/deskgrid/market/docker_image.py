@@ -1,8 +1,10 @@
 """The content id of an image in the local Docker daemon (what `docker inspect --format
-{{.Id}}` prints), to fill in a manifest's `image.id`."""
+{{.Id}}` prints), to fill in a manifest's `image.id`; the daemon's tagged images, to choose
+one from."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from deskgrid.errors import DeskGridError
@@ -32,3 +34,34 @@ def local_image_id(image: str, client: Any = None) -> str:
     if not IMAGE_ID.match(image_id):
         raise DeskGridError(f"Docker gave image '{image}' the unexpected id '{image_id}'.")
     return image_id
+
+
+@dataclass(frozen=True)
+class LocalImage:
+    """A tagged image of the local daemon: its tag (`repo:tag`) and content id."""
+
+    tag: str
+    image_id: str
+
+
+def local_images(client: Any = None) -> list[LocalImage]:
+    """The local daemon's tagged images, one per tag, by tag; a sentence when there is no
+    daemon to ask."""
+    import docker
+    import docker.errors
+
+    try:
+        client = client or docker.from_env()
+        images = client.images.list()
+    except docker.errors.DockerException:
+        raise DeskGridError(
+            "Docker does not answer on this computer: start Docker to choose one of its "
+            "images, or type the image id (sha256:…)."
+        ) from None
+    found = [
+        LocalImage(str(tag), str(image.id))
+        for image in images
+        if IMAGE_ID.match(str(image.id))
+        for tag in image.tags
+    ]
+    return sorted(found, key=lambda item: item.tag)

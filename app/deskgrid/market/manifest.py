@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -169,6 +170,51 @@ def with_image_id(doc: Any, image_id: str) -> Any:
         return doc
     image = doc.get("image")
     return {**doc, "image": {**(image if isinstance(image, dict) else {}), "id": image_id}}
+
+
+def read_manifest_file(path: Path) -> bytes:
+    """The bytes of the manifest file `path` (a sentence when it cannot be read, or is far
+    larger than any manifest)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ManifestError(f"Cannot read the manifest {path} ({exc.strerror}).") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ManifestError(
+            f"The manifest {path} is larger than {MAX_FILE_BYTES // 1024} KiB: is it the "
+            "right file? A manifest is a short JSON document (docs/developer.md, Publishing)."
+        )
+    return data
+
+
+class ImageChoiceError(ManifestError):
+    """The image to publish is missing, or is not the one the manifest names."""
+
+
+def manifest_for_image(doc: Any, image_id: str | None, *, where: str = "The manifest") -> Manifest:
+    """`doc` (parsed JSON) checked as the manifest of image `image_id` (None: the image id
+    the manifest names). A ManifestError for the manifest itself; an ImageChoiceError when no
+    image id is known, or when the manifest names another image than `image_id`."""
+    image = doc.get("image") if isinstance(doc, dict) else None
+    named = image.get("id") if isinstance(image, dict) else None
+    named = named if isinstance(named, str) and IMAGE_ID.match(named) else None
+    # the rest of the manifest is checked first, whatever the image
+    manifest = manifest_from(with_image_id(doc, image_id or named or _ANY_IMAGE_ID), where=where)
+    if image_id is None and named is None:
+        raise ImageChoiceError(
+            f"{where} names no image id yet: choose the app's image, or type its id "
+            "(sha256: and 64 hex digits; docker inspect --format '{{.Id}}' IMAGE prints it)."
+        )
+    if image_id is not None and named is not None and named != image_id:
+        raise ImageChoiceError(
+            f"{where} names the image {named}, not the one chosen ({image_id}): choose the "
+            "manifest's own image, or correct its image.id."
+        )
+    return manifest
+
+
+_ANY_IMAGE_ID = "sha256:" + "0" * 64
 
 
 def manifest_from(doc: Any, *, where: str = "The manifest") -> Manifest:

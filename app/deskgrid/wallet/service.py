@@ -243,6 +243,15 @@ class WalletService(WalletReader):
                 "This wallet has no ETH to pay the network fee; get some ETH for fees first."
             )
 
+    def quote_with(self, quote: Callable[[RecordingTxSender], FeeQuote]) -> FeeQuote:
+        """The fee of a transaction this wallet would sign that `quote` estimates (such as
+        publishing an app), checked against the wallet's ETH: a sentence when it falls short."""
+        balances = self.balances()
+        self._need_some_eth(balances)
+        fee = quote(self.sender)
+        self._check_fee(fee, balances.eth)
+        return fee
+
     def quote_send(self, asset: Asset, to: str, amount: int) -> Quote:
         """Check a send (address, amount, funds) and estimate its fee."""
         to = self._recipient(to)
