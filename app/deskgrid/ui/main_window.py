@@ -4,6 +4,7 @@ view until the backend is up, and a status bar with the network and the latest b
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QSize, Qt
 from PySide6.QtGui import QCloseEvent, QIcon
@@ -22,10 +23,16 @@ from deskgrid.ui.boot_view import BootView
 from deskgrid.ui.controller import AppController
 from deskgrid.ui.first_run_dialog import FirstRunDialog
 from deskgrid.ui.icons import icon
-from deskgrid.ui.menu_bar import build_menu_bar
+from deskgrid.ui.menu_bar import NOTICE_MS, build_menu_bar
 from deskgrid.ui.network_form import NetworkChoice
 
+if TYPE_CHECKING:
+    from deskgrid.ui.publish_dialog import PublishDialog
+
 BOOT_PAGE, SHELL_PAGE = 0, 1
+NO_WALLET_TO_PUBLISH = (
+    "Open or unlock a wallet (Wallet pane) to publish an app: it signs the transaction."
+)
 NAV_WIDTH = 190
 
 
@@ -65,7 +72,9 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(shell)
         self.setCentralWidget(self.pages)
         self.quit_app: Callable[[], None] = QCoreApplication.quit  # the tray's quit, if any
-        build_menu_bar(self, lambda: self.quit_app())
+        self.publish_dialog: PublishDialog | None = None
+        self.publish_action = build_menu_bar(self, lambda: self.quit_app(), self.open_publish)
+        self._wallet_changed()
         self.network_label = QLabel()
         self.block_label = QLabel()
         # permanent (right-hand) widgets: notices shown on the left never cover them
@@ -77,6 +86,7 @@ class MainWindow(QMainWindow):
         bridge.new_block.connect(lambda n: self.block_label.setText(f"Block {n:,}"))
         controller.booting.connect(self._booting)
         controller.booted.connect(self._booted)
+        bridge.wallet_changed.connect(lambda _address: self._wallet_changed())
         controller.boot_failed.connect(self.boot.show_error)
         self.boot.retry.connect(controller.start)
         self.boot.change_network.connect(self.ask_network)
@@ -166,6 +176,41 @@ class MainWindow(QMainWindow):
 
         pane = volunteer_pane_for(self.controller)
         self.add_pane("volunteer", "Volunteer", pane, icon("volunteer"))
+
+    # -- publishing an app ---------------------------------------------------------------
+
+    def _wallet_changed(self) -> None:
+        """Publishing signs with the open wallet: the menu item follows it."""
+        action = self.publish_action
+        if action is None:
+            return
+        session = self.controller.session
+        is_open = session is not None and session.service is not None
+        action.setEnabled(is_open)
+        tip = "" if is_open else NO_WALLET_TO_PUBLISH
+        action.setToolTip(tip or "Register a Docker app on the hub, with its manifest")
+        action.setStatusTip(tip)
+
+    def open_publish(self) -> PublishDialog | None:
+        """The "Publish an app" dialog, or a sentence in the status bar without a wallet."""
+        session = self.controller.session
+        if session is None or session.service is None:
+            self.statusBar().showMessage(NO_WALLET_TO_PUBLISH, NOTICE_MS)
+            return None
+        from deskgrid.ui.publish_dialog import PublishDialog
+
+        dialog = PublishDialog(session.service, self)
+        dialog.published.connect(self._app_published)
+        dialog.open()
+        self.publish_dialog = dialog
+        return dialog
+
+    def _app_published(self, app_id: int) -> None:
+        """A new app on the hub: the Jobs pane lists it, and the status bar says so."""
+        pane = self.panes.get("jobs")
+        if pane is not None:
+            pane.load_catalog()  # type: ignore[attr-defined]
+        self.statusBar().showMessage(f"Published app #{app_id}.", NOTICE_MS)
 
     # -- boot ---------------------------------------------------------------------------
 
