@@ -10,13 +10,17 @@ import pytest
 
 from deskgrid.chain.listings import schema_hash
 from deskgrid.market.manifest import (
+    MAX_FILE_BYTES,
     MAX_MANIFEST_BYTES,
+    ImageChoiceError,
     ManifestError,
     canonical_json,
     image_id_of_uri,
     load_document,
+    manifest_for_image,
     manifest_from,
     parse_manifest,
+    read_manifest_file,
     with_image_id,
 )
 from tests.conftest import REPO_ROOT
@@ -147,3 +151,37 @@ def test_image_id_of_uri_takes_only_content_ids():
     assert image_id_of_uri("docker:" + IMAGE_ID) == IMAGE_ID
     assert image_id_of_uri("docker:wordfreq:1") is None
     assert image_id_of_uri("builtin:vanity@1.0.0") is None
+
+
+def test_the_image_chosen_fills_in_an_example_or_must_be_the_one_named():
+    placeholder = load_document((EXAMPLES / "montecarlo" / "manifest.json").read_bytes())
+    assert manifest_for_image(placeholder, IMAGE_ID).uri == "docker:" + IMAGE_ID
+    with pytest.raises(ImageChoiceError, match="names no image id yet: choose the app's image"):
+        manifest_for_image(placeholder, None)
+    named = example("montecarlo")
+    assert manifest_for_image(named, None).image.id == IMAGE_ID
+    assert manifest_for_image(named, IMAGE_ID).image.id == IMAGE_ID
+    other = "sha256:" + "ab" * 32
+    with pytest.raises(ImageChoiceError) as err:
+        manifest_for_image(named, other)
+    assert f"names the image {IMAGE_ID}, not the one chosen ({other})" in str(err.value)
+
+
+def test_the_rest_of_the_manifest_is_checked_before_the_image():
+    doc = load_document((EXAMPLES / "montecarlo" / "manifest.json").read_bytes())
+    doc["version"] = "not a version"
+    with pytest.raises(ManifestError) as err:
+        manifest_for_image(doc, None, where="The manifest m.json")
+    assert not isinstance(err.value, ImageChoiceError)
+    assert str(err.value).startswith("The manifest m.json is not valid: version must be")
+
+
+def test_a_manifest_file_is_read_within_bounds(tmp_path):
+    path = tmp_path / "manifest.json"
+    path.write_bytes(b"{}")
+    assert read_manifest_file(path) == b"{}"
+    with pytest.raises(ManifestError, match="Cannot read the manifest .*missing.json"):
+        read_manifest_file(tmp_path / "missing.json")
+    path.write_bytes(b" " * (MAX_FILE_BYTES + 1))
+    with pytest.raises(ManifestError, match="is larger than 64 KiB: is it the right file"):
+        read_manifest_file(path)

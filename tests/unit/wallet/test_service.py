@@ -176,3 +176,15 @@ def test_staking_without_eth_for_the_fee_says_so(market):
     broke.hub.stake_for(funder, broke.address, RLC)  # stake given by someone else
     with pytest.raises(DeskGridError, match="no ETH to pay the network fee"):
         broke.quote_unstake(RLC)
+
+
+def test_a_fee_quoted_elsewhere_is_checked_against_the_wallets_eth(wallet, market):
+    chain, deployment = market
+    anyone = Account.create().address
+    fee = wallet.quote_with(lambda sender: sender.quote(to=anyone, value=0))
+    assert fee.gas >= 21_000
+    broke = WalletService(chain, deployment, Account.create())
+    quoted = []
+    with pytest.raises(DeskGridError, match="no ETH to pay the network fee"):
+        broke.quote_with(lambda sender: quoted.append(sender) or fee)
+    assert quoted == []  # refused before estimating: a node refuses to estimate for it
