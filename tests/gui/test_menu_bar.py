@@ -1,4 +1,5 @@
-"""The menu bar: File (Open data folder, Open log folder, Quit) and Help (About)."""
+"""The menu bar: File (Publish an app…, Open data folder, Open log folder, Quit) and Help
+(About)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,13 @@ def test_the_menus_open_the_folders_quit_and_tell_about(qtbot, make_window, monk
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert titles == ["File", "Help"]
     found = actions(window)
-    assert set(found) == {"Open data folder", "Open log folder", "Quit DeskGrid", "About DeskGrid"}
+    assert set(found) == {
+        "Publish an app…",
+        "Open data folder",
+        "Open log folder",
+        "Quit DeskGrid",
+        "About DeskGrid",
+    }
 
     opened: list[Path] = []
     monkeypatch.setattr(
