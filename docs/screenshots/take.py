@@ -1,12 +1,16 @@
 """Screenshots of the desktop app's panes for the README and the docs.
 
-    xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python docs/screenshots/take.py
+    xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python docs/screenshots/take.py [NAME ...]
 
 Runs the real app (xcb platform under Xvfb) on the offline demo in a fresh temporary
 DESKGRID_HOME with an in-memory keyring (the real OS keyring is never touched), sizes the
-window to 1100x720, and saves into this folder:
+window to 1100x720, and saves into this folder (only the pictures NAME ... when named; the
+scenario stops once they are taken):
 
 - `wallet.png`: the Wallet pane after a gift from the demo faucet;
+- `publish.png`: the "Publish an app" dialog (File menu) at its review, the montecarlo example's
+  manifest filled in with its image from Docker (`examples/apps/build.sh montecarlo`), or, when
+  Docker has no such image, with an example image id;
 - `composer.png`: the top of the Jobs pane: the app, its trust level and the price it makes;
 - `run-review.png`: the review before paying, with the trust level and the price it makes;
 - `jobs.png`: the Jobs pane with a finished VanityGen job (pattern `1Ab`); the private key
@@ -38,6 +42,24 @@ SIZE = (1100, 720)
 PATTERN = "1Ab"
 SECOND = "1Bc"
 HARD = "1Abcde"  # about 58^5 keys: still computing when the picture is taken
+MONTECARLO = HERE.parents[1] / "examples" / "apps" / "montecarlo" / "manifest.json"
+EXAMPLE_IMAGE_ID = "sha256:" + "9b73afda75c6edde" * 4  # when Docker has not built the example
+PICTURES = (
+    "wallet",
+    "publish",
+    "composer",
+    "run-review",
+    "jobs",
+    "volunteer",
+    "stake",
+    "history",
+    "settings",
+    "my-jobs",
+)
+
+
+class AllTaken(Exception):
+    """Every picture asked for is saved: the scenario ends early."""
 
 
 def publish_example(market, name: str) -> None:
@@ -57,20 +79,41 @@ def publish_example(market, name: str) -> None:
 def main() -> int:
     from PySide6.QtWidgets import QLineEdit
 
+    wanted = set(sys.argv[1:]) or set(PICTURES)
+    unknown = wanted - set(PICTURES)
+    if unknown:
+        print(f"no such picture: {', '.join(sorted(unknown))} (pictures: {', '.join(PICTURES)})")
+        return 2
+
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the scripted app is in tests/
+    from PySide6.QtCore import Qt
+
     from deskgrid.desktop.node_backend import NodeBackend
     from tests.scripted import DemoRun, run_demo_window, wait_for
 
     async def scenario(run: DemoRun) -> None:
+        try:
+            await pictures(run)
+        except AllTaken:
+            donation = getattr(run.window.panes.get("volunteer"), "donation", None)
+            if donation is not None and donation.running:
+                await donation.stop()
+
+    async def pictures(run: DemoRun) -> None:
         controller, window = run.controller, run.window
 
         async def shoot(name: str, widget=None) -> None:
+            if name not in wanted:
+                return
             await asyncio.sleep(0.5)  # let the pane (or the dialog) lay out and paint
             path = HERE / f"{name}.png"
             (widget or window).grab().save(str(path), "PNG")
             print(
                 f"saved {path.relative_to(HERE.parent.parent)} ({path.stat().st_size // 1024} KB)"
             )
+            wanted.discard(name)
+            if not wanted:
+                raise AllTaken
 
         await wait_for(lambda: controller.ready, 60, "the demo to boot")
         wallet = window.panes["wallet"]
@@ -80,6 +123,20 @@ def main() -> int:
         await wait_for(lambda: wallet.balances.rlc > before, 30, "the faucet's gift")
         await wait_for(lambda: wallet.faucet_button.isEnabled(), 30, "the faucet")
         await shoot("wallet")
+
+        dialog = window.open_publish()
+        await wait_for(lambda: "Looking for" not in dialog.image_info, 30, "Docker's images")
+        dialog.load_manifest(MONTECARLO)
+        built = dialog.image.findText("deskgrid-example/montecarlo:1", Qt.MatchFlag.MatchStartsWith)
+        if built >= 0:
+            dialog.image.setCurrentIndex(built)
+        else:
+            dialog.image.setEditText(EXAMPLE_IMAGE_ID)
+        dialog.price.setText("0.25")
+        dialog.review_button.click()
+        await wait_for(lambda: dialog.pages.currentIndex() == 1, 30, "the publish review")
+        await shoot("publish", dialog)
+        dialog.reject()
 
         window.show_pane("volunteer")
         volunteer = window.panes["volunteer"]

@@ -11,7 +11,7 @@ import json
 import pytest
 from eth_account import Account
 
-from deskgrid.market.manifest import load_document, parse_manifest, with_image_id
+from deskgrid.market.manifest import canonical_json, load_document, parse_manifest, with_image_id
 from tests.conftest import REPO_ROOT
 from tests.gui.conftest import BOOT_TIMEOUT_MS, TX_TIMEOUT_MS, ready_pane
 from tests.integration.examples.conftest import examples  # noqa: F401 - a fixture
@@ -56,12 +56,14 @@ def test_publish_the_montecarlo_example_with_an_image_id(qtbot, booted):
     assert "App 'montecarlo' version 1" in dialog.manifest_note.text()
     review(qtbot, dialog)
     assert dialog.status.kind != "error", dialog.status.text()
-    what = dialog.review_what.text()
-    assert "Publish app 'montecarlo' 1 (docker:" + IMAGE_ID in what
-    assert "URI: docker:" + IMAGE_ID in what
-    assert "0.25 RLC per task" in what
+    address = booted.controller.session.address
+    assert dialog.review_what.text() == (
+        f"Publish app 'montecarlo' 1 at 0.25 RLC per task, owned by {address}"
+    )
+    assert dialog.review_uri.text() == "docker:" + IMAGE_ID
     manifest = dialog.manifest
-    assert f"Params schema hash: 0x{manifest.params_schema_hash.hex()}" in what
+    assert dialog.review_schema.text() == "0x" + manifest.params_schema_hash.hex()
+    assert dialog.review_size.text().startswith(f"{len(canonical_json(manifest)):,} bytes")
     assert dialog.review_fee.text().startswith("up to 0.")
 
     dialog.confirm_button.click()
@@ -164,7 +166,7 @@ def test_the_image_combo_lists_the_built_example_images(qtbot, booted, examples)
     dialog.image.setCurrentIndex(dialog.image.findData(image_id))
     dialog.price.setText("0")
     review(qtbot, dialog)
-    assert "URI: docker:" + image_id in dialog.review_what.text()
+    assert dialog.review_uri.text() == "docker:" + image_id
     dialog.reject()
 
 

@@ -183,12 +183,13 @@ def _owned(hub: HubContract, sender: TxSender, app_id: int) -> None:
 
 def _publish(args: argparse.Namespace) -> int:
     from deskgrid.market.manifest import (
+        canonical_json,
         load_document,
         manifest_from,
         read_manifest_file,
         with_image_id,
     )
-    from deskgrid.market.published import describe_publish, publish, quote_publish
+    from deskgrid.market.published import publish, quote_publish
 
     where = f"The manifest {args.manifest}"
     doc = load_document(read_manifest_file(args.manifest), where=where)
@@ -197,9 +198,13 @@ def _publish(args: argparse.Namespace) -> int:
 
         doc = with_image_id(doc, local_image_id(args.image))
     manifest = manifest_from(doc, where=where)
+    size = len(canonical_json(manifest))
     with _Hub(args) as ctx:
         sender = ctx.sender(args)
-        what = describe_publish(manifest, args.price, sender.address)
+        what = (
+            f"Publish app '{manifest.name}' {manifest.version} ({manifest.uri}, manifest "
+            f"{size:,} bytes) at {format_rlc(args.price)} per task, owned by {sender.address}"
+        )
         quote = quote_publish(ctx.hub, sender, manifest, args.price)
         if not _confirm(args, what, quote.max_cost_wei, "Publish"):
             return 1

@@ -18,7 +18,6 @@ from deskgrid.market.manifest import (
     image_id_of_uri,
     parse_manifest,
 )
-from deskgrid.money import format_rlc
 
 BUILTIN_URI_PREFIX = "builtin:"
 
@@ -104,15 +103,6 @@ def read_apps(hub: HubContract, *, include_retired: bool = False) -> list[Listed
 def publish(hub: HubContract, sender: TxSender, manifest: Manifest, price: int) -> PublishedApp:
     """`publishApp` with the manifest's name, URI, schema hash and canonical JSON."""
     return hub.publish_app(sender, *_publish_args(manifest, price))
-
-
-def describe_publish(manifest: Manifest, price: int, owner: str) -> str:
-    """What publishing `manifest` at `price` does, in one sentence, for a confirmation."""
-    return (
-        f"Publish app '{manifest.name}' {manifest.version} ({manifest.uri}, manifest "
-        f"{len(canonical_json(manifest)):,} bytes) at {format_rlc(price)} per task, owned by "
-        f"{owner}"
-    )
 
 
 def quote_publish(hub: HubContract, sender: TxSender, manifest: Manifest, price: int) -> FeeQuote:

@@ -41,7 +41,7 @@ class ConfirmFlowDialog(QDialog):
         self.form = QFormLayout(form_page)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         review_page = QWidget()
-        review = QFormLayout(review_page)
+        review = self.review_form = QFormLayout(review_page)  # subclasses may add rows
         self.review_what = QLabel()
         self.review_what.setWordWrap(True)
         self.review_what.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

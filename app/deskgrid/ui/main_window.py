@@ -86,7 +86,7 @@ class MainWindow(QMainWindow):
         bridge.new_block.connect(lambda n: self.block_label.setText(f"Block {n:,}"))
         controller.booting.connect(self._booting)
         controller.booted.connect(self._booted)
-        bridge.wallet_changed.connect(lambda _address: self._wallet_changed())
+        bridge.wallet_changed.connect(self._wallet_changed)  # a method: gone with the window
         controller.boot_failed.connect(self.boot.show_error)
         self.boot.retry.connect(controller.start)
         self.boot.change_network.connect(self.ask_network)
@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
 
     # -- publishing an app ---------------------------------------------------------------
 
-    def _wallet_changed(self) -> None:
+    def _wallet_changed(self, _address: str | None = None) -> None:
         """Publishing signs with the open wallet: the menu item follows it."""
         action = self.publish_action
         if action is None:

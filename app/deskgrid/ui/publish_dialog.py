@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -36,8 +37,8 @@ from deskgrid.market.manifest import (
     read_manifest_file,
 )
 from deskgrid.market.price import parse_price
-from deskgrid.market.published import describe_publish, publish, quote_publish
-from deskgrid.money import format_fee
+from deskgrid.market.published import publish, quote_publish
+from deskgrid.money import format_fee, format_rlc
 from deskgrid.ui.confirm_flow import ConfirmFlowDialog
 from deskgrid.ui.tasks import spawn
 from deskgrid.wallet.service import WalletService
@@ -57,6 +58,21 @@ def _note() -> QLabel:
     return label
 
 
+def _with_note(field: QWidget | QHBoxLayout, note: QLabel) -> QWidget:
+    """`field` with its note under it, the two as wide as the form."""
+    box = QWidget()
+    column = QVBoxLayout(box)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(2)
+    if isinstance(field, QWidget):
+        column.addWidget(field)
+    else:
+        column.addLayout(field)
+    column.addWidget(note)
+    box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    return box
+
+
 def _say(label: QLabel, text: str, kind: str = "info") -> None:
     label.setText(text)
     label.setStyleSheet(_NOTE_STYLE[kind])
@@ -68,7 +84,7 @@ class PublishDialog(ConfirmFlowDialog):
 
     def __init__(self, service: WalletService, parent: QWidget | None = None) -> None:
         super().__init__(service, "Publish an app", parent)
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(760)  # an image id (71 characters) fits on one line
         self.document: Any = None  # the manifest file's JSON, not yet checked
         self.read_error = ""
         self.manifest: Manifest | None = None  # checked with the image chosen
@@ -78,6 +94,13 @@ class PublishDialog(ConfirmFlowDialog):
         self.plan: tuple[Manifest, int, FeeQuote] | None = None
         self.app_id: int | None = None
         self.confirm_button.setText("Confirm and publish")
+        self.review_uri = _note()
+        self.review_schema = _note()
+        self.review_size = _note()
+        # what goes on chain, between the action and the fee
+        self.review_form.insertRow(1, "<b>URI</b>", self.review_uri)
+        self.review_form.insertRow(2, "<b>Params schema hash</b>", self.review_schema)
+        self.review_form.insertRow(3, "<b>Manifest</b>", self.review_size)
 
         intro = QLabel(_INTRO)
         intro.setWordWrap(True)
@@ -93,18 +116,16 @@ class PublishDialog(ConfirmFlowDialog):
         self.image = QComboBox()
         self.image.setEditable(True)
         self.image.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.image.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.image.lineEdit().setPlaceholderText("the manifest's image id, or sha256:…")
         self.image_note = _note()
         self.price = QLineEdit()
         self.price.setPlaceholderText("RLC paid to you per task, e.g. 0.5 (0: free)")
         self.price_note = _note()
         self.form.addRow(intro)
-        self.form.addRow("Manifest", path_row)
-        self.form.addRow("", self.manifest_note)
-        self.form.addRow("Image", self.image)
-        self.form.addRow("", self.image_note)
-        self.form.addRow("Price (RLC)", self.price)
-        self.form.addRow("", self.price_note)
+        self.form.addRow("Manifest", _with_note(path_row, self.manifest_note))
+        self.form.addRow("Image", _with_note(self.image, self.image_note))
+        self.form.addRow("Price (RLC)", _with_note(self.price, self.price_note))
 
         result_page = QWidget()
         result = QVBoxLayout(result_page)
@@ -115,6 +136,8 @@ class PublishDialog(ConfirmFlowDialog):
 
         self.manifest_path.editingFinished.connect(self._path_entered)
         self.image.currentTextChanged.connect(lambda _text: self.check())
+        # a chosen image shows its tag first
+        self.image.activated.connect(lambda _index: self.image.lineEdit().setCursorPosition(0))
         self.price.textChanged.connect(lambda _text: self.check())
         self.check()
         spawn(self._load_images(), self._no_images)
@@ -271,10 +294,13 @@ class PublishDialog(ConfirmFlowDialog):
         )
         self.plan = (manifest, price, fee)
         self.review_what.setText(
-            f"{describe_publish(manifest, price, service.address)}.\n"
-            f"URI: {manifest.uri}\n"
-            f"Params schema hash: 0x{manifest.params_schema_hash.hex()}\n"
-            f"Manifest: {len(canonical_json(manifest)):,} bytes of canonical JSON"
+            f"Publish app '{manifest.name}' {manifest.version} at {format_rlc(price)} per task, "
+            f"owned by {service.address}"
+        )
+        self.review_uri.setText(manifest.uri)
+        self.review_schema.setText("0x" + manifest.params_schema_hash.hex())
+        self.review_size.setText(
+            f"{len(canonical_json(manifest)):,} bytes of canonical JSON, in the AppManifest event"
         )
         self.review_fee.setText(f"up to {format_fee(fee.max_cost_wei)} (gas {fee.gas:,})")
         self._busy(False)
