@@ -135,10 +135,10 @@ class PublishDialog(ConfirmFlowDialog):
         self.pages.addWidget(result_page)
 
         self.manifest_path.editingFinished.connect(self._path_entered)
-        self.image.currentTextChanged.connect(lambda _text: self.check())
-        # a chosen image shows its tag first
-        self.image.activated.connect(lambda _index: self.image.lineEdit().setCursorPosition(0))
-        self.price.textChanged.connect(lambda _text: self.check())
+        # methods, not lambdas: their connections go with the dialog
+        self.image.currentTextChanged.connect(self._edited)
+        self.image.activated.connect(self._image_chosen)
+        self.price.textChanged.connect(self._edited)
         self.check()
         spawn(self._load_images(), self._no_images)
 
@@ -149,6 +149,12 @@ class PublishDialog(ConfirmFlowDialog):
         dialog = QFileDialog(self, "App manifest", start, "JSON (*.json);;All (*)")
         dialog.fileSelected.connect(self.load_manifest)
         dialog.open()
+
+    def _edited(self, _text: str) -> None:
+        self.check()
+
+    def _image_chosen(self, _index: int) -> None:
+        self.image.lineEdit().setCursorPosition(0)  # the tag first
 
     def _path_entered(self) -> None:
         text = self.manifest_path.text().strip()
