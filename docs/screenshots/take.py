@@ -55,6 +55,7 @@ PICTURES = (
     "history",
     "settings",
     "my-jobs",
+    "app-form",
 )
 
 
