@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
 
         bridge = controller.bridge
         bridge.boot_progress.connect(self.boot.show_progress)
-        bridge.new_block.connect(lambda n: self.block_label.setText(f"Block {n:,}"))
+        bridge.new_block.connect(self._show_block)  # a method: gone with the window
         controller.booting.connect(self._booting)
         controller.booted.connect(self._booted)
         bridge.wallet_changed.connect(self._wallet_changed)  # a method: gone with the window
@@ -176,6 +176,9 @@ class MainWindow(QMainWindow):
 
         pane = volunteer_pane_for(self.controller)
         self.add_pane("volunteer", "Volunteer", pane, icon("volunteer"))
+
+    def _show_block(self, number: int) -> None:
+        self.block_label.setText(f"Block {number:,}")
 
     # -- publishing an app ---------------------------------------------------------------
 
