@@ -10,7 +10,11 @@ import pytest
 from eth_account import Account
 
 from deskgrid.money import NRLC_PER_RLC as RLC
-from tests.integration.oracle.conftest import complete_task, setup  # noqa: F401 - a fixture
+from tests.integration.oracle.conftest import (  # noqa: F401 - fixtures
+    complete_task,
+    grid_options,
+    setup,
+)
 
 pytestmark = pytest.mark.integration
 

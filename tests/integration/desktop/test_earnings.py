@@ -12,7 +12,11 @@ from eth_account import Account
 
 from deskgrid.chain.hub_events import rewards_to
 from deskgrid.desktop.earnings import EarningsLedger, ledger_path
-from tests.integration.oracle.conftest import complete_task, setup  # noqa: F401 - a fixture
+from tests.integration.oracle.conftest import (  # noqa: F401 - fixtures
+    complete_task,
+    grid_options,
+    setup,
+)
 
 pytestmark = pytest.mark.integration
 

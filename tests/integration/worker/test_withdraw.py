@@ -18,7 +18,11 @@ from deskgrid.chain.rpc_server import ChainRpcServer
 from deskgrid.chain.transactions import TxSender
 from deskgrid.money import parse_eth
 from deskgrid.worker.identity import remember_payout, worker_account
-from tests.integration.oracle.conftest import complete_task, setup  # noqa: F401 - a fixture
+from tests.integration.oracle.conftest import (  # noqa: F401 - fixtures
+    complete_task,
+    grid_options,
+    setup,
+)
 
 pytestmark = pytest.mark.integration
 
