@@ -1,0 +1,388 @@
+"""Byzantine workers against a real grid, oracle and chain: how much wrong work gets paid, and
+who earns what, when part of the workers attack.
+
+Each scenario starts its own anvil chain with the default deployment (the test apps listed),
+a `deskgrid grid serve` process and a `deskgrid oracle` process on loopback, stakes each
+group's stakeholders on the hub (the honest workers 70 % of the stake, the attackers 30 %),
+signs in simulated workers (coroutines with their own keys and payout addresses, on the real
+HTTP API through `GridClient`, see byzantine_workers.py) and pays `--tasks` tasks of the test
+app `checksum` (a deterministic answer with no verifier) at trust level `--trust`. When every
+task is closed on chain, the figures are read from the chain (`Rewarded` and `Slashed`
+events, task prices, the finalized digests against the app's true answer) and from the grid
+(who was given each replica):
+
+- `colluding_minority`: 3 stakeholders of 10 return one agreed wrong value per job;
+- `random_wrong`: 3 of 10 return random bytes;
+- `trust_then_betrayal`: 3 of 10 are honest for the first half of the tasks, then collude;
+- `many_identities`: one person with 10 keys paid to one staked payout (30 % of the stake),
+  and 10 more keys without any stake, all colluding;
+- `lease_hoarding`: 3 of 10 take all the leases they may and never report;
+- `error_griefing`: 3 of 10 report an error for every lease.
+
+    python benchmarks/byzantine.py [--tasks N] [--scenario NAME ...] [--trust L] [--seed S]
+        [--json]
+
+`--json` prints `{"scenarios": {NAME: {...}}}`; every scenario has `wrong_results_paid`,
+`unstaked_earned_rlc`, `honest_pay_share`, `honest_stake_share`, `requester_cost_ratio`,
+`tasks`, `groups` ({group: work_share, pay_share, stake_share, earned_rlc, slashed_rlc}),
+`slashed_rlc`, `replicas_per_task`, `trust_level`, `seconds` (and completed, failed and
+unfinished task counts). Without it, a table. Figures: docs/benchmarks.md "Byzantine workers".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from byzantine_metrics import GroupTally, TaskOutcome, scenario_figures, table
+from byzantine_workers import GroupPlan, GroupState, Identity, identities_of, run_identity
+from byzantine_workers import true_answer as app_answer
+from grid_throughput import PYTHONPATH, REPO, TOKEN, start_server
+
+from deskgrid.apps.sdk import AppSpec
+from deskgrid.money import NRLC_PER_RLC
+
+APP = "checksum"  # tests/testapps.py: no verifier, so its results are replicated and voted
+STAKE = 20 * NRLC_PER_RLC  # per stakeholder of a group of separate stakeholders
+LEASE_SECONDS = 5.0  # the grid's lease length: a hoarded replica goes back to the queue after it
+SCENARIO_TIMEOUT = 240.0  # seconds; tasks still open then are reported as unfinished
+TASK_DEFAULT = 20
+
+
+def _groups(attackers: str) -> tuple[GroupPlan, ...]:
+    honest = GroupPlan("honest", "honest", 7, 7, STAKE)
+    return (honest, GroupPlan(attackers, attackers_behaviour(attackers), 3, 3, STAKE))
+
+
+def attackers_behaviour(group: str) -> str:
+    return {
+        "colluders": "collude",
+        "random": "random",
+        "betrayers": "betray",
+        "hoarders": "hoard",
+        "griefers": "grief",
+    }[group]
+
+
+SCENARIOS: dict[str, tuple[GroupPlan, ...]] = {
+    "colluding_minority": _groups("colluders"),
+    "random_wrong": _groups("random"),
+    "trust_then_betrayal": _groups("betrayers"),
+    "many_identities": (
+        GroupPlan("honest", "honest", 7, 7, STAKE),
+        GroupPlan("sybil", "collude", 10, 1, 3 * STAKE),  # one person: 10 keys, one payout
+        GroupPlan("unstaked", "collude", 10, 10, 0),  # the same person's keys with no stake
+    ),
+    "lease_hoarding": _groups("hoarders"),
+    "error_griefing": _groups("griefers"),
+}
+
+
+# ---------------------------------------------------------------- the real parts
+
+
+def _env(home: Path) -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=PYTHONPATH, DESKGRID_HOME=str(home), PYTHONUNBUFFERED="1")
+
+
+class Stack:
+    """anvil with the default deployment and the groups' stakes, a grid server process and an
+    oracle process; `close()` stops what was started."""
+
+    def __init__(self, folder: Path, stakes: dict[str, int]) -> None:
+        from deskgrid.chain.connection import connect
+        from deskgrid.chain.contracts import HubContract, RLCToken
+        from deskgrid.chain.deployment import Roles, deploy
+
+        self._exit = ExitStack()
+        try:
+            self.chain = connect("anvil")
+            self._exit.callback(self.chain.close)
+            self.roles = Roles.dev(self.chain)
+            self.deployment = deploy(
+                self.chain, self.roles, with_test_apps=True, worker_stakes=stakes
+            )
+            self.hub = HubContract(self.chain, self.deployment.hub)
+            self.rlc = RLCToken(self.chain, self.deployment.rlc)
+            grid, self.grid_url = start_server(
+                f"sqlite:///{folder / 'grid.db'}",
+                folder / "grid",
+                "--delay-bound", str(LEASE_SECONDS), "--reap-interval", "0.2",
+                "--login-rate-limit", "0", "--address-rate-limit", "0",
+                catalog="deskgrid.grid.catalog:builtin_catalog",
+            )  # fmt: skip
+            self._exit.callback(_stop, grid)
+            self.oracle_log = folder / "oracle.out"
+            with self.oracle_log.open("w") as out:
+                oracle = subprocess.Popen(
+                    [
+                        sys.executable, "-m", "deskgrid.cli", "oracle",
+                        "--chain", self.chain.url or "", "--hub", self.deployment.hub,
+                        "--grid", self.grid_url, "--grid-token", TOKEN,
+                        "--confirmations", "0", "--poll", "0.2",
+                        "--db", str(folder / "oracle.sqlite"),
+                    ],
+                    cwd=REPO, env=_env(folder / "oracle"), stdout=out, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+            self._exit.callback(_stop, oracle)
+        except BaseException:
+            self._exit.close()
+            raise
+
+    def close(self) -> None:
+        self._exit.close()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- the requester
+
+
+def task_request(stack: Stack, text: str, trust: int):  # noqa: ANN201
+    """A paid request of the app at `trust`: the price is the app's + the pool fee × level.
+    A hub without trust levels (one replica per task) is asked the single-replica price."""
+    from deskgrid.chain.contracts import TaskRequest
+
+    app_id = stack.deployment.apps[APP]
+    fee = stack.hub.pool(stack.deployment.pool_id).fee
+    level = {"trust": trust} if "trust" in _request_fields() else {}
+    price = stack.hub.app(app_id).price + fee * (trust if level else 1)
+    return TaskRequest(app_id, stack.deployment.pool_id, json.dumps({"text": text}), price, **level)
+
+
+def _request_fields() -> set[str]:
+    from deskgrid.chain.contracts import TaskRequest
+
+    return {f.name for f in dataclasses.fields(TaskRequest)}
+
+
+def levels_supported() -> bool:
+    """Whether this checkout's hub takes a trust level per task."""
+    return "trust" in _request_fields()
+
+
+def pay_tasks(stack: Stack, texts: list[str], trust: int) -> list[bytes]:
+    from deskgrid.chain.transactions import TxSender
+
+    requests = [task_request(stack, text, trust) for text in texts]
+    user = stack.chain.dev_accounts[3]
+    faucet = TxSender(stack.chain, stack.roles.faucet)
+    stack.rlc.transfer(faucet, user.address, sum(r.max_price for r in requests))
+    sender = TxSender(stack.chain, user)
+    return [stack.hub.pay_and_request(sender, stack.rlc, request) for request in requests]
+
+
+async def wait_closed(stack: Stack, task_ids: list[bytes], until: float) -> None:
+    from deskgrid.chain.contracts import TaskStatus
+
+    open_ = list(task_ids)
+    while open_ and time.monotonic() < until:
+        open_ = [
+            task_id
+            for task_id in open_
+            if await asyncio.to_thread(stack.hub.task_status, task_id) is TaskStatus.ACTIVE
+        ]
+        if open_:
+            await asyncio.sleep(0.5)
+
+
+# ---------------------------------------------------------------- one scenario
+
+
+async def run_scenario(name: str, tasks: int, trust: int, seed: int) -> dict[str, object]:
+    from deskgrid.apps.registry import get_app
+
+    app = get_app(APP)
+    plans = SCENARIOS[name]
+    identities = [i for plan in plans for i in identities_of(plan, "byzantine", seed, name)]
+    random.Random(f"{seed}:{name}").shuffle(identities)  # no group first in the grid's queue
+    stakes = {
+        i.stakeholder: plan.stake for plan in plans for i in identities if i.group == plan.name
+    }
+    states = {plan.name: GroupState() for plan in plans}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="deskgrid-byzantine-") as tmp:
+        stack = await asyncio.to_thread(Stack, Path(tmp), {k: v for k, v in stakes.items() if v})
+        staked = {payee: await asyncio.to_thread(stack.hub.stake_of, payee) for payee in stakes}
+        stop = asyncio.Event()
+        workers: list[asyncio.Task] = []
+        try:
+            behaviour = {plan.name: plan.behaviour for plan in plans}
+            for identity in identities:
+                ready = asyncio.Event()
+                workers.append(
+                    asyncio.create_task(
+                        run_identity(
+                            stack.grid_url, identity, behaviour[identity.group], app,
+                            states[identity.group], stop, ready,
+                        )
+                    )
+                )  # fmt: skip
+                await ready.wait()  # signed in one after another: no sign-in storm
+            texts = [f"byzantine {name} {seed} task {n}" for n in range(tasks)]
+            deadline = time.monotonic() + SCENARIO_TIMEOUT
+            half = tasks // 2 if plans[-1].behaviour == "betray" else tasks
+            task_ids = await asyncio.to_thread(pay_tasks, stack, texts[:half], trust)
+            if half < tasks:  # the betrayers turn once the first half is settled
+                await wait_closed(stack, task_ids, deadline)
+                for plan in plans:
+                    states[plan.name].betraying = True
+                task_ids += await asyncio.to_thread(pay_tasks, stack, texts[half:], trust)
+            await wait_closed(stack, task_ids, deadline)
+            stop.set()
+            await asyncio.gather(*workers)
+            figures = await collect(stack, identities, staked, task_ids, app)
+        except BaseException:
+            stop.set()
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            log = stack.oracle_log.read_text(errors="replace")[-2000:]
+            print(f"scenario {name} failed; the oracle's last output:\n{log}", file=sys.stderr)
+            raise
+        finally:
+            await asyncio.to_thread(stack.close)
+    figures["trust_level"] = trust if levels_supported() else 1
+    figures["seconds"] = round(time.monotonic() - started, 1)
+    figures["refusals"] = {group: state.counts["refused"] for group, state in states.items()}
+    return figures
+
+
+async def collect(
+    stack: Stack,
+    identities: list[Identity],
+    stakes: dict[str, int],
+    task_ids: list[bytes],
+    app: AppSpec,
+) -> dict[str, object]:
+    """The scenario's figures from the chain (pay, slashes, prices, digests) and the grid (who
+    was given each replica); `stakes` are the stakeholders' stakes read when it started."""
+    from deskgrid.chain.contracts import result_digest
+    from deskgrid.grid.client import GridClient
+
+    group_of_key = {i.account.address.lower(): i.group for i in identities}
+    group_of_payee = {i.stakeholder.lower(): i.group for i in identities}
+    groups = sorted(set(group_of_key.values()), key=lambda g: (g != "honest", g))
+    leases = dict.fromkeys(groups, 0)
+    async with GridClient(stack.grid_url, token=TOKEN) as grid:
+        for task_id in task_ids:
+            found = await grid.find_job("0x" + task_id.hex())
+            job = await grid.get_job(found.id) if found else None
+            for lease in (job.leases or []) if job else []:
+                group = group_of_key.get(lease.worker.lower())
+                if group is not None:
+                    leases[group] += 1
+    ours = set(task_ids)
+    start = stack.deployment.block
+    rewarded = await asyncio.to_thread(stack.hub.logs, "Rewarded", start)
+    slashed = await asyncio.to_thread(stack.hub.logs, "Slashed", start)
+    earned, lost = dict.fromkeys(groups, 0), dict.fromkeys(groups, 0)
+    for event in rewarded:
+        args = event["args"]
+        group = group_of_payee.get(args["account"].lower())
+        if group and bytes(args["taskId"]) in ours and args["role"] in (2, 3):
+            earned[group] += args["amount"]
+    for event in slashed:
+        group = group_of_payee.get(event["args"]["account"].lower())
+        if group:
+            lost[group] += event["args"]["amount"]
+    stake = dict.fromkeys(groups, 0)
+    for payee, amount in stakes.items():
+        stake[group_of_payee[payee.lower()]] += amount
+    outcomes = []
+    for task_id in task_ids:
+        info = await asyncio.to_thread(stack.hub.task, task_id)
+        truth = result_digest(app_answer(app, json.loads(info.params)))
+        outcomes.append(TaskOutcome(info.status.name, info.price, info.result_digest == truth))
+    tallies = {g: GroupTally(stake[g], leases[g], earned[g], lost[g]) for g in groups}
+    app_info = stack.hub.app(stack.deployment.apps[APP])
+    single = app_info.price + stack.hub.pool(stack.deployment.pool_id).fee
+    return scenario_figures(tallies, outcomes, single)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def machine() -> str:
+    try:
+        load = f", load average {os.getloadavg()[0]:.2f}"
+    except OSError:
+        load = ""
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}{load}"
+
+
+async def run_all(names: list[str], tasks: int, trust: int, seed: int) -> dict[str, object]:
+    scenarios = {}
+    for name in names:
+        scenarios[name] = await run_scenario(name, tasks, trust, seed)
+    return {"scenarios": scenarios}
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("give at least 1")
+    return value
+
+
+def _level(text: str) -> int:
+    value = _positive(text)
+    if value > 5:
+        raise argparse.ArgumentTypeError("trust levels go from 1 to 5")
+    return value
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--tasks", type=_positive, default=TASK_DEFAULT,
+        help=f"paid tasks per scenario (default {TASK_DEFAULT})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--scenario", action="append", choices=list(SCENARIOS), metavar="NAME",
+        help=f"a scenario to run (repeatable; default all: {', '.join(SCENARIOS)})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--trust", type=_level, default=2, help="the tasks' trust level, 1-5 (default 2)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="derives the workers' keys")
+    parser.add_argument("--json", action="store_true", help="print only the JSON figures")
+    args = parser.parse_args()
+    import deskgrid
+
+    if not Path(deskgrid.__file__).is_relative_to(REPO / "app"):
+        parser.error(f"run it with this checkout's package: PYTHONPATH={REPO / 'app'}")
+    sys.path.append(str(REPO))  # the test apps (DESKGRID_APP_MODULES) live with the tests
+    os.environ.setdefault("DESKGRID_HOME", tempfile.mkdtemp(prefix="deskgrid-bench-"))
+    names = list(dict.fromkeys(args.scenario or SCENARIOS))
+    report = asyncio.run(run_all(names, args.tasks, args.trust, args.seed))
+    report["machine"] = machine()
+    report["trust_levels_on_chain"] = levels_supported()
+    print(json.dumps(report) if args.json else table(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
