@@ -191,6 +191,24 @@ def pay_tasks(stack: Stack, texts: list[str], trust: int) -> list[bytes]:
     return [stack.hub.pay_and_request(sender, stack.rlc, request) for request in requests]
 
 
+async def wait_queued(stack: Stack, task_ids: list[bytes], until: float) -> None:
+    """Until the oracle has put every task on the grid (or closed it on chain)."""
+    from deskgrid.chain.contracts import TaskStatus
+    from deskgrid.grid.client import GridClient
+
+    waiting = list(task_ids)
+    async with GridClient(stack.grid_url, token=TOKEN) as grid:
+        while waiting and time.monotonic() < until:
+            waiting = [
+                task_id
+                for task_id in waiting
+                if await grid.find_job("0x" + task_id.hex()) is None
+                and await asyncio.to_thread(stack.hub.task_status, task_id) is TaskStatus.ACTIVE
+            ]
+            if waiting:
+                await asyncio.sleep(0.2)
+
+
 async def wait_closed(stack: Stack, task_ids: list[bytes], until: float) -> None:
     from deskgrid.chain.contracts import TaskStatus
 
@@ -223,7 +241,7 @@ async def run_scenario(name: str, tasks: int, trust: int, seed: int) -> dict[str
     with tempfile.TemporaryDirectory(prefix="deskgrid-byzantine-") as tmp:
         stack = await asyncio.to_thread(Stack, Path(tmp), {k: v for k, v in stakes.items() if v})
         staked = {payee: await asyncio.to_thread(stack.hub.stake_of, payee) for payee in stakes}
-        stop = asyncio.Event()
+        stop, go = asyncio.Event(), asyncio.Event()
         workers: list[asyncio.Task] = []
         try:
             behaviour = {plan.name: plan.behaviour for plan in plans}
@@ -233,26 +251,36 @@ async def run_scenario(name: str, tasks: int, trust: int, seed: int) -> dict[str
                     asyncio.create_task(
                         run_identity(
                             stack.grid_url, identity, behaviour[identity.group], app,
-                            states[identity.group], stop, ready,
+                            states[identity.group], stop, go, ready,
                         )
                     )
                 )  # fmt: skip
                 await ready.wait()  # signed in one after another: no sign-in storm
             texts = [f"byzantine {name} {seed} task {n}" for n in range(tasks)]
             deadline = time.monotonic() + SCENARIO_TIMEOUT
-            half = tasks // 2 if plans[-1].behaviour == "betray" else tasks
-            task_ids = await asyncio.to_thread(pay_tasks, stack, texts[:half], trust)
-            if half < tasks:  # the betrayers turn once the first half is settled
+            # Each batch of tasks is paid and queued on the grid before the workers ask for
+            # it (a backlog, as a busy pool has): who gets which replica is then the grid's
+            # choice, not a race with the requester. The betrayers turn after the first half.
+            betrayal = any(plan.behaviour == "betray" for plan in plans)
+            batches = [texts[: tasks // 2], texts[tasks // 2 :]] if betrayal else [texts]
+            task_ids: list[bytes] = []
+            for number, batch in enumerate(filter(None, batches)):
                 await wait_closed(stack, task_ids, deadline)
-                for plan in plans:
-                    states[plan.name].betraying = True
-                task_ids += await asyncio.to_thread(pay_tasks, stack, texts[half:], trust)
+                go.clear()
+                for state in states.values():
+                    state.betraying = betrayal and number > 0
+                paid = await asyncio.to_thread(pay_tasks, stack, batch, trust)
+                await wait_queued(stack, paid, deadline)
+                task_ids += paid
+                go.set()
             await wait_closed(stack, task_ids, deadline)
             stop.set()
+            go.set()
             await asyncio.gather(*workers)
             figures = await collect(stack, identities, staked, task_ids, app)
         except BaseException:
             stop.set()
+            go.set()
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)

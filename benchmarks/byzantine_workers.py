@@ -135,11 +135,12 @@ async def run_identity(
     app: AppSpec,
     state: GroupState,
     stop: asyncio.Event,
+    go: asyncio.Event,
     ready: asyncio.Event | None = None,
 ) -> None:
-    """Sign in, then ask for work and answer it as `behaviour` says until `stop`. Refusals of
-    the grid (a lease gone, a quota reached) are counted in `state.counts` and the worker goes
-    on, as a stubborn attacker would."""
+    """Sign in, then (whenever `go` is set) ask for work and answer it as `behaviour` says,
+    until `stop`. Refusals of the grid (a lease gone, a quota reached) are counted in
+    `state.counts` and the worker goes on, as a stubborn attacker would."""
     hoarding = behaviour == "hoard"
     cores = HOARD_CORES if hoarding else 1
     caps = Capabilities(apps=[app.name], cores=cores, memory_mb=1024)
@@ -148,6 +149,7 @@ async def run_identity(
         if ready is not None:
             ready.set()
         while not stop.is_set():
+            await go.wait()
             try:
                 reply = await client.request_work(cores * 2 if hoarding else 1, wait=IDLE_WAIT)
             except GridClientError:
