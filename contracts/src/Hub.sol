@@ -77,6 +77,7 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         uint16 workerShareBps;
         uint16 openLocks; // contributions locked by `lockStake` and not yet settled
         uint32 category;
+        uint8 trust; // the level the requester paid for (1..MAX_TRUST), see `priceOf`
         address beneficiary;
         uint40 requestedAt;
         uint40 finalDeadline;
@@ -105,6 +106,9 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
     /// @notice A pool owner needs at least this stake (nRLC: 10 RLC) for its pool to take paid
     /// requests.
     uint256 public constant MIN_POOL_STAKE = 10 * 10 ** 9;
+    /// @notice Trust levels run from 1 (one replica: apps whose results can be verified) to
+    /// this; a level is the number of pool fees the requester pays (`priceOf`).
+    uint8 public constant MAX_TRUST = 5;
 
     IERC20 public immutable token;
 
@@ -128,6 +132,7 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
     error NotPendingPoolOwner(uint256 poolId, address caller);
     error NotScheduler(bytes32 taskId, address caller);
     error PriceAboveMax(uint256 price, uint256 maxPrice);
+    error InvalidTrust(uint8 trust);
     error InsufficientBalance(uint256 available, uint256 needed);
     error InsufficientStake(address account, uint256 available, uint256 needed);
     error PoolStakeTooLow(uint256 poolId, uint256 stake, uint256 needed);
@@ -183,7 +188,8 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         uint256 category,
         uint256 finalDeadline,
         address callback,
-        address beneficiary
+        address beneficiary,
+        uint8 trust
     );
     event TaskFinalized(bytes32 indexed taskId, bytes32 resultDigest, bytes results);
     event TaskFailed(bytes32 indexed taskId, string reason);
@@ -490,7 +496,17 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         return keccak256(abi.encode(block.chainid, address(this), requester, requestNonce[requester]));
     }
 
-    /// @notice Requests a task paid from the caller's escrow; returns the task id.
+    /// @notice The price of a task of `appId` on `poolId` at trust level `trust`: the app's
+    /// price plus the pool's fee per replica times the level.
+    function priceOf(uint256 appId, uint256 poolId, uint8 trust) external view returns (uint256) {
+        if (appId == 0 || appId >= _apps.length) revert UnknownApp(appId);
+        if (poolId == 0 || poolId >= _pools.length) revert UnknownPool(poolId);
+        if (trust == 0 || trust > MAX_TRUST) revert InvalidTrust(trust);
+        return _apps[appId].price + _pools[poolId].fee * trust;
+    }
+
+    /// @notice Requests a task paid from the caller's escrow at trust level `trust` (1..5);
+    /// returns the task id.
     function requestTask(
         uint256 appId,
         uint256 poolId,
@@ -498,14 +514,15 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         uint256 maxPrice,
         uint256 category_,
         address callback,
-        address beneficiary
+        address beneficiary,
+        uint8 trust
     ) external nonReentrant returns (bytes32) {
-        return _request(msg.sender, appId, poolId, params, maxPrice, category_, callback, beneficiary);
+        return _request(msg.sender, appId, poolId, params, maxPrice, category_, callback, beneficiary, trust);
     }
 
     /// @notice `RLC.approveAndCall(hub, amount, data)`: deposits `amount` for `from` and, when
     /// `data` is not empty, requests the task it encodes:
-    /// `abi.encode(appId, poolId, params, maxPrice, category, callback, beneficiary)`.
+    /// `abi.encode(appId, poolId, params, maxPrice, category, callback, beneficiary, trust)`.
     function receiveApproval(address from, uint256 amount, address token_, bytes calldata data)
         external
         nonReentrant
@@ -520,9 +537,10 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
             uint256 maxPrice,
             uint256 category_,
             address callback,
-            address beneficiary
-        ) = abi.decode(data, (uint256, uint256, string, uint256, uint256, address, address));
-        _request(from, appId, poolId, params, maxPrice, category_, callback, beneficiary);
+            address beneficiary,
+            uint8 trust
+        ) = abi.decode(data, (uint256, uint256, string, uint256, uint256, address, address, uint8));
+        _request(from, appId, poolId, params, maxPrice, category_, callback, beneficiary, trust);
     }
 
     function _request(
@@ -533,7 +551,8 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         uint256 maxPrice,
         uint256 category_,
         address callback,
-        address beneficiary
+        address beneficiary,
+        uint8 trust
     ) private returns (bytes32 taskId) {
         if (appId == 0 || appId >= _apps.length) revert UnknownApp(appId);
         App storage app_ = _apps[appId];
@@ -541,7 +560,10 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         if (poolId == 0 || poolId >= _pools.length) revert UnknownPool(poolId);
         Pool storage pool_ = _pools[poolId];
         if (category_ >= _categories.length) revert UnknownCategory(category_);
-        uint256 price = app_.price + pool_.fee;
+        if (trust == 0 || trust > MAX_TRUST) revert InvalidTrust(trust);
+        // The task keeps the fee of all its replicas: finalize, fail and claim use it as is.
+        uint256 poolFee = pool_.fee * trust;
+        uint256 price = app_.price + poolFee;
         if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
         if (price > type(uint96).max) revert AmountTooLarge(price);
         Account storage acc = _accounts[requester];
@@ -570,6 +592,7 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         task_.requester = requester;
         task_.workerShareBps = pool_.workerShareBps;
         task_.category = uint32(category_);
+        task_.trust = trust;
         task_.beneficiary = beneficiary;
         task_.requestedAt = uint40(block.timestamp);
         task_.finalDeadline = uint40(finalDeadline);
@@ -578,11 +601,11 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         task_.poolId = uint32(poolId);
         task_.poolStaker = poolOwner;
         task_.appPrice = uint96(app_.price);
-        task_.poolFee = uint96(pool_.fee);
+        task_.poolFee = uint96(poolFee);
         task_.poolStakeLocked = uint96(poolLock);
         task_.params = params;
         emit TaskRequested(
-            taskId, requester, appId, poolId, params, price, category_, finalDeadline, callback, beneficiary
+            taskId, requester, appId, poolId, params, price, category_, finalDeadline, callback, beneficiary, trust
         );
     }
 

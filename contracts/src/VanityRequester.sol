@@ -35,6 +35,9 @@ contract VanityRequester is IApprovalReceiver, IResultReceiver {
         uint96 amount;
     }
 
+    /// @notice VanityGen results are verified by the grid: one replica is enough.
+    uint8 public constant TRUST = 1;
+
     Hub public immutable hub;
     RLC public immutable token;
     uint256 public immutable appId;
@@ -82,7 +85,7 @@ contract VanityRequester is IApprovalReceiver, IResultReceiver {
         if (msg.sender != address(token) || token_ != address(token)) revert OnlyToken(msg.sender);
         (string memory params, uint256 maxPrice, uint256 category) =
             abi.decode(data, (string, uint256, uint256));
-        uint256 price = hub.app(appId).price + hub.pool(poolId).fee;
+        uint256 price = hub.priceOf(appId, poolId, TRUST);
         if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
         if (amount < price) revert Underpaid(amount, price);
         if (price > type(uint96).max) revert PriceTooLarge(price);
@@ -101,7 +104,7 @@ contract VanityRequester is IApprovalReceiver, IResultReceiver {
             IERC20(address(token)).safeTransferFrom(from, address(this), price);
             hub.deposit(price);
         }
-        hub.requestTask(appId, poolId, params, price, category, address(this), from);
+        hub.requestTask(appId, poolId, params, price, category, address(this), from, TRUST);
     }
 
     /// @notice The Hub delivers a finalized task's results: their digest is kept, the results

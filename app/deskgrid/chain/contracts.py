@@ -17,6 +17,7 @@ from deskgrid.chain.artifacts import load_artifact
 from deskgrid.chain.connection import Chain
 from deskgrid.chain.reverts import ChainError, explain
 from deskgrid.chain.transactions import FeeQuote, TxResult, TxSender
+from deskgrid.chain.trust import DEFAULT_TRUST, check_trust
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -90,7 +91,8 @@ class PaidRequest:
 
 @dataclass(frozen=True)
 class TaskRequest:
-    """What a requester asks for; `max_price` in nRLC."""
+    """What a requester asks for; `max_price` in nRLC, `trust` the level paid for (1..5, see
+    `task_price`)."""
 
     app_id: int
     pool_id: int
@@ -99,11 +101,15 @@ class TaskRequest:
     category: int = 0
     callback: str = ZERO_ADDRESS
     beneficiary: str = ZERO_ADDRESS
+    trust: int = DEFAULT_TRUST
+
+    def __post_init__(self) -> None:
+        check_trust(self.trust)
 
     def encode(self) -> bytes:
         """The `data` of `RLC.approveAndCall(hub, amount, data)`."""
         return abi_encode(
-            ["uint256", "uint256", "string", "uint256", "uint256", "address", "address"],
+            ["uint256", "uint256", "string", "uint256", "uint256", "address", "address", "uint8"],
             [
                 self.app_id,
                 self.pool_id,
@@ -112,6 +118,7 @@ class TaskRequest:
                 self.category,
                 self.callback,
                 self.beneficiary,
+                self.trust,
             ],
         )
 
@@ -138,9 +145,12 @@ class TaskInfo:
     pool_stake_locked: int = 0
     open_locks: int = 0
     closed_block: int = 0
+    trust: int = DEFAULT_TRUST
 
     @property
     def price(self) -> int:
+        """What the requester paid: `pool_fee` is already the fee of every replica the level
+        covers (the pool's fee times `trust`)."""
         return self.app_price + self.pool_fee
 
 
@@ -389,6 +399,10 @@ class HubContract(_Bound):
 
     # -- tasks --------------------------------------------------------------------------
 
+    def price_of(self, app_id: int, pool_id: int, trust: int = DEFAULT_TRUST) -> int:
+        """The price of a task of `app_id` on `pool_id` at trust level `trust` (nRLC)."""
+        return int(self._call("priceOf", app_id, pool_id, check_trust(trust)))
+
     def next_task_id(self, requester: str) -> bytes:
         return bytes(self._call("nextTaskId", requester))
 
@@ -404,6 +418,7 @@ class HubContract(_Bound):
             request.category,
             request.callback,
             request.beneficiary,
+            request.trust,
         )
         return _task_id_from(self, result.receipt)
 
@@ -426,7 +441,7 @@ class HubContract(_Bound):
         are read from its `TaskFinalized` event (in the block that closed it)."""
         raw = self._call("task", task_id)
         status = TaskStatus(int(raw[0]))
-        closed_block = int(raw[15])
+        closed_block = int(raw[16])
         results = b""
         if status is TaskStatus.COMPLETED:
             found = self.logs("TaskFinalized", closed_block, closed_block, taskId=task_id)
@@ -438,20 +453,21 @@ class HubContract(_Bound):
             worker_share_bps=int(raw[2]),
             open_locks=int(raw[3]),
             category=int(raw[4]),
-            beneficiary=raw[5],
-            requested_at=int(raw[6]),
-            final_deadline=int(raw[7]),
-            callback=raw[8],
-            app_id=int(raw[9]),
-            pool_id=int(raw[10]),
-            pool_staker=raw[11],
-            app_price=int(raw[12]),
-            pool_fee=int(raw[13]),
-            pool_stake_locked=int(raw[14]),
+            trust=int(raw[5]),
+            beneficiary=raw[6],
+            requested_at=int(raw[7]),
+            final_deadline=int(raw[8]),
+            callback=raw[9],
+            app_id=int(raw[10]),
+            pool_id=int(raw[11]),
+            pool_staker=raw[12],
+            app_price=int(raw[13]),
+            pool_fee=int(raw[14]),
+            pool_stake_locked=int(raw[15]),
             closed_block=closed_block,
-            result_digest=bytes(raw[16]),
+            result_digest=bytes(raw[17]),
             results=results,
-            params=raw[17],
+            params=raw[18],
         )
 
     def task_status(self, task_id: bytes) -> TaskStatus:

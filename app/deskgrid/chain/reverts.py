@@ -19,6 +19,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 
 from deskgrid.chain.artifacts import CONTRACT_NAMES, load_artifact
+from deskgrid.chain.trust import MAX_TRUST, MIN_TRUST, describe_levels
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
 
@@ -115,6 +116,10 @@ _SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
     "PriceAboveMax": lambda a: (
         f"The task costs {format_rlc(a['price'])}, more than your "
         f"maximum of {format_rlc(a['maxPrice'])}; raise the maximum price or choose a cheaper app."
+    ),
+    "InvalidTrust": lambda a: (
+        f"Trust level {a['trust']} does not exist; choose a level from {MIN_TRUST} to "
+        f"{MAX_TRUST} ({describe_levels()})."
     ),
     "InsufficientBalance": lambda a: (
         f"Your escrow holds {format_rlc(a['available'])} but "

@@ -76,7 +76,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=1.0,
         help="seconds between steps",
     )
+    trust = parser.add_argument_group(
+        "trust",
+        "what this pool requires of an app without a verifier, whose replicas vote with their "
+        "stakeholders' stake (the defaults never pay a single unverified result)",
+    )
+    trust.add_argument(
+        "--min-agree",
+        type=argtypes.whole_number(1, 20, "a number of stakeholders"),
+        default=2,
+        help="distinct stakeholders that must agree on the result of an app without a "
+        "verifier (default 2; 1 only with --allow-single-unverified)",
+    )
+    trust.add_argument(
+        "--allow-single-unverified",
+        action="store_true",
+        help="take trust level 1 (one result, nobody checks it) for apps without a verifier, "
+        "and allow --min-agree 1; by default such tasks are refused and refunded",
+    )
+    trust.add_argument(
+        "--min-trust",
+        type=argtypes.whole_number(1, 5, "a trust level"),
+        default=1,
+        help="refuse (and refund) tasks requested below this trust level, 1 to 5 (default 1)",
+    )
     parser.set_defaults(handler=_run)
+
+
+def check_trust_options(args: argparse.Namespace) -> None:
+    """--min-agree 1 pays one unverified result: only when the operator says so."""
+    if args.min_agree == 1 and not args.allow_single_unverified:
+        raise DeskGridError(
+            "--min-agree 1 pays a single unverified result; add --allow-single-unverified to "
+            "allow that, or use --min-agree 2 or more."
+        )
 
 
 def _scheduler_account(args: argparse.Namespace, chain):  # noqa: ANN001, ANN202
@@ -129,6 +162,7 @@ async def _serve(args: argparse.Namespace) -> None:
     from deskgrid.oracle.oracle import Oracle, OracleConfig
     from deskgrid.oracle.store import OracleStore
 
+    check_trust_options(args)
     token = grid_token(args.grid_token, args.grid_token_file)
     chain = await asyncio.to_thread(connect, args.chain)
     hub = open_hub(chain, args.hub)  # a wrong --hub is the first thing to say
@@ -156,7 +190,12 @@ async def _serve(args: argparse.Namespace) -> None:
             store,
             builtin_apps(),
             OracleConfig(
-                pool_id=args.pool, confirmations=args.confirmations, poll_interval=args.poll
+                pool_id=args.pool,
+                confirmations=args.confirmations,
+                poll_interval=args.poll,
+                min_agree=args.min_agree,
+                allow_single_unverified=args.allow_single_unverified,
+                min_trust=args.min_trust,
             ),
         )
         print(

@@ -107,6 +107,7 @@ class ChainFollower:
                     pool_id=int(args["poolId"]),
                     params=args["params"],
                     price=int(args["price"]),
+                    trust=int(args["trust"]),
                     final_deadline=int(args["finalDeadline"]),
                     block=int(entry["blockNumber"]),
                     block_hash=entry["blockHash"].to_0x_hex(),

@@ -1,15 +1,17 @@
 """The oracle: a workerpool's scheduler bridging the hub and the grid.
 
 One `step()`:
-1. follow the submitted jobs: COMPLETED → fetch and verify the result (the app's verifier, or
-   the grid's quorum), then `finalize` with the contributing workers; ERROR, or the final
-   deadline near → `fail`;
+1. follow the submitted jobs: lock the stake of each new replica of a staked task (an app
+   without a verifier, see `stakes`); COMPLETED → fetch and verify the result (the app's
+   verifier, or the grid's vote), then `finalize` with the winners and the out-voted locked
+   stakeholders; ERROR, or the final deadline near → `fail`;
 2. follow `TaskRequested` (confirmed) into the store;
-3. check each new request (known app served by this pool, params valid) → submit a grid job
-   keyed by the task id (idempotent), or `fail` with the reason (the requester is refunded);
+3. check each new request (known app served by this pool, params valid, a trust level this
+   pool takes) → submit a grid job keyed by the task id (idempotent) with the task's trust
+   level, or `fail` with the reason (the requester is refunded);
 4. send what is decided (FINALIZING / FAILING), after 1 and again after 3, checking the
    task's on-chain status first so that a restart at any point neither duplicates nor misses
-   a transaction.
+   a transaction; release the stake still locked for tasks that failed or were claimed.
 Every decision is written to the store before the transaction that carries it out.
 """
 
@@ -29,15 +31,19 @@ from deskgrid.chain.connection import Chain
 from deskgrid.chain.contracts import HubContract, TaskStatus
 from deskgrid.chain.reverts import ChainError, ContractRevert
 from deskgrid.chain.transactions import TxSender
+from deskgrid.errors import DeskGridError
 from deskgrid.grid.models import JobSubmit, ReplicationPolicy
 from deskgrid.money import format_rlc
 from deskgrid.oracle.follower import ChainFollower
+from deskgrid.oracle.stakes import StakeKeeper
 from deskgrid.oracle.store import OracleStore, OracleTask, OracleTaskState
 from deskgrid.oracle.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
 MAX_ONCHAIN_RESULT = 4096  # bytes of result written on chain; larger results go by digest
+MAX_TRUST = 5  # trust levels are 1 (verified) to 5 (maximum)
+DEFAULT_TRUST_UNVERIFIED = 2  # the level of a task that names none, for an app without verifier
 
 
 @dataclass
@@ -46,8 +52,24 @@ class OracleConfig:
     confirmations: int = 0
     poll_interval: float = 0.5
     deadline_margin: int = 20  # seconds before the final deadline when the oracle gives up
-    replication: ReplicationPolicy | None = None
+    replication: ReplicationPolicy | None = None  # the grid's fields other than trust's
     start_block: int = 0
+    # distinct stakeholders that must agree on the result of an app without a verifier
+    min_agree: int = 2
+    # take trust level 1 (one unverified result, min_agree 1) for apps without a verifier
+    allow_single_unverified: bool = False
+    min_trust: int = 1  # tasks requested below this trust level are refused
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_trust <= MAX_TRUST:
+            raise DeskGridError(f"The minimum trust level is from 1 to {MAX_TRUST}.")
+        if self.min_agree < 1:
+            raise DeskGridError("At least one stakeholder must agree on a result.")
+        if self.min_agree == 1 and not self.allow_single_unverified:
+            raise DeskGridError(
+                "A minimum agreement of 1 pays a single unverified result; allow that "
+                "explicitly (--allow-single-unverified), or use 2 or more."
+            )
 
 
 def _uri_index(apps: Mapping[str, AppSpec]) -> dict[str, AppSpec]:
@@ -84,6 +106,7 @@ class Oracle:
         )
         self._app_cache: dict[int, str] = {}
         self._last_progress: dict[str, tuple[str, int, float]] = {}
+        self.stakes = StakeKeeper(hub, scheduler, store)
         self.errors = 0
         self.steps = 0  # steps taken (a test or a status line can tell the loop is alive)
         self.wakeup: Wakeup | None = None  # while running: what wakes the loop
@@ -137,6 +160,7 @@ class Oracle:
         for task in self.store.tasks_in(OracleTaskState.NEW):
             await self._admit(task)
         await self._settle_decided()
+        await self.stakes.release_closed()
 
     async def _settle_decided(self) -> None:
         for task in self.store.tasks_in(OracleTaskState.FINALIZING, OracleTaskState.FAILING):
@@ -185,6 +209,18 @@ class Oracle:
         secret = spec.secret_result(params) if spec.secret_result is not None else None
         if secret:  # every result posted on chain is public: never compute this one
             return self._decide_fail(task, f"refused: {secret}")
+        level = _trust_level(task, spec)
+        refusal = self._refusal(spec, level)
+        if refusal:
+            return self._decide_fail(task, f"refused: {refusal}")
+        stake = 0
+        if spec.verify is None:  # replicas vote: each stakeholder stakes its result
+            stake = await asyncio.to_thread(
+                self.hub.contribution_stake, bytes.fromhex(task.task_id[2:])
+            )
+        policy = (self.config.replication or ReplicationPolicy()).model_copy(
+            update={"trust": level, "min_agree": self.config.min_agree, "stake": stake}
+        )
         remaining = task.final_deadline - await asyncio.to_thread(self.chain.timestamp)
         deadline = time.time() + remaining - self.config.deadline_margin
         job = await self.grid.submit(
@@ -193,10 +229,13 @@ class Oracle:
                 params=params,
                 external_id=task.task_id,
                 deadline=max(deadline, time.time() + 1),
-                policy=self.config.replication or ReplicationPolicy(),
+                policy=policy,
             )
         )
-        log.info("task %s submitted to the grid: job %s (%s)", task.task_id, job.id, spec.name)
+        log.info(
+            "task %s submitted to the grid: job %s (%s), trust level %d, stake %s per replica",
+            task.task_id, job.id, spec.name, level, format_rlc(stake),
+        )  # fmt: skip
         self.store.update_task(
             task.task_id,
             state=OracleTaskState.SUBMITTED,
@@ -204,6 +243,25 @@ class Oracle:
             app_name=spec.name,
             event=("queued", {"job_id": job.id, "app": spec.name}),
         )
+
+    def _refusal(self, spec: AppSpec, level: int) -> str | None:
+        """Why this pool does not take a task of `spec` at trust `level` (None: it does)."""
+        if level < self.config.min_trust:
+            return (
+                f"this workerpool takes trust level {self.config.min_trust} or more, the task "
+                f"asked for {level}; request level {self.config.min_trust} or more"
+            )
+        if level == 1 and spec.verify is None and not self.config.allow_single_unverified:
+            return (
+                f"the app {spec.name} has no verifier, so trust level 1 (a single result) cannot "
+                "be checked; request trust level 2 or more"
+            )
+        return None
+
+    def _staked(self, task: OracleTask) -> bool:
+        """Replicas of the task lock stake: its app has no verifier, so they vote."""
+        spec = self.apps.get(task.app_name or "")
+        return spec is not None and spec.verify is None
 
     # -- 3. following the grid ----------------------------------------------------------
 
@@ -228,6 +286,9 @@ class Oracle:
 
     async def _follow_job(self, task: OracleTask) -> None:
         job = await self.grid.get_job(task.job_id)
+        if self._staked(task):
+            await self.stakes.reconcile(task.task_id)
+            await self.stakes.lock_new(task.task_id, job.leases or [])
         self._note_progress(task, job)
         if job.state == "COMPLETED":
             return await self._accept(task, job)
@@ -257,11 +318,10 @@ class Oracle:
         spec = self.apps[task.app_name or job.app]
         if spec.verify is not None and not spec.verify(job.params, result):
             return self._decide_fail(task, "the result failed the app's verification")
-        weights: dict[str, int] = {}  # paid address -> valid results
-        for lease in job.leases or []:
-            if lease.state == "VALID":
-                paid = lease.payout or lease.worker  # the payout the worker signed in with
-                weights[paid] = weights.get(paid, 0) + 1
+        # winners: each VALID lease's stakeholder (the payout it signed in with), weighted by
+        # count; each locked lease gets its outcome (win, lose, release) in the store
+        winners = self.stakes.decide(task.task_id, job.leases or [])
+        weights = dict(winners)
         onchain = result if len(result) <= MAX_ONCHAIN_RESULT else b""
         log.info(
             "task %s computed: job %s, result sha256 %s…, %d worker(s) to pay",
@@ -272,7 +332,7 @@ class Oracle:
             state=OracleTaskState.FINALIZING,
             result_digest="0x" + job.result_sha256,
             results=onchain.hex(),
-            workers=sorted(weights.items()),
+            workers=winners,
             event=(
                 "completed",
                 {"job_id": job.id, "workers": sorted(weights), "result_sha256": job.result_sha256},
@@ -291,6 +351,7 @@ class Oracle:
         task_id = bytes.fromhex(task.task_id[2:])
         status = await asyncio.to_thread(self.hub.task_status, task_id)
         if status is TaskStatus.COMPLETED:
+            self.stakes.finalized(task.task_id)
             return self._closed(task, OracleTaskState.FINALIZED, "finalized", {})
         if status is TaskStatus.FAILED:
             if task.state is OracleTaskState.FAILING:
@@ -298,9 +359,12 @@ class Oracle:
             return self._closed(task, OracleTaskState.CLOSED, "closed", {"status": "FAILED"})
         try:
             if task.state is OracleTaskState.FINALIZING:
-                # Every contributor of the result is paid, staked or not: the oracle locks no
-                # stake, and the hub pays an honest contribution without a lock as it is
-                # (stake is what replicated work nobody can verify will lock and slash).
+                # Every winner is paid, locked or not (a verified app's workers stake
+                # nothing); the locks of replicas without a vote are released first, since
+                # finalize settles only the winners' and the losers'.
+                await self.stakes.reconcile(task.task_id)
+                await self.stakes.release_voteless(task.task_id)
+                losers = self.stakes.losers(task.task_id)
                 result = await asyncio.to_thread(
                     self.hub.finalize,
                     self.scheduler,
@@ -309,13 +373,16 @@ class Oracle:
                     bytes.fromhex(task.results or ""),
                     [a for a, _ in task.workers],
                     [w for _, w in task.workers],
-                    [],  # out-voted contributions: none yet (the grid's quorum agrees)
+                    losers,
                 )
+                slashed = self.stakes.finalized(task.task_id)
                 self._closed(
                     task,
                     OracleTaskState.FINALIZED,
                     "finalized",
-                    {"tx": result.tx_hash},
+                    {"tx": result.tx_hash, "slashed": slashed}
+                    if slashed
+                    else {"tx": result.tx_hash},
                     gas=result.gas_used,
                 )
             else:
@@ -356,3 +423,12 @@ class Oracle:
         else:  # the chain already had it (a restart, or someone else closed it)
             log.info("task %s %s on chain (found so)", task.task_id, kind)
         self.store.update_task(task.task_id, state=state, event=(kind, data))
+
+
+def _trust_level(task: OracleTask, spec: AppSpec) -> int:
+    """The trust level the requester paid for; a task that names none gets the default of
+    its app (1 with a verifier, 2 without)."""
+    level = getattr(task, "trust", None)
+    if level:
+        return int(level)
+    return 1 if spec.verify is not None else DEFAULT_TRUST_UNVERIFIED

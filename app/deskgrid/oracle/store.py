@@ -1,6 +1,7 @@
 """The oracle's own state, kept so that a restart at any moment neither misses nor
 duplicates anything: the chain cursor, every task it has seen and how far it got, the
-transactions it has sent, and a timeline of facts per task."""
+transactions it has sent, the stake it locked per grid lease, and a timeline of facts per
+task."""
 
 from __future__ import annotations
 
@@ -21,12 +22,17 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine
 
-SCHEMA_VERSION = 1
+from deskgrid.chain.trust import DEFAULT_TRUST
+
+# 2: tasks have the trust level their requester paid for (`trust`, 1 for tasks stored before).
+SCHEMA_VERSION = 2
 
 
 class OracleTaskState(StrEnum):
@@ -47,6 +53,25 @@ class OracleTaskState(StrEnum):
             OracleTaskState.FAILED,
             OracleTaskState.CLOSED,
         )
+
+
+class StakeLockState(StrEnum):
+    """The stake of one grid lease's stakeholder, locked on the hub for one task."""
+
+    LOCKING = "LOCKING"  # lockStake being sent
+    LOCKED = "LOCKED"  # lockStake mined: one contribution of the stakeholder is locked
+    UNLOCKABLE = "UNLOCKABLE"  # lockStake refused it (not enough free stake): never retried
+    RELEASING = "RELEASING"  # releaseStake being sent
+    RELEASED = "RELEASED"  # releaseStake mined: unlocked without reward nor penalty
+    SETTLED = "SETTLED"  # finalize mined: unlocked with a win, or slashed with a loss
+
+
+class StakeOutcome(StrEnum):
+    """What finalize does with a locked lease, decided when the job's vote is accepted."""
+
+    WIN = "win"  # a VALID lease: its stake comes back with a win
+    LOSE = "lose"  # an INVALID lease: its stake is slashed to the winners
+    RELEASE = "release"  # no vote (expired, released, cancelled, unfinished): released first
 
 
 FINAL_STATES = frozenset(
@@ -80,6 +105,7 @@ tasks = Table(
     Column("pool_id", Integer, nullable=False),
     Column("params", Text, nullable=False),
     Column("price", Integer, nullable=False),
+    Column("trust", Integer, nullable=False, server_default=str(DEFAULT_TRUST)),
     Column("final_deadline", Integer, nullable=False),
     Column("block", Integer, nullable=False),
     Column("block_hash", Text, nullable=False),
@@ -91,6 +117,17 @@ tasks = Table(
     Column("reason", Text),
     Column("tx_hash", Text),
     Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+stake_locks = Table(
+    "oracle_stake_locks",
+    metadata,
+    Column("lease_id", Text, primary_key=True),  # the grid lease the stake stands behind
+    Column("task_id", Text, nullable=False, index=True),
+    Column("account", Text, nullable=False),  # the lease's stakeholder
+    Column("state", Text, nullable=False),
+    Column("outcome", Text),  # StakeOutcome, once the job's vote is accepted
     Column("updated_at", Float, nullable=False),
 )
 
@@ -124,6 +161,16 @@ class OracleTask:
     workers: list[tuple[str, int]]
     reason: str | None
     tx_hash: str | None
+    trust: int = DEFAULT_TRUST  # the level paid for on chain (1..5, `TaskRequested.trust`)
+
+
+@dataclass(frozen=True)
+class StakeLock:
+    lease_id: str
+    task_id: str
+    account: str
+    state: StakeLockState
+    outcome: StakeOutcome | None
 
 
 def _row_to_task(row: Any) -> OracleTask:
@@ -145,6 +192,17 @@ def _row_to_task(row: Any) -> OracleTask:
         workers=[(a, int(w)) for a, w in json.loads(row.workers or "[]")],
         reason=row.reason,
         tx_hash=row.tx_hash,
+        trust=int(row.trust),
+    )
+
+
+def _add_trust_column(conn: Any) -> None:
+    """Schema 1 → 2: tasks stored before trust levels were requested at level 1 (the only
+    price there was: the app's price and one pool fee)."""
+    if "trust" in {c["name"] for c in inspect(conn).get_columns(tasks.name)}:
+        return
+    conn.execute(
+        text(f"ALTER TABLE {tasks.name} ADD COLUMN trust INTEGER NOT NULL DEFAULT {DEFAULT_TRUST}")
     )
 
 
@@ -174,11 +232,19 @@ class OracleStore:
             row = conn.execute(select(meta.c.value).where(meta.c.key == "schema")).first()
             if row is None:
                 conn.execute(insert(meta).values(key="schema", value=str(SCHEMA_VERSION)))
-            elif int(row.value) > SCHEMA_VERSION:
+                return
+            version = int(row.value)
+            if version > SCHEMA_VERSION:
                 from deskgrid.errors import DeskGridError
 
                 raise DeskGridError(
                     "The oracle database was written by a newer DeskGrid; upgrade DeskGrid."
+                )
+            if version < 2:
+                _add_trust_column(conn)
+            if version < SCHEMA_VERSION:
+                conn.execute(
+                    update(meta).where(meta.c.key == "schema").values(value=str(SCHEMA_VERSION))
                 )
 
     def close(self) -> None:
@@ -221,6 +287,7 @@ class OracleStore:
                 {
                     "block": fields["block"],
                     "price": fields["price"],
+                    "trust": fields.get("trust", DEFAULT_TRUST),
                     "final_deadline": fields["final_deadline"],
                 },
             )
@@ -272,6 +339,75 @@ class OracleStore:
             if ids:
                 conn.execute(tasks.delete().where(tasks.c.task_id.in_(ids)))
         return ids
+
+    # -- stake locks --------------------------------------------------------------------
+
+    def stake_locks(self, task_id: str) -> list[StakeLock]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(stake_locks)
+                .where(stake_locks.c.task_id == task_id)
+                .order_by(stake_locks.c.lease_id)
+            ).all()
+        return [
+            StakeLock(
+                r.lease_id,
+                r.task_id,
+                r.account,
+                StakeLockState(r.state),
+                StakeOutcome(r.outcome) if r.outcome else None,
+            )
+            for r in rows
+        ]
+
+    def add_stake_locks(
+        self, task_id: str, leases: list[tuple[str, str]], state: StakeLockState
+    ) -> None:
+        """Record (lease id, stakeholder) pairs of a task in `state`."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            for lease_id, account in leases:
+                conn.execute(
+                    insert(stake_locks).values(
+                        lease_id=lease_id,
+                        task_id=task_id,
+                        account=account,
+                        state=state.value,
+                        updated_at=now,
+                    )
+                )
+
+    def set_stake_locks(
+        self,
+        lease_ids: list[str],
+        *,
+        state: StakeLockState | None = None,
+        outcome: StakeOutcome | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"updated_at": time.time()}
+        if state is not None:
+            values["state"] = state.value
+        if outcome is not None:
+            values["outcome"] = outcome.value
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(stake_locks).where(stake_locks.c.lease_id.in_(lease_ids)).values(**values)
+            )
+
+    def forget_stake_locks(self, lease_ids: list[str]) -> None:
+        """Locks that were never mined: the leases may be locked again."""
+        with self.engine.begin() as conn:
+            conn.execute(stake_locks.delete().where(stake_locks.c.lease_id.in_(lease_ids)))
+
+    def tasks_with_stake_locks(self, *states: StakeLockState) -> list[str]:
+        """The tasks that have a lock in one of `states`."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(stake_locks.c.task_id)
+                .where(stake_locks.c.state.in_([s.value for s in states]))
+                .distinct()
+            ).all()
+        return sorted(r.task_id for r in rows)
 
     # -- timeline -----------------------------------------------------------------------
 

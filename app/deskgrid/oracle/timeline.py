@@ -128,8 +128,16 @@ class TaskTimeline:
         for entry in self.hub.task_logs(self.task_id, _TASK_EVENTS, self.from_block):
             name, block = entry["event"], int(entry["blockNumber"])
             if name == "TaskRequested":
-                price = int(entry["args"]["price"])
-                found.append(self._event("requested", "chain", block=block, price=price))
+                args = entry["args"]
+                found.append(
+                    self._event(
+                        "requested",
+                        "chain",
+                        block=block,
+                        price=int(args["price"]),
+                        trust=int(args["trust"]),
+                    )
+                )
                 if head - block >= self.confirmations:
                     found.append(
                         self._event("confirmed", "chain", confirmations=self.confirmations)

@@ -26,9 +26,12 @@ from deskgrid.oracle.oracle import Oracle, OracleConfig
 from deskgrid.oracle.store import OracleStore
 
 
-async def volunteer(url: str, account, stop: asyncio.Event, apps=None, payout=None) -> None:
+async def volunteer(
+    url: str, account, stop: asyncio.Event, apps=None, payout=None, tamper=None
+) -> None:
     """Pull leases and compute them in a thread with the app's own run function; `payout`
-    is the address the worker names to be paid (None: its own)."""
+    is the address the worker names to be paid (None: its own); `tamper`, when given, turns
+    each result into what this volunteer uploads instead (a dishonest one)."""
     catalog = builtin_apps()
     async with GridClient(url) as client:
         caps = Capabilities(apps=list(apps or catalog), cores=1, memory_mb=1024)
@@ -46,6 +49,8 @@ async def volunteer(url: str, account, stop: asyncio.Event, apps=None, payout=No
                         ctx = RunContext(Path(tmp), 1)
                         run = spec.load_run_function()
                         result = await asyncio.to_thread(run, lease.params, ctx)
+                    if tamper is not None:
+                        result = tamper(result)
                     await client.upload_result(lease.lease_id, result)
                 except GridClientError:
                     raise
@@ -65,7 +70,8 @@ class Setup:
     grid: GridClient
     store_path: Path
 
-    def oracle(self) -> Oracle:
+    def oracle(self, **options) -> Oracle:
+        """An oracle on this setup's store; `options` are further OracleConfig fields."""
         return Oracle(
             self.chain,
             self.hub,
@@ -77,6 +83,7 @@ class Setup:
                 pool_id=self.deployment.pool_id,
                 poll_interval=0.1,
                 start_block=self.deployment.block,
+                **options,
             ),
         )
 
@@ -117,12 +124,21 @@ async def complete_task(setup: Setup, worker_key, payout: str | None, text: str)
 
 
 @pytest.fixture
-async def setup(tmp_path):
+def grid_options() -> dict:
+    """GridConfig fields of the setup's grid server; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+async def setup(tmp_path, grid_options):
     chain = await asyncio.to_thread(connect, "embedded")
     roles = Roles.dev(chain)
     deployment = await asyncio.to_thread(deploy, chain, roles, with_test_apps=True)
     server = GridServer(
-        GridConfig(data_dir=tmp_path / "grid", defaults=JobDefaults(delay_bound=10.0)),
+        GridConfig(
+            **{"data_dir": tmp_path / "grid", "defaults": JobDefaults(delay_bound=10.0)}
+            | grid_options
+        ),
         builtin_apps(),
     )
     await server.start()

@@ -9,9 +9,9 @@ from tests.unit.chain.conftest import RLC
 PRICE = 5 * RLC
 
 
-def request(market, who=3, pool=None, params="{}"):
+def request(market, who=3, pool=None, params="{}", trust=1):
     market.fund(who, PRICE + 2 * RLC)
-    req = TaskRequest(market.vanity, pool or market.pool, params, PRICE + 2 * RLC)
+    req = TaskRequest(market.vanity, pool or market.pool, params, PRICE + 2 * RLC, trust=trust)
     return "0x" + market.hub.pay_and_request(market.sender(who), market.rlc, req).hex()
 
 
@@ -41,6 +41,17 @@ def test_records_each_request_once(market, tmp_path):
     assert follower(market, OracleStore(tmp_path / "oracle.sqlite")).poll() == [second]
     kinds = [e["kind"] for e in store.events(first)]
     assert kinds == ["requested"]
+
+
+def test_records_the_trust_level_paid_for(market, tmp_path):
+    store = OracleStore(tmp_path / "oracle.sqlite")
+    f = follower(market, store)
+    verified, high = request(market), request(market, who=4, trust=3)
+    assert f.poll() == [verified, high]
+    assert store.task(verified).trust == 1
+    assert store.task(high).trust == 3 and store.task(high).price == 4 * RLC + 3 * RLC
+    [requested] = store.events(high)
+    assert requested["kind"] == "requested" and requested["trust"] == 3
 
 
 def test_waits_for_confirmations(market, tmp_path):
