@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import os
 import platform
@@ -46,7 +45,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from byzantine_metrics import GroupTally, TaskOutcome, scenario_figures, table
-from byzantine_workers import GroupPlan, GroupState, Identity, identities_of, run_identity
+from byzantine_workers import Crew, GroupPlan, GroupState, Identity, identities_of
 from byzantine_workers import true_answer as app_answer
 from grid_throughput import PYTHONPATH, REPO, TOKEN, start_server
 
@@ -158,26 +157,12 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def task_request(stack: Stack, text: str, trust: int):  # noqa: ANN201
-    """A paid request of the app at `trust`: the price is the app's + the pool fee × level.
-    A hub without trust levels (one replica per task) is asked the single-replica price."""
+    """A paid request of the app at `trust`: the app's price + the pool fee × the level."""
     from deskgrid.chain.contracts import TaskRequest
 
-    app_id = stack.deployment.apps[APP]
-    fee = stack.hub.pool(stack.deployment.pool_id).fee
-    level = {"trust": trust} if "trust" in _request_fields() else {}
-    price = stack.hub.app(app_id).price + fee * (trust if level else 1)
-    return TaskRequest(app_id, stack.deployment.pool_id, json.dumps({"text": text}), price, **level)
-
-
-def _request_fields() -> set[str]:
-    from deskgrid.chain.contracts import TaskRequest
-
-    return {f.name for f in dataclasses.fields(TaskRequest)}
-
-
-def levels_supported() -> bool:
-    """Whether this checkout's hub takes a trust level per task."""
-    return "trust" in _request_fields()
+    app_id, pool_id = stack.deployment.apps[APP], stack.deployment.pool_id
+    price = stack.hub.price_of(app_id, pool_id, trust)
+    return TaskRequest(app_id, pool_id, json.dumps({"text": text}), price, trust=trust)
 
 
 def pay_tasks(stack: Stack, texts: list[str], trust: int) -> list[bytes]:
@@ -233,66 +218,57 @@ async def run_scenario(name: str, tasks: int, trust: int, seed: int) -> dict[str
     plans = SCENARIOS[name]
     identities = [i for plan in plans for i in identities_of(plan, "byzantine", seed, name)]
     random.Random(f"{seed}:{name}").shuffle(identities)  # no group first in the grid's queue
-    stakes = {
-        i.stakeholder: plan.stake for plan in plans for i in identities if i.group == plan.name
-    }
+    stake_of = {plan.name: plan.stake for plan in plans}
+    stakes = {i.stakeholder: stake_of[i.group] for i in identities}
     states = {plan.name: GroupState() for plan in plans}
+    behaviours = {plan.name: plan.behaviour for plan in plans}
+    betrayal = "betray" in behaviours.values()
+    texts = [f"byzantine {name} {seed} task {n}" for n in range(tasks)]
+    # The betrayers turn after the first half.
+    batches = [texts[: tasks // 2], texts[tasks // 2 :]] if betrayal else [texts]
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="deskgrid-byzantine-") as tmp:
         stack = await asyncio.to_thread(Stack, Path(tmp), {k: v for k, v in stakes.items() if v})
-        staked = {payee: await asyncio.to_thread(stack.hub.stake_of, payee) for payee in stakes}
-        stop, go = asyncio.Event(), asyncio.Event()
-        workers: list[asyncio.Task] = []
         try:
-            behaviour = {plan.name: plan.behaviour for plan in plans}
-            for identity in identities:
-                ready = asyncio.Event()
-                workers.append(
-                    asyncio.create_task(
-                        run_identity(
-                            stack.grid_url, identity, behaviour[identity.group], app,
-                            states[identity.group], stop, go, ready,
-                        )
-                    )
-                )  # fmt: skip
-                await ready.wait()  # signed in one after another: no sign-in storm
-            texts = [f"byzantine {name} {seed} task {n}" for n in range(tasks)]
-            deadline = time.monotonic() + SCENARIO_TIMEOUT
-            # Each batch of tasks is paid and queued on the grid before the workers ask for
-            # it (a backlog, as a busy pool has): who gets which replica is then the grid's
-            # choice, not a race with the requester. The betrayers turn after the first half.
-            betrayal = any(plan.behaviour == "betray" for plan in plans)
-            batches = [texts[: tasks // 2], texts[tasks // 2 :]] if betrayal else [texts]
-            task_ids: list[bytes] = []
-            for number, batch in enumerate(filter(None, batches)):
-                await wait_closed(stack, task_ids, deadline)
-                go.clear()
-                for state in states.values():
-                    state.betraying = betrayal and number > 0
-                paid = await asyncio.to_thread(pay_tasks, stack, batch, trust)
-                await wait_queued(stack, paid, deadline)
-                task_ids += paid
-                go.set()
-            await wait_closed(stack, task_ids, deadline)
-            stop.set()
-            go.set()
-            await asyncio.gather(*workers)
+            staked = {p: await asyncio.to_thread(stack.hub.stake_of, p) for p in stakes}
+            async with Crew(stack.grid_url, identities, behaviours, app, states) as crew:
+                ready = time.monotonic()
+                task_ids = await pay_in_batches(stack, crew, list(filter(None, batches)), trust)
+                ran = time.monotonic() - ready
             figures = await collect(stack, identities, staked, task_ids, app)
         except BaseException:
-            stop.set()
-            go.set()
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
             log = stack.oracle_log.read_text(errors="replace")[-2000:]
             print(f"scenario {name} failed; the oracle's last output:\n{log}", file=sys.stderr)
             raise
         finally:
             await asyncio.to_thread(stack.close)
-    figures["trust_level"] = trust if levels_supported() else 1
-    figures["seconds"] = round(time.monotonic() - started, 1)
+    figures["trust_level"] = trust
+    figures["seconds"] = round(ran, 1)
+    figures["setup_seconds"] = round(ready - started, 1)
     figures["refusals"] = {group: state.counts["refused"] for group, state in states.items()}
     return figures
+
+
+async def pay_in_batches(
+    stack: Stack, crew: Crew, batches: list[list[str]], trust: int
+) -> list[bytes]:
+    """Pay each batch of tasks and let the workers at it once the grid has it all queued (a
+    backlog, as a busy pool has: who gets which replica is the grid's choice, not a race with
+    the requester); the next batch waits until the last is closed on chain, and from the
+    second batch on the groups' `betraying` switch is on. Returns the task ids."""
+    deadline = time.monotonic() + SCENARIO_TIMEOUT
+    task_ids: list[bytes] = []
+    for number, batch in enumerate(batches):
+        await wait_closed(stack, task_ids, deadline)
+        crew.go.clear()
+        for state in crew.states.values():
+            state.betraying = number > 0
+        paid = await asyncio.to_thread(pay_tasks, stack, batch, trust)
+        await wait_queued(stack, paid, deadline)
+        task_ids += paid
+        crew.go.set()
+    await wait_closed(stack, task_ids, deadline)
+    return task_ids
 
 
 async def collect(
@@ -342,8 +318,7 @@ async def collect(
         truth = result_digest(app_answer(app, json.loads(info.params)))
         outcomes.append(TaskOutcome(info.status.name, info.price, info.result_digest == truth))
     tallies = {g: GroupTally(stake[g], leases[g], earned[g], lost[g]) for g in groups}
-    app_info = stack.hub.app(stack.deployment.apps[APP])
-    single = app_info.price + stack.hub.pool(stack.deployment.pool_id).fee
+    single = stack.hub.price_of(stack.deployment.apps[APP], stack.deployment.pool_id, 1)
     return scenario_figures(tallies, outcomes, single)
 
 
@@ -407,7 +382,6 @@ def main() -> int:
     names = list(dict.fromkeys(args.scenario or SCENARIOS))
     report = asyncio.run(run_all(names, args.tasks, args.trust, args.seed))
     report["machine"] = machine()
-    report["trust_levels_on_chain"] = levels_supported()
     print(json.dumps(report) if args.json else table(report))
     return 0
 

@@ -171,3 +171,56 @@ async def run_identity(
                         state.counts["errors"] += 1
                 except GridClientError:
                     state.counts["refused"] += 1
+
+
+class Crew:
+    """Every identity of a scenario as a running worker: `async with Crew(...)` signs them in
+    one after another (no sign-in storm), in the order given; they ask for work while `go` is
+    set; leaving the block stops them (a worker's failure is raised there)."""
+
+    def __init__(
+        self,
+        url: str,
+        identities: list[Identity],
+        behaviours: dict[str, str],
+        app: AppSpec,
+        states: dict[str, GroupState],
+    ) -> None:
+        self.url, self.identities, self.behaviours = url, identities, behaviours
+        self.app, self.states = app, states
+        self.stop, self.go = asyncio.Event(), asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> Crew:
+        try:
+            for identity in self.identities:
+                ready = asyncio.Event()
+                worker = run_identity(
+                    self.url, identity, self.behaviours[identity.group], self.app,
+                    self.states[identity.group], self.stop, self.go, ready,
+                )  # fmt: skip
+                task = asyncio.create_task(worker)
+                self._tasks.append(task)
+                await asyncio.wait([task, asyncio.create_task(ready.wait())],
+                                   return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                if task.done():
+                    task.result()  # its sign-in failed: say why
+        except BaseException:
+            await self._end(cancel=True)
+            raise
+        return self
+
+    async def __aexit__(self, kind: object, *_rest: object) -> None:
+        await self._end(cancel=kind is not None)
+
+    async def _end(self, *, cancel: bool) -> None:
+        self.stop.set()
+        self.go.set()  # the workers waiting for it see `stop`
+        if cancel:
+            for task in self._tasks:
+                task.cancel()
+        results = await asyncio.gather(*self._tasks, return_exceptions=True)
+        if not cancel:
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result

@@ -52,4 +52,4 @@ def test_a_small_colluding_minority_run_prints_the_documented_json():
     assert figures["honest_stake_share"] == 0.7  # 7 honest stakeholders of 10, equal stakes
     assert 0 <= figures["wrong_results_paid"] <= 2
     assert figures["replicas_per_task"] >= 1
-    assert figures["trust_level"] in (1, 2)  # 1 on a hub without trust levels
+    assert figures["trust_level"] == 2  # the default level
