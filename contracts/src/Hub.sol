@@ -30,12 +30,13 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         FAILED
     }
 
+    /// @dev `price` and `retired` share a slot: a request reads both with one storage read.
     struct App {
         address owner;
         string name;
         string uri;
         bytes32 paramsSchemaHash;
-        uint256 price;
+        uint96 price;
         bool retired;
     }
 
@@ -252,14 +253,16 @@ contract Hub is IApprovalReceiver, Ownable, ReentrancyGuard {
         uint256 price
     ) external returns (uint256 appId) {
         if (bytes(name).length == 0) revert EmptyName();
+        if (price > type(uint96).max) revert AmountTooLarge(price);
         appId = _apps.length;
-        _apps.push(App(msg.sender, name, uri, paramsSchemaHash, price, false));
+        _apps.push(App(msg.sender, name, uri, paramsSchemaHash, uint96(price), false));
         emit AppRegistered(appId, msg.sender, name, uri, paramsSchemaHash, price);
     }
 
     function setAppPrice(uint256 appId, uint256 price) external {
         App storage app_ = _ownedApp(appId);
-        app_.price = price;
+        if (price > type(uint96).max) revert AmountTooLarge(price);
+        app_.price = uint96(price);
         emit AppPriceChanged(appId, price);
     }
 

@@ -31,6 +31,7 @@ from deskgrid.chain.connection import Chain
 from deskgrid.chain.contracts import HubContract, TaskStatus
 from deskgrid.chain.reverts import ChainError, ContractRevert
 from deskgrid.chain.transactions import TxSender
+from deskgrid.chain.trust import MAX_TRUST
 from deskgrid.errors import DeskGridError
 from deskgrid.grid.models import JobSubmit, ReplicationPolicy
 from deskgrid.money import format_rlc
@@ -42,8 +43,6 @@ from deskgrid.oracle.wakeup import Wakeup
 log = logging.getLogger(__name__)
 
 MAX_ONCHAIN_RESULT = 4096  # bytes of result written on chain; larger results go by digest
-MAX_TRUST = 5  # trust levels are 1 (verified) to 5 (maximum)
-DEFAULT_TRUST_UNVERIFIED = 2  # the level of a task that names none, for an app without verifier
 
 
 @dataclass
@@ -209,7 +208,7 @@ class Oracle:
         secret = spec.secret_result(params) if spec.secret_result is not None else None
         if secret:  # every result posted on chain is public: never compute this one
             return self._decide_fail(task, f"refused: {secret}")
-        level = _trust_level(task, spec)
+        level = task.trust  # the level the requester paid for
         refusal = self._refusal(spec, level)
         if refusal:
             return self._decide_fail(task, f"refused: {refusal}")
@@ -288,7 +287,8 @@ class Oracle:
         job = await self.grid.get_job(task.job_id)
         if self._staked(task):
             await self.stakes.reconcile(task.task_id)
-            await self.stakes.lock_new(task.task_id, job.leases or [])
+            if job.state not in ("ERROR", "CANCELLED"):  # a failed job's locks are released
+                await self.stakes.lock_new(task.task_id, job.leases or [])
         self._note_progress(task, job)
         if job.state == "COMPLETED":
             return await self._accept(task, job)
@@ -423,12 +423,3 @@ class Oracle:
         else:  # the chain already had it (a restart, or someone else closed it)
             log.info("task %s %s on chain (found so)", task.task_id, kind)
         self.store.update_task(task.task_id, state=state, event=(kind, data))
-
-
-def _trust_level(task: OracleTask, spec: AppSpec) -> int:
-    """The trust level the requester paid for; a task that names none gets the default of
-    its app (1 with a verifier, 2 without)."""
-    level = getattr(task, "trust", None)
-    if level:
-        return int(level)
-    return 1 if spec.verify is not None else DEFAULT_TRUST_UNVERIFIED

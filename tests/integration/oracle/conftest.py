@@ -87,9 +87,11 @@ class Setup:
             ),
         )
 
-    def pay(self, app: str, params: dict, *, who: int = 3, callback: str | None = None) -> bytes:
+    def pay(
+        self, app: str, params: dict, *, who: int = 3, callback: str | None = None, trust: int = 1
+    ) -> bytes:
         user = self.chain.dev_accounts[who]
-        price = self.hub.app(self.deployment.apps[app]).price + self.hub.pool(1).fee
+        price = self.hub.price_of(self.deployment.apps[app], self.deployment.pool_id, trust)
         self.rlc.transfer(TxSender(self.chain, self.roles.faucet), user.address, price)
         request = TaskRequest(
             self.deployment.apps[app],
@@ -98,6 +100,7 @@ class Setup:
             price,
             0,
             callback or self.requester.address,
+            trust=trust,
         )
         return self.hub.pay_and_request(TxSender(self.chain, user), self.rlc, request)
 

@@ -90,7 +90,7 @@ async def test_invalid_params_on_chain_are_refunded_with_the_reason(setup):
 
 
 async def test_grid_failure_is_refunded(setup):
-    task_id = setup.pay("fail", {"message": "boom"})
+    task_id = setup.pay("fail", {"message": "boom"}, trust=2)  # no verifier: level 2
     await run_until(setup, setup.oracle(), task_id, TaskStatus.FAILED)
     [event] = setup.hub.logs("TaskFailed", setup.deployment.block)
     assert "the grid could not compute it" in event["args"]["reason"]

@@ -115,7 +115,7 @@ def task_logs(setup, name: str, task_id: bytes) -> list:
 
 
 async def test_a_level_2_result_is_paid_once_two_stakeholders_agree_each_locked_then_won(setup):
-    task_id = setup.pay("misbehave", HONEST)
+    task_id = setup.pay("misbehave", HONEST, trust=2)
     async with crowd(setup, setup.oracle()) as running:
         running.add(dev(setup, 6))
         running.add(dev(setup, 7))
@@ -140,7 +140,7 @@ async def test_a_level_2_result_is_paid_once_two_stakeholders_agree_each_locked_
 
 
 async def test_a_staked_worker_returning_garbage_is_out_voted_and_slashed_to_the_winners(setup):
-    task_id = setup.pay("misbehave", HONEST)
+    task_id = setup.pay("misbehave", HONEST, trust=2)
     cheat = dev(setup, 8).address
     async with crowd(setup, setup.oracle()) as running:
         running.add(dev(setup, 8), tamper=garbage)  # first, so that its garbage is a vote
@@ -172,7 +172,7 @@ async def test_a_staked_worker_returning_garbage_is_out_voted_and_slashed_to_the
 
 
 async def test_an_identity_without_stake_gets_no_replica_of_a_staked_task(setup):
-    task_id = setup.pay("misbehave", HONEST)
+    task_id = setup.pay("misbehave", HONEST, trust=2)
     oracle = setup.oracle()
     hex_id = "0x" + task_id.hex()
     async with asyncio.timeout(30):
@@ -212,7 +212,7 @@ async def test_level_1_for_an_app_without_verifier_is_taken_when_the_operator_al
 
 
 async def test_a_pool_refuses_tasks_below_its_minimum_trust_level(setup):
-    task_id = setup.pay("misbehave", HONEST)  # the default level of such an app: 2
+    task_id = setup.pay("misbehave", HONEST, trust=2)
     async with crowd(setup, setup.oracle(min_trust=3)) as running:
         await running.until(
             lambda: setup.hub.task_status(task_id) is TaskStatus.FAILED, "the refusal"
@@ -222,7 +222,7 @@ async def test_a_pool_refuses_tasks_below_its_minimum_trust_level(setup):
 
 
 async def test_a_lost_replica_has_its_lock_released_and_the_task_still_finalizes(setup):
-    task_id = setup.pay("misbehave", HONEST)
+    task_id = setup.pay("misbehave", HONEST, trust=2)
     lost = dev(setup, 9)
     caps = Capabilities(apps=["misbehave"], cores=1, memory_mb=1024)
     async with crowd(setup, setup.oracle()) as running, GridClient(setup.server.url) as client:
@@ -249,7 +249,7 @@ async def test_a_lost_replica_has_its_lock_released_and_the_task_still_finalizes
 
 
 async def test_a_restart_between_lock_and_finalize_neither_locks_twice_nor_forgets(setup):
-    task_id = setup.pay("misbehave", HONEST)
+    task_id = setup.pay("misbehave", HONEST, trust=2)
     hex_id = "0x" + task_id.hex()
     first = setup.oracle()
 

@@ -1,15 +1,16 @@
-"""Random sequences of deposit / request / approveAndCall / finalize / fail / claim / withdraw /
-price changes, of stake / unstake / contribution locks / finalizations with out-voted
-contributions, and of several users paying through the VanityRequester (underpaying,
-overpaying, naming a maximum below the price), taking refunds and trying to take others',
-against a model of the escrow and the stakes with a refund per payer. After every step: RLC is
-conserved (wallets + hub = supply), the hub holds exactly what its accounts are owed and
-staked, every wallet, balance, lock, stake, locked stake and reputation matches the model (so
-slashed stake lands where documented: the honest contributors by weight, the pool owner when
-there are none, the beneficiary of a claimed task), nothing is paid twice, locked stake is
-never unstaked, refunds happen only when the rules allow them; the VanityRequester's escrow
-on the hub is exactly the refunds it owes (and its lock the prices of its active tasks),
-nobody takes back more than they paid through it, and no task is refunded twice."""
+"""Random sequences of deposit / request / approveAndCall (at random trust levels: the price is
+the app's price + the pool fee times the level) / finalize / fail / claim / withdraw / price
+changes, of stake / unstake / contribution locks / finalizations with out-voted contributions,
+and of several users paying through the VanityRequester (level 1; underpaying, overpaying,
+naming a maximum below the price), taking refunds and trying to take others', against a model
+of the escrow and the stakes with a refund per payer. After every step: RLC is conserved
+(wallets + hub = supply), the hub holds exactly what its accounts are owed and staked, every
+wallet, balance, lock, stake, locked stake and reputation matches the model (so slashed stake
+lands where documented: the honest contributors by weight, the pool owner when there are
+none, the beneficiary of a claimed task), nothing is paid twice, locked stake is never
+unstaked, refunds happen only when the rules allow them; the VanityRequester's escrow on the
+hub is exactly the refunds it owes (and its lock the prices of its active tasks), nobody
+takes back more than they paid through it, and no task is refunded twice."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from hypothesis.stateful import (
 
 from deskgrid.chain.contracts import ZERO_ADDRESS, TaskRequest, TaskStatus, result_digest
 from deskgrid.chain.reverts import ContractRevert
+from deskgrid.chain.trust import MAX_TRUST, MIN_TRUST, task_price
 
 from .conftest import RLC, TEST_LISTINGS, Market
 
@@ -36,6 +38,7 @@ USERS = (3, 4, 5)
 WORKERS = (6, 7, 8)
 CATEGORY_SECONDS = {0: 600, 1: 3000}
 POOL_FEE, WORKER_BPS = RLC, 7000
+TRUST_LEVELS = st.integers(MIN_TRUST, MAX_TRUST)
 STAKE_BPS = 3000  # of a task's price: each contribution's lock, and the pool owner's per task
 MIN_POOL_STAKE = 10 * RLC
 
@@ -44,6 +47,7 @@ MIN_POOL_STAKE = 10 * RLC
 class ModelTask:
     requester: str
     app_price: int
+    pool_fee: int  # the pool's fee times the task's trust level
     deadline: int
     status: TaskStatus = TaskStatus.ACTIVE
     callback: str | None = None
@@ -54,8 +58,12 @@ class ModelTask:
     locks: dict[str, int] | None = None  # contributions locked by `lockStake`
 
     @property
+    def price(self) -> int:
+        return self.app_price + self.pool_fee
+
+    @property
     def contribution_stake(self) -> int:
-        return (self.app_price + POOL_FEE) * STAKE_BPS // 10_000
+        return self.price * STAKE_BPS // 10_000
 
 
 def make_machine(market: Market):
@@ -116,14 +124,15 @@ def make_machine(market: Market):
                 self.wallet[self.addr(user)] += amount
 
         def new_task(
-            self, requester: str, app: str, category: int, task_id: bytes, **extra
+            self, requester: str, app: str, category: int, task_id: bytes, trust=1, **extra
         ) -> bytes:
-            price = self.app_prices[app] + POOL_FEE
+            price = task_price(self.app_prices[app], POOL_FEE, trust)
             self.locked[requester] += price
             self.balance[requester] -= price
             now = self.m.chain.timestamp()
             deadline = now + CATEGORY_SECONDS[category]
-            task = ModelTask(requester, self.app_prices[app], deadline, **extra)
+            task = ModelTask(requester, self.app_prices[app], POOL_FEE * trust, deadline, **extra)
+            assert self.m.hub.task(task_id).trust == trust
             task.beneficiary = task.payer or requester
             task.pool_lock = price * STAKE_BPS // 10_000
             task.locks = {}
@@ -174,16 +183,18 @@ def make_machine(market: Market):
             app=st.sampled_from(["vanity", "echo"]),
             category=st.sampled_from([0, 1]),
             to_vr=st.booleans(),
+            trust=TRUST_LEVELS,
         )
-        def request(self, user, app, category, to_vr):
+        def request(self, user, app, category, to_vr, trust):
             """A request on the hub itself; with the VanityRequester as its callback it gets the
             results there, but no refund rights."""
             who = self.addr(user)
-            price = self.app_prices[app] + POOL_FEE
+            price = task_price(self.app_prices[app], POOL_FEE, trust)
             callback = vr if to_vr else ZERO_ADDRESS
             req = TaskRequest(
-                self.m.deployment.apps[app], self.m.pool, "{}", price, category, callback
-            )
+                self.m.deployment.apps[app], self.m.pool, "{}", price, category, callback,
+                trust=trust,
+            )  # fmt: skip
             sender = self.m.sender(user)
             if self.balance[who] < price:
                 self.expect("InsufficientBalance", lambda: self.m.hub.request_task(sender, req))
@@ -192,7 +203,7 @@ def make_machine(market: Market):
                 self.expect(refusal, lambda: self.m.hub.request_task(sender, req))
                 return b"\0" * 32
             task_id = self.m.hub.request_task(self.m.sender(user), req)
-            return self.new_task(who, app, category, task_id, callback=callback)
+            return self.new_task(who, app, category, task_id, trust, callback=callback)
 
         @rule(
             target=tasks,
@@ -200,13 +211,16 @@ def make_machine(market: Market):
             app=st.sampled_from(["vanity", "echo"]),
             extra=st.integers(0, 3),
             category=st.sampled_from([0, 1]),
+            trust=TRUST_LEVELS,
         )
-        def pay_and_request(self, user, app, extra, category):
+        def pay_and_request(self, user, app, extra, category, trust):
             who = self.addr(user)
-            price = self.app_prices[app] + POOL_FEE
+            price = task_price(self.app_prices[app], POOL_FEE, trust)
             amount = price + extra * RLC
             self.fund(user, amount)
-            req = TaskRequest(self.m.deployment.apps[app], self.m.pool, "{}", price, category)
+            req = TaskRequest(
+                self.m.deployment.apps[app], self.m.pool, "{}", price, category, trust=trust
+            )
             sender = self.m.sender(user)
             call = lambda: self.m.hub.pay_and_request(sender, self.m.rlc, req, amount)  # noqa: E731
             if refusal := self.pool_refusal(price):
@@ -214,7 +228,7 @@ def make_machine(market: Market):
             task_id = call()
             self.balance[who] += amount
             self.wallet[who] -= amount
-            return self.new_task(who, app, category, task_id)
+            return self.new_task(who, app, category, task_id, trust)
 
         @rule(
             target=tasks,
@@ -228,7 +242,7 @@ def make_machine(market: Market):
             underpayments and a maximum below the price are refused; otherwise exactly the
             price leaves the wallet, whatever the amount approved."""
             who = self.addr(user)
-            price = self.app_prices["vanity"] + POOL_FEE
+            price = task_price(self.app_prices["vanity"], POOL_FEE, 1)
             amount = {
                 "1 nRLC": 1,
                 "price - 1": price - 1,
@@ -378,7 +392,7 @@ def make_machine(market: Market):
             task.status = TaskStatus.COMPLETED
             if task.callback == vr:
                 assert self.m.requester.has_result(task_id)
-            self.locked[task.requester] -= task.app_price + POOL_FEE
+            self.locked[task.requester] -= task.price
             self.stake_locked[self.pool_owner] -= task.pool_lock
             self.balance[self.m.roles.deployer.address] += task.app_price
             for a in lost + addrs:
@@ -391,7 +405,7 @@ def make_machine(market: Market):
             seized = per * len(lost)
             for a in lost:
                 self.stake[a] -= per
-            workers_total = POOL_FEE * WORKER_BPS // 10_000 if addrs else 0
+            workers_total = task.pool_fee * WORKER_BPS // 10_000 if addrs else 0
             paid = seized_paid = 0
             for a, w in zip(addrs, weights, strict=True):
                 share = workers_total * w // sum(weights)
@@ -399,13 +413,12 @@ def make_machine(market: Market):
                 self.balance[a] += share + from_losers
                 paid += share
                 seized_paid += from_losers
-            self.balance[self.pool_owner] += POOL_FEE - paid + seized - seized_paid
+            self.balance[self.pool_owner] += task.pool_fee - paid + seized - seized_paid
 
         def refund(self, task: ModelTask) -> None:
             task.status = TaskStatus.FAILED
-            price = task.app_price + POOL_FEE
-            self.locked[task.requester] -= price
-            self.balance[task.requester] += price
+            self.locked[task.requester] -= task.price
+            self.balance[task.requester] += task.price
             self.stake_locked[self.pool_owner] -= task.pool_lock
 
         @rule(task_id=tasks)

@@ -50,6 +50,22 @@ def test_app_refusals(market):
     assert err.value.name == "UnknownApp"
 
 
+def test_an_app_price_beyond_96_bits_is_refused(market):
+    """A task keeps its prices in 96 bits, and so does the app (beside its retired flag)."""
+    dev = market.sender(5)
+    too_much = 2**96
+    with pytest.raises(ContractRevert) as err:
+        market.hub.register_app(dev, "render", "builtin:render@1", b"\1" * 32, too_much)
+    assert err.value.name == "AmountTooLarge"
+    app_id = market.hub.register_app(dev, "render", "builtin:render@1", b"\1" * 32, too_much - 1)
+    assert market.hub.app(app_id).price == too_much - 1 and not market.hub.app(app_id).retired
+    with pytest.raises(ContractRevert) as err:
+        market.hub.set_app_price(dev, app_id, too_much)
+    assert err.value.name == "AmountTooLarge"
+    market.hub.retire_app(dev, app_id)
+    assert market.hub.app(app_id).price == too_much - 1 and market.hub.app(app_id).retired
+
+
 def test_pools(market):
     owner = market.sender(6)
     pool_id = market.hub.register_pool(owner, "second pool", 2 * RLC, 5000)
