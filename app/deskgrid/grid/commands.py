@@ -13,6 +13,7 @@ from deskgrid.grid.catalog import load_catalog
 from deskgrid.grid.clientaddr import TrustedProxies
 from deskgrid.grid.config import MIB, GridConfig, JobDefaults
 from deskgrid.grid.service import GridService
+from deskgrid.grid.stakes import StakeBook
 
 MIN_TOKEN = 16
 
@@ -247,6 +248,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=_long_seconds,
         help="seconds a lease may outlive its app's max run time (default 300)",
     )
+    trust = serve.add_argument_group(
+        "consensus by credibility and stake (jobs with a trust level, see docs/operator.md)"
+    )
+    trust.add_argument(
+        "--assume-bad",
+        metavar="F",
+        type=argtypes.decimal_number(0.0, 0.999, "a share of bad voters", above_low=True),
+        help="share of bad results assumed when weighing votes, 0 < F < 1 (default 0.3)",
+    )
+    trust.add_argument(
+        "--min-agree",
+        metavar="N",
+        type=argtypes.whole_number(1, 20, "a number of stakeholders"),
+        help="distinct stakeholders that must agree on a trust job's outcome when its "
+        "policy names none (default 2; levels 4 and 5 need at least 3)",
+    )
+    trust.add_argument(
+        "--spot-check-rate",
+        metavar="R",
+        type=argtypes.decimal_number(0.0, 1.0, "a share of jobs"),
+        help="share of trust jobs given one more hidden replica after they agree, and of "
+        "trusted workers' leases that stay replicated (default 0.1)",
+    )
+    trust.add_argument(
+        "--chain-rpc",
+        metavar="URL",
+        type=argtypes.url("chain RPC URL"),
+        help="JSON-RPC URL of the chain whose hub holds the stakes (with --hub); without "
+        "it nobody has stake and jobs that need stake are never leased",
+    )
+    trust.add_argument(
+        "--hub",
+        metavar="ADDRESS",
+        type=_hub_address,
+        help="the hub contract's address (with --chain-rpc)",
+    )
     serve.add_argument(
         "--log-level",
         default="warning",
@@ -323,6 +360,9 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
         ("quota_max", "worker_quota_max"),
         ("quota_min", "worker_quota_min"),
         ("lease_grace", "lease_grace_s"),
+        ("assume_bad", "assume_bad"),
+        ("min_agree", "min_agree"),
+        ("spot_check_rate", "spot_check_rate"),
     ):
         value = getattr(args, name)  # ranges checked by the options' argparse types
         if value is not None:
@@ -340,6 +380,25 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
             "The lease quotas must keep 1 <= --quota-min <= --quota-start <= --quota-max."
         )
     return config
+
+
+def stake_book_from_args(args: argparse.Namespace) -> StakeBook | None:
+    """The hub's stakes with --chain-rpc and --hub; None (nobody has stake) without them."""
+    if (args.chain_rpc is None) != (args.hub is None):
+        raise DeskGridError(
+            "Give both --chain-rpc and --hub to lease staked jobs by the hub's stakes, or neither."
+        )
+    if args.chain_rpc is None:
+        return None
+    from deskgrid.grid.stakes import hub_stakes
+
+    return hub_stakes(args.chain_rpc, args.hub)
+
+
+def _hub_address(text: str) -> str:
+    from deskgrid.chain.arguments import address
+
+    return address("the hub's address")(text)
 
 
 def _public_url(url: str | None) -> str | None:
@@ -369,6 +428,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
     config = config_from_args(args)
     catalog = load_catalog(args.catalog)
+    stakes = stake_book_from_args(args)
 
     def ready(url: str, service: GridService) -> None:
         where = service.token_file or "the command line"
@@ -378,7 +438,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"apps: {', '.join(sorted(service.catalog)) or 'none'}")
         print(f"submitter token: from {where}", flush=True)
 
-    serve(config, catalog, on_ready=ready, log_level=args.log_level)
+    serve(config, catalog, on_ready=ready, log_level=args.log_level, stakes=stakes)
     print("grid stopped", file=sys.stderr)
     return 0
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deskgrid.grid.credibility import TRUST_LEVELS, TrustLevel
 from deskgrid.grid.files import private_dir
 from deskgrid.paths import sub_dir
 
@@ -40,7 +42,14 @@ class GridConfig:
     # adaptive replication: hosts with this many consecutive valid results get unreplicated
     # jobs, except for a random spot-check share
     trust_threshold: int = 10
+    # the share of leases spot-checked: adaptive replication's unreplicated leases, and the
+    # trust jobs that reached consensus but get one more replica first (hidden spot check)
     spot_check_rate: float = 0.1
+    # consensus by credibility (jobs with a trust level, see `credibility`): the share of bad
+    # voters assumed, the distinct stakeholders that must agree by default, each level's needs
+    assume_bad: float = 0.3
+    min_agree: int = 2
+    trust_levels: Mapping[int, TrustLevel] = field(default_factory=lambda: dict(TRUST_LEVELS))
     max_data_bytes: int = 64 * MIB
     max_result_bytes: int = 16 * MIB
     max_json_bytes: int = 1 * MIB

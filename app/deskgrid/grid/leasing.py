@@ -22,8 +22,10 @@ from deskgrid.grid.quota import DailyQuota, active_cap, cap_reason
 from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.reporting import Reporting, lease_over
 from deskgrid.grid.schema import workers
+from deskgrid.grid.stakes import NoStakes, StakeBook
 from deskgrid.grid.states import EventKind, JobState, LeaseState
 from deskgrid.grid.store import Row, capabilities_of, new_id
+from deskgrid.grid.submission import MAX_STAKE
 
 
 class Leasing:
@@ -39,6 +41,7 @@ class Leasing:
         rng: random.Random,
         publisher: EventPublisher,
         reporting: Reporting,
+        stakes: StakeBook | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -46,6 +49,7 @@ class Leasing:
         self.rng = rng  # draws the spot checks of trusted workers' unreplicated leases
         self.publisher = publisher
         self.reporting = reporting
+        self.stakes: StakeBook = stakes or NoStakes()  # who may take staked jobs
 
     def register_worker(
         self, address: str, name: str | None, caps: Capabilities, payout: str | None = None
@@ -99,9 +103,10 @@ class Leasing:
         results: list[tuple[str, DataRef]],
         blobs: Mapping[str, bytes],
     ) -> WorkReply:
+        stake = self._free_stake(address)  # read before the transaction: never inside it
         now = self.clock.now()
         pending: list[PendingEvent] = []
-        out = _WorkOut(retry_after=self.config.idle_retry_s)
+        out = _WorkOut(retry_after=self.config.idle_retry_s, stake=stake)
         with self.db.write() as conn:
             db = Raw(conn)
             with db.pipelined():  # PostgreSQL: writes do not wait for their round trips
@@ -155,12 +160,16 @@ class Leasing:
             room = min(room, cap - active, quota.left)
         if room > 0 and caps.apps:
             trusted = worker["consecutive_valid"] >= cfg.trust_threshold
+            owner = worker["payout"] or address  # the stakeholder
+            free = out.stake[1] if out.stake is not None and out.stake[0] == owner else 0
             taking = [
                 self._take_one(db, job, trusted, now)
-                for job in self._candidates(db, address, caps, room)
+                for job in self._candidates(db, address, owner, free, caps, room)
             ]  # PostgreSQL: all sent before the first is read
             for job, unreplicated, taken in taking:
-                lease = self._lease_one(db, job, address, unreplicated, taken(), now, pending)
+                lease = self._lease_one(
+                    db, job, address, owner, unreplicated, taken(), now, pending
+                )
                 if lease is not None:
                     out.granted.append(lease)
         if quota is not None and (out.granted or worker["daily_quota"] != quota.quota):
@@ -213,7 +222,21 @@ class Leasing:
             released += state == LeaseState.RELEASED.value
         return released
 
-    def _candidates(self, db: Raw, address: str, caps: Capabilities, room: int) -> list[Row]:
+    def _free_stake(self, address: str) -> tuple[str, int] | None:
+        """The worker's stakeholder and its free stake, when stakes are read from a chain (a
+        stakeholder that changes before the transaction reads it again counts as no stake)."""
+        if not self.stakes.on_chain:
+            return None
+        with self.db.read() as conn:
+            row = Raw(conn).first(queries.WORKER_PAYOUT, {"address": address})
+        if row is None:
+            return None
+        owner = row["payout"] or address
+        return owner, self.stakes.free_stake(owner)
+
+    def _candidates(
+        self, db: Raw, address: str, owner: str, free: int, caps: Capabilities, room: int
+    ) -> list[Row]:
         apps = sorted(set(caps.apps))
         params = {
             "apps": apps if db.is_postgresql else json.dumps(apps),
@@ -221,6 +244,8 @@ class Leasing:
             "memory": caps.memory_mb,
             "docker": int(caps.docker),
             "worker": address,
+            "owner": owner,
+            "free_stake": min(free, MAX_STAKE),
             "room": room,
         }
         return db.all(queries.CANDIDATES, params)
@@ -234,6 +259,7 @@ class Leasing:
         unreplicated = bool(
             trusted
             and job["adaptive"]
+            and (job["trust"] is None or job["min_agree"] < 2)
             and not job["verifiable"]
             and job["n_total"] == 0
             and job["eff_target"] > 1
@@ -247,6 +273,7 @@ class Leasing:
         db: Raw,
         job: Row,
         address: str,
+        owner: str,
         unreplicated: bool,
         in_progress: int | None,
         now: float,
@@ -266,6 +293,7 @@ class Leasing:
                 "id": lease_id,
                 "job_id": job["id"],
                 "worker": address,
+                "owner": owner,
                 "adaptive": int(unreplicated),
                 "now": now,
                 "expires": expires,
@@ -309,6 +337,7 @@ class _WorkOut:
     reported: list[ReportOutcome] = field(default_factory=list)
     retry_after: float | None = None
     reason: str | None = None
+    stake: tuple[str, int] | None = None  # the stakeholder and its free stake, if read
 
 
 def _caps_values(caps: Capabilities) -> dict[str, Any]:

@@ -254,6 +254,37 @@ def _v7_lease_quotas(conn: Connection, dialect: str) -> None:
     )
 
 
+_VOTING = "('IN_PROGRESS', 'SUCCESS', 'VALID', 'INVALID')"
+
+
+def _v8_stakeholders(conn: Connection, dialect: str) -> None:
+    # Consensus by credibility: a job's trust level, agreeing stakeholders and stake; each
+    # lease's stakeholder (its worker's payout), one live or voted replica per stakeholder.
+    # Existing leases get their worker's payout as it is now, except where two of a job's
+    # live or voted leases would then share one (made under the one-per-worker rule): the
+    # later ones keep their worker as stakeholder.
+    _run(
+        conn,
+        f"""
+        ALTER TABLE jobs ADD COLUMN trust INTEGER;
+        ALTER TABLE jobs ADD COLUMN min_agree INTEGER;
+        ALTER TABLE jobs ADD COLUMN stake BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN spot_votes INTEGER;
+        ALTER TABLE leases ADD COLUMN owner TEXT;
+        UPDATE leases SET owner = COALESCE(
+            (SELECT payout FROM workers WHERE workers.address = leases.worker), worker);
+        UPDATE leases SET owner = worker
+            WHERE state IN {_VOTING} AND EXISTS (
+                SELECT 1 FROM leases AS earlier
+                WHERE earlier.job_id = leases.job_id AND earlier.owner = leases.owner
+                  AND earlier.state IN {_VOTING} AND earlier.id < leases.id);
+        DROP INDEX ux_leases_one_vote_per_worker;
+        CREATE UNIQUE INDEX ux_leases_one_vote_per_owner ON leases (job_id, owner)
+            WHERE state IN {_VOTING}
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs, leases, workers, tokens, challenges, events", _v1_initial),
     Migration(2, "indexes for metrics and housekeeping", _v2_metrics_indexes),
@@ -262,6 +293,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "sign-in bound to the grid, payout addresses, grid id", _v5_signin),
     Migration(6, "retention, data collection and upload quotas", _v6_storage_housekeeping),
     Migration(7, "daily lease quotas and lease hard deadlines", _v7_lease_quotas),
+    Migration(8, "trust levels, stake, and one replica per stakeholder", _v8_stakeholders),
 )
 HEAD = MIGRATIONS[-1].version
 

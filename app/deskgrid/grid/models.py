@@ -66,12 +66,17 @@ class Policy(BaseModel):
     max_total_results: int
     delay_bound: float
     adaptive: bool
+    trust: int | None = None  # the trust level (None: the quorum vote decides)
+    min_agree: int | None = None  # distinct stakeholders that must agree (trust jobs)
+    stake: int = 0  # free stake (nRLC) a replica's stakeholder needed
 
 
 class LeaseView(BaseModel):
     id: str
     worker: str
-    payout: str | None = None  # the worker's payout address, when it named one
+    # the stakeholder: the worker's payout address at lease time, else the worker itself
+    owner: str | None = None
+    payout: str | None = None  # the worker's payout address at lease time, when it named one
     state: str
     leased_at: float
     expires_at: float

@@ -9,20 +9,24 @@ from deskgrid.grid.rawsql import Sql
 _CANDIDATES = """
 SELECT jobs.id, jobs.external_id, jobs.app, jobs.app_version, jobs.params, jobs.inputs,
        jobs.delay_bound, jobs.max_runtime, jobs.n_total, jobs.eff_target, jobs.adaptive,
-       jobs.verifiable
+       jobs.verifiable, jobs.trust, jobs.min_agree
 FROM jobs {hint}
 WHERE jobs.n_wanted > 0 AND jobs.state IN ('PENDING', 'RUNNING')
   AND {apps}
   AND jobs.need_cores <= :cores AND jobs.need_memory_mb <= :memory
-  AND jobs.need_docker <= :docker
+  AND jobs.need_docker <= :docker AND jobs.stake <= :free_stake
   AND NOT EXISTS (
       SELECT 1 FROM leases
-      WHERE leases.job_id = jobs.id AND leases.worker = :worker
-        AND leases.state IN ('IN_PROGRESS', 'SUCCESS', 'VALID', 'INVALID'))
+      WHERE leases.job_id = jobs.id AND (leases.owner = :owner OR leases.worker = :worker)
+        AND leases.state IN ('IN_PROGRESS', 'SUCCESS', 'VALID', 'INVALID', 'ERROR')
+        AND (leases.state <> 'ERROR' OR jobs.trust IS NOT NULL))
 ORDER BY jobs.priority DESC, jobs.created_at, jobs.id
 LIMIT :room {lock}
 """
 
+# One replica per stakeholder (`owner`: the worker's payout, else itself) and worker: a live
+# or voted one, or (trust jobs: a reported error is a vote) an error; only the jobs whose
+# stake the stakeholder's free stake covers.
 # SQLite: name the partial queue index (its predicate is repeated literally above), the
 # apps as a JSON list; PostgreSQL: the apps as an array, lock the rows taken, skip the ones
 # another server is leasing right now.
@@ -59,9 +63,10 @@ RETURNING n_in_progress
 
 INSERT_LEASE = Sql(
     """
-INSERT INTO leases (id, job_id, worker, state, adaptive, leased_at, expires_at, progress,
-                    keys_per_s, hard_deadline)
-VALUES (:id, :job_id, :worker, 'IN_PROGRESS', :adaptive, :now, :expires, 0.0, 0.0, :hard)
+INSERT INTO leases (id, job_id, worker, owner, state, adaptive, leased_at, expires_at,
+                    progress, keys_per_s, hard_deadline)
+VALUES (:id, :job_id, :worker, :owner, 'IN_PROGRESS', :adaptive, :now, :expires, 0.0, 0.0,
+        :hard)
 """
 )
 
@@ -167,6 +172,7 @@ INSERT_EVENT = Sql(
 EVENTS_LOCK = Sql("SELECT pg_advisory_xact_lock(:k)")
 
 WORKER_BY_ADDRESS = Sql("SELECT * FROM workers WHERE address = :address")
+WORKER_PAYOUT = Sql("SELECT payout FROM workers WHERE address = :address")
 
 CANCEL_RUNNING_LEASES = Sql(
     """

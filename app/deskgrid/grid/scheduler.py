@@ -41,6 +41,7 @@ from deskgrid.grid.models import (
 from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.reporting import Reporting
 from deskgrid.grid.schema import job_inputs, jobs, leases
+from deskgrid.grid.stakes import StakeBook
 from deskgrid.grid.states import (
     OPEN_JOB_STATES,
     EventKind,
@@ -69,6 +70,7 @@ class Scheduler:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         bell: EventBell | None = None,
+        stakes: StakeBook | None = None,
     ) -> None:
         self.db = db
         self.catalog = dict(catalog)
@@ -88,6 +90,7 @@ class Scheduler:
             rng=rng or random.Random(),
             publisher=self.publisher,
             reporting=self.reporting,
+            stakes=stakes,
         )
         self._submitted_since_analyze = 0
         self._analyze_lock = threading.Lock()

@@ -24,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -74,6 +75,14 @@ jobs = Table(
     Column("updated_at", Float, nullable=False),
     Column("completed_at", Float),
     Column("finished_at", Float),  # when it became COMPLETED, ERROR or CANCELLED (retention)
+    # consensus by credibility (`credibility`): the trust level (None: the quorum vote), the
+    # distinct stakeholders that must agree, the free stake a replica's stakeholder needs
+    # (nRLC) and the hidden spot check (None: not drawn yet; else the votes the job needs
+    # before it may complete, 0: no check)
+    Column("trust", Integer),
+    Column("min_agree", Integer),
+    Column("stake", BigInteger, nullable=False, server_default=text("0")),
+    Column("spot_votes", Integer),
 )
 # The leasing query repeats this predicate literally (SQLite uses a partial index only then).
 _OPEN = (jobs.c.n_wanted > 0) & jobs.c.state.in_(["PENDING", "RUNNING"])
@@ -109,15 +118,18 @@ leases = Table(
     Column("message", Text),
     Column("finished_at", Float),
     Column("hard_deadline", Float),  # leased_at + max_runtime + grace: no heartbeat goes past
+    # the stakeholder: the worker's payout at lease time, else the worker itself (leases made
+    # before it was recorded: as their worker's payout was when it was)
+    Column("owner", Text),
 )
 Index("ix_leases_job", leases.c.job_id, leases.c.state)
 Index("ix_leases_worker", leases.c.worker, leases.c.state)
 Index("ix_leases_expiry", leases.c.expires_at, **_partial(leases.c.state == "IN_PROGRESS"))
 Index("ix_leases_result", leases.c.result_sha256, **_partial(leases.c.result_sha256.is_not(None)))
-Index(  # one live or voted result per worker and job
-    "ux_leases_one_vote_per_worker",
+Index(  # one live or voted result per stakeholder and job (so per worker too)
+    "ux_leases_one_vote_per_owner",
     leases.c.job_id,
-    leases.c.worker,
+    leases.c.owner,
     unique=True,
     **_partial(leases.c.state.in_(["IN_PROGRESS", "SUCCESS", "VALID", "INVALID"])),
 )

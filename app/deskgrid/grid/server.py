@@ -20,6 +20,7 @@ from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.connguard import ConnectionGuard, ConnectionLimits, guarded_protocol
 from deskgrid.grid.service import GridService
+from deskgrid.grid.stakes import StakeBook
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +117,10 @@ class GridServer:
         *,
         clock: Clock | None = None,
         log_level: str = "warning",
+        stakes: StakeBook | None = None,
     ) -> None:
         self.config = config or GridConfig()
+        self.stakes = stakes  # None: nobody has stake (no chain)
         self.catalog = dict(builtin_catalog() if catalog is None else catalog)
         self.clock = clock
         self.log_level = log_level
@@ -144,7 +147,7 @@ class GridServer:
         if self._task is not None:
             return self.url
         self.service = await asyncio.to_thread(
-            GridService, self.config, self.catalog, clock=self.clock
+            GridService, self.config, self.catalog, clock=self.clock, stakes=self.stakes
         )
         sock = bind_socket(self.config.host, self.config.port)
         self._port = sock.getsockname()[1]
@@ -190,9 +193,10 @@ def serve(
     *,
     on_ready: Callable[[str, GridService], None] | None = None,
     log_level: str = "warning",
+    stakes: StakeBook | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (the `deskgrid grid serve` process)."""
-    service = GridService(config, catalog)
+    service = GridService(config, catalog, stakes=stakes)
     raise_open_file_limit(config.max_connections + 256)
     sock = bind_socket(config.host, config.port)
     port = sock.getsockname()[1]

@@ -26,6 +26,7 @@ from deskgrid.grid.migrations import upgrade
 from deskgrid.grid.ratelimit import RateLimiter
 from deskgrid.grid.retention import Retention
 from deskgrid.grid.scheduler import Scheduler
+from deskgrid.grid.stakes import StakeBook
 from deskgrid.grid.tokens import load_submitter_tokens
 from deskgrid.grid.uploads import UploadGuard
 
@@ -41,7 +42,9 @@ class GridService:
         *,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        stakes: StakeBook | None = None,
     ) -> None:
+        """`stakes`: where stakeholders' free stake is read (None: nobody has stake)."""
         self.config = config
         self.catalog = dict(catalog)
         self.clock = clock or SystemClock()
@@ -58,7 +61,14 @@ class GridService:
         self.bell = EventBell()
         self.longpoll = LongPoll(self.bell)  # work requests and event reads that wait
         self.scheduler = Scheduler(
-            self.db, self.catalog, self.data, config, clock=self.clock, rng=rng, bell=self.bell
+            self.db,
+            self.catalog,
+            self.data,
+            config,
+            clock=self.clock,
+            rng=rng,
+            bell=self.bell,
+            stakes=stakes,
         )
         tokens, self.token_file = load_submitter_tokens(config)
         self.submitter_tokens = tuple(tokens)

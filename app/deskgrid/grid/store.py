@@ -34,10 +34,12 @@ def new_id() -> str:
 
 
 def lease_view(row: Row) -> LeaseView:
+    owner = row["owner"] or row["worker"]
     return LeaseView(
         id=row["id"],
         worker=row["worker"],
-        payout=row.get("payout"),
+        owner=owner,
+        payout=owner if owner != row["worker"] else None,
         state=row["state"],
         leased_at=row["leased_at"],
         expires_at=row["expires_at"],
@@ -68,6 +70,9 @@ def job_view(row: Row, lease_rows: list[Row] | None = None) -> JobView:
             max_total_results=row["max_total_results"],
             delay_bound=row["delay_bound"],
             adaptive=bool(row["adaptive"]),
+            trust=row["trust"],
+            min_agree=row["min_agree"],
+            stake=row["stake"],
         ),
         verifiable=bool(row["verifiable"]),
         deadline=row["deadline"],
@@ -136,12 +141,7 @@ class Store:
         return conn.execute(query).mappings().first()
 
     def job_leases(self, conn: Connection, job_id: str) -> list[Row]:
-        query = (
-            select(leases, workers.c.payout)
-            .outerjoin(workers, workers.c.address == leases.c.worker)
-            .where(leases.c.job_id == job_id)
-            .order_by(leases.c.leased_at)
-        )
+        query = select(leases).where(leases.c.job_id == job_id).order_by(leases.c.leased_at)
         return list(conn.execute(query).mappings().all())
 
     def get_job(self, job_id: str, *, with_leases: bool = True) -> JobView | None:

@@ -60,8 +60,11 @@ def resolve_submission(
         raise Unprocessable("The deadline is already past; give a time in the future.")
 
     d, p = config.defaults, request.policy
-    target = p.target_nresults or max(d.target_nresults, p.min_quorum or 1)
+    min_agree = _min_agree(request, config)
+    target = p.target_nresults or max(d.target_nresults, p.min_quorum or 1, min_agree or 1)
     quorum = p.min_quorum or min(d.min_quorum, target)
+    if min_agree is not None:  # the credibility vote: min_agree replicas to start with
+        target, quorum = max(target, min_agree), min_agree
     if quorum > target:
         raise Unprocessable("min_quorum cannot exceed target_nresults.")
     max_total = p.max_total_results or max(d.max_total_results, target)
@@ -85,7 +88,8 @@ def resolve_submission(
         "delay_bound": p.delay_bound or d.delay_bound,
         "max_runtime": float(spec.resources.max_seconds),
         "deadline": request.deadline,
-        "adaptive": int(p.adaptive),
+        # never unreplicated when distinct stakeholders must agree
+        "adaptive": int(p.adaptive and (min_agree is None or min_agree < 2)),
         "verifiable": int(verifiable),
         "eff_target": eff_target,
         "eff_quorum": eff_quorum,
@@ -101,4 +105,29 @@ def resolve_submission(
         "keys_per_s": 0.0,
         "created_at": now,
         "updated_at": now,
+        "trust": p.trust,
+        "min_agree": min_agree,
+        "stake": p.stake,
     }
+
+
+MAX_STAKE = 2**63 - 1  # a database integer; the whole RLC supply is far less (8.7e16 nRLC)
+
+
+def _min_agree(request: JobSubmit, config: GridConfig) -> int | None:
+    """The distinct stakeholders that must agree on a trust job's outcome (None: not a trust
+    job); checks the policy's trust fields."""
+    p = request.policy
+    if p.stake > MAX_STAKE:
+        raise Unprocessable(f"policy.stake is at most {MAX_STAKE} nRLC (more than all RLC).")
+    if p.trust is None:
+        if p.min_agree is not None:
+            raise Unprocessable("policy.min_agree needs policy.trust (the job's trust level).")
+        return None
+    level = config.trust_levels.get(p.trust)
+    if level is None:
+        known = ", ".join(str(n) for n in sorted(config.trust_levels))
+        raise Unprocessable(f"This grid has no trust level {p.trust} (it has: {known}).")
+    if p.min_agree is not None:
+        return p.min_agree
+    return level.min_agree if level.min_agree < 2 else max(level.min_agree, config.min_agree)

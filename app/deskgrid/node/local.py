@@ -22,6 +22,7 @@ from deskgrid.chain.transactions import TxSender
 from deskgrid.grid.client import GridClient
 from deskgrid.grid.config import GridConfig, JobDefaults
 from deskgrid.grid.server import GridServer
+from deskgrid.grid.stakes import HubStakes
 from deskgrid.oracle.oracle import Oracle, OracleConfig
 from deskgrid.oracle.store import OracleStore
 
@@ -127,6 +128,7 @@ class LocalNode:
                 address_rate_limit_per_s=0.0,
             ),
             apps,
+            stakes=HubStakes(self.hub),  # staked jobs go to the stakeholders of this chain
         )
         await self.grid_server.start()
         self.grid = GridClient(self.grid_server.url, token=self.grid_server.submitter_token)

@@ -12,16 +12,16 @@ from deskgrid.grid.db import normalize_url
 
 @pytest.fixture
 def pg_grid_url(postgres_url: str):
-    yield from _fresh_database(postgres_url)
+    yield from fresh_database(postgres_url)
 
 
 @pytest.fixture
 def another_pg_grid_url(postgres_url: str):
     """A second fresh database, for a test that compares two grids."""
-    yield from _fresh_database(postgres_url)
+    yield from fresh_database(postgres_url)
 
 
-def _fresh_database(postgres_url: str):
+def fresh_database(postgres_url: str):
     import psycopg
 
     base = make_url(normalize_url(postgres_url))

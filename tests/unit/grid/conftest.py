@@ -15,6 +15,7 @@ from deskgrid.grid.db import Database
 from deskgrid.grid.migrations import upgrade
 from deskgrid.grid.models import Capabilities, DataRef, JobSubmit, Lease
 from deskgrid.grid.scheduler import Scheduler
+from deskgrid.grid.stakes import StakeBook
 from tests.grid_fixtures import catalog
 
 
@@ -24,9 +25,12 @@ class Harness:
     clock: ManualClock
     data: DataStore
 
-    def worker(self, n: int, apps: tuple[str, ...] = ("echo", "sum"), **caps) -> str:
+    def worker(
+        self, n: int, apps: tuple[str, ...] = ("echo", "sum"), payout: str | None = None, **caps
+    ) -> str:
         address = "0x" + f"{n:040x}"
-        self.scheduler.register_worker(address, f"w{n}", Capabilities(apps=list(apps), **caps))
+        capabilities = Capabilities(apps=list(apps), **caps)
+        self.scheduler.register_worker(address, f"w{n}", capabilities, payout)
         return address
 
     def submit(self, app: str = "echo", **fields) -> str:
@@ -47,15 +51,20 @@ class Harness:
         return job
 
 
-def make_harness(tmp_path: Path, db_url: str | None = None, **config_fields) -> Harness:
-    """A scheduler on a fresh SQLite file in `tmp_path`, or on the empty database `db_url`."""
+def make_harness(
+    tmp_path: Path, db_url: str | None = None, stakes: StakeBook | None = None, **config_fields
+) -> Harness:
+    """A scheduler on a fresh SQLite file in `tmp_path`, or on the empty database `db_url`;
+    `stakes`: the stakeholders' free stake (None: nobody has stake)."""
     clock = ManualClock()
     defaults = config_fields.pop("defaults", JobDefaults(delay_bound=60.0))
     config = replace(GridConfig(data_dir=tmp_path), defaults=defaults, **config_fields)
     db = Database(db_url or f"sqlite:///{tmp_path / 'grid.db'}")
     upgrade(db)
     data = DataStore(tmp_path / "data", db, clock=clock)
-    scheduler = Scheduler(db, catalog(), data, config, clock=clock, rng=random.Random(7))
+    scheduler = Scheduler(
+        db, catalog(), data, config, clock=clock, rng=random.Random(7), stakes=stakes
+    )
     return Harness(scheduler, clock, data)
 
 
