@@ -119,6 +119,7 @@ class Stack:
                 folder / "grid",
                 "--delay-bound", str(LEASE_SECONDS), "--reap-interval", "0.2",
                 "--login-rate-limit", "0", "--address-rate-limit", "0",
+                "--chain-rpc", self.chain.url or "", "--hub", self.deployment.hub,
                 catalog="deskgrid.grid.catalog:builtin_catalog",
             )  # fmt: skip
             self._exit.callback(_stop, grid)
