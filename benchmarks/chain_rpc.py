@@ -45,6 +45,7 @@ def main() -> None:
     from deskgrid.chain.faucet import DemoFaucet
     from deskgrid.chain.rpc_server import ChainRpcServer
     from deskgrid.chain.transactions import TxSender
+    from deskgrid.chain.trust import task_price
 
     chain = connect("embedded")
     deployment, _ = ensure_deployment(chain, Roles.dev(chain))
@@ -56,7 +57,9 @@ def main() -> None:
         rlc = RLCToken(remote, deployment.rlc)
         who = remote.dev_accounts[0]
         DemoFaucet(chain, deployment.rlc, deployment.faucet).fund(who.address)
-        price = hub.app(deployment.apps["vanity"]).price + hub.pool(deployment.pool_id).fee
+        price = task_price(
+            hub.app(deployment.apps["vanity"]).price, hub.pool(deployment.pool_id).fee
+        )
         request = TaskRequest(deployment.apps["vanity"], deployment.pool_id, "{}", price)
         task_id = hub.pay_and_request(TxSender(remote, who), rlc, request)
         names = ("TaskRequested", "TaskFinalized", "TaskFailed", "TaskClaimed")

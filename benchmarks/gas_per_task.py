@@ -73,6 +73,8 @@ def main() -> None:
     hub = HubContract(chain, deployment.hub)
     requester = VanityRequesterContract(chain, deployment.vanity_requester)
     app_id, pool_id = deployment.apps["vanity"], deployment.pool_id
+    # Level 1 (VanityGen's), the only price older contracts know: no newer helper is imported,
+    # so that an older checkout's package runs this script too.
     price = hub.app(app_id).price + hub.pool(pool_id).fee
     faucet, scheduler = TxSender(chain, roles.faucet), TxSender(chain, roles.scheduler)
     user = chain.dev_accounts[3]

@@ -267,3 +267,22 @@ def test_every_positional_argument_has_a_type_too():
             if action.option_strings or isinstance(action, argparse._SubParsersAction):
                 continue
             assert action.type is not None or action.choices is not None, (path, action.dest)
+
+
+def test_run_vanity_takes_a_trust_level_named_in_its_help(capsys):
+    line = ["run", "vanity", "--pattern", "1A", "--demo"]
+    assert build_parser().parse_args(line).trust == 1  # VanityGen results are verified
+    assert build_parser().parse_args([*line, "--trust", "4"]).trust == 4
+    for bad in ("0", "6", "2.5", "high"):
+        with pytest.raises(SystemExit) as exit_info:
+            build_parser().parse_args([*line, "--trust", bad])
+        assert exit_info.value.code == 2
+        assert "argument --trust: " in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*line, "--trust", "6"])
+    assert "Give a trust level from 1 to 5, not 6." in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "vanity", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "1 verified, 2 standard, 3 high, 4 very high, 5 maximum" in text
+    assert "table of trust levels" in text and "level x the pool fee" in text

@@ -509,7 +509,8 @@ class VanityRequesterContract(_Bound):
         category: int = 0,
         amount: int | None = None,
     ) -> bytes:
-        """Pay and request through this contract in one transaction; returns the task id.
+        """Pay and request through this contract in one transaction, at trust level 1 (the
+        contract's `TRUST`: VanityGen results are verified); returns the task id.
 
         `amount` (default `max_price`) is what the sender approves: the contract takes the
         task's price out of it, refuses less than the price (`Underpaid`) or a price above

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from deskgrid import argtypes, paths
 from deskgrid.argtypes import argument_type, existing_file, url, whole_number
+from deskgrid.chain.trust import DEFAULT_TRUST, MAX_TRUST, MIN_TRUST, describe_levels
 from deskgrid.errors import DeskGridError
-from deskgrid.money import format_rlc
+from deskgrid.money import format_fee, format_rlc
 from deskgrid.node.requester import DEFAULT_RETRY_FOR
 
 
@@ -53,6 +54,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         type=_pattern,
         help="address prefix such as 1LoVE (repeat for several)",
+    )
+    vanity.add_argument(
+        "--trust",
+        type=whole_number(MIN_TRUST, MAX_TRUST, "a trust level"),
+        default=DEFAULT_TRUST,
+        metavar=f"{{{MIN_TRUST}..{MAX_TRUST}}}",
+        help=f"trust level paid for ({describe_levels()}: the table of trust levels in "
+        "docs/architecture.md); the price is the app's price + level x the pool fee "
+        "(default %(default)s: VanityGen results are verified, one replica is enough)",
     )
     vanity.add_argument("--case-insensitive", action="store_true")
     vanity.add_argument("--uncompressed", action="store_true")
@@ -205,7 +215,9 @@ async def _vanity_main(args: argparse.Namespace) -> int:
         is_connection_trouble,
     )
 
-    order = VanityOrder(args.pattern, args.case_insensitive, not args.uncompressed)
+    order = VanityOrder(
+        args.pattern, args.case_insensitive, not args.uncompressed, trust=args.trust
+    )
     order.params()  # refuse an impossible pattern before anything is started or paid
     say = (lambda _m: None) if args.json else (lambda m: print(m, flush=True))
     node = None
@@ -259,6 +271,11 @@ async def _vanity_main(args: argparse.Namespace) -> int:
             callback=callback,
             grid=grid,
             journal=journal,
+        )
+        quote = await asyncio.to_thread(run.quote, order)  # a sentence when the wallet is short
+        say(
+            f"price {format_rlc(quote.price)} ({quote.breakdown()}); network fee up to "
+            f"{format_fee(quote.fee.max_cost_wei)}"
         )
         paying = asyncio.ensure_future(asyncio.to_thread(run.pay, order))
         try:

@@ -21,6 +21,7 @@ from deskgrid.chain.connection import Chain
 from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest, TaskStatus
 from deskgrid.chain.reverts import ChainError, ContractRevert
 from deskgrid.chain.transactions import FeeQuote, TxSender
+from deskgrid.chain.trust import DEFAULT_TRUST, TRUST_NAMES, check_trust, task_price
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
 from deskgrid.node.journal import JournalEntry, RequestJournal
@@ -109,29 +110,43 @@ class VanityOutcome:
 
 @dataclass(frozen=True)
 class RunQuote:
-    """What a task will cost: its price in RLC (the app's, the pool's) and the network fee."""
+    """What a task will cost: its price in RLC (the app's, the pool's fee per replica times the
+    trust level) and the network fee."""
 
     app_price: int
     pool_fee: int
     fee: FeeQuote
+    trust: int = DEFAULT_TRUST
 
     @property
     def price(self) -> int:
-        return self.app_price + self.pool_fee
+        return task_price(self.app_price, self.pool_fee, self.trust)
+
+    def breakdown(self) -> str:
+        """How the price is made: "4 RLC for the app + 2 x 1 RLC pool fee (trust level 2,
+        standard)"."""
+        return (
+            f"{format_rlc(self.app_price)} for the app + {self.trust} x "
+            f"{format_rlc(self.pool_fee)} pool fee (trust level {self.trust}, "
+            f"{TRUST_NAMES[self.trust]})"
+        )
 
 
 @dataclass
 class VanityOrder:
-    """One vanity request; `secret` never leaves this object."""
+    """One vanity request at trust level `trust` (VanityGen results are verified: 1 is
+    enough); `secret` never leaves this object."""
 
     patterns: list[str]
     case_insensitive: bool = False
     compressed: bool = True
     category: int = 1
     secret: int = field(default_factory=lambda: secrets.randbelow(N - 1) + 1, repr=False)
+    trust: int = DEFAULT_TRUST
 
     def __post_init__(self) -> None:
         logs.redact(self.secret.to_bytes(32, "big"))
+        check_trust(self.trust)
 
     @property
     def public_key(self) -> str:
@@ -175,15 +190,17 @@ class VanityRun:
         self.price = 0
 
     def _request(self, order: VanityOrder) -> tuple[TaskRequest, int, int]:
-        """The on-chain request at today's prices, the app's price and the pool's fee."""
+        """The on-chain request at today's prices and the order's trust level, the app's price
+        and the pool's fee (per replica)."""
         app_price, pool_fee = self.hub.app(self.app_id).price, self.hub.pool(self.pool_id).fee
         request = TaskRequest(
             self.app_id,
             self.pool_id,
             json.dumps(order.params(), separators=(",", ":")),
-            app_price + pool_fee,
+            task_price(app_price, pool_fee, order.trust),
             order.category,
             self.callback,
+            trust=order.trust,
         )
         return request, app_price, pool_fee
 
@@ -198,7 +215,7 @@ class VanityRun:
                 f"{format_rlc(have)}; get RLC first."
             )
         fee = self.hub.quote_pay_and_request(self.sender, self.rlc, request)
-        return RunQuote(app_price, pool_fee, fee)
+        return RunQuote(app_price, pool_fee, fee, order.trust)
 
     def pay(self, order: VanityOrder) -> bytes:
         """One transaction: RLC.approveAndCall(hub, price, request). Blocking.

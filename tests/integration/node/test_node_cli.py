@@ -43,6 +43,27 @@ def test_run_vanity_demo_pays_and_returns_a_key_only_the_requester_knows(tmp_pat
     assert address_from_private_key(key, compressed) == report["address"]
 
 
+def test_run_vanity_shows_the_price_of_the_trust_level_before_paying_it(tmp_path):
+    proc = deskgrid("run", "vanity", "--pattern", "1Ab", "--demo", "--trust", "3", home=tmp_path)
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("paid "):
+                break
+    finally:
+        proc.send_signal(signal.SIGINT)  # what happens next is the grid's and the oracle's
+        _out, err = proc.communicate(timeout=60)
+    [price] = [line for line in lines if line.startswith("price ")]
+    assert lines.index(price) < len(lines) - 1, "".join(lines) + err
+    assert price.startswith(
+        "price 7 RLC (4 RLC for the app + 3 x 1 RLC pool fee (trust level 3, high)); "
+        "network fee up to "
+    ), price
+    assert lines[-1].startswith("paid 7 RLC: task 0x"), "".join(lines) + err
+    assert "Traceback" not in err
+
+
 def test_run_vanity_refuses_an_impossible_pattern_before_paying(tmp_path):
     proc = deskgrid("run", "vanity", "--pattern", "1O0", "--demo", home=tmp_path)
     _out, err = proc.communicate(timeout=60)
@@ -96,6 +117,7 @@ def test_demo_headless_starts_and_stops_on_ctrl_c(tmp_path):
         (("run", "vanity", "--pattern", "1A", "--chain", "notaurl"), "must be an http://"),
         (("run", "vanity", "--pattern", "1A", "--chain", "http://h", "--hub", "0xdead"), "0x"),
         (("run", "vanity", "--pattern", " ", "--demo"), "Give an address prefix"),
+        (("run", "vanity", "--pattern", "1A", "--demo", "--trust", "6"), "a trust level from 1"),
     ],
 )
 def test_bad_values_are_refused_with_a_sentence_before_anything_starts(tmp_path, args, sentence):
