@@ -44,6 +44,7 @@ from deskgrid.grid.models import (
     Metrics,
     ReplicationPolicy,
     ResultAck,
+    WorkerSelfView,
     WorkerView,
     WorkReply,
 )
@@ -383,8 +384,9 @@ class GridClient:
         finally:
             self.token = None
 
-    async def me(self) -> WorkerView:
-        return valid(WorkerView, await self._json("GET", "/workers/me"))
+    async def me(self) -> WorkerSelfView:
+        """This worker's own record (its trust is not shown to it)."""
+        return valid(WorkerSelfView, await self._json("GET", "/workers/me"))
 
     async def request_work(
         self,

@@ -191,10 +191,19 @@ class Leasing:
             lease, job = self.reporting.lock_lease(db, address, lease_id)
             state = lease["state"]
             if state == LeaseState.IN_PROGRESS.value and lease["expires_at"] < now:
-                outcomes.end_lease(db, job, lease, LeaseState.EXPIRED, None, now, pending)
+                outcomes.end_lease(
+                    db,
+                    job,
+                    lease,
+                    LeaseState.EXPIRED,
+                    None,
+                    now,
+                    pending,
+                    rules=self.reporting.rules,
+                )
                 state = LeaseState.EXPIRED.value
             elif state == LeaseState.IN_PROGRESS.value:
-                outcomes.release_lease(db, job, lease, now, pending)
+                outcomes.release_lease(db, job, lease, now, pending, rules=self.reporting.rules)
                 state = LeaseState.RELEASED.value
             elif state != LeaseState.RELEASED.value:
                 raise Conflict(lease_over(state))

@@ -238,7 +238,32 @@ class LoginReply(BaseModel):
     payout: str | None = None
 
 
+class WorkerSelfView(BaseModel):
+    """A worker's own record as it sees it (`/workers/me`): what it declared and its lost
+    work, never its trust (how often it was found right or wrong), which would tell it when
+    its results are checked."""
+
+    address: str
+    name: str | None
+    payout: str | None = None  # the address paid for its work (None: the worker's own)
+    apps: list[str]
+    cores: int
+    memory_mb: int
+    docker: bool
+    n_errors: int
+    n_expired: int
+    created_at: float
+    last_seen: float
+    online: bool
+
+    @classmethod
+    def of(cls, worker: WorkerView) -> WorkerSelfView:
+        return cls.model_validate(worker.model_dump(include=set(cls.model_fields)))
+
+
 class WorkerView(BaseModel):
+    """A worker as the operator sees it (submitters): its self view and its trust."""
+
     address: str
     name: str | None
     payout: str | None = None  # the address paid for its work (None: the worker's own)

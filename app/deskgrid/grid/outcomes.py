@@ -5,10 +5,14 @@ connection, `Raw`), with the job's row already locked, and appends the events it
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from deskgrid.grid import queries
+from deskgrid.grid import credibility, queries
+from deskgrid.grid.config import GridConfig
+from deskgrid.grid.credibility import TrustLevel, Vote
 from deskgrid.grid.events import PendingEvent
 from deskgrid.grid.quota import merge_factors
 from deskgrid.grid.rawsql import Raw
@@ -18,6 +22,22 @@ from deskgrid.grid.voting import replicas_wanted, tally
 Row = Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class Consensus:
+    """How jobs with a trust level are decided (`credibility`): the grid's assumed share of
+    bad voters, each level's needs, the share of hidden spot checks and the grid's random
+    draws."""
+
+    assume_bad: float
+    levels: Mapping[int, TrustLevel]
+    spot_check_rate: float
+    rng: random.Random
+
+    @classmethod
+    def of(cls, config: GridConfig, rng: random.Random) -> Consensus:
+        return cls(config.assume_bad, config.trust_levels, config.spot_check_rate, rng)
+
+
 def settle(
     db: Raw,
     job_id: str,
@@ -25,15 +45,19 @@ def settle(
     pending: list[PendingEvent],
     job: Row | None = None,
     live: list[Row] | None = None,
+    *,
+    rules: Consensus,
 ) -> str:
     """Recompute the job from its leases: canonical result, ERROR, or how many replicas to
     hand out next. Returns the job's state. `job`: its row as read in this transaction and
     not changed since (else it is read again); `live`: its live leases (`LIVE_LEASES_OF_JOB`)
-    as they are now in this transaction (else they are read)."""
+    as they are now in this transaction (else they are read; a trust job reads its votes)."""
     if job is None:
         job = db.one(queries.JOB_BY_ID, {"id": job_id})
     if JobState(job["state"]).final:
         return job["state"]
+    if job["trust"] is not None:
+        return _settle_by_credibility(db, job, now, pending, rules)
     rows = db.all(queries.LIVE_LEASES_OF_JOB, {"job_id": job_id}) if live is None else live
     running = [r for r in rows if r["state"] == LeaseState.IN_PROGRESS.value]
     successes = [r for r in rows if r["state"] == LeaseState.SUCCESS.value]
@@ -66,11 +90,86 @@ def settle(
             f"(limit {job['max_total_results']})."
         )
         return fail_job(db, job, message, now, pending, len(successes))
+    return _keep_open(db, job, wanted, running, successes, now)
+
+
+def _settle_by_credibility(
+    db: Raw, job: Row, now: float, pending: list[PendingEvent], rules: Consensus
+) -> str:
+    """`settle` for a job with a trust level: each stakeholder's result or reported error is a
+    vote; the best outcome wins when its credibility reaches the level's target with
+    `min_agree` stakeholders (then, once per job and with the spot-check rate, one more hidden
+    replica votes first). No winner: more replicas, up to `max_total_results`, then ERROR.
+    A result the app's verifier accepted completes the job at once."""
+    rows = db.all(queries.VOTES_OF_JOB, {"job_id": job["id"]})
+    running = [r for r in rows if r["state"] == LeaseState.IN_PROGRESS.value]
+    successes = [r for r in rows if r["state"] == LeaseState.SUCCESS.value]
+    verified = [r for r in rows if r["state"] == LeaseState.VALID.value]
+    if verified:
+        _judge(db, job, successes, verified[0]["result_sha256"], False, pending)
+        return _complete(db, job, verified[0], now, pending, bool(running))
+    ballots = [r for r in rows if r["state"] in _VOTES]
+    votes = [
+        Vote(
+            owner=r["owner"] or r["worker"],
+            outcome=r["result_sha256"] if r["state"] == LeaseState.SUCCESS.value else _ERROR,
+            consecutive_valid=r["consecutive_valid"] or 0,
+        )
+        for r in ballots
+    ]
+    level = rules.levels[job["trust"]]
+    verdict = credibility.decide(votes, level, job["min_agree"], rules.assume_bad)
+    if verdict.reached and verdict.outcome is not None:
+        voters = len({vote.owner for vote in votes})
+        spot_votes = job["spot_votes"]
+        if spot_votes is None:  # drawn once per job, when it first agrees
+            checked = rules.rng.random() < rules.spot_check_rate
+            spot_votes = voters + 1 if checked else 0
+            db.execute(queries.SET_SPOT_VOTES, {"id": job["id"], "votes": spot_votes})
+        room = job["n_total"] < job["max_total_results"]
+        if voters < spot_votes and (running or room):  # the spot check's replica first
+            return _keep_open(db, job, 0 if running else 1, running, successes, now)
+        if verdict.outcome == _ERROR:
+            _judge(db, job, successes, None, False, pending)
+            reason = next(r["message"] for r in ballots if r["state"] == LeaseState.ERROR.value)
+            message = (
+                f"{verdict.agreeing} stakeholders agreed that the job fails "
+                f"(credibility {verdict.credibility:.6f}): {reason or 'no message'}"
+            )
+            return fail_job(db, job, message, now, pending, 0)
+        canonical = next(r for r in successes if r["result_sha256"] == verdict.outcome)
+        _judge(db, job, successes, verdict.outcome, verdict.agreeing >= 2, pending)
+        return _complete(db, job, canonical, now, pending, bool(running))
+    wanted = credibility.replicas_wanted(
+        min_agree=job["min_agree"],
+        best_agreeing=verdict.agreeing,
+        running=len(running),
+        total=job["n_total"],
+        max_total=job["max_total_results"],
+    )
+    if wanted == 0 and not running:
+        message = (
+            f"No agreement: the best outcome had {verdict.agreeing} of {job['min_agree']} "
+            f"stakeholders and credibility {verdict.credibility:.6f} (level {job['trust']} "
+            f"needs {level.target}) after {job['n_total']} replicas "
+            f"(limit {job['max_total_results']})."
+        )
+        return fail_job(db, job, message, now, pending, len(successes))  # nobody lost
+    return _keep_open(db, job, wanted, running, successes, now)
+
+
+_ERROR = credibility.ERROR
+_VOTES = frozenset({LeaseState.SUCCESS.value, LeaseState.ERROR.value})
+
+
+def _keep_open(
+    db: Raw, job: Row, wanted: int, running: list[Row], successes: list[Row], now: float
+) -> str:
     state = JobState.RUNNING.value if running else JobState.PENDING.value
     db.execute(
         queries.SETTLE_OPEN_JOB,
         {
-            "id": job_id,
+            "id": job["id"],
             "state": state,
             "wanted": wanted,
             "running": len(running),
@@ -85,12 +184,13 @@ def _judge(
     db: Raw,
     job: Row,
     successes: list[Row],
-    digest: str,
+    digest: str | None,
     vote: bool,
     pending: list[PendingEvent],
 ) -> None:
-    """Mark results VALID or INVALID against the canonical digest. Trust grows only when a
-    real vote (quorum >= 2) confirmed the result; an invalid result always costs trust."""
+    """Mark results VALID or INVALID against the canonical digest (None: every result lost,
+    the job fails). Trust grows only when a real vote (quorum >= 2) confirmed the result; an
+    invalid result always costs trust."""
     valid = [r for r in successes if r["result_sha256"] == digest]
     invalid = [r for r in successes if r["result_sha256"] != digest]
     for rows, state in ((valid, LeaseState.VALID), (invalid, LeaseState.INVALID)):
@@ -193,10 +293,13 @@ def end_lease(
     message: str | None,
     now: float,
     pending: list[PendingEvent],
+    *,
+    rules: Consensus,
 ) -> bool:
-    """A lease ends without a result (ERROR reported, or EXPIRED): one more error for the job;
-    an unreplicated (adaptive) job goes back to its full replication. False if the lease
-    was no longer in progress."""
+    """A lease ends without a result (ERROR reported, or EXPIRED): one more error for the job
+    (a trust job: a reported error is its stakeholder's vote, an expiry is no vote); an
+    unreplicated (adaptive) job goes back to its full replication. False if the lease was no
+    longer in progress."""
     ended = db.rowcount(
         queries.END_LEASE,
         {"id": lease["id"], "state": state.value, "message": message, "now": now},
@@ -221,11 +324,13 @@ def end_lease(
             n_errors=job["n_errors"] + 1,
         )
     )
-    settle(db, job["id"], now, pending)
+    settle(db, job["id"], now, pending, rules=rules)
     return True
 
 
-def release_lease(db: Raw, job: Row, lease: Row, now: float, pending: list[PendingEvent]) -> bool:
+def release_lease(
+    db: Raw, job: Row, lease: Row, now: float, pending: list[PendingEvent], *, rules: Consensus
+) -> bool:
     """The worker hands a lease back (it stopped): the lease is RELEASED and its job may be
     leased again at once, as after an expiry, but nothing counts against the job or the
     worker: no error, no replica spent of `max_total_results`, no lease of the worker's daily
@@ -248,7 +353,7 @@ def release_lease(db: Raw, job: Row, lease: Row, now: float, pending: list[Pendi
     pending.append(
         _event(job, EventKind.LEASE_RELEASED, lease_id=lease["id"], worker=lease["worker"])
     )
-    settle(db, job["id"], now, pending)
+    settle(db, job["id"], now, pending, rules=rules)
     return True
 
 

@@ -142,6 +142,19 @@ ORDER BY leased_at, id
 """
 )
 
+# A trust job's replicas (running, results, reported errors: the votes) with their workers'
+# trust as it is now, in the order they were leased (a stakeholder's first vote counts).
+VOTES_OF_JOB = Sql(
+    """
+SELECT leases.id, leases.worker, leases.owner, leases.state, leases.result_sha256,
+       leases.result_size, leases.message, workers.consecutive_valid
+FROM leases LEFT JOIN workers ON workers.address = leases.worker
+WHERE leases.job_id = :job_id AND leases.state IN ('IN_PROGRESS', 'SUCCESS', 'VALID', 'ERROR')
+ORDER BY leases.leased_at, leases.id
+"""
+)
+SET_SPOT_VOTES = Sql("UPDATE jobs SET spot_votes = :votes WHERE id = :id")
+
 LEASE_STATE = Sql("SELECT state FROM leases WHERE id = :id")
 JOB_STATE = Sql("SELECT state FROM jobs WHERE id = :id")
 

@@ -47,8 +47,10 @@ class Reporting:
         *,
         clock: Clock,
         publisher: EventPublisher,
+        rules: outcomes.Consensus,
     ) -> None:
         self.db = db
+        self.rules = rules  # how jobs with a trust level are decided
         self.store = store
         self.catalog = catalog
         self.data = datastore
@@ -94,7 +96,9 @@ class Reporting:
             lease, job = self.lock_lease(db, address, lease_id)
             state, expires = lease["state"], lease["expires_at"]
             if state == LeaseState.IN_PROGRESS.value and expires < now:
-                outcomes.end_lease(db, job, lease, LeaseState.EXPIRED, None, now, pending)
+                outcomes.end_lease(
+                    db, job, lease, LeaseState.EXPIRED, None, now, pending, rules=self.rules
+                )
                 state = LeaseState.EXPIRED.value
             elif state == LeaseState.IN_PROGRESS.value:
                 expires = max(expires, min(now + job["delay_bound"], hard_deadline(lease, job)))
@@ -235,7 +239,9 @@ class Reporting:
         if lease["state"] != LeaseState.IN_PROGRESS.value:
             raise Conflict(lease_over(lease["state"]))
         if lease["expires_at"] < now:
-            outcomes.end_lease(db, job, lease, LeaseState.EXPIRED, None, now, pending)
+            outcomes.end_lease(
+                db, job, lease, LeaseState.EXPIRED, None, now, pending, rules=self.rules
+            )
             return ReportOutcome(
                 lease_id=lease_id,
                 accepted=False,
@@ -310,7 +316,7 @@ class Reporting:
             job["min_quorum"],
         ):  # the verifier could not tell: fall back to the job's replication vote
             outcomes.reset_replication(db, job)
-            return outcomes.settle(db, job["id"], now, pending)
+            return outcomes.settle(db, job["id"], now, pending, rules=self.rules)
         if live is not None:  # as RECORD_RESULT left them
             recorded = {"state": state.value, "result_sha256": ref.sha256, "result_size": ref.size}
             live = [
@@ -318,7 +324,9 @@ class Reporting:
                 for row in live
                 if row["id"] != lease["id"] or state.value in LIVE_STATES
             ]
-        return outcomes.settle(db, job["id"], now, pending, job, live)  # its row is unchanged
+        return outcomes.settle(
+            db, job["id"], now, pending, job, live, rules=self.rules
+        )  # its row is unchanged
 
     def _verify(self, db: Raw, job: Row, ref: DataRef, content: bytes | None) -> bool | None:
         spec = self.catalog.get(job["app"])
@@ -341,7 +349,9 @@ class Reporting:
             lease, job = self.lock_lease(db, address, lease_id)
             if lease["state"] != LeaseState.IN_PROGRESS.value:
                 raise Conflict(lease_over(lease["state"]))
-            outcomes.end_lease(db, job, lease, LeaseState.ERROR, message, now, pending)
+            outcomes.end_lease(
+                db, job, lease, LeaseState.ERROR, message, now, pending, rules=self.rules
+            )
             self.publisher.write(db, pending, now)
         self.publisher.announce(pending)
         return self.store.require_job(job["id"])

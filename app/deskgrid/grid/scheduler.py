@@ -80,14 +80,21 @@ class Scheduler:
         self.store = Store(db)
         self.events = EventLog(db)
         self.publisher = EventPublisher(self.events, bell or EventBell())
+        rng = rng or random.Random()  # leasing's spot checks and the trust jobs' ones
         self.reporting = Reporting(
-            db, self.store, self.catalog, datastore, clock=self.clock, publisher=self.publisher
+            db,
+            self.store,
+            self.catalog,
+            datastore,
+            clock=self.clock,
+            publisher=self.publisher,
+            rules=outcomes.Consensus.of(self.config, rng),
         )
         self.leasing = Leasing(
             db,
             self.config,
             clock=self.clock,
-            rng=rng or random.Random(),
+            rng=rng,
             publisher=self.publisher,
             reporting=self.reporting,
             stakes=stakes,
@@ -251,7 +258,14 @@ class Scheduler:
                     and lease["expires_at"] < now
                 ):
                     ended = outcomes.end_lease(
-                        db, job, lease, LeaseState.EXPIRED, None, now, pending
+                        db,
+                        job,
+                        lease,
+                        LeaseState.EXPIRED,
+                        None,
+                        now,
+                        pending,
+                        rules=self.reporting.rules,
                     )
                     expired += int(ended)
                 self.publisher.write(db, pending, now)

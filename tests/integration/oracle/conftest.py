@@ -22,6 +22,7 @@ from deskgrid.grid.client import GridClient, GridClientError
 from deskgrid.grid.config import GridConfig, JobDefaults
 from deskgrid.grid.models import Capabilities
 from deskgrid.grid.server import GridServer
+from deskgrid.grid.stakes import HubStakes
 from deskgrid.oracle.oracle import Oracle, OracleConfig
 from deskgrid.oracle.store import OracleStore
 
@@ -137,17 +138,18 @@ async def setup(tmp_path, grid_options):
     chain = await asyncio.to_thread(connect, "embedded")
     roles = Roles.dev(chain)
     deployment = await asyncio.to_thread(deploy, chain, roles, with_test_apps=True)
+    hub, rlc = HubContract(chain, deployment.hub), RLCToken(chain, deployment.rlc)
     server = GridServer(
         GridConfig(
             **{"data_dir": tmp_path / "grid", "defaults": JobDefaults(delay_bound=10.0)}
             | grid_options
         ),
         builtin_apps(),
+        stakes=HubStakes(hub),  # staked jobs go to the hub's stakeholders
     )
     await server.start()
     grid = GridClient(server.url, token=server.submitter_token)
     requester = VanityRequesterContract(chain, deployment.vanity_requester)
-    hub, rlc = HubContract(chain, deployment.hub), RLCToken(chain, deployment.rlc)
     yield Setup(
         chain, roles, deployment, hub, rlc, requester, server, grid, tmp_path / "oracle.sqlite"
     )

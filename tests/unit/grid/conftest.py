@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from deskgrid.grid.models import Capabilities, DataRef, JobSubmit, Lease
 from deskgrid.grid.scheduler import Scheduler
 from deskgrid.grid.stakes import StakeBook
 from tests.grid_fixtures import catalog
+from tests.integration.grid.conftest import fresh_database
 
 
 @dataclass
@@ -71,6 +73,24 @@ def make_harness(
 @pytest.fixture
 def grid(tmp_path: Path) -> Harness:
     return make_harness(tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None (a SQLite file) or a fresh PostgreSQL database (skipped without one)."""
+    if request.param == "sqlite":
+        yield None
+    else:
+        yield from fresh_database(request.getfixturevalue("postgres_url"))
+
+
+class Stakes(dict):
+    """Free stakes a test gives its stakeholders: address -> nRLC (absent: none)."""
+
+    on_chain = True
+
+    def free_stake(self, owner: str) -> int:
+        return self.get(owner, 0)
 
 
 SUBMITTER = "submitter-token-for-tests"

@@ -4,7 +4,6 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,30 +14,11 @@ from deskgrid.grid.errors import Unprocessable
 from deskgrid.grid.migrations import HEAD, upgrade
 from deskgrid.grid.models import ReplicationPolicy
 from tests.grid_fixtures import echo_result
-from tests.integration.grid.conftest import fresh_database
 
-from .conftest import Harness, make_harness
+from .conftest import Harness, Stakes, make_harness
 
 PAYOUT = "0x" + "a" * 40
 OTHER_PAYOUT = "0x" + "b" * 40
-
-
-class Stakes(dict):
-    """Free stakes given by the test: stakeholder -> nRLC (absent: none)."""
-
-    on_chain = True
-
-    def free_stake(self, owner: str) -> int:
-        return self.get(owner, 0)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """None (a SQLite file) or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        yield None
-    else:
-        yield from fresh_database(request.getfixturevalue("postgres_url"))
 
 
 def harness(tmp_path: Path, db_url: str | None, stakes: Stakes | None = None, **config) -> Harness:

@@ -27,6 +27,7 @@ from deskgrid.grid.models import (
     LoginRequest,
     LogoutRequest,
     ResultAck,
+    WorkerSelfView,
     WorkerView,
     WorkReply,
     WorkRequest,
@@ -89,12 +90,18 @@ async def logout(
     return Response(status_code=204)
 
 
-@router.get("/workers/me", response_model=WorkerView, summary="The calling worker's record")
-async def me(address: str = Depends(worker), grid: GridService = Depends(service)) -> WorkerView:
+@router.get(
+    "/workers/me",
+    response_model=WorkerSelfView,
+    summary="The calling worker's record (without its trust)",
+)
+async def me(
+    address: str = Depends(worker), grid: GridService = Depends(service)
+) -> WorkerSelfView:
     found = grid.scheduler.store.get_worker(address, grid.clock.now(), grid.config.workers_online_s)
     if found is None:
         raise NotFound("This worker is not registered; log in again.")
-    return found
+    return WorkerSelfView.of(found)
 
 
 @router.get(
