@@ -83,7 +83,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     trust.add_argument(
         "--min-agree",
-        type=argtypes.whole_number(1, 20, "a number of stakeholders"),
+        type=argtypes.whole_number(1, 20, "a number of stakeholders"),  # the grid's limit
         default=2,
         help="distinct stakeholders that must agree on the result of an app without a "
         "verifier (default 2; 1 only with --allow-single-unverified)",

@@ -33,6 +33,7 @@ from deskgrid.chain.reverts import ChainError, ContractRevert
 from deskgrid.chain.transactions import TxSender
 from deskgrid.chain.trust import MAX_TRUST
 from deskgrid.errors import DeskGridError
+from deskgrid.grid.credibility import TRUST_LEVELS
 from deskgrid.grid.models import JobSubmit, ReplicationPolicy
 from deskgrid.money import format_rlc
 from deskgrid.oracle.follower import ChainFollower
@@ -43,6 +44,7 @@ from deskgrid.oracle.wakeup import Wakeup
 log = logging.getLogger(__name__)
 
 MAX_ONCHAIN_RESULT = 4096  # bytes of result written on chain; larger results go by digest
+MAX_MIN_AGREE = 20  # the grid's limit on a job's policy.min_agree
 
 
 @dataclass
@@ -62,8 +64,11 @@ class OracleConfig:
     def __post_init__(self) -> None:
         if not 1 <= self.min_trust <= MAX_TRUST:
             raise DeskGridError(f"The minimum trust level is from 1 to {MAX_TRUST}.")
-        if self.min_agree < 1:
-            raise DeskGridError("At least one stakeholder must agree on a result.")
+        if not 1 <= self.min_agree <= MAX_MIN_AGREE:
+            raise DeskGridError(
+                f"The stakeholders that must agree are from 1 to {MAX_MIN_AGREE}, "
+                f"not {self.min_agree}."
+            )
         if self.min_agree == 1 and not self.allow_single_unverified:
             raise DeskGridError(
                 "A minimum agreement of 1 pays a single unverified result; allow that "
@@ -218,7 +223,7 @@ class Oracle:
                 self.hub.contribution_stake, bytes.fromhex(task.task_id[2:])
             )
         policy = (self.config.replication or ReplicationPolicy()).model_copy(
-            update={"trust": level, "min_agree": self.config.min_agree, "stake": stake}
+            update={"trust": level, "min_agree": self._min_agree(level), "stake": stake}
         )
         remaining = task.final_deadline - await asyncio.to_thread(self.chain.timestamp)
         deadline = time.time() + remaining - self.config.deadline_margin
@@ -256,6 +261,14 @@ class Oracle:
                 "be checked; request trust level 2 or more"
             )
         return None
+
+    def _min_agree(self, level: int) -> int:
+        """Distinct stakeholders that must agree on an unverified result: one at level 1 (one
+        replica, taken only with `allow_single_unverified`), else this pool's option, and
+        never fewer than the level asks for (3 at levels 4 and 5)."""
+        if level == 1:
+            return 1
+        return max(self.config.min_agree, TRUST_LEVELS[level].min_agree)
 
     def _staked(self, task: OracleTask) -> bool:
         """Replicas of the task lock stake: its app has no verifier, so they vote."""

@@ -134,3 +134,28 @@ async def test_a_restart_after_a_release_was_sent_takes_the_hub_count(market, tm
     states = sorted(lock.state for lock in after.store.stake_locks(task_id))
     assert states == [StakeLockState.LOCKED, StakeLockState.RELEASED]
     assert market.hub.locked_stake_of(worker) == LOCK
+
+
+async def test_the_locks_of_a_failed_task_are_all_released_once(market, tmp_path):
+    from deskgrid.oracle.follower import ChainFollower
+    from deskgrid.oracle.store import OracleTaskState
+
+    task_id = echo_task(market)
+    workers = [market.account(6).address, market.account(7).address]
+    stakes = keeper(market, tmp_path / "oracle.sqlite")
+    ChainFollower(
+        market.chain, market.hub, stakes.store, pool_id=market.pool,
+        start_block=market.deployment.block,
+    ).poll()  # fmt: skip
+    await stakes.lock_new(
+        task_id, [lease("1", workers[0], "SUCCESS"), lease("2", workers[1], "IN_PROGRESS")]
+    )
+    await stakes.release_closed()  # still active: nothing happens
+    assert [market.hub.locked_stake_of(a) for a in workers] == [LOCK, LOCK]
+    market.hub.fail(stakes.scheduler, bytes.fromhex(task_id[2:]), "the grid could not compute it")
+    stakes.store.update_task(task_id, state=OracleTaskState.FAILED)
+    await stakes.release_closed()
+    await stakes.release_closed()  # a second pass sends nothing
+    assert [market.hub.locked_stake_of(a) for a in workers] == [0, 0]
+    assert {lock.state for lock in stakes.store.stake_locks(task_id)} == {StakeLockState.RELEASED}
+    assert [market.hub.reputation_of(a) for a in workers] == [(0, 0), (0, 0)]
