@@ -1,15 +1,18 @@
-"""Byzantine workers against a real grid, oracle and chain: how much wrong work gets paid, and
-who earns what, when part of the workers attack.
+"""Byzantine workers against a real grid, oracle and chain: wrong results paid, and who earns.
+
+How much wrong work gets paid, and who earns what, when part of the workers attack.
 
 Each scenario starts its own anvil chain with the default deployment (the test apps listed),
 a `deskgrid grid serve` process and a `deskgrid oracle` process on loopback, stakes each
 group's stakeholders on the hub (the honest workers 70 % of the stake, the attackers 30 %),
 signs in simulated workers (coroutines with their own keys and payout addresses, on the real
-HTTP API through `GridClient`, see byzantine_workers.py) and pays `--tasks` tasks of the test
-app `checksum` (a deterministic answer with no verifier) at trust level `--trust`. When every
-task is closed on chain, the figures are read from the chain (`Rewarded` and `Slashed`
-events, task prices, the finalized digests against the app's true answer) and from the grid
-(who was given each replica):
+HTTP API through `GridClient`, see byzantine_workers.py) and pays tasks of the test app
+`checksum` (a deterministic answer with no verifier) at trust level `--trust`: first
+`--warmup` tasks that only the honest workers compute (their history on the grid: a running
+pool, which the attackers then join), not counted, then `--tasks` tasks with every group at
+work. When every task is closed on chain, the figures are read from the chain (`Rewarded`
+and `Slashed` events of those tasks, their prices, the finalized digests against the app's
+true answer) and from the grid (who was given each replica):
 
 - `colluding_minority`: 3 stakeholders of 10 return one agreed wrong value per job;
 - `random_wrong`: 3 of 10 return random bytes;
@@ -19,8 +22,8 @@ events, task prices, the finalized digests against the app's true answer) and fr
 - `lease_hoarding`: 3 of 10 take all the leases they may and never report;
 - `error_griefing`: 3 of 10 report an error for every lease.
 
-    python benchmarks/byzantine.py [--tasks N] [--scenario NAME ...] [--trust L] [--seed S]
-        [--json]
+    python benchmarks/byzantine.py [--tasks N] [--scenario NAME ...] [--trust L]
+        [--warmup N] [--seed S] [--json]
 
 `--json` prints `{"scenarios": {NAME: {...}}}`; every scenario has `wrong_results_paid`,
 `unstaked_earned_rlc`, `honest_pay_share`, `honest_stake_share`, `requester_cost_ratio`,
@@ -44,12 +47,14 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from byzantine_metrics import GroupTally, TaskOutcome, scenario_figures, table
+from byzantine_metrics import HONEST, GroupTally, TaskOutcome, scenario_figures, table
 from byzantine_workers import Crew, GroupPlan, GroupState, Identity, identities_of
 from byzantine_workers import true_answer as app_answer
 from grid_throughput import PYTHONPATH, REPO, TOKEN, start_server
 
 from deskgrid.apps.sdk import AppSpec
+from deskgrid.argtypes import whole_number
+from deskgrid.chain.trust import MAX_TRUST, MIN_TRUST, describe_levels
 from deskgrid.money import NRLC_PER_RLC
 
 APP = "checksum"  # tests/testapps.py: no verifier, so its results are replicated and voted
@@ -57,6 +62,7 @@ STAKE = 20 * NRLC_PER_RLC  # per stakeholder of a group of separate stakeholders
 LEASE_SECONDS = 5.0  # the grid's lease length: a hoarded replica goes back to the queue after it
 SCENARIO_TIMEOUT = 240.0  # seconds; tasks still open then are reported as unfinished
 TASK_DEFAULT = 20
+WARMUP_DEFAULT = 10
 
 
 def _groups(attackers: str) -> tuple[GroupPlan, ...]:
@@ -212,7 +218,9 @@ async def wait_closed(stack: Stack, task_ids: list[bytes], until: float) -> None
 # ---------------------------------------------------------------- one scenario
 
 
-async def run_scenario(name: str, tasks: int, trust: int, seed: int) -> dict[str, object]:
+async def run_scenario(
+    name: str, tasks: int, trust: int, seed: int, warmup: int
+) -> dict[str, object]:
     from deskgrid.apps.registry import get_app
 
     app = get_app(APP)
@@ -223,18 +231,25 @@ async def run_scenario(name: str, tasks: int, trust: int, seed: int) -> dict[str
     stakes = {i.stakeholder: stake_of[i.group] for i in identities}
     states = {plan.name: GroupState() for plan in plans}
     behaviours = {plan.name: plan.behaviour for plan in plans}
-    betrayal = "betray" in behaviours.values()
     texts = [f"byzantine {name} {seed} task {n}" for n in range(tasks)]
     # The betrayers turn after the first half.
-    batches = [texts[: tasks // 2], texts[tasks // 2 :]] if betrayal else [texts]
+    split = tasks // 2 if "betray" in behaviours.values() else 0
+    batches = [batch for batch in (texts[:split], texts[split:]) if batch]
+    honest = [i for i in identities if i.group == HONEST]
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="deskgrid-byzantine-") as tmp:
         stack = await asyncio.to_thread(Stack, Path(tmp), {k: v for k, v in stakes.items() if v})
         try:
-            staked = {p: await asyncio.to_thread(stack.hub.stake_of, p) for p in stakes}
-            async with Crew(stack.grid_url, identities, behaviours, app, states) as crew:
+            async with Crew(stack.grid_url, behaviours, app, states) as crew:
+                # The honest workers have a history on the grid (validated results in a row)
+                # before the attackers join: a running pool, not one born with the attack.
+                await crew.sign_in(honest)
+                warm = [f"byzantine {name} {seed} warm-up {n}" for n in range(warmup)]
+                await pay_in_batches(stack, crew, [warm] if warm else [], trust)
+                await crew.sign_in([i for i in identities if i.group != HONEST])
+                staked = {p: await asyncio.to_thread(stack.hub.stake_of, p) for p in stakes}
                 ready = time.monotonic()
-                task_ids = await pay_in_batches(stack, crew, list(filter(None, batches)), trust)
+                task_ids = await pay_in_batches(stack, crew, batches, trust, split > 0)
                 ran = time.monotonic() - ready
             figures = await collect(stack, identities, staked, task_ids, app)
         except BaseException:
@@ -246,24 +261,26 @@ async def run_scenario(name: str, tasks: int, trust: int, seed: int) -> dict[str
     figures["trust_level"] = trust
     figures["seconds"] = round(ran, 1)
     figures["setup_seconds"] = round(ready - started, 1)
+    figures["warmup_tasks"] = warmup
     figures["refusals"] = {group: state.counts["refused"] for group, state in states.items()}
     return figures
 
 
 async def pay_in_batches(
-    stack: Stack, crew: Crew, batches: list[list[str]], trust: int
+    stack: Stack, crew: Crew, batches: list[list[str]], trust: int, betrayal: bool = False
 ) -> list[bytes]:
     """Pay each batch of tasks and let the workers at it once the grid has it all queued (a
     backlog, as a busy pool has: who gets which replica is the grid's choice, not a race with
-    the requester); the next batch waits until the last is closed on chain, and from the
-    second batch on the groups' `betraying` switch is on. Returns the task ids."""
+    the requester); the next batch waits until the last is closed on chain, and with
+    `betrayal` the groups' `betraying` switch is on from the second batch. Returns the task
+    ids."""
     deadline = time.monotonic() + SCENARIO_TIMEOUT
     task_ids: list[bytes] = []
     for number, batch in enumerate(batches):
         await wait_closed(stack, task_ids, deadline)
         crew.go.clear()
         for state in crew.states.values():
-            state.betraying = number > 0
+            state.betraying = betrayal and number > 0
         paid = await asyncio.to_thread(pay_tasks, stack, batch, trust)
         await wait_queued(stack, paid, deadline)
         task_ids += paid
@@ -308,7 +325,7 @@ async def collect(
             earned[group] += args["amount"]
     for event in slashed:
         group = group_of_payee.get(event["args"]["account"].lower())
-        if group:
+        if group and bytes(event["args"]["taskId"]) in ours:
             lost[group] += event["args"]["amount"]
     stake = dict.fromkeys(groups, 0)
     for payee, amount in stakes.items():
@@ -334,34 +351,19 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}{load}"
 
 
-async def run_all(names: list[str], tasks: int, trust: int, seed: int) -> dict[str, object]:
+async def run_all(
+    names: list[str], tasks: int, trust: int, seed: int, warmup: int
+) -> dict[str, object]:
     scenarios = {}
     for name in names:
-        scenarios[name] = await run_scenario(name, tasks, trust, seed)
+        scenarios[name] = await run_scenario(name, tasks, trust, seed, warmup)
     return {"scenarios": scenarios}
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("give at least 1")
-    return value
-
-
-def _level(text: str) -> int:
-    value = _positive(text)
-    if value > 5:
-        raise argparse.ArgumentTypeError("trust levels go from 1 to 5")
-    return value
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--tasks", type=_positive, default=TASK_DEFAULT,
+        "--tasks", type=whole_number(1, 10_000, "a number of tasks"), default=TASK_DEFAULT,
         help=f"paid tasks per scenario (default {TASK_DEFAULT})",
     )  # fmt: skip
     parser.add_argument(
@@ -369,8 +371,16 @@ def main() -> int:
         help=f"a scenario to run (repeatable; default all: {', '.join(SCENARIOS)})",
     )  # fmt: skip
     parser.add_argument(
-        "--trust", type=_level, default=2, help="the tasks' trust level, 1-5 (default 2)"
+        "--trust",
+        type=whole_number(MIN_TRUST, MAX_TRUST, "a trust level"),
+        default=2,
+        help=f"the tasks' trust level, {describe_levels()} (default 2)",
     )
+    parser.add_argument(
+        "--warmup", type=whole_number(0, 10_000, "a number of tasks"), default=WARMUP_DEFAULT,
+        help="tasks the honest workers compute before the attackers join, not counted "
+        f"(their history on the grid; default {WARMUP_DEFAULT}, 0: a grid born with the attack)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=1, help="derives the workers' keys")
     parser.add_argument("--json", action="store_true", help="print only the JSON figures")
     args = parser.parse_args()
@@ -381,7 +391,7 @@ def main() -> int:
     sys.path.append(str(REPO))  # the test apps (DESKGRID_APP_MODULES) live with the tests
     os.environ.setdefault("DESKGRID_HOME", tempfile.mkdtemp(prefix="deskgrid-bench-"))
     names = list(dict.fromkeys(args.scenario or SCENARIOS))
-    report = asyncio.run(run_all(names, args.tasks, args.trust, args.seed))
+    report = asyncio.run(run_all(names, args.tasks, args.trust, args.seed, args.warmup))
     report["machine"] = machine()
     print(json.dumps(report) if args.json else table(report))
     return 0

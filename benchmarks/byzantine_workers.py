@@ -174,44 +174,38 @@ async def run_identity(
 
 
 class Crew:
-    """Every identity of a scenario as a running worker: `async with Crew(...)` signs them in
-    one after another (no sign-in storm), in the order given; they ask for work while `go` is
-    set; leaving the block stops them (a worker's failure is raised there)."""
+    """The running workers of a scenario: `async with Crew(...)`, then `await crew.sign_in(
+    identities)` signs them in one after another (no sign-in storm; more can join later); they
+    ask for work while `go` is set; leaving the block stops them (a worker's failure is raised
+    there)."""
 
     def __init__(
-        self,
-        url: str,
-        identities: list[Identity],
-        behaviours: dict[str, str],
-        app: AppSpec,
-        states: dict[str, GroupState],
+        self, url: str, behaviours: dict[str, str], app: AppSpec, states: dict[str, GroupState]
     ) -> None:
-        self.url, self.identities, self.behaviours = url, identities, behaviours
-        self.app, self.states = app, states
+        self.url, self.behaviours, self.app, self.states = url, behaviours, app, states
         self.stop, self.go = asyncio.Event(), asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> Crew:
-        try:
-            for identity in self.identities:
-                ready = asyncio.Event()
-                worker = run_identity(
-                    self.url, identity, self.behaviours[identity.group], self.app,
-                    self.states[identity.group], self.stop, self.go, ready,
-                )  # fmt: skip
-                task = asyncio.create_task(worker)
-                self._tasks.append(task)
-                await asyncio.wait([task, asyncio.create_task(ready.wait())],
-                                   return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
-                if task.done():
-                    task.result()  # its sign-in failed: say why
-        except BaseException:
-            await self._end(cancel=True)
-            raise
         return self
 
     async def __aexit__(self, kind: object, *_rest: object) -> None:
         await self._end(cancel=kind is not None)
+
+    async def sign_in(self, identities: list[Identity]) -> None:
+        for identity in identities:
+            ready = asyncio.Event()
+            worker = run_identity(
+                self.url, identity, self.behaviours[identity.group], self.app,
+                self.states[identity.group], self.stop, self.go, ready,
+            )  # fmt: skip
+            task = asyncio.create_task(worker)
+            self._tasks.append(task)
+            signed_in = asyncio.create_task(ready.wait())
+            await asyncio.wait([task, signed_in], return_when=asyncio.FIRST_COMPLETED)
+            signed_in.cancel()
+            if task.done():
+                task.result()  # its sign-in failed: say why
 
     async def _end(self, *, cancel: bool) -> None:
         self.stop.set()
