@@ -8,9 +8,9 @@ group's stakeholders on the hub (the honest workers 70 % of the stake, the attac
 signs in simulated workers (coroutines with their own keys and payout addresses, on the real
 HTTP API through `GridClient`, see byzantine_workers.py) and pays tasks of the test app
 `checksum` (a deterministic answer with no verifier) at trust level `--trust`: first
-`--warmup` tasks that only the honest workers compute (their history on the grid: a running
-pool, which the attackers then join), not counted, then `--tasks` tasks with every group at
-work. When every task is closed on chain, the figures are read from the chain (`Rewarded`
+`--warmup` tasks at level 2 that only the honest workers compute (their history on the grid: a
+running pool, which the attackers then join), not counted, then `--tasks` tasks with every
+group at work. When every task is closed on chain, the figures are read from the chain (`Rewarded`
 and `Slashed` events of those tasks, their prices, the finalized digests against the app's
 true answer) and from the grid (who was given each replica):
 
@@ -61,8 +61,9 @@ APP = "checksum"  # tests/testapps.py: no verifier, so its results are replicate
 STAKE = 20 * NRLC_PER_RLC  # per stakeholder of a group of separate stakeholders
 LEASE_SECONDS = 5.0  # the grid's lease length: a hoarded replica goes back to the queue after it
 SCENARIO_TIMEOUT = 240.0  # seconds; tasks still open then are reported as unfinished
-TASK_DEFAULT = 20
+TASK_DEFAULT = 30
 WARMUP_DEFAULT = 10
+WARMUP_TRUST = 2  # the standard level: new workers can reach it (levels 3+ need a history)
 
 
 def _groups(attackers: str) -> tuple[GroupPlan, ...]:
@@ -245,7 +246,7 @@ async def run_scenario(
                 # before the attackers join: a running pool, not one born with the attack.
                 await crew.sign_in(honest)
                 warm = [f"byzantine {name} {seed} warm-up {n}" for n in range(warmup)]
-                await pay_in_batches(stack, crew, [warm] if warm else [], trust)
+                await pay_in_batches(stack, crew, [warm] if warm else [], WARMUP_TRUST)
                 await crew.sign_in([i for i in identities if i.group != HONEST])
                 staked = {p: await asyncio.to_thread(stack.hub.stake_of, p) for p in stakes}
                 ready = time.monotonic()
