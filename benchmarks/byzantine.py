@@ -40,6 +40,7 @@ import json
 import os
 import platform
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -255,7 +256,7 @@ async def run_scenario(
             figures = await collect(stack, identities, staked, task_ids, app)
         except BaseException:
             log = stack.oracle_log.read_text(errors="replace")[-2000:]
-            print(f"scenario {name} failed; the oracle's last output:\n{log}", file=sys.stderr)
+            print(f"scenario {name} did not finish; the oracle's last output:\n{log}", file=sys.stderr)
             raise
         finally:
             await asyncio.to_thread(stack.close)
@@ -390,9 +391,12 @@ def main() -> int:
     if not Path(deskgrid.__file__).is_relative_to(REPO / "app"):
         parser.error(f"run it with this checkout's package: PYTHONPATH={REPO / 'app'}")
     sys.path.append(str(REPO))  # the test apps (DESKGRID_APP_MODULES) live with the tests
-    os.environ.setdefault("DESKGRID_HOME", tempfile.mkdtemp(prefix="deskgrid-bench-"))
     names = list(dict.fromkeys(args.scenario or SCENARIOS))
-    report = asyncio.run(run_all(names, args.tasks, args.trust, args.seed, args.warmup))
+    # Stopped with SIGTERM, it still stops the chain, grid and oracle it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    with tempfile.TemporaryDirectory(prefix="deskgrid-bench-") as home:
+        os.environ.setdefault("DESKGRID_HOME", home)
+        report = asyncio.run(run_all(names, args.tasks, args.trust, args.seed, args.warmup))
     report["machine"] = machine()
     print(json.dumps(report) if args.json else table(report))
     return 0
