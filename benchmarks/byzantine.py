@@ -256,7 +256,9 @@ async def run_scenario(
             figures = await collect(stack, identities, staked, task_ids, app)
         except BaseException:
             log = stack.oracle_log.read_text(errors="replace")[-2000:]
-            print(f"scenario {name} did not finish; the oracle's last output:\n{log}", file=sys.stderr)
+            print(
+                f"scenario {name} did not finish; the oracle's last output:\n{log}", file=sys.stderr
+            )
             raise
         finally:
             await asyncio.to_thread(stack.close)
