@@ -70,6 +70,7 @@ ALLOWED: dict[tuple[str, str], tuple[set[str], str]] = {
     ("grid serve", "--job-retention"): ({"0"}, "0 removes finished jobs at once"),
     ("grid serve", "--event-retention"): ({"0"}, "0 keeps no events"),
     ("grid serve", "--data-grace"): ({"0"}, "0: no grace for unreferenced data"),
+    ("grid serve", "--spot-check-rate"): ({"0"}, "0: no spot checks"),
     ("grid serve", "--lease-grace"): ({"0"}, "0: a lease ends with its app's max run time"),
     ("grid serve", "--upload-quota"): ({"0"}, "0: no quota"),
     ("grid serve", "--min-free-disk"): ({"0"}, "0: no floor"),

@@ -40,6 +40,9 @@ TRUST_LEVELS: Mapping[int, TrustLevel] = {
 }
 
 
+ERRORS_NEED = TRUST_LEVELS[2]  # the least a job's failure needs, whatever its level
+
+
 @dataclass(frozen=True)
 class Vote:
     owner: str  # the stakeholder
@@ -80,10 +83,18 @@ def credibilities(votes: Iterable[Vote], assume_bad: float, rho: float = RHO) ->
 
 
 def decide(
-    votes: Iterable[Vote], level: TrustLevel, min_agree: int, assume_bad: float, rho: float = RHO
+    votes: Iterable[Vote],
+    level: TrustLevel,
+    min_agree: int,
+    assume_bad: float,
+    rho: float = RHO,
+    *,
+    errors_need: TrustLevel = ERRORS_NEED,
 ) -> Verdict:
     """The best outcome, and whether it wins (credibility >= the level's target with at least
-    `min_agree` distinct stakeholders). Ties: the outcome voted first."""
+    `min_agree` distinct stakeholders). ERROR wins only with at least `errors_need` too: a
+    level whose results a verifier checks, or that accepts one result, still needs a vote
+    before the job fails. Ties: the outcome voted first."""
     counted: dict[str, Vote] = {}
     for vote in votes:
         counted.setdefault(vote.owner, vote)
@@ -92,7 +103,10 @@ def decide(
         return Verdict(None, 0.0, 0, False)
     best = max(creds, key=lambda outcome: creds[outcome])  # first of equals: voted first
     agreeing = sum(1 for vote in counted.values() if vote.outcome == best)
-    reached = creds[best] >= level.target and agreeing >= min_agree
+    target = level.target
+    if best == ERROR:
+        target, min_agree = max(target, errors_need.target), max(min_agree, errors_need.min_agree)
+    reached = creds[best] >= target and agreeing >= min_agree
     return Verdict(best, creds[best], agreeing, reached)
 
 

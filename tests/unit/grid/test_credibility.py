@@ -86,3 +86,11 @@ def test_replicas_wanted_when_no_outcome_won() -> None:
     assert replicas_wanted(min_agree=2, best_agreeing=2, running=0, **fresh) == 1
     assert replicas_wanted(min_agree=3, best_agreeing=1, running=0, total=9, max_total=10) == 1
     assert replicas_wanted(min_agree=2, best_agreeing=2, running=0, total=10, max_total=10) == 0
+
+
+def test_one_error_never_fails_a_level_1_job() -> None:
+    level_1 = TRUST_LEVELS[1]
+    assert decide(votes(("a", 0)), level_1, 1, 0.3).reached  # one result is enough
+    assert not decide(votes((ERROR, 0)), level_1, 1, 0.3).reached
+    assert not decide(votes((ERROR, 10)), level_1, 1, 0.3).reached  # a vote is needed
+    assert decide(votes((ERROR, 10), (ERROR, 10)), level_1, 1, 0.3).reached

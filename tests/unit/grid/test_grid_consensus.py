@@ -149,6 +149,14 @@ def test_a_verified_result_completes_a_trust_job_alone(grid: Harness) -> None:
     assert answer(grid, worker, b"5") == "COMPLETED"
 
 
+def test_one_error_does_not_fail_a_verified_trust_job(grid: Harness) -> None:
+    failing, honest = grid.worker(1), grid.worker(2)
+    job_id = grid.submit(app="sum", params={"a": 2, "b": 3}, policy=ReplicationPolicy(trust=1))
+    assert fail(grid, failing) == "PENDING"
+    assert answer(grid, honest, b"5") == "COMPLETED"
+    assert states(grid, job_id) == {failing: "ERROR", honest: "VALID"}
+
+
 @pytest.mark.parametrize(("rate", "spot_checked"), [(1.0, True), (0.0, False)])
 def test_a_hidden_spot_check_hands_out_one_more_replica(
     tmp_path: Path, db_url: str | None, rate: float, spot_checked: bool
