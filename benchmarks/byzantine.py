@@ -53,9 +53,15 @@ from byzantine_workers import Crew, GroupPlan, GroupState, Identity, identities_
 from byzantine_workers import true_answer as app_answer
 from grid_throughput import PYTHONPATH, REPO, TOKEN, start_server
 
+from deskgrid.apps.registry import get_app
 from deskgrid.apps.sdk import AppSpec
 from deskgrid.argtypes import whole_number
+from deskgrid.chain.connection import connect
+from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest, TaskStatus, result_digest
+from deskgrid.chain.deployment import Roles, deploy
+from deskgrid.chain.transactions import TxSender
 from deskgrid.chain.trust import MAX_TRUST, MIN_TRUST, describe_levels
+from deskgrid.grid.client import GridClient
 from deskgrid.money import NRLC_PER_RLC
 
 APP = "checksum"  # tests/testapps.py: no verifier, so its results are replicated and voted
@@ -67,32 +73,25 @@ WARMUP_DEFAULT = 10
 WARMUP_TRUST = 2  # the standard level: new workers can reach it (levels 3+ need a history)
 
 
-def _groups(attackers: str) -> tuple[GroupPlan, ...]:
-    honest = GroupPlan("honest", "honest", 7, 7, STAKE)
-    return (honest, GroupPlan(attackers, attackers_behaviour(attackers), 3, 3, STAKE))
-
-
-def attackers_behaviour(group: str) -> str:
-    return {
-        "colluders": "collude",
-        "random": "random",
-        "betrayers": "betray",
-        "hoarders": "hoard",
-        "griefers": "grief",
-    }[group]
+def _honest_and(attackers: str, behaviour: str) -> tuple[GroupPlan, ...]:
+    """7 honest stakeholders and 3 attacking ones, 20 RLC of stake each (70 % against 30 %)."""
+    return (
+        GroupPlan(HONEST, "honest", 7, 7, STAKE),
+        GroupPlan(attackers, behaviour, 3, 3, STAKE),
+    )
 
 
 SCENARIOS: dict[str, tuple[GroupPlan, ...]] = {
-    "colluding_minority": _groups("colluders"),
-    "random_wrong": _groups("random"),
-    "trust_then_betrayal": _groups("betrayers"),
+    "colluding_minority": _honest_and("colluders", "collude"),
+    "random_wrong": _honest_and("random", "random"),
+    "trust_then_betrayal": _honest_and("betrayers", "betray"),
     "many_identities": (
-        GroupPlan("honest", "honest", 7, 7, STAKE),
+        GroupPlan(HONEST, "honest", 7, 7, STAKE),
         GroupPlan("sybil", "collude", 10, 1, 3 * STAKE),  # one person: 10 keys, one payout
         GroupPlan("unstaked", "collude", 10, 10, 0),  # the same person's keys with no stake
     ),
-    "lease_hoarding": _groups("hoarders"),
-    "error_griefing": _groups("griefers"),
+    "lease_hoarding": _honest_and("hoarders", "hoard"),
+    "error_griefing": _honest_and("griefers", "grief"),
 }
 
 
@@ -108,9 +107,6 @@ class Stack:
     oracle process; `close()` stops what was started."""
 
     def __init__(self, folder: Path, stakes: dict[str, int]) -> None:
-        from deskgrid.chain.connection import connect
-        from deskgrid.chain.contracts import HubContract, RLCToken
-        from deskgrid.chain.deployment import Roles, deploy
 
         self._exit = ExitStack()
         try:
@@ -165,9 +161,8 @@ def _stop(proc: subprocess.Popen) -> None:
 # ---------------------------------------------------------------- the requester
 
 
-def task_request(stack: Stack, text: str, trust: int):  # noqa: ANN201
+def task_request(stack: Stack, text: str, trust: int) -> TaskRequest:
     """A paid request of the app at `trust`: the app's price + the pool fee × the level."""
-    from deskgrid.chain.contracts import TaskRequest
 
     app_id, pool_id = stack.deployment.apps[APP], stack.deployment.pool_id
     price = stack.hub.price_of(app_id, pool_id, trust)
@@ -175,7 +170,6 @@ def task_request(stack: Stack, text: str, trust: int):  # noqa: ANN201
 
 
 def pay_tasks(stack: Stack, texts: list[str], trust: int) -> list[bytes]:
-    from deskgrid.chain.transactions import TxSender
 
     requests = [task_request(stack, text, trust) for text in texts]
     user = stack.chain.dev_accounts[3]
@@ -187,8 +181,6 @@ def pay_tasks(stack: Stack, texts: list[str], trust: int) -> list[bytes]:
 
 async def wait_queued(stack: Stack, task_ids: list[bytes], until: float) -> None:
     """Until the oracle has put every task on the grid (or closed it on chain)."""
-    from deskgrid.chain.contracts import TaskStatus
-    from deskgrid.grid.client import GridClient
 
     waiting = list(task_ids)
     async with GridClient(stack.grid_url, token=TOKEN) as grid:
@@ -204,7 +196,6 @@ async def wait_queued(stack: Stack, task_ids: list[bytes], until: float) -> None
 
 
 async def wait_closed(stack: Stack, task_ids: list[bytes], until: float) -> None:
-    from deskgrid.chain.contracts import TaskStatus
 
     open_ = list(task_ids)
     while open_ and time.monotonic() < until:
@@ -223,7 +214,6 @@ async def wait_closed(stack: Stack, task_ids: list[bytes], until: float) -> None
 async def run_scenario(
     name: str, tasks: int, trust: int, seed: int, warmup: int
 ) -> dict[str, object]:
-    from deskgrid.apps.registry import get_app
 
     app = get_app(APP)
     plans = SCENARIOS[name]
@@ -302,8 +292,6 @@ async def collect(
 ) -> dict[str, object]:
     """The scenario's figures from the chain (pay, slashes, prices, digests) and the grid (who
     was given each replica); `stakes` are the stakeholders' stakes read when it started."""
-    from deskgrid.chain.contracts import result_digest
-    from deskgrid.grid.client import GridClient
 
     group_of_key = {i.account.address.lower(): i.group for i in identities}
     group_of_payee = {i.stakeholder.lower(): i.group for i in identities}
