@@ -28,8 +28,10 @@ true answer) and from the grid (who was given each replica):
 `--json` prints `{"scenarios": {NAME: {...}}}`; every scenario has `wrong_results_paid`,
 `unstaked_earned_rlc`, `honest_pay_share`, `honest_stake_share`, `requester_cost_ratio`,
 `tasks`, `groups` ({group: work_share, pay_share, stake_share, earned_rlc, slashed_rlc}),
-`slashed_rlc`, `replicas_per_task`, `trust_level`, `seconds` (and completed, failed and
-unfinished task counts). Without it, a table. Figures: docs/benchmarks.md "Byzantine workers".
+`slashed_rlc`, `replicas_per_task`, `trust_level`, `seconds`, and `completed_tasks`,
+`failed_tasks`, `unfinished_tasks`, `setup_seconds`, `warmup_tasks` and `refusals` (the grid's
+refusals each group met: leases gone, quotas). Without it, a table. Figures:
+docs/benchmarks.md "Byzantine workers".
 """
 
 from __future__ import annotations
