@@ -164,13 +164,17 @@ async def worker_process(url: str, workers: int, max_leases: int, inline: bool) 
 # ---------------------------------------------------------------- driver
 
 
-def start_server(db_url: str, data_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(
+    db_url: str, data_dir: Path, *extra: str, catalog: str = "tests.grid_fixtures:catalog"
+) -> tuple[subprocess.Popen, str]:
+    """A `deskgrid grid serve` process on a free loopback port and its URL; `extra` are more
+    options of `grid serve` (other benchmarks start theirs with this too)."""
     command = [
         sys.executable, *os.environ.get("GRID_BENCH_SERVER", "-m deskgrid.cli").split(),
         "grid", "serve", "--db", db_url,
         "--port", "0", "--data-dir", str(data_dir), "--submitter-token", TOKEN,
-        "--catalog", "tests.grid_fixtures:catalog", "--rate-limit", "0",
-        "--idle-retry", "0.05",
+        "--catalog", catalog, "--rate-limit", "0",
+        "--idle-retry", "0.05", *extra,
     ]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=PYTHONPATH, DESKGRID_HOME=str(data_dir))
     proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)

@@ -1,11 +1,11 @@
-"""Small apps for tests: echo, sleep, fail, misbehave, digest, spawn and hog (loaded through
-DESKGRID_APP_MODULES).
+"""Small apps for tests: echo, sleep, fail, misbehave, digest, spawn, hog and checksum (loaded
+through DESKGRID_APP_MODULES).
 
 They exercise the grid and the worker without heavy computing: `echo` is verifiable (the
 result must equal the input), `sleep` reports progress, `fail` always fails with a sentence,
 `misbehave` returns a wrong result (with a chosen probability) to test replication votes,
 `digest` reads its input files, `spawn` leaves a stubborn child behind, `hog` allocates and
-holds memory.
+holds memory, `checksum` gives a deterministic answer that only computing it again can check.
 """
 
 from __future__ import annotations
@@ -329,3 +329,36 @@ HOG = AppSpec(
 )
 
 APPS = (*APPS, HOG)
+
+
+# -- checksum -----------------------------------------------------------------------------------
+# A deterministic answer that no verifier can check short of computing it again: the app of
+# replicated work (consensus by trust, stake) in tests and in benchmarks/byzantine.py.
+def validate_checksum(params: dict[str, Any]) -> dict[str, Any]:
+    _no_extra(params, {"text"}, "checksum")
+    return {"text": _text(params, "checksum")}
+
+
+def run_checksum(params: dict[str, Any], ctx: RunContext) -> bytes:
+    """The SHA-256 of the text, in hex."""
+    ctx.progress(1.0)
+    return hashlib.sha256(params["text"].encode()).hexdigest().encode()
+
+
+CHECKSUM = AppSpec(
+    name="checksum",
+    version="1.0",
+    description="Returns the SHA-256 of its text (deterministic, with no verifier: for "
+    "replicated work).",
+    params_schema={
+        "type": "object",
+        "properties": {"text": {"type": "string", "title": "Text", "maxLength": MAX_TEXT}},
+        "required": ["text"],
+        "additionalProperties": False,
+    },
+    validate=validate_checksum,
+    resources=_SMALL,
+    run="tests.testapps:run_checksum",
+)
+
+APPS = (*APPS, CHECKSUM)

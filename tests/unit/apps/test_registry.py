@@ -10,7 +10,7 @@ import pytest
 from deskgrid.apps.registry import APP_MODULES_ENV, builtin_apps, get_app
 from deskgrid.apps.sdk import AppParamsError, AppSpec
 
-EXPECTED = {"vanity", "echo", "sleep", "fail", "misbehave", "digest", "spawn", "hog"}
+EXPECTED = {"vanity", "echo", "sleep", "fail", "misbehave", "digest", "spawn", "hog", "checksum"}
 
 
 def test_builtin_apps_are_registered_by_name() -> None:
