@@ -15,12 +15,15 @@ from .conftest import volunteer
 pytestmark = pytest.mark.integration
 
 
-async def run_until(setup, oracle, task_id: bytes, status: TaskStatus, timeout=60.0):
+async def run_until(
+    setup, oracle, task_id: bytes, status: TaskStatus, timeout=60.0, volunteers=(6,)
+):
+    """Run `oracle` and one volunteer per dev account index in `volunteers` (each its own
+    stakeholder) until the task reaches `status`."""
     stop = asyncio.Event()
-    worker = setup.chain.dev_accounts[6]
-    tasks = [
-        asyncio.create_task(oracle.run(stop)),
-        asyncio.create_task(volunteer(setup.server.url, worker, stop)),
+    tasks = [asyncio.create_task(oracle.run(stop))] + [
+        asyncio.create_task(volunteer(setup.server.url, setup.chain.dev_accounts[i], stop))
+        for i in volunteers
     ]
     try:
         async with asyncio.timeout(timeout):
@@ -89,10 +92,14 @@ async def test_invalid_params_on_chain_are_refunded_with_the_reason(setup):
     assert setup.hub.balance_of(setup.chain.dev_accounts[3].address) == 5 * RLC
 
 
+@pytest.mark.parametrize("grid_options", [{"assume_bad": 0.01, "spot_check_rate": 0.0}])
 async def test_grid_failure_is_refunded(setup):
-    # one replica's error is the grid's verdict at level 1 (more levels: see test_oracle_stake)
+    # An error is a vote like a result: the job fails when two stakeholders agree on it with
+    # the credibility of level 2 (one error report never fails a task, see test_grid_consensus;
+    # with the grid assuming 1 % of bad workers, two agreeing fresh ones reach it).
     task_id = setup.pay("fail", {"message": "boom"})
-    await run_until(setup, setup.oracle(allow_single_unverified=True), task_id, TaskStatus.FAILED)
+    oracle = setup.oracle(allow_single_unverified=True)
+    await run_until(setup, oracle, task_id, TaskStatus.FAILED, volunteers=(6, 7))
     [event] = setup.hub.logs("TaskFailed", setup.deployment.block)
     assert "the grid could not compute it" in event["args"]["reason"]
     user = setup.chain.dev_accounts[3].address
