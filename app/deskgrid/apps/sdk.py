@@ -95,6 +95,10 @@ class AppSpec:
     run: str | None = None
     image: str | None = None
     command: tuple[str, ...] = ()
+    # a published image's registry reference (`repo@sha256:…`) and the sha256 of its
+    # `docker save` archive in a grid's data store: where a worker may fetch `image`
+    image_reference: str | None = None
+    image_archive: str | None = None
     estimate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     secret_result: Callable[[dict[str, Any]], str | None] | None = None
 

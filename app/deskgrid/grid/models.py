@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+RESULT_KEY_PATTERN = r"^0[23][0-9a-f]{64}$"  # a compressed secp256k1 public key
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 # The largest event sequence number a database can hold (a signed 64-bit integer).
@@ -51,6 +52,9 @@ class JobSubmit(Strict):
     deadline: float | None = Field(None, gt=0, lt=1e11, description="seconds since the epoch")
     external_id: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
     priority: int = Field(0, ge=-100, le=100)
+    # the requester's public key (compressed secp256k1, hex): the workers encrypt the result
+    # to it, so the grid, the oracle and the chain hold only ciphertext
+    result_key: str | None = Field(None, pattern=RESULT_KEY_PATTERN)
 
 
 class InputFile(BaseModel):
@@ -156,6 +160,19 @@ class WorkRequest(Strict):
     results: list[InlineResult] = Field(default_factory=list, max_length=256)
 
 
+class DockerApp(BaseModel):
+    """How a worker gets and runs a published (Docker) app: its image by content id, where
+    to fetch it (a registry reference, or a `docker save` archive in the grid's data store by
+    sha256), and the resources its manifest declares."""
+
+    image_id: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    reference: str | None = None
+    archive_sha256: str | None = Field(None, pattern=SHA256_PATTERN)
+    cores: int = Field(1, ge=1, le=256)
+    memory_mb: int = Field(256, ge=16, le=1024 * 1024)
+    max_seconds: int = Field(3600, ge=1, le=7 * 24 * 3600)
+
+
 class Lease(BaseModel):
     """One replica handed to a worker."""
 
@@ -171,6 +188,8 @@ class Lease(BaseModel):
     heartbeat_interval: float
     max_result_bytes: int
     max_runtime: float
+    docker: DockerApp | None = None  # a published app's image (None: a built-in app)
+    result_key: str | None = None  # encrypt the result to this key (JobSubmit.result_key)
 
 
 class ReportOutcome(BaseModel):
