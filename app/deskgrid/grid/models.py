@@ -190,6 +190,7 @@ class Lease(BaseModel):
     max_runtime: float
     docker: DockerApp | None = None  # a published app's image (None: a built-in app)
     result_key: str | None = None  # encrypt the result to this key (JobSubmit.result_key)
+    external_id: str | None = None  # the job's external id (an oracle's: the task id)
 
 
 class ReportOutcome(BaseModel):
