@@ -102,6 +102,13 @@ def address_of(public_key: bytes) -> str:
     return eth_keys.PublicKey(raw).to_checksum_address()
 
 
+def encryption_context(external_id: str | None, job_id: str) -> bytes:
+    """What a job's result is encrypted under besides its recipient: the job's external id
+    (an oracle's job: the task id `0x…`, which its requester knows) or else the grid's job id.
+    Every replica of a job uses the same context, so their encryptions of one result agree."""
+    return (external_id.lower() if external_id else job_id).encode("ascii")
+
+
 def encrypt(public_key: bytes, plaintext: bytes, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> bytes:
     """`plaintext` encrypted to `public_key` (see the module's format)."""
     out = io.BytesIO()
