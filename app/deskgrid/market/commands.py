@@ -9,10 +9,13 @@ or a prompt), as for `deskgrid tasks` and `deskgrid run`."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deskgrid.argtypes import argument_type, existing_file, url, whole_number
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from deskgrid.chain.connection import Chain
     from deskgrid.chain.contracts import HubContract
     from deskgrid.chain.transactions import FeeQuote, TxResult, TxSender
+    from deskgrid.market.docker_image import SavedImage
     from deskgrid.market.published import ListedApp
 
 # A Docker image: a reference (repo[:tag][@digest], lower-case) or an id (sha256:… or hex).
@@ -79,6 +83,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=_image,
         help="fill in the manifest's image id from this image in the local Docker daemon "
         "(a tag or an id); without it, the manifest's own id is published",
+    )
+    publish.add_argument(
+        "--upload-to",
+        type=url("grid URL"),
+        metavar="GRID_URL",
+        help="also save the image (docker save) and upload the archive to this grid's data "
+        "store, signed in with --key-file, so that volunteers who cannot reach a registry "
+        "fetch it there; the manifest then names the archive's sha256",
     )
     _add_signer(publish)
     publish.set_defaults(handler=_publish)
@@ -182,6 +194,7 @@ def _owned(hub: HubContract, sender: TxSender, app_id: int) -> None:
 
 
 def _publish(args: argparse.Namespace) -> int:
+    from deskgrid.market.docker_image import save_image
     from deskgrid.market.manifest import (
         canonical_json,
         load_document,
@@ -198,16 +211,27 @@ def _publish(args: argparse.Namespace) -> int:
 
         doc = with_image_id(doc, local_image_id(args.image))
     manifest = manifest_from(doc, where=where)
-    size = len(canonical_json(manifest))
-    with _Hub(args) as ctx:
+    with contextlib.ExitStack() as stack:
+        saved = None
+        if args.upload_to:  # the archive's sha256 goes into the manifest
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="deskgrid-")))
+            saved = save_image(manifest.image.id, folder / "image.tar")
+            doc = with_image_id(doc, manifest.image.id, saved.sha256)
+            manifest = manifest_from(doc, where=where)
+        size = len(canonical_json(manifest))
+        ctx = stack.enter_context(_Hub(args))
         sender = ctx.sender(args)
         what = (
             f"Publish app '{manifest.name}' {manifest.version} ({manifest.uri}, manifest "
             f"{size:,} bytes) at {format_rlc(args.price)} per task, owned by {sender.address}"
         )
+        if saved is not None:
+            what += f", its image archive ({saved.size:,} bytes) uploaded to {args.upload_to}"
         quote = quote_publish(ctx.hub, sender, manifest, args.price)
         if not _confirm(args, what, quote.max_cost_wei, "Publish"):
             return 1
+        if saved is not None:
+            _upload_archive(args.upload_to, sender, saved)
         published = publish(ctx.hub, sender, manifest, args.price)
     report = {
         "app_id": published.app_id,
@@ -215,6 +239,7 @@ def _publish(args: argparse.Namespace) -> int:
         "gas": published.tx.gas_used,
         "uri": manifest.uri,
         "params_schema_hash": "0x" + manifest.params_schema_hash.hex(),
+        "archive_sha256": manifest.image.archive_sha256,
     }
     if args.json:
         print(json.dumps(report))
@@ -225,6 +250,20 @@ def _publish(args: argparse.Namespace) -> int:
             f"{published.tx.gas_used:,} gas)"
         )
     return 0
+
+
+def _upload_archive(grid_url: str, sender: TxSender, saved: SavedImage) -> None:
+    """Upload the image archive `saved` to the grid's data store, signed in as `sender`."""
+    import asyncio
+
+    from deskgrid.market.requester_data import upload_inputs
+
+    stored = asyncio.run(upload_inputs(grid_url, sender.account, {"image.tar": saved.path}))
+    if stored.get("image.tar") != saved.sha256:
+        raise DeskGridError(
+            f"The grid at {grid_url} stored the image archive under another digest; check "
+            "the grid's address."
+        )
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -1,10 +1,12 @@
 """The content id of an image in the local Docker daemon (what `docker inspect --format
 {{.Id}}` prints), to fill in a manifest's `image.id`; the daemon's tagged images, to choose
-one from."""
+one from; an image saved as an archive (`docker save`) for a grid's data store."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from deskgrid.errors import DeskGridError
@@ -65,3 +67,38 @@ def local_images(client: Any = None) -> list[LocalImage]:
         for tag in image.tags
     ]
     return sorted(found, key=lambda item: item.tag)
+
+
+@dataclass(frozen=True)
+class SavedImage:
+    """A `docker save` archive of one image: where it is, its sha256 and size."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+def save_image(image_id: str, dest: Path, client: Any = None) -> SavedImage:
+    """`docker save` of the image `image_id` into the file `dest`, streamed and hashed (an
+    image may be larger than memory); what volunteers who cannot reach a registry load."""
+    import docker
+    import docker.errors
+
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        client = client or docker.from_env()
+        chunks = client.images.get(image_id).save(named=False)
+        with dest.open("wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+    except docker.errors.DockerException as exc:
+        raise DeskGridError(
+            f"Cannot save the image {image_id} from Docker ({exc}): start Docker and check "
+            "that the image is there (docker image ls)."
+        ) from None
+    except OSError as exc:
+        raise DeskGridError(f"Cannot write the image archive {dest} ({exc.strerror}).") from None
+    return SavedImage(dest, digest.hexdigest(), size)

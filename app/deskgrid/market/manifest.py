@@ -164,12 +164,15 @@ def load_document(data: bytes | str, *, where: str = "The manifest") -> Any:
         raise ManifestError(f"{where} is not usable JSON: {exc}") from None
 
 
-def with_image_id(doc: Any, image_id: str) -> Any:
-    """The manifest document `doc` with its `image.id` set to `image_id` (the rest as is)."""
+def with_image_id(doc: Any, image_id: str, archive_sha256: str | None = None) -> Any:
+    """The manifest document `doc` with its `image.id` set to `image_id`, and its
+    `image.archive_sha256` to `archive_sha256` when given (the rest as is)."""
     if not isinstance(doc, dict):
         return doc
-    image = doc.get("image")
-    return {**doc, "image": {**(image if isinstance(image, dict) else {}), "id": image_id}}
+    image = {**(doc.get("image") if isinstance(doc.get("image"), dict) else {}), "id": image_id}
+    if archive_sha256 is not None:
+        image["archive_sha256"] = archive_sha256
+    return {**doc, "image": image}
 
 
 def read_manifest_file(path: Path) -> bytes:

@@ -73,7 +73,7 @@ def test_publish_list_show_reprice_and_retire(cli, market, tmp_path):
     assert code == 0, err
     assert "published app #3 'montecarlo' 1 at 0.5 RLC per task" in out and " gas)" in out
     report = cli.json("publish", "--manifest", str(manifest), "--price", "2", signer=5)
-    assert set(report) == {"app_id", "tx", "gas", "uri", "params_schema_hash"}
+    assert set(report) == {"app_id", "tx", "gas", "uri", "params_schema_hash", "archive_sha256"}
     app_id = report["app_id"]
     assert app_id == 4 and report["uri"] == "docker:" + IMAGE_ID and report["gas"] > 21_000
     assert market.hub.app(app_id).price == 2 * RLC
