@@ -152,8 +152,15 @@ def test_a_worker_token_stores_no_data_and_a_requester_sign_in_keeps_the_worker(
     assert _put(api, b"data", requester).status_code == 201
 
 
-def test_each_wallet_has_its_own_daily_upload_quota(tmp_path) -> None:
-    api = make_api(tmp_path, requester_upload_quota_bytes=1000, upload_quota_bytes=100)
+def _on(db_url: str | None) -> dict:
+    """The config of a grid on `db_url` (None: a SQLite file)."""
+    return {} if db_url is None else {"db_url": db_url}
+
+
+def test_each_wallet_has_its_own_daily_upload_quota(tmp_path, db_url) -> None:
+    api = make_api(
+        tmp_path, requester_upload_quota_bytes=1000, upload_quota_bytes=100, **_on(db_url)
+    )
     _, first = sign_in_requester(api)
     _, second = sign_in_requester(api)
     assert _put(api, b"a" * 600, first).status_code == 201  # the submitters' quota is not theirs
@@ -168,8 +175,8 @@ def test_each_wallet_has_its_own_daily_upload_quota(tmp_path) -> None:
     assert _put(api, b"b" * 600, first).status_code == 201  # a new day
 
 
-def test_all_requesters_together_are_capped_per_hour(tmp_path) -> None:
-    api = make_api(tmp_path, requester_upload_bytes_per_hour=1000)
+def test_all_requesters_together_are_capped_per_hour(tmp_path, db_url) -> None:
+    api = make_api(tmp_path, requester_upload_bytes_per_hour=1000, **_on(db_url))
     wallets = [sign_in_requester(api)[1] for _ in range(3)]
     assert _put(api, b"a" * 600, wallets[0]).status_code == 201
     api.clock.advance(600)
