@@ -100,7 +100,8 @@ def test_a_published_app_gets_its_form_its_price_and_a_task_at_level_2(qtbot, bo
         task = hub.task(job.task_id)
         assert task.trust == 2 and task.price == 5 * NRLC_PER_RLC
         assert task.app_id == next(a.app_id for a in pane.catalog if a.name == "montecarlo")
-        assert json.loads(task.params) == {"seed": 42, "samples": 5000}
+        # the task document of a published app: its params, no input files
+        assert json.loads(task.params) == {"params": {"seed": 42, "samples": 5000}, "inputs": {}}
         assert job.app == "montecarlo" and job.what == "samples = 5000, seed = 42"
         qtbot.waitUntil(lambda: "requested" in pane.timeline.kinds, timeout=JOB_TIMEOUT_MS)
 
