@@ -135,3 +135,40 @@ def test_a_live_process_holds_its_orders():
     j.release(entry.order_id)
     assert other.lock(entry.order_id)
     other.close()
+
+
+def test_a_published_app_order_holds_its_document_and_no_secret():
+    j = journal()
+    document = {"params": {"top": 3}, "inputs": {"text": "ab" * 32}, "result_key": "02" + "cd" * 32}
+    entry = j.prepare(
+        app="wordfreq.3",
+        params=document,
+        compressed=False,
+        category=1,
+        price=2_500_000_000,
+        expected_task_id=b"\x08" * 32,
+        secret=None,
+        kind="app",
+        app_id=3,
+        encrypted=True,
+    )
+    on_disk = json.loads(j.path(entry.order_id).read_text())
+    assert on_disk["kind"] == "app" and on_disk["secret"] is None and on_disk["params"] == document
+    with pytest.raises(DeskGridError, match="is a wordfreq.3 order: it has no key"):
+        j.secret(entry)
+    j.app_completed(entry, "ef" * 32)
+    read = j.read(entry.order_id)
+    assert read.state == "completed" and read.result_digest == "ef" * 32 and read.app_id == 3
+    assert j.result(read) is None  # no key to show
+    assert "result_digest" in read.public() and "secret" not in read.public()
+
+
+def test_an_older_order_reads_as_a_vanity_order():
+    j = journal()
+    entry = prepare(j)
+    doc = json.loads(j.path(entry.order_id).read_text())
+    for newer in ("kind", "app_id", "encrypted", "result_digest", "result_path"):
+        doc.pop(newer)
+    j.path(entry.order_id).write_text(json.dumps(doc))
+    read = j.read(entry.order_id)
+    assert read.kind == "vanity" and j.secret(read) == SECRET
