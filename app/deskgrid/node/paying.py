@@ -97,8 +97,10 @@ def _say_task_is_safe(
         )
         return
     why = f"{lost} Stopped" if lost else "Stopped"
-    what = "key" if action == "combine" else "result"
-    then = f"Once the chain answers, get its {what} with" if lost else "Resume it with"
+    if action == "combine":
+        then = "Once the chain answers, get its key with" if lost else "Resume it with"
+    else:
+        then = "Once it completed, get its result with"
     print(
         f"deskgrid: {why}; the task is safe: order {entry.order_id} {kept} in the journal, "
         "and it goes on without this command. "

@@ -111,3 +111,17 @@ async def test_the_daily_quota_and_the_hourly_cap_refuse_with_sentences(grid_url
         await upload_inputs(grid_url, third, {"d": _file(tmp_path, "d", 2 * KIB)})
     assert "Try again in" in str(cap.value) and "--requester-upload-mb-per-hour" in str(cap.value)
     assert "'d'" in str(cap.value)  # which input was refused
+
+
+async def test_content_that_does_not_match_its_digest_is_refused_and_nothing_written(
+    grid_url, tmp_path
+) -> None:
+    content = b"r" * (100 * KIB)  # large enough to be a file in the grid's data folder
+    async with GridClient(grid_url, token=TOKEN) as submitter:
+        digest = (await submitter.upload_data(content)).sha256
+    [stored] = [p for p in (tmp_path / "data").rglob(digest) if p.is_file()]
+    stored.write_bytes(b"s" * len(content))  # the disk changed it under the grid
+    out = tmp_path / "results" / "result.bin"
+    with pytest.raises(RequesterDataError, match="does not match the digest the chain records"):
+        await download_result(grid_url, Account.create(), digest, out, encrypted=False, context=b"")
+    assert list(out.parent.iterdir()) == []
