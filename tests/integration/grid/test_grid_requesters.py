@@ -4,6 +4,7 @@ per-wallet quota and the grid's hourly cap refuse with sentences."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from pathlib import Path
 
@@ -11,13 +12,16 @@ import pytest
 from eth_account import Account
 
 from deskgrid.grid.client import GridClient, NotAuthorized
+from deskgrid.grid.config import GridConfig
 from deskgrid.grid.models import Capabilities
+from deskgrid.grid.server import GridServer
 from deskgrid.market.requester_data import (
     RequesterDataError,
     download_result,
     readable_inputs,
     upload_inputs,
 )
+from tests.grid_fixtures import catalog
 from tests.integration.grid.processes import TOKEN, start_server
 
 pytestmark = pytest.mark.integration
@@ -125,3 +129,14 @@ async def test_content_that_does_not_match_its_digest_is_refused_and_nothing_wri
     with pytest.raises(RequesterDataError, match="does not match the digest the chain records"):
         await download_result(grid_url, Account.create(), digest, out, encrypted=False, context=b"")
     assert list(out.parent.iterdir()) == []
+
+
+async def test_a_requester_token_is_renewed_when_refused(tmp_path) -> None:
+    config = GridConfig(data_dir=tmp_path, worker_token_ttl_s=0.3)
+    async with GridServer(config, catalog()) as server, GridClient(server.url) as requester:
+        await requester.sign_in_requester(Account.create())
+        old = requester.token
+        await asyncio.sleep(0.4)
+        stored = await requester.upload_data(b"after the token expired")
+        assert await requester.download_data(stored.sha256) == b"after the token expired"
+        assert requester.token != old and requester.token.startswith("dgr_")
