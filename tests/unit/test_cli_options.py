@@ -44,7 +44,7 @@ NUMBERS = {
         "--quota-max --quota-start --quota-min --max-active-leases --leases-per-core "
         "--max-connections --max-connections-per-address --chain-id --min-body-rate"
     ),
-    "worker": "--min-free-disk-mb --max-input-mb --give-up-after",
+    "worker": "--min-free-disk-mb --max-input-mb --give-up-after --image-cache-mb",
     "oracle": "--pool",
     "wallet send": "--amount",
     "run vanity": "--retry-for",

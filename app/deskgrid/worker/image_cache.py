@@ -8,10 +8,11 @@ Docker daemon and returns its id:
 - already there (looked up by id): it is only marked as used now;
 - else, with an archive: it is streamed from the grid into a private temporary folder, its
   sha256 checked while it arrives and its size capped by the cache's size (bigger is refused
-  before it is whole). The archive must describe exactly one image, whose config hashes to the
-  lease's image id; its tags are removed (an archive cannot retag the volunteer's images), and
-  only then is it loaded (`docker load`). An image that still does not turn up under its id is
-  removed and refused;
+  before it is whole). It must be a plain tar of uncompressed members (`image_archive`: the
+  image then takes about the archive's size) describing exactly one image, whose config hashes
+  to the lease's image id; its tags are removed (an archive cannot retag the volunteer's
+  images), and only then is it loaded (`docker load`). An image that still does not turn up
+  under its id is removed and refused;
 - else, with a reference: `docker pull`, then the same check of the id.
 
 Every refusal is a `RunnerError` with a sentence (the worker reports it to the grid).
@@ -42,6 +43,8 @@ from deskgrid.atomicfile import write_atomic
 from deskgrid.grid.client import ContentRefused, GridClient
 from deskgrid.grid.models import DockerApp
 from deskgrid.worker.docker_runner import NO_DAEMON, _default_client
+from deskgrid.worker.image_archive import ArchiveRefused as ImageRefused  # its sentences
+from deskgrid.worker.image_archive import check_image_archive
 from deskgrid.worker.runner import RunnerError, owned_dir
 
 log = logging.getLogger(__name__)
@@ -52,10 +55,6 @@ INDEX_FILE = "image-cache.json"
 MAX_METADATA_BYTES = 16 * MIB  # manifest.json, index.json and an image config in an archive
 # Annotations of an OCI index that name (tag) an image when it is loaded.
 NAME_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
-
-
-class ImageRefused(RunnerError):
-    """An app image this worker will not fetch, load or keep; the sentence says why."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +211,7 @@ class ImageCache:
                     f"The app's image archive was refused: {exc.detail} (This worker's image "
                     f"cache holds {self.cap_bytes // MIB} MiB: --image-cache-mb.)"
                 ) from None
+            await asyncio.to_thread(check_image_archive, archive)  # nothing that expands
             untagged = folder / "untagged.tar"
             await asyncio.to_thread(untag_archive, archive, untagged, app.image_id)
             archive.unlink()
@@ -412,3 +412,17 @@ def _remove(daemon: Any, image_id: str, reference: str | None) -> bool:
 
 def _short(image_id: str) -> str:
     return image_id.removeprefix("sha256:")[:12]
+
+
+_SHARED: dict[Path, ImageCache] = {}
+
+
+def shared_image_cache(folder: Path, cap_mb: int = DEFAULT_IMAGE_CACHE_MB) -> ImageCache:
+    """The image cache of a worker folder, one per folder in a process (the workers of a node
+    share theirs: one index, one fetch per image); the last cap asked for applies."""
+    key = folder.resolve()
+    cache = _SHARED.get(key)
+    if cache is None:
+        cache = _SHARED[key] = ImageCache(folder, cap_mb)
+    cache.cap_bytes = cap_mb * MIB
+    return cache
