@@ -7,12 +7,12 @@ Docker daemon and returns its id:
 
 - already there (looked up by id): it is only marked as used now;
 - else, with an archive: it is streamed from the grid into a private temporary folder, its
-  sha256 checked while it arrives and its size capped by the cache's size (bigger is refused
-  before it is whole). It must be a plain tar of uncompressed members (`image_archive`: the
-  image then takes about the archive's size) describing exactly one image, whose config hashes
-  to the lease's image id; its tags are removed (an archive cannot retag the volunteer's
-  images), and only then is it loaded (`docker load`). An image that still does not turn up
-  under its id is removed and refused;
+  sha256 checked while it arrives and its size capped by the cache's size and the disk's room
+  above the worker's free-space floor (bigger is refused before it is whole). It must be a
+  plain tar of uncompressed members (`image_archive`: the image then takes about the archive's
+  size) describing exactly one image, whose config hashes to the lease's image id; its tags
+  are removed (an archive cannot retag the volunteer's images), and only then is it loaded
+  (`docker load`). An image that still does not turn up under its id is removed and refused;
 - else, with a reference: `docker pull`, then the same check of the id.
 
 Every refusal is a `RunnerError` with a sentence (the worker reports it to the grid).
@@ -45,6 +45,7 @@ from deskgrid.grid.models import DockerApp
 from deskgrid.worker.docker_runner import NO_DAEMON, _default_client
 from deskgrid.worker.image_archive import ArchiveRefused as ImageRefused  # its sentences
 from deskgrid.worker.image_archive import check_image_archive
+from deskgrid.worker.inputs import DEFAULT_MIN_FREE_DISK_MB, free_disk_bytes
 from deskgrid.worker.runner import RunnerError, owned_dir
 
 log = logging.getLogger(__name__)
@@ -131,12 +132,14 @@ class ImageCache:
         self,
         folder: Path,
         cap_mb: int = DEFAULT_IMAGE_CACHE_MB,
+        min_free_disk_mb: int = DEFAULT_MIN_FREE_DISK_MB,
         client_factory: Callable[[], Any] = _default_client,
         clock: Callable[[], float] = time.time,
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.index = ImageIndex(folder / INDEX_FILE)
         self.cap_bytes = cap_mb * MIB
+        self.min_free_disk_bytes = min_free_disk_mb * MIB  # an archive never takes the disk below
         self._client_factory = client_factory
         self._client: Any = None
         self._clock = clock
@@ -204,12 +207,17 @@ class ImageCache:
         folder = await asyncio.to_thread(owned_dir, "image-")
         try:
             archive = folder / "image.tar"
+            # the archive, its untagged copy and the loaded image: three times its size
+            room = (free_disk_bytes(folder) - self.min_free_disk_bytes) // 3
             try:
-                await client.download_data_to(sha256, archive, max_bytes=self.cap_bytes)
+                await client.download_data_to(
+                    sha256, archive, max_bytes=max(0, min(self.cap_bytes, room))
+                )
             except ContentRefused as exc:
                 raise ImageRefused(
                     f"The app's image archive was refused: {exc.detail} (This worker's image "
-                    f"cache holds {self.cap_bytes // MIB} MiB: --image-cache-mb.)"
+                    f"cache holds {self.cap_bytes // MIB} MiB, --image-cache-mb, and keeps "
+                    f"{self.min_free_disk_bytes // MIB} MiB of the disk free.)"
                 ) from None
             await asyncio.to_thread(check_image_archive, archive)  # nothing that expands
             untagged = folder / "untagged.tar"
@@ -417,12 +425,17 @@ def _short(image_id: str) -> str:
 _SHARED: dict[Path, ImageCache] = {}
 
 
-def shared_image_cache(folder: Path, cap_mb: int = DEFAULT_IMAGE_CACHE_MB) -> ImageCache:
+def shared_image_cache(
+    folder: Path,
+    cap_mb: int = DEFAULT_IMAGE_CACHE_MB,
+    min_free_disk_mb: int = DEFAULT_MIN_FREE_DISK_MB,
+) -> ImageCache:
     """The image cache of a worker folder, one per folder in a process (the workers of a node
-    share theirs: one index, one fetch per image); the last cap asked for applies."""
+    share theirs: one index, one fetch per image); the last limits asked for apply."""
     key = folder.resolve()
     cache = _SHARED.get(key)
     if cache is None:
-        cache = _SHARED[key] = ImageCache(folder, cap_mb)
+        cache = _SHARED[key] = ImageCache(folder, cap_mb, min_free_disk_mb)
     cache.cap_bytes = cap_mb * MIB
+    cache.min_free_disk_bytes = min_free_disk_mb * MIB
     return cache

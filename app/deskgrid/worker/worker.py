@@ -244,7 +244,8 @@ class Worker:
     @property
     def images(self) -> ImageCache:
         """Published apps' images on this computer (shared by the workers of one folder)."""
-        return shared_image_cache(self.state_dir, self.config.image_cache_mb)
+        config = self.config
+        return shared_image_cache(self.state_dir, config.image_cache_mb, config.min_free_disk_mb)
 
     def memory_to_advertise(self) -> int:
         """The most memory, in MiB, the volunteer's preferences let a job use here: the grid

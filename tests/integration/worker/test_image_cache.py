@@ -4,6 +4,7 @@ first when over the cap (never an image in use, never one the cache did not brin
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,3 +188,15 @@ def _docker():
     import docker
 
     return docker.from_env(timeout=60)
+
+
+async def test_an_archive_that_would_take_the_disk_below_its_floor_is_refused(
+    grid, images, tmp_path: Path
+) -> None:
+    _, submitter = grid
+    await stored(grid, images[0])
+    floor_mb = shutil.disk_usage(tmp_path).free // 2**20  # the disk is already at its floor
+    cache = ImageCache(tmp_path / "state", min_free_disk_mb=floor_mb, client_factory=_docker)
+    with pytest.raises(ImageRefused, match=f"keeps {floor_mb} MiB of the disk free"):
+        await cache.ensure(images[0].docker_app(), submitter)
+    assert not image_present(images[0].image_id)
