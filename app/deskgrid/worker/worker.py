@@ -430,7 +430,12 @@ class Worker:
                         progress=None,
                         keys_per_s=None,
                     )
-                    await held.enter_async_context(self.images.using(lease.docker, client))
+                    beats = asyncio.ensure_future(self._heartbeats_while_fetching(client, lease))
+                    try:  # a large image may take longer than the grid waits for a sign of life
+                        await held.enter_async_context(self.images.using(lease.docker, client))
+                    finally:
+                        beats.cancel()
+                        await asyncio.gather(beats, return_exceptions=True)
                 inputs = await fetch_inputs(client, lease.inputs, staging, self.input_limits)
             except RunnerError as exc:
                 await self._report_error(client, lease, str(exc), stop)
@@ -442,6 +447,18 @@ class Worker:
                 await self._report_error(client, lease, f"Cannot get {what}: {exc}", stop)
                 return
             await self._compute(client, lease, stop, app, runner, params, inputs)
+
+    async def _heartbeats_while_fetching(self, client: GridClient, lease: Lease) -> None:
+        """Tell the grid the lease is alive while its app's image is fetched (a lease the
+        grid ended shows when the result is sent)."""
+        while True:
+            await asyncio.sleep(max(0.05, lease.heartbeat_interval))
+            try:
+                await client.heartbeat(lease.lease_id, message="Getting the app's image.")
+            except LeaseGone:
+                return
+            except GridClientError:
+                continue
 
     async def _compute(
         self,

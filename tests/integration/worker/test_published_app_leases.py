@@ -30,7 +30,7 @@ from deskgrid.grid.models import Capabilities, DockerApp, Lease
 from deskgrid.worker.docker_runner import NO_DOCKER_FOR_APPS
 from deskgrid.worker.worker import ALWAYS_RUN, Worker, WorkerConfig
 from tests.integration.worker.app_images import AppImage, build_app_image, remove_image
-from tests.live_grid import DEADLINE
+from tests.live_grid import DEADLINE, until
 
 pytestmark = pytest.mark.integration
 
@@ -151,3 +151,23 @@ async def test_without_docker_a_published_apps_lease_is_refused_with_a_sentence(
         app = DockerApp(image_id="sha256:" + "3" * 64, archive_sha256="4" * 64)
         await worker._work(client, await leased(worker, client, app), asyncio.Event())  # noqa: SLF001
     assert worker.status.last_error == NO_DOCKER_FOR_APPS
+
+
+async def test_the_lease_is_kept_alive_while_its_image_is_fetched(grid, tmp_path: Path) -> None:
+    server, submitter = grid
+    job = await submitter.submit("checksum", {"text": "t"})
+    worker = make_worker(server.url, tmp_path / "w")
+    async with GridClient(server.url) as client:
+        app = DockerApp(image_id="sha256:" + "3" * 64, archive_sha256="4" * 64)
+        lease = (await leased(worker, client, app)).model_copy(update={"heartbeat_interval": 0.05})
+        beats = asyncio.create_task(worker._heartbeats_while_fetching(client, lease))  # noqa: SLF001
+
+        async def heard() -> bool:
+            view = await submitter.get_job(job.id)
+            return any(seen.heartbeat_at for seen in view.leases or [])
+
+        try:
+            await until(heard, "a heartbeat of the lease while its image is fetched")
+        finally:
+            beats.cancel()
+            await asyncio.gather(beats, return_exceptions=True)
