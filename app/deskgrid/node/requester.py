@@ -26,6 +26,7 @@ from deskgrid.chain.transactions import FeeQuote, TxSender
 from deskgrid.chain.trust import DEFAULT_TRUST, TRUST_NAMES, check_trust, task_price
 from deskgrid.errors import DeskGridError
 from deskgrid.market.params_form import build_form
+from deskgrid.market.task_document import TaskDocument
 from deskgrid.money import format_rlc
 from deskgrid.node.journal import JournalEntry, RequestJournal
 from deskgrid.oracle.timeline import TaskTimeline, TimelineEvent
@@ -181,6 +182,8 @@ class AppOrder:
     values: dict[str, object]
     trust: int = UNVERIFIED_TRUST
     category: int = 1
+    inputs: dict[str, str] = field(default_factory=dict)  # input name -> sha256 in the grid
+    result_key: str | None = None  # the compressed public key the result is encrypted to
 
     def __post_init__(self) -> None:
         if check_trust(self.trust) < UNVERIFIED_TRUST:
@@ -191,6 +194,10 @@ class AppOrder:
 
     def params(self) -> dict[str, object]:
         return build_form(self.params_schema).validate(dict(self.values))
+
+    def document(self) -> str:
+        """The request's params text: the task document (`market.task_document`)."""
+        return TaskDocument(self.params(), dict(self.inputs), self.result_key).to_chain()
 
 
 Order = VanityOrder | AppOrder
@@ -228,7 +235,9 @@ class VanityRun:
         request = TaskRequest(
             self.app_id,
             self.pool_id,
-            json.dumps(order.params(), separators=(",", ":")),
+            order.document()
+            if isinstance(order, AppOrder)
+            else json.dumps(order.params(), separators=(",", ":")),
             task_price(app_price, pool_fee, order.trust),
             order.category,
             self.callback,
