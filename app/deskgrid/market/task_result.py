@@ -57,5 +57,5 @@ async def save_result(grid_url: str, account: Any, hub: Any, task_id: bytes, to:
         digest,
         to,
         encrypted=asks_encrypted(params),
-        context=encryption_context(hex_id, hex_id),
+        context=encryption_context(hex_id, ""),
     )
