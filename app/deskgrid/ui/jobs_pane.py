@@ -805,12 +805,15 @@ class JobsPane(QWidget):
         """Ask where to save `job`'s result, then fetch it off the GUI thread."""
         if job.task_id is None:
             return
-        manifest = self.manifests.get(job.app_id) if job.app_id is not None else None
-        media_type = manifest.result.media_type if manifest is not None else ""
-        suggested = str(Path.home() / result_file_name(job.hex_id, media_type))
+        suggested = str(Path.home() / self.result_name(job))
         path, _ = QFileDialog.getSaveFileName(self, "Save the task's result", suggested)
         if path:
             self.save_result_to(job, Path(path))
+
+    def result_name(self, job: JobRecord) -> str:
+        """The name `job`'s result is offered under: its task id and its manifest's type."""
+        manifest = self.manifests.get(job.app_id) if job.app_id is not None else None
+        return result_file_name(job.hex_id, manifest.result.media_type if manifest else "")
 
     def save_result_to(self, job: JobRecord, to: Path) -> None:
         """Fetch `job`'s result from the grid into `to` (checked, decrypted, written whole)."""
