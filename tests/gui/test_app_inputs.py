@@ -193,6 +193,7 @@ def test_a_file_goes_to_the_grid_and_the_result_comes_back_decrypted(qtbot, boot
         )
         qtbot.waitUntil(lambda: job.downloadable, timeout=JOB_TIMEOUT_MS)
         assert pane.my_jobs.download_button(job) is not None
+        assert pane.output.text().startswith("Its result waits in the grid's data store")
         assert pane.result_name(job) == job.hex_id + ".json"
 
         to = tmp_path / "out" / pane.result_name(job)
@@ -246,7 +247,15 @@ def test_a_result_for_another_wallet_or_without_a_grid_is_said(qtbot, booted, tm
         pane.my_jobs.add(job)
         pane.save_result_to(job, tmp_path / "r.json")
         qtbot.waitUntil(lambda: "could not be downloaded" in pane.status.text(), timeout=10_000)
+        assert "This result was encrypted for another wallet: open the wallet that paid" in (
+            pane.status.text()
+        )
         assert not (tmp_path / "r.json").exists()
+
+        run_async(qtbot, server.stop())  # the grid is gone
+        pane.save_result_to(job, tmp_path / "r.json")
+        qtbot.waitUntil(lambda: "Cannot reach the grid" in pane.status.text(), timeout=10_000)
+        assert pane.status.text().startswith(f"The result of task {job.short_id} could not be")
 
         pane.market.grid_url = None
         pane.save_result_to(job, tmp_path / "r.json")

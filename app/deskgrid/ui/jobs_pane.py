@@ -45,7 +45,6 @@ from PySide6.QtWidgets import (
 
 from deskgrid.apps.registry import builtin_apps
 from deskgrid.chain.contracts import AppInfo, VanityRequesterContract
-from deskgrid.crypto.ecies import public_key_of
 from deskgrid.desktop.events import TaskEnded
 from deskgrid.desktop.jobs_market import CHAIN_ONLY, ZERO_ADDRESS, JobsMarket
 from deskgrid.desktop.session import WalletSession
@@ -56,6 +55,7 @@ from deskgrid.market.input_files import NEEDS_GRID, ChosenFile, uploading_text
 from deskgrid.market.manifest import Manifest
 from deskgrid.market.params_form import estimate_text
 from deskgrid.market.published import read_apps
+from deskgrid.market.requester_data import result_key_of
 from deskgrid.market.task_result import result_file_name, save_result
 from deskgrid.money import format_rlc
 from deskgrid.node.journal import JournalEntry, RequestJournal
@@ -95,6 +95,9 @@ _STATE_AFTER = {
 }
 DEADLINE_PASSED = "its final deadline passed without a result"
 OPEN_FOLDER = "Open folder"
+IN_THE_GRID = (  # a published app's result when the hub holds only its digest
+    "its result waits in the grid's data store; fetch it with “Download result…” in My jobs."
+)
 UNKNOWN_DIGEST = "0" * 64  # an input's digest in the quote: the upload comes after the review
 
 
@@ -356,9 +359,7 @@ class JobsPane(QWidget):
                 self.schema_form.params(),
                 self.trust.level(),
                 inputs=dict.fromkeys(files, UNKNOWN_DIGEST),
-                result_key=public_key_of(bytes(account.key)).hex()
-                if self.encrypt.isChecked()
-                else None,
+                result_key=result_key_of(account) if self.encrypt.isChecked() else None,
             )
         else:
             order = VanityOrder(
@@ -484,7 +485,7 @@ class JobsPane(QWidget):
             job.downloadable = True
             self.my_jobs.refresh()
             text = f"Your {app_title(job.app)} task {job.short_id} finished: "
-            text += outcome.result.strip()[:200]
+            text += outcome.result.strip()[:200] or IN_THE_GRID
             if self.shown is None or self.shown is job:
                 self.show_job(job)
                 self.status.ok(text)
@@ -633,7 +634,9 @@ class JobsPane(QWidget):
             self.result.show_result(*job.result)
         else:
             self.result.clear()
-        self.output.setText(f"Result: {job.output}" if job.output is not None else "")
+        output = job.output.strip() if job.output is not None else ""
+        in_the_grid = IN_THE_GRID[0].upper() + IN_THE_GRID[1:]
+        self.output.setText(f"Result: {output}" if output else in_the_grid)
         self.output.setVisible(job.output is not None)
 
     def _show_nothing(self) -> None:
