@@ -137,6 +137,7 @@ class JobsPane(QWidget):
         self._journal_folder: tuple[str, object] | None = None  # (address, folder)
         self._following: set[str] = set()  # order ids followed here
         self._claimed_here: set[bytes] = set()  # tasks this pane claimed (their end: refunded)
+        self.saved: dict[str, Path] = {}  # where each task's result was saved, by task id
 
         self.apps = QComboBox()
         self.description = QLabel()
@@ -191,7 +192,6 @@ class JobsPane(QWidget):
         layout.addWidget(self.no_form)
         row = QHBoxLayout()
         row.addWidget(self.run_note, 1)
-        row.addStretch(0)
         row.addWidget(self.run_button)
         layout.addLayout(row)
         layout.addWidget(self.status)
@@ -218,7 +218,6 @@ class JobsPane(QWidget):
         self.result.message.connect(lambda kind, text: self.status.show_message(text, kind))
         self.my_jobs.claim_requested.connect(self.claim)
         self.my_jobs.download_requested.connect(self.download)
-        self.saved: dict[str, Path] = {}  # where each task's result was saved, by task id
         self.my_jobs.job_selected.connect(self._job_selected)
         self.notices.acted.connect(self._notice_acted)
         self.clock = QTimer(self)
