@@ -58,7 +58,7 @@ from deskgrid.market.published import read_apps
 from deskgrid.market.requester_data import result_key_of
 from deskgrid.market.task_result import result_file_name, save_result
 from deskgrid.money import format_rlc
-from deskgrid.node.journal import JournalEntry, RequestJournal
+from deskgrid.node.journal import APP_ORDER, JournalEntry, RequestJournal
 from deskgrid.node.requester import AppOrder, Order, RunQuote, VanityOrder, VanityRun
 from deskgrid.node.resume import resume, settle
 from deskgrid.oracle.timeline import TaskTimeline, TimelineEvent
@@ -688,7 +688,8 @@ class JobsPane(QWidget):
         entries = await asyncio.to_thread(resume, journal, market.chain, market.hub)
         for entry in reversed(entries):  # newest on top
             job = self._show_entry(entry)
-            if entry.state == "completed" and job is not None and job.result is None:
+            vanity = entry.kind != APP_ORDER
+            if entry.state == "completed" and vanity and job is not None and job.result is None:
                 job.result = await asyncio.to_thread(journal.result, entry)
         for entry in entries:
             job = self._show_entry(entry)
@@ -704,20 +705,26 @@ class JobsPane(QWidget):
         job = self.my_jobs.find(task_id)
         if job is None:
             age = time.time() - datetime.fromisoformat(entry.created).timestamp()
-            patterns = entry.params.get("patterns") or []
+            if entry.kind == APP_ORDER:  # its params are the task document
+                what = params_text(entry.params.get("params") or {})
+            else:
+                patterns = entry.params.get("patterns") or []
+                what = f"an address starting with {' or '.join(map(str, patterns))}"
             job = JobRecord(
                 task_id,
                 entry.app,
                 entry.price,
                 state=_STATE_OF_ENTRY.get(entry.state, "requested"),
                 started=time.monotonic() - age,
-                what=f"an address starting with {' or '.join(map(str, patterns))}",
+                what=what,
                 order_id=entry.order_id,
+                app_id=entry.app_id,
             )
             if entry.finished:
                 job.ended = time.monotonic()
                 job.reason = entry.reason
             self.my_jobs.append(job)
+        job.downloadable = entry.kind == APP_ORDER and entry.state == "completed"
         return job
 
     async def _follow_entry(
@@ -740,6 +747,12 @@ class JobsPane(QWidget):
             await asyncio.sleep(RESUME_INTERVAL)  # another process holds it for now
             entry = await asyncio.to_thread(settle, journal, market.chain, market.hub, entry)
         self._following.discard(entry.order_id)
+        if entry.kind == APP_ORDER and entry.state == "completed":
+            job.state, job.ended, job.downloadable = "finalized", time.monotonic(), True
+            self.my_jobs.refresh()
+            text = f"Your {app_title(job.app)} task {job.short_id} finished: {IN_THE_GRID}"
+            self.notices.post(JobNotice(job.hex_id, text, "ok", SHOW))
+            return
         result = await asyncio.to_thread(journal.result, entry)
         await self._ended(job, result, entry.reason)
 

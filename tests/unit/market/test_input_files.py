@@ -82,7 +82,7 @@ def test_an_app_order_pays_with_the_task_document_of_its_inputs_and_key():
         inputs={"text": digest},
         result_key=KEY,
     )
-    text = order.document()
+    text = order.request_text()
     assert json.loads(text) == {
         "params": {"input": "text", "top": 5},
         "inputs": {"text": digest},
@@ -90,7 +90,7 @@ def test_an_app_order_pays_with_the_task_document_of_its_inputs_and_key():
     }
     parsed = parse_task_document(text, manifest)  # what the oracle reads back
     assert parsed.inputs == {"text": digest} and parsed.result_key == KEY
-    plain = AppOrder("wordfreq", manifest.params_schema, {"top": 5}).document()
+    plain = AppOrder("wordfreq", manifest.params_schema, {"top": 5}).request_text()
     assert json.loads(plain) == {"params": {"top": 5}, "inputs": {}}  # no key: not encrypted
 
 
