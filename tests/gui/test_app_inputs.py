@@ -214,6 +214,17 @@ def test_a_file_goes_to_the_grid_and_the_result_comes_back_decrypted(qtbot, boot
         qtbot.waitUntil(lambda: "could not be downloaded" in pane.status.text(), timeout=10_000)
         assert "does not match the digest the chain records" in pane.status.text()
         assert not again.exists()
+
+        # the journal keeps the order: a pane opened later lists it, ready to download
+        later = JobsPane(booted.controller.session, jobs_market_for(booted.controller.backend, url))
+        qtbot.addWidget(later)
+        try:
+            qtbot.waitUntil(lambda: later.my_jobs.find(job.task_id) is not None, timeout=10_000)
+            kept = later.my_jobs.find(job.task_id)
+            assert kept.downloadable and kept.state == "finalized"
+            assert kept.what == 'input = "text", top = 20' and kept.app_id == job.app_id
+        finally:
+            _stop(later)
     finally:
         _stop(pane)
         run_async(qtbot, submitter.aclose())
