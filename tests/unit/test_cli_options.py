@@ -35,6 +35,7 @@ HOSTILE = (
 ANY_NAME = {"abc", "notaurl", "0xdead", "garbage", "99999", "-2", "0", "-1.5", "nan", "1e309"}
 ANY_NAME |= {"99999999999999999999999", "http://127.0.0.1:99999"}
 LONG_TEXT = {"99999999999999999999999", "http://127.0.0.1:99999"}
+RESULT_FILE = ANY_NAME - {"http://127.0.0.1:99999"}
 # Options for which 99999 is an ordinary value (a number of seconds, MiB, requests/s, ...):
 # 99999 is hostile for ports only.
 NUMBERS = {
@@ -42,12 +43,14 @@ NUMBERS = {
         "--delay-bound --rate-limit --address-rate-limit --login-rate-limit --job-retention "
         "--event-retention --data-grace --upload-quota --min-free-disk --lease-grace "
         "--quota-max --quota-start --quota-min --max-active-leases --leases-per-core "
-        "--max-connections --max-connections-per-address --chain-id --min-body-rate"
+        "--max-connections --max-connections-per-address --chain-id --min-body-rate "
+        "--requester-upload-quota-mb --requester-upload-mb-per-hour"
     ),
     "worker": "--min-free-disk-mb --max-input-mb --give-up-after --image-cache-mb",
     "oracle": "--pool",
     "wallet send": "--amount",
     "run vanity": "--retry-for",
+    "run app": "--retry-for",
     "app publish": "--price",
 }
 # (subcommand path, option) -> (hostile values accepted, why)
@@ -95,6 +98,11 @@ ALLOWED: dict[tuple[str, str], tuple[set[str], str]] = {
         "checked against the app's alphabet before paying (a sentence, exit 2: see test_node_cli)",
     ),
     ("run vanity", "--retry-for"): ({"0"}, "0: no retry"),
+    ("run app", "--retry-for"): ({"0"}, "0: no retry"),
+    ("run app", "--to"): (RESULT_FILE, "a new file in the current folder is a valid result file"),
+    ("tasks", "--to"): (RESULT_FILE, "a new file in the current folder is a valid result file"),
+    ("grid serve", "--requester-upload-quota-mb"): ({"0"}, "0: no quota"),
+    ("grid serve", "--requester-upload-mb-per-hour"): ({"0"}, "0: no cap"),
     ("app publish", "--price"): ({"0"}, "0: a free app"),
     ("app publish", "--image"): (
         {"abc", "notaurl", "0xdead", "garbage", "99999", "0", "nan", "1e309"}
@@ -123,6 +131,7 @@ POSITIONALS: dict[str, list[str]] = {
     "app show": ["1"],  # `deskgrid app show ID`
     "app set-price": ["1", "2.5"],
     "app retire": ["1"],
+    "run app": ["1"],  # `deskgrid run app ID`
 }
 
 

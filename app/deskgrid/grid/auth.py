@@ -2,6 +2,11 @@
 personal message) and get a bearer token tied to their address; submitters (the operator,
 the oracle) hold tokens given to the server at start.
 
+Requesters (any wallet that pays for tasks) sign in the same way with a message of their own
+form (`signin.requester_sign_in_message`) and get a requester token `dgr_…`, good for storing
+and fetching data only. A requester's new sign-in keeps its other tokens (its command line
+and its desktop app may be signed in at once), up to `REQUESTER_TOKENS_KEPT` per address.
+
 Worker tokens are `dgw_…`, submitter tokens `dgs_…` (older submitter tokens of any form still
 work). Only a token's SHA-256 is stored. A token ends when it expires, when its worker logs
 out, or when the same address signs in again (one address is one worker: a new sign-in
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import to_checksum_address
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from deskgrid.errors import DeskGridError
@@ -32,18 +37,24 @@ from deskgrid.grid.config import GridConfig
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Unauthorized
 from deskgrid.grid.models import LoginReply, LoginRequest
-from deskgrid.grid.schema import challenges, grid_meta, worker_tokens
+from deskgrid.grid.schema import challenges, grid_meta, requester_tokens, worker_tokens
 from deskgrid.grid.signin import (
     MAX_LIFETIME_S,
+    REQUESTER,
     VERSION,
+    WORKER,
+    RequesterLoginRequest,
     SignInChallenge,
+    message_for,
     normalize_url,
-    sign_in_message,
 )
 
 WORKER_TOKEN_PREFIX = "dgw_"
 SUBMITTER_TOKEN_PREFIX = "dgs_"
+REQUESTER_TOKEN_PREFIX = "dgr_"
+REQUESTER_TOKENS_KEPT = 16  # a requester's live tokens; its oldest go beyond this
 CACHE_ENTRIES = 10_000
+_AGAIN = {WORKER: "log in again", REQUESTER: "sign in again"}
 
 
 def bound_url(host: str, port: int) -> str:
@@ -57,6 +68,14 @@ def token_hash(token: str) -> str:
 
 def new_worker_token() -> str:
     return WORKER_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_requester_token() -> str:
+    return REQUESTER_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def is_requester_token(token: str) -> bool:
+    return token.startswith(REQUESTER_TOKEN_PREFIX)
 
 
 def new_submitter_token() -> str:
@@ -85,6 +104,7 @@ class _Cached:
     address: str
     expires_at: float  # the token's expiry (grid clock)
     checked: float  # when the database last vouched for it (monotonic)
+    role: str = WORKER
 
 
 class Authenticator:
@@ -137,8 +157,9 @@ class Authenticator:
             expires_at=int(expires),
         )
 
-    def challenge(self, address: str) -> SignInChallenge:
-        """The fields of a one-time sign-in message for `address` (the worker builds it)."""
+    def challenge(self, address: str, role: str = WORKER) -> SignInChallenge:
+        """The fields of a one-time sign-in message of `role` ("worker" or "requester") for
+        `address` (the signer builds it); the challenge serves only that kind of sign-in."""
         address = to_checksum_address(address)
         now = self.clock.now()
         issued = int(now)
@@ -149,7 +170,12 @@ class Authenticator:
             conn.execute(delete(challenges).where(challenges.c.expires_at < now))
             conn.execute(
                 insert(challenges).values(
-                    nonce=nonce, address=address, issued_at=issued, expires_at=expires, used=0
+                    nonce=nonce,
+                    address=address,
+                    issued_at=issued,
+                    expires_at=expires,
+                    used=0,
+                    role=role,
                 )
             )
         return reply
@@ -161,39 +187,7 @@ class Authenticator:
         payout = to_checksum_address(request.payout) if request.payout else None
         now = self.clock.now()
         with self.db.write() as conn:
-            row = (
-                conn.execute(select(challenges).where(challenges.c.nonce == request.nonce))
-                .mappings()
-                .first()
-            )
-            if row is None or row["address"] != address:
-                raise Unauthorized("Unknown challenge for this address; ask for a new one.")
-            if row["used"]:
-                raise Unauthorized("This challenge was already used; ask for a new one.")
-            if row["expires_at"] < now:
-                raise Unauthorized("This challenge expired; ask for a new one and sign it.")
-            challenge = self._challenge(address, request.nonce, row["issued_at"], row["expires_at"])
-            message = sign_in_message(challenge, payout)
-            try:
-                signer = Account.recover_message(
-                    encode_defunct(text=message), signature=request.signature
-                )
-            except Exception:
-                raise Unauthorized(
-                    "The signature is not a valid EIP-191 signature of the sign-in message."
-                ) from None
-            if signer != address:
-                raise Unauthorized(
-                    f"The sign-in message for this grid ({challenge.grid_url}) was not signed "
-                    f"by {address}; sign the message built from this grid's challenge."
-                )
-            spent = conn.execute(
-                update(challenges)
-                .where(challenges.c.nonce == request.nonce, challenges.c.used == 0)
-                .values(used=1)
-            )
-            if spent.rowcount != 1:
-                raise Unauthorized("This challenge was already used; ask for a new one.")
+            self._spend(conn, WORKER, address, request.nonce, request.signature, payout, now)
             token = new_worker_token()
             expires = now + self.config.worker_token_ttl_s
             conn.execute(
@@ -212,6 +206,80 @@ class Authenticator:
         self._forget_address(address)
         return LoginReply(token=token, address=address, expires_at=expires, payout=payout)
 
+    def login_requester(self, request: RequesterLoginRequest) -> LoginReply:
+        """Check the signed requester sign-in message and issue a requester token (data
+        only, as long-lived as a worker's); the challenge is spent."""
+        address = to_checksum_address(request.address)
+        now = self.clock.now()
+        with self.db.write() as conn:
+            self._spend(conn, REQUESTER, address, request.nonce, request.signature, None, now)
+            token = new_requester_token()
+            expires = now + self.config.worker_token_ttl_s
+            conn.execute(delete(requester_tokens).where(requester_tokens.c.expires_at < now))
+            conn.execute(
+                insert(requester_tokens).values(
+                    token_hash=token_hash(token),
+                    address=address,
+                    created_at=now,
+                    expires_at=expires,
+                )
+            )
+            kept = (
+                select(requester_tokens.c.token_hash)
+                .where(requester_tokens.c.address == address)
+                .order_by(requester_tokens.c.created_at.desc())
+                .limit(REQUESTER_TOKENS_KEPT)
+            )
+            conn.execute(
+                delete(requester_tokens).where(
+                    requester_tokens.c.address == address,
+                    requester_tokens.c.token_hash.not_in(kept.scalar_subquery()),
+                )
+            )
+        return LoginReply(token=token, address=address, expires_at=expires)
+
+    def _spend(
+        self,
+        conn: Connection,
+        role: str,
+        address: str,
+        nonce: str,
+        signature: str,
+        payout: str | None,
+        now: float,
+    ) -> None:
+        """Check that `signature` signs the `role` sign-in message of the challenge `nonce`
+        given to `address`, and spend the challenge; Unauthorized with a sentence if not."""
+        row = conn.execute(select(challenges).where(challenges.c.nonce == nonce)).mappings().first()
+        if row is None or row["address"] != address or row["role"] != role:
+            raise Unauthorized(
+                f"Unknown challenge for this address; ask for a new one (POST /{role}s/challenge)."
+            )
+        if row["used"]:
+            raise Unauthorized("This challenge was already used; ask for a new one.")
+        if row["expires_at"] < now:
+            raise Unauthorized("This challenge expired; ask for a new one and sign it.")
+        challenge = self._challenge(address, nonce, row["issued_at"], row["expires_at"])
+        message = message_for(role, challenge, payout)
+        try:
+            signer = Account.recover_message(encode_defunct(text=message), signature=signature)
+        except Exception:
+            raise Unauthorized(
+                "The signature is not a valid EIP-191 signature of the sign-in message."
+            ) from None
+        if signer != address:
+            raise Unauthorized(
+                f"The {role} sign-in message for this grid ({challenge.grid_url}) was not "
+                f"signed by {address}; sign the message built from this grid's challenge."
+            )
+        spent = conn.execute(
+            update(challenges)
+            .where(challenges.c.nonce == nonce, challenges.c.used == 0)
+            .values(used=1)
+        )
+        if spent.rowcount != 1:
+            raise Unauthorized("This challenge was already used; ask for a new one.")
+
     def logout(self, token: str) -> None:
         """Revoke this worker token."""
         digest = token_hash(token)
@@ -226,22 +294,30 @@ class Authenticator:
     def worker_address(self, token: str) -> str:
         """The address a worker token belongs to; Unauthorized if unknown, revoked or
         expired. The database is asked again once a cached answer is `token_cache_s` old."""
+        return self._address(token, worker_tokens, WORKER)
+
+    def requester_address(self, token: str) -> str:
+        """The wallet address a requester token belongs to; Unauthorized if unknown or
+        expired (cached like a worker's)."""
+        return self._address(token, requester_tokens, REQUESTER)
+
+    def _address(self, token: str, table: Table, role: str) -> str:
         digest = token_hash(token)
         now = self.clock.now()
         cached = self._cache.get(digest)
-        if cached is not None and time.monotonic() - cached.checked > self.config.token_cache_s:
+        if cached is not None and (
+            cached.role != role or time.monotonic() - cached.checked > self.config.token_cache_s
+        ):
             self._cache.pop(digest, None)
             cached = None
         if cached is None:
             with self.db.read() as conn:
                 row = conn.execute(
-                    select(worker_tokens.c.address, worker_tokens.c.expires_at).where(
-                        worker_tokens.c.token_hash == digest
-                    )
+                    select(table.c.address, table.c.expires_at).where(table.c.token_hash == digest)
                 ).first()
             if row is None:
-                raise Unauthorized("Unknown or revoked worker token; log in again.")
-            cached = _Cached(row[0], row[1], time.monotonic())
+                raise Unauthorized(f"Unknown or revoked {role} token; {_AGAIN[role]}.")
+            cached = _Cached(row[0], row[1], time.monotonic(), role)
             self._cache[digest] = cached
             while len(self._cache) > CACHE_ENTRIES:
                 self._cache.popitem(last=False)
@@ -249,5 +325,5 @@ class Authenticator:
             self._cache.move_to_end(digest)
         if cached.expires_at < now:
             self._cache.pop(digest, None)
-            raise Unauthorized("The worker token expired; log in again.")
+            raise Unauthorized(f"The {role} token expired; {_AGAIN[role]}.")
         return cached.address

@@ -8,6 +8,10 @@ GUI, the operator) and for workers.
     async with GridClient(url) as grid:          # a worker
         await grid.authenticate(account, capabilities=Capabilities(apps=["vanity"]))
         reply = await grid.request_work()
+
+    async with GridClient(url) as grid:          # a requester (its wallet): data only
+        await grid.sign_in_requester(account)
+        ref = await grid.upload_file(path)
 """
 
 from __future__ import annotations
@@ -48,7 +52,13 @@ from deskgrid.grid.models import (
     WorkerView,
     WorkReply,
 )
-from deskgrid.grid.signin import SignInRefused, checked_message
+from deskgrid.grid.signin import (
+    REQUESTER,
+    WORKER,
+    SignInChallenge,
+    SignInRefused,
+    checked_message,
+)
 from deskgrid.grid.states import FINAL_JOB_STATES
 from deskgrid.grid.transport import (
     MAX_EVENT_BYTES,
@@ -125,6 +135,7 @@ class GridClient:
         self.address: str | None = None
         self._account: LocalAccount | None = None
         self._login: dict[str, Any] = {}
+        self._role = WORKER  # how the kept account signs in again when its token expires
         self._http = httpx.AsyncClient(
             base_url=self.url + "/api/v1",
             timeout=timeout,
@@ -183,7 +194,10 @@ class GridClient:
                 ) from exc
             if response is None:  # 401: the token expired
                 assert self._account is not None
-                await self.authenticate(self._account, **self._login)
+                if self._role == REQUESTER:
+                    await self.sign_in_requester(self._account)
+                else:
+                    await self.authenticate(self._account, **self._login)
                 continue
             return response
         raise AssertionError("unreachable")
@@ -334,27 +348,58 @@ class GridClient:
         The token is kept and renewed by itself when it expires."""
         caps = capabilities or Capabilities()
         payout = to_checksum_address(payout) if payout else None
+        challenge, signature = await self._signed_challenge(account, WORKER, payout)
+        body = {
+            "address": account.address,
+            "nonce": challenge.nonce,
+            "signature": signature,
+            "payout": payout,
+            "name": name,
+            "capabilities": caps.model_dump(),
+        }
+        login = await self._logged_in(account, "/workers/login", body)
+        self._login, self._role = {"name": name, "capabilities": caps, "payout": payout}, WORKER
+        return login
+
+    async def sign_in_requester(self, account: LocalAccount) -> LoginReply:
+        """Sign in as a requester (a wallet storing its task's input files and fetching its
+        results): a message of the requester's own form, naming this client's grid URL, is
+        signed with `account` (EIP-191). The requester token (`dgr_…`) may store and read
+        data only; it is kept and renewed by itself when it expires."""
+        challenge, signature = await self._signed_challenge(account, REQUESTER, None)
+        body = {"address": account.address, "nonce": challenge.nonce, "signature": signature}
+        login = await self._logged_in(account, "/requesters/login", body)
+        self._login, self._role = {}, REQUESTER
+        return login
+
+    async def _signed_challenge(
+        self, account: LocalAccount, role: str, payout: str | None
+    ) -> tuple[SignInChallenge, str]:
+        """The grid's challenge for `role`, checked, and the signature of its message."""
         self.token, self._account = None, None  # no signing in again while signing in
         response = await self._request(
-            "POST", "/workers/challenge", json={"address": account.address}
+            "POST", f"/{role}s/challenge", json={"address": account.address}
         )
         try:
             reply = parse_json(response.content, "sign-in challenge")
         except GridClientError:
             reply = None  # not JSON: refused below like any other challenge not of the form
         challenge, message = checked_message(
-            reply, connected_url=self.url, address=account.address, payout=payout, now=time.time()
+            reply,
+            connected_url=self.url,
+            address=account.address,
+            payout=payout,
+            now=time.time(),
+            role=role,
         )
         signed = account.sign_message(encode_defunct(text=message))
-        body = {
-            "address": account.address,
-            "nonce": challenge.nonce,
-            "signature": "0x" + signed.signature.hex().removeprefix("0x"),
-            "payout": payout,
-            "name": name,
-            "capabilities": caps.model_dump(),
-        }
-        response = await self._request("POST", "/workers/login", json=body)
+        return challenge, "0x" + signed.signature.hex().removeprefix("0x")
+
+    async def _logged_in(
+        self, account: LocalAccount, path: str, body: dict[str, Any]
+    ) -> LoginReply:
+        """Send the signed sign-in and keep the token the grid answers for `account`."""
+        response = await self._request("POST", path, json=body)
         try:
             login = LoginReply.model_validate(parse_json(response.content, "sign-in reply"))
         except (GridClientError, ValueError):
@@ -368,7 +413,6 @@ class GridClient:
         logs.redact(login.token)
         self.token, self.address = login.token, login.address
         self._account = account
-        self._login = {"name": name, "capabilities": caps, "payout": payout}
         return login
 
     async def logout(self, *, release_leases: bool = False, keep: Iterable[str] = ()) -> None:

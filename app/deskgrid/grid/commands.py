@@ -213,6 +213,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="MiB of data each submitter token may upload a day (default 2048; 0: no quota)",
     )
     limits.add_argument(
+        "--requester-upload-quota-mb",
+        metavar="MIB",
+        type=_mib,
+        help="MiB of input files each requester wallet may upload a day (default 1024; 0: no "
+        "quota)",
+    )
+    limits.add_argument(
+        "--requester-upload-mb-per-hour",
+        metavar="MIB",
+        type=_mib,
+        help="MiB all requester wallets together may upload an hour (default 4096; 0: no cap)",
+    )
+    limits.add_argument(
         "--min-free-disk",
         metavar="MIB",
         type=_mib,
@@ -370,6 +383,8 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
     for name, key in (
         ("upload_quota", "upload_quota_bytes"),
         ("min_free_disk", "min_free_disk_bytes"),
+        ("requester_upload_quota_mb", "requester_upload_quota_bytes"),
+        ("requester_upload_mb_per_hour", "requester_upload_bytes_per_hour"),
     ):
         value = getattr(args, name)
         if value is not None:

@@ -96,6 +96,8 @@ class GridConfig:
     job_retention_s: float = 7 * 86400.0  # finished jobs (leases, events) kept this long
     data_grace_s: float = 86400.0  # an unreferenced blob stored this recently is kept
     upload_quota_bytes: int = 2 * 1024 * MIB  # new data bytes per identity per day; 0: none
+    requester_upload_quota_bytes: int = 1024 * MIB  # per requester address a day; 0: none
+    requester_upload_bytes_per_hour: int = 4096 * MIB  # all requesters together; 0: no cap
     min_free_disk_bytes: int = 1024 * MIB  # uploads are refused (507) below this free space
     cleanup_batch: int = 200  # jobs / blobs examined per housekeeping batch
     workers_online_s: float = 120.0  # a worker seen this recently counts as online

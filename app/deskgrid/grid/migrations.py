@@ -285,6 +285,25 @@ def _v8_stakeholders(conn: Connection, dialect: str) -> None:
     )
 
 
+def _v9_requesters(conn: Connection, dialect: str) -> None:
+    # Requesters (wallets paying for tasks) sign in to store inputs and fetch results: their
+    # tokens, and which kind of sign-in each challenge was given for.
+    _run(
+        conn,
+        """
+        CREATE TABLE requester_tokens (
+            token_hash TEXT PRIMARY KEY,
+            address TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX ix_requester_tokens_expiry ON requester_tokens (expires_at);
+        CREATE INDEX ix_requester_tokens_address ON requester_tokens (address, created_at);
+        ALTER TABLE challenges ADD COLUMN role TEXT NOT NULL DEFAULT 'worker'
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs, leases, workers, tokens, challenges, events", _v1_initial),
     Migration(2, "indexes for metrics and housekeeping", _v2_metrics_indexes),
@@ -294,6 +313,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "retention, data collection and upload quotas", _v6_storage_housekeeping),
     Migration(7, "daily lease quotas and lease hard deadlines", _v7_lease_quotas),
     Migration(8, "trust levels, stake, and one replica per stakeholder", _v8_stakeholders),
+    Migration(9, "requester sign-in tokens", _v9_requesters),
 )
 HEAD = MIGRATIONS[-1].version
 

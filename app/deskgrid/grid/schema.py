@@ -178,8 +178,20 @@ challenges = Table(
     Column("issued_at", Float, nullable=False),  # whole seconds, as in the signed message
     Column("expires_at", Float, nullable=False),
     Column("used", Integer, nullable=False),
+    Column("role", Text, nullable=False, server_default=text("'worker'")),  # or 'requester'
 )
 Index("ix_challenges_expiry", challenges.c.expires_at)
+
+requester_tokens = Table(  # wallets signed in to store inputs and fetch results (data only)
+    "requester_tokens",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("address", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+Index("ix_requester_tokens_expiry", requester_tokens.c.expires_at)
+Index("ix_requester_tokens_address", requester_tokens.c.address, requester_tokens.c.created_at)
 
 events = Table(
     "events",

@@ -18,6 +18,22 @@ but this fixed form:
     Nonce: 9c1d…(32 hex)
     Issued At: 2026-12-03T08:00:00Z
     Expiration Time: 2026-12-03T08:05:00Z
+
+A requester (any wallet that pays for tasks) signs in the same way to store its input files
+and fetch its results, with a message of its own form: another title and statement, a
+`Requester:` line in place of `Worker:` and no payout. Each side rebuilds only its own form,
+so a worker's signed message is never a requester's sign-in, nor the other way round:
+
+    DeskGrid requester sign-in, version 1
+    Sign in to the DeskGrid grid at https://grid.example.org as a requester, to store and fetch data. This signs no transaction and moves no funds.
+
+    URL: https://grid.example.org
+    Grid ID: 5f0c…(32 hex)
+    Chain ID: none
+    Requester: 0xAb5801a7D398351b8bE11C439e05C5B3259aeC9B
+    Nonce: 9c1d…(32 hex)
+    Issued At: 2026-12-03T08:00:00Z
+    Expiration Time: 2026-12-03T08:05:00Z
 """  # noqa: E501
 
 from __future__ import annotations
@@ -29,6 +45,7 @@ from urllib.parse import urlsplit
 from eth_utils import is_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from deskgrid.grid.models import ADDRESS_PATTERN, Strict
 from deskgrid.grid.transport import GridClientError
 
 VERSION = 1
@@ -37,6 +54,14 @@ STATEMENT = (
     "Sign in to the DeskGrid grid at {url} as a worker. "
     "This signs no transaction and moves no funds."
 )
+REQUESTER_TITLE = f"DeskGrid requester sign-in, version {VERSION}"
+REQUESTER_STATEMENT = (
+    "Sign in to the DeskGrid grid at {url} as a requester, to store and fetch data. "
+    "This signs no transaction and moves no funds."
+)
+WORKER = "worker"
+REQUESTER = "requester"
+ROLES = (WORKER, REQUESTER)
 NONE = "none"  # the marker of an absent chain id or payout address
 MAX_LIFETIME_S = 600  # a challenge the worker signs lives at most this long
 CLOCK_SKEW_S = 120  # how far the grid's clock may be from the worker's
@@ -61,6 +86,14 @@ class SignInChallenge(BaseModel):
     nonce: str = Field(pattern=HEX32)
     issued_at: int = Field(ge=0, le=LAST_SECOND)
     expires_at: int = Field(ge=0, le=LAST_SECOND)
+
+
+class RequesterLoginRequest(Strict):
+    """What `POST /requesters/login` takes: the challenge's nonce and the signed message."""
+
+    address: str = Field(pattern=ADDRESS_PATTERN)
+    nonce: str = Field(min_length=1, max_length=128)
+    signature: str = Field(min_length=2, max_length=200)
 
 
 class SignInRefused(GridClientError):
@@ -103,17 +136,31 @@ def iso(at: int) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sign_in_message(challenge: SignInChallenge, payout: str | None) -> str:
-    """The text a worker signs for `challenge` (checked to be of the fixed form); ValueError
-    when a field would not fit it."""
+def _plain_fields(challenge: SignInChallenge, addresses: dict[str, str | None]) -> str:
+    """The challenge's URL, once its fields are checked to fit the fixed form."""
     url = normalize_url(challenge.grid_url)
     if url != challenge.grid_url:
         raise ValueError(f"the grid URL {challenge.grid_url!r} is not in its plain form {url!r}")
     if challenge.version != VERSION:
         raise ValueError(f"version {challenge.version} is not {VERSION}")
-    for name, address in (("worker", challenge.address), ("payout", payout)):
+    for name, address in addresses.items():
         if address is not None and not is_checksum_address(address):
             raise ValueError(f"the {name} address {address!r} is not a checksummed address")
+    return url
+
+
+def _times(challenge: SignInChallenge) -> list[str]:
+    return [
+        f"Nonce: {challenge.nonce}",
+        f"Issued At: {iso(challenge.issued_at)}",
+        f"Expiration Time: {iso(challenge.expires_at)}",
+    ]
+
+
+def sign_in_message(challenge: SignInChallenge, payout: str | None) -> str:
+    """The text a worker signs for `challenge` (checked to be of the fixed form); ValueError
+    when a field would not fit it."""
+    url = _plain_fields(challenge, {"worker": challenge.address, "payout": payout})
     chain = NONE if challenge.chain_id is None else str(challenge.chain_id)
     return "\n".join(
         [
@@ -125,22 +172,57 @@ def sign_in_message(challenge: SignInChallenge, payout: str | None) -> str:
             f"Chain ID: {chain}",
             f"Worker: {challenge.address}",
             f"Payout: {payout or NONE}",
-            f"Nonce: {challenge.nonce}",
-            f"Issued At: {iso(challenge.issued_at)}",
-            f"Expiration Time: {iso(challenge.expires_at)}",
+            *_times(challenge),
         ]
     )
 
 
+def requester_sign_in_message(challenge: SignInChallenge) -> str:
+    """The text a requester signs for `challenge` (its own form, never a worker's); ValueError
+    when a field would not fit it."""
+    url = _plain_fields(challenge, {"requester": challenge.address})
+    chain = NONE if challenge.chain_id is None else str(challenge.chain_id)
+    return "\n".join(
+        [
+            REQUESTER_TITLE,
+            REQUESTER_STATEMENT.format(url=url),
+            "",
+            f"URL: {url}",
+            f"Grid ID: {challenge.grid_id}",
+            f"Chain ID: {chain}",
+            f"Requester: {challenge.address}",
+            *_times(challenge),
+        ]
+    )
+
+
+def message_for(role: str, challenge: SignInChallenge, payout: str | None = None) -> str:
+    """The sign-in text of `role` ("worker" or "requester") for `challenge`."""
+    if role == REQUESTER:
+        if payout is not None:
+            raise ValueError("a requester's sign-in names no payout address")
+        return requester_sign_in_message(challenge)
+    if role != WORKER:
+        raise ValueError(f"unknown sign-in role {role!r}; one of {', '.join(ROLES)}")
+    return sign_in_message(challenge, payout)
+
+
 def checked_message(
-    reply: object, *, connected_url: str, address: str, payout: str | None, now: float
+    reply: object,
+    *,
+    connected_url: str,
+    address: str,
+    payout: str | None,
+    now: float,
+    role: str = WORKER,
 ) -> tuple[SignInChallenge, str]:
-    """The worker's side: the challenge a grid answered, checked field by field, and the
-    message to sign. SignInRefused (and nothing to sign) when any field is wrong."""
+    """The signer's side (a worker, or a requester with `role="requester"`): the challenge a
+    grid answered, checked field by field, and the message to sign. SignInRefused (and
+    nothing to sign) when any field is wrong."""
 
     def refuse(why: str) -> SignInRefused:
         return SignInRefused(
-            f"This worker refused to sign in to {connected_url}: {why}. Nothing was signed; "
+            f"This {role} refused to sign in to {connected_url}: {why}. Nothing was signed; "
             "use the grid URL its operator publishes, and a DeskGrid version of the grid's."
         )
 
@@ -153,7 +235,7 @@ def checked_message(
             + (f" (fields: {', '.join(fields)})" if fields else "")
         ) from None
     if challenge.version != VERSION:
-        raise refuse(f"it asks for sign-in version {challenge.version}, this worker knows 1")
+        raise refuse(f"it asks for sign-in version {challenge.version}, this {role} knows 1")
     try:
         expected = normalize_url(connected_url)
         claimed = normalize_url(challenge.grid_url)
@@ -162,7 +244,7 @@ def checked_message(
     if claimed != expected or challenge.grid_url != claimed:
         raise refuse(f"it says it is the grid at {challenge.grid_url[:100]!r}")
     if challenge.address != address:
-        raise refuse(f"the challenge is for {challenge.address}, not for this worker {address}")
+        raise refuse(f"the challenge is for {challenge.address}, not for this {role} {address}")
     lifetime = challenge.expires_at - challenge.issued_at
     if not 0 < lifetime <= MAX_LIFETIME_S:
         raise refuse(
@@ -174,6 +256,6 @@ def checked_message(
             "not now; check this computer's clock and the grid's"
         )
     try:
-        return challenge, sign_in_message(challenge, payout)
+        return challenge, message_for(role, challenge, payout)
     except ValueError as exc:
         raise refuse(str(exc)) from None

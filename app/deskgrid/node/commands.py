@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import shlex
 import signal
 import sys
 from pathlib import Path
@@ -16,6 +15,8 @@ from deskgrid.argtypes import argument_type, existing_file, url, whole_number
 from deskgrid.chain.trust import DEFAULT_TRUST, MAX_TRUST, MIN_TRUST, describe_levels
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_fee, format_rlc
+from deskgrid.node import app_commands
+from deskgrid.node.paying import pay_and_follow
 from deskgrid.node.requester import DEFAULT_RETRY_FOR
 
 
@@ -94,6 +95,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     vanity.add_argument("--json", action="store_true", help="print the outcome as JSON")
     vanity.set_defaults(handler=_run_vanity)
+    app_commands.register(apps)
 
 
 MAX_WORKERS = 64
@@ -207,13 +209,7 @@ def _demo(args: argparse.Namespace) -> int:
 async def _vanity_main(args: argparse.Namespace) -> int:
     from deskgrid.chain.transactions import TxSender
     from deskgrid.node.journal import RequestJournal
-    from deskgrid.node.requester import (
-        ChainRetry,
-        ChainUnreachable,
-        VanityOrder,
-        VanityRun,
-        is_connection_trouble,
-    )
+    from deskgrid.node.requester import VanityOrder, VanityRun
 
     order = VanityOrder(
         args.pattern, args.case_insensitive, not args.uncompressed, trust=args.trust
@@ -277,37 +273,9 @@ async def _vanity_main(args: argparse.Namespace) -> int:
             f"price {format_rlc(quote.price)} ({quote.breakdown()}); network fee up to "
             f"{format_fee(quote.fee.max_cost_wei)}"
         )
-        paying = asyncio.ensure_future(asyncio.to_thread(run.pay, order))
-        try:
-            task_id = await asyncio.shield(paying)
-            say(f"paid {format_rlc(run.price)}: task 0x{task_id.hex()}")
-            retry = ChainRetry(
-                chain.url or "(in this process)",
-                args.retry_for,
-                lambda line: print(f"deskgrid: {line}", file=sys.stderr, flush=True),
-            )
-            async for event in run.follow(retry=retry):
-                say(f"  {event.sentence()}")
-            outcome = await retry.call(lambda: asyncio.to_thread(run.outcome, order))
-        except ChainUnreachable as exc:
-            _say_task_is_safe(args, run, lost=str(exc))
+        outcome = await pay_and_follow(args, chain, run, order, say)
+        if outcome is None:
             return 1
-        except Exception as exc:  # the chain failed while paying: safe once signed
-            if not paying.done():
-                await asyncio.wait([paying])
-            signed = run.entry is not None and run.entry.tx_hash is not None
-            if not (signed and is_connection_trouble(exc)):
-                raise
-            lost = str(exc) if isinstance(exc, DeskGridError) else (
-                f"The chain at {chain.url} stopped answering ({type(exc).__name__})."
-            )  # fmt: skip
-            _say_task_is_safe(args, run, lost=lost)
-            return 1
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            if not paying.done():  # the payment goes on in its thread: let it end first
-                await asyncio.wait([paying])
-            _say_task_is_safe(args, run)
-            raise
     finally:
         if node is not None:
             await node.stop()
@@ -320,42 +288,6 @@ async def _vanity_main(args: argparse.Namespace) -> int:
         print(f"deskgrid: the task failed and was refunded: {outcome.reason}", file=sys.stderr)
         return 1
     return 0
-
-
-def resume_command(args: argparse.Namespace, order_id: str) -> str:
-    """The command that follows a paid order to its key from another terminal or later."""
-    return shlex.join(
-        [
-            "deskgrid", "tasks", "combine", order_id, "--chain", args.chain, "--hub", args.hub,
-            "--key-file", str(Path(args.key_file).absolute()),
-        ]
-    )  # fmt: skip
-
-
-def _say_task_is_safe(args: argparse.Namespace, run: object, lost: str | None = None) -> None:
-    """Why the command stops and, once paid, that the task is safe and how to resume it."""
-    entry = getattr(run, "entry", None)
-    if entry is None or entry.tx_hash is None:  # never signed: nothing can reach the chain
-        print("deskgrid: stopped before paying: nothing was paid.", file=sys.stderr, flush=True)
-        return
-    if args.demo or not args.chain:
-        print(
-            f"deskgrid: stopped; order {entry.order_id} and its key are kept in the journal, "
-            "but the throw-away demo chain ends with this command: run against "
-            "`deskgrid demo --headless` to keep tasks across restarts.",
-            file=sys.stderr,
-            flush=True,
-        )
-        return
-    why = f"{lost} Stopped" if lost else "Stopped"
-    then = "Once the chain answers, get its key with" if lost else "Resume it with"
-    print(
-        f"deskgrid: {why}; the task is safe: order {entry.order_id} and its key are kept "
-        "(encrypted) in the journal, and it goes on without this command. "
-        f"{then}: {resume_command(args, entry.order_id)}",
-        file=sys.stderr,
-        flush=True,
-    )
 
 
 def _run_vanity(args: argparse.Namespace) -> int:

@@ -10,6 +10,10 @@ needs the paying wallet unlocked, and nothing secret is ever in clear on disk. (
 would be the other place; a key derived from the wallet needs no second store that a machine
 change or a keyring reset could lose, and the journal follows the wallet that paid.)
 
+A published app's order (`kind` "app") holds no secret: its task document (params, input
+digests, the key its result is encrypted to) is kept as `params`, and once completed the digest
+of its result (`result_digest`) and, once fetched, where it was written (`result_path`).
+
 States: `prepared` (written before anything is signed; the tx hash and nonce are added after
 signing and before sending) → `sent` (the node accepted the transaction) → `active` (the task id
 is known) → `completed` (combined: the result is stored) | `refunded` (the task failed; the hub
@@ -40,6 +44,8 @@ from deskgrid.errors import DeskGridError
 FORMAT_VERSION = 1
 STATES = ("prepared", "sent", "active", "completed", "failed", "refunded", "abandoned")
 UNFINISHED = frozenset({"prepared", "sent", "active", "failed"})
+VANITY_ORDER = "vanity"
+APP_ORDER = "app"  # a published app's order
 HKDF_SALT = b"DeskGrid requester journal v1"
 CIPHER = "AES-256-GCM, key HKDF-SHA256(requester private key)"
 
@@ -72,7 +78,7 @@ class JournalEntry:
     category: int
     price: int
     expected_task_id: str
-    secret: dict[str, str]
+    secret: dict[str, str] | None  # a VanityGen order's (encrypted); None for a published app
     state: str = "prepared"
     nonce: int | None = None
     tx_hash: str | None = None
@@ -82,6 +88,11 @@ class JournalEntry:
     result: dict[str, str] | None = None
     updated: str = field(default_factory=_now)
     version: int = FORMAT_VERSION
+    kind: str = VANITY_ORDER
+    app_id: int | None = None  # a published app's id on the hub
+    encrypted: bool = False  # a published app's result is encrypted to the requester's key
+    result_digest: str | None = None  # a published app's: the sha256 of its stored result
+    result_path: str | None = None  # where its result was written once fetched
 
     @property
     def finished(self) -> bool:
@@ -161,6 +172,8 @@ class RequestJournal:
 
     def secret(self, entry: JournalEntry) -> int:
         """The order's split-key secret (needs the paying wallet)."""
+        if entry.secret is None:
+            raise DeskGridError(f"Order {entry.order_id} is a {entry.app} order: it has no key.")
         value = int.from_bytes(self._open(entry, entry.secret), "big")
         logs.redact(value.to_bytes(32, "big"))
         return value
@@ -233,11 +246,15 @@ class RequestJournal:
         category: int,
         price: int,
         expected_task_id: bytes,
-        secret: int,
+        secret: int | None,
+        kind: str = VANITY_ORDER,
+        app_id: int | None = None,
+        encrypted: bool = False,
     ) -> JournalEntry:
         """Write the order before anything is signed; the entry is locked by this process
         until `release` (or its exit), so a `resume` elsewhere leaves it alone meanwhile."""
         order_id = secrets.token_hex(8)
+        sealed = None if secret is None else self._seal(order_id, secret.to_bytes(32, "big"))
         entry = JournalEntry(
             order_id=order_id,
             created=_now(),
@@ -248,7 +265,10 @@ class RequestJournal:
             category=category,
             price=price,
             expected_task_id="0x" + expected_task_id.hex(),
-            secret=self._seal(order_id, secret.to_bytes(32, "big")),
+            secret=sealed,
+            kind=kind,
+            app_id=app_id,
+            encrypted=encrypted,
         )
         self.lock(order_id)
         return self._write(entry)
@@ -264,6 +284,10 @@ class RequestJournal:
     def store_result(self, entry: JournalEntry, address: str, wif: str) -> JournalEntry:
         sealed = self._seal(entry.order_id, json.dumps({"address": address, "wif": wif}).encode())
         return self.update(entry, result=sealed, state="completed", reason=None)
+
+    def app_completed(self, entry: JournalEntry, result_digest: str) -> JournalEntry:
+        """A published app's task completed with the result stored under `result_digest`."""
+        return self.update(entry, state="completed", result_digest=result_digest, reason=None)
 
     # -- one process per entry ----------------------------------------------------------
 

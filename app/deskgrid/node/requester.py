@@ -1,7 +1,8 @@
 """The requester's side of a task: for VanityGen, keep a secret, pay for a split-key search in
 one transaction, follow the task's timeline, and combine the partial key into the final one; for
-a published app (`AppOrder`), pay for its params, checked against its schema, follow the task
-the same way and read its result."""
+a published app (`AppOrder`), pay for its task document (its params, checked against its
+schema, its input files by digest and the key its result is encrypted to), follow the task the
+same way and read its result's digest. Both kinds of order are kept in the journal."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ from deskgrid.chain.transactions import FeeQuote, TxSender
 from deskgrid.chain.trust import DEFAULT_TRUST, TRUST_NAMES, check_trust, task_price
 from deskgrid.errors import DeskGridError
 from deskgrid.market.params_form import build_form
+from deskgrid.market.task_document import TaskDocument
 from deskgrid.money import format_rlc
-from deskgrid.node.journal import JournalEntry, RequestJournal
+from deskgrid.node.journal import APP_ORDER, JournalEntry, RequestJournal
 from deskgrid.oracle.timeline import TaskTimeline, TimelineEvent
 
 T = TypeVar("T")
@@ -100,6 +102,7 @@ class VanityOutcome:
     wif: str | None = None
     reason: str | None = None
     result: str | None = None  # a published app's result, as the hub holds it
+    result_digest: str | None = None  # a published app's: the sha256 of its stored result
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -110,6 +113,7 @@ class VanityOutcome:
             "cost_nrlc": self.cost_nrlc,
             "seconds": round(self.seconds, 3),
             **({"reason": self.reason} if self.reason else {}),
+            **({"result_digest": self.result_digest} if self.result_digest else {}),
         }
 
 
@@ -169,11 +173,17 @@ class VanityOrder:
         get_app("vanity").validate(dict(raw))
         return raw
 
+    def request_text(self) -> str:
+        """The on-chain request's params text."""
+        return json.dumps(self.params(), separators=(",", ":"))
+
 
 @dataclass
 class AppOrder:
     """One request for a published app: `values` checked against its params schema (a
-    ParamsInvalid sentence naming each wrong field). A published app has no verifier: its
+    ParamsInvalid sentence naming each wrong field), `inputs` its input files (name -> sha256
+    in the grid's data store), `result_key` the requester's compressed public key (hex) its
+    result is encrypted to (None: stored in clear). A published app has no verifier: its
     results are trusted through replication, so its level is 2 or more."""
 
     app: str
@@ -181,6 +191,8 @@ class AppOrder:
     values: dict[str, object]
     trust: int = UNVERIFIED_TRUST
     category: int = 1
+    inputs: dict[str, str] = field(default_factory=dict)
+    result_key: str | None = None
 
     def __post_init__(self) -> None:
         if check_trust(self.trust) < UNVERIFIED_TRUST:
@@ -192,13 +204,17 @@ class AppOrder:
     def params(self) -> dict[str, object]:
         return build_form(self.params_schema).validate(dict(self.values))
 
+    def request_text(self) -> str:
+        """The on-chain request's params text: the task document."""
+        return TaskDocument(self.params(), dict(self.inputs), self.result_key).to_chain()
+
 
 Order = VanityOrder | AppOrder
 
 
 class VanityRun:
-    """Pays for an order (VanityGen's, or a published app's) and follows it to its end; only a
-    VanityGen order, which holds a secret, is kept in the journal."""
+    """Pays for an order (VanityGen's, or a published app's) and follows it to its end; with a
+    journal, the order is written there before paying (a VanityGen order with its secret)."""
 
     def __init__(
         self,
@@ -228,7 +244,7 @@ class VanityRun:
         request = TaskRequest(
             self.app_id,
             self.pool_id,
-            json.dumps(order.params(), separators=(",", ":")),
+            order.request_text(),
             task_price(app_price, pool_fee, order.trust),
             order.category,
             self.callback,
@@ -258,19 +274,34 @@ class VanityRun:
         request, _, _ = self._request(order)
         self.price = request.max_price
         self.from_block = self.chain.block_number()
-        if self.journal is None or not isinstance(order, VanityOrder):
+        if self.journal is None:
             self.task_id = self.hub.pay_and_request(self.sender, self.rlc, request)
             return self.task_id
         journal = self.journal
-        entry = journal.prepare(
-            app="vanity",
-            params=order.params(),
-            compressed=order.compressed,
-            category=order.category,
-            price=request.max_price,
-            expected_task_id=self.hub.next_task_id(self.sender.address),
-            secret=order.secret,
-        )
+        expected = self.hub.next_task_id(self.sender.address)
+        if isinstance(order, VanityOrder):
+            entry = journal.prepare(
+                app="vanity",
+                params=order.params(),
+                compressed=order.compressed,
+                category=order.category,
+                price=request.max_price,
+                expected_task_id=expected,
+                secret=order.secret,
+            )
+        else:
+            entry = journal.prepare(
+                app=order.app,
+                params=json.loads(request.params),
+                compressed=False,
+                category=order.category,
+                price=request.max_price,
+                expected_task_id=expected,
+                secret=None,
+                kind=APP_ORDER,
+                app_id=self.app_id,
+                encrypted=order.result_key is not None,
+            )
         self.entry = entry
         try:
             with self.sender.observed(
@@ -329,6 +360,10 @@ class VanityRun:
             return outcome
         if not isinstance(order, VanityOrder):  # a published app's result is its own
             outcome.result = task.results.decode("utf-8", errors="replace")
+            outcome.result_digest = task.result_digest.hex()
+            if self.journal is not None and self.entry is not None:
+                self.journal.app_completed(self.entry, outcome.result_digest)
+                self.journal.release(self.entry.order_id)
             return outcome
         try:
             doc = boundedjson.loads(task.results, max_depth=8)

@@ -10,7 +10,8 @@ Nothing here ever pays: an order is never sent again. The rules, per entry:
   transaction still be mined one day, the next resume finds its receipt and takes it up again;
 - a task id: the hub's task decides: ACTIVE → `active` (or `failed` once its final deadline
   passed: `claim` refunds it), COMPLETED → combined locally, the address and WIF stored
-  encrypted → `completed`, FAILED → `refunded` with the hub's reason.
+  encrypted → `completed` (a published app's order: its result's digest kept, to fetch it with
+  `deskgrid tasks download`), FAILED → `refunded` with the hub's reason.
 An entry another live process holds (its lock) is left alone.
 """
 
@@ -27,7 +28,7 @@ from deskgrid.apps.vanity.splitkey import combine
 from deskgrid.chain.connection import Chain
 from deskgrid.chain.contracts import HubContract, TaskStatus
 from deskgrid.errors import DeskGridError
-from deskgrid.node.journal import JournalEntry, RequestJournal
+from deskgrid.node.journal import APP_ORDER, JournalEntry, RequestJournal
 
 
 def _receipt(chain: Chain, tx_hash: str) -> Any | None:
@@ -143,6 +144,8 @@ def _settle(
     task_id = bytes.fromhex(entry.task_id.removeprefix("0x"))
     task = hub.task(task_id)
     if task.status is TaskStatus.COMPLETED:
+        if entry.kind == APP_ORDER:
+            return journal.app_completed(entry, task.result_digest.hex())
         return combine_entry(journal, entry, task.results)
     if task.status is TaskStatus.FAILED:
         return journal.update(entry, state="refunded", reason=_failure_reason(hub, entry, task_id))

@@ -1,7 +1,8 @@
-"""`deskgrid tasks [list | show ID | combine ID | claim ID]`: the requester journal from a
-terminal. Every command first resumes the wallet's unfinished orders from the chain (never
-paying again), so a task paid by a `run` that was stopped, killed or lost its network is
-followed, combined or refunded here."""
+"""`deskgrid tasks [list | show ID | combine ID | claim ID | download ID]`: the requester
+journal from a terminal. Every command first resumes the wallet's unfinished orders from the
+chain (never paying again), so a task paid by a `run` that was stopped, killed or lost its
+network is followed, combined or refunded here; `download` fetches a published app's result
+(from the journal, or any task this wallet paid) from the grid, checked and decrypted."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import json
 import sys
 from typing import Any
 
-from deskgrid.argtypes import argument_type, existing_file, url
+from deskgrid.argtypes import argument_type, existing_file, new_or_existing_file, url
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
+from deskgrid.node.journal import APP_ORDER
 
-ACTIONS = ("list", "show", "combine", "claim")
+ACTIONS = ("list", "show", "combine", "claim", "download")
 
 
 def _order_check(text: str) -> str:
@@ -40,7 +42,8 @@ _address = argument_type(_hub_check, "address")
 def register(subparsers: argparse._SubParsersAction) -> None:
     tasks = subparsers.add_parser(
         "tasks",
-        help="your paid tasks: list, show, combine a key, claim a refund (resumes them)",
+        help="your paid tasks: list, show, combine a key, claim a refund, download a result "
+        "(resumes them)",
         description="The tasks this wallet paid on a network, from the journal in the data "
         "folder. Each command first resumes unfinished tasks from the chain: a task is "
         "never paid twice.",
@@ -54,6 +57,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         required=True,
         type=existing_file("key file"),
         help="the keystore that paid (password from $DESKGRID_KEY_PASSWORD or a prompt)",
+    )
+    tasks.add_argument(
+        "--grid", type=url("grid URL"), help="the grid that ran the task (with download)"
+    )
+    tasks.add_argument(
+        "--to",
+        type=new_or_existing_file("result file"),
+        metavar="PATH",
+        help="where download writes the result (default: ./<task id>.<extension of its type>)",
     )
     tasks.add_argument("--json", action="store_true", help="print JSON")
     tasks.set_defaults(handler=_tasks)
@@ -86,7 +98,9 @@ def _describe(ctx: _Context, entry: Any, *, with_key: bool) -> dict[str, Any]:
 
 def _line(doc: dict[str, Any]) -> str:
     task = (doc["task_id"] or doc["expected_task_id"])[:12] + "…"
-    pattern = ",".join(doc["params"].get("patterns", []))
+    pattern = (
+        ",".join(doc["params"].get("patterns", [])) if doc["kind"] != APP_ORDER else doc["app"]
+    )
     note = doc.get("address") or doc.get("reason") or ""
     return (
         f"{doc['order_id']}  {doc['state']:10} {task:14} {pattern:10} "
@@ -121,6 +135,8 @@ async def _main(args: argparse.Namespace) -> int:
             for doc in docs:
                 print(_line(doc))
         return 0
+    if args.action == "download":
+        return await _download(ctx, args)
     entry = ctx.journal.find(args.id)
     if args.action == "combine":
         if not args.json:
@@ -142,6 +158,38 @@ async def _main(args: argparse.Namespace) -> int:
     if args.action == "combine" and entry.state != "completed":
         print(f"deskgrid: order {entry.order_id} is {entry.state}: {entry.reason}", file=sys.stderr)
         return 1
+    return 0
+
+
+async def _download(ctx: _Context, args: argparse.Namespace) -> int:
+    from deskgrid.crypto.ecies import encryption_context
+    from deskgrid.market.requester_data import download_result, result_key_of
+    from deskgrid.node.app_commands import result_path
+    from deskgrid.node.task_results import find_task, task_result
+
+    if not args.grid:
+        raise DeskGridError(
+            "Give the grid that ran the task: deskgrid tasks download ID --grid URL"
+        )
+    task_id, entry = find_task(ctx.journal, args.id)
+    found = await asyncio.to_thread(
+        task_result, ctx.hub, task_id, ctx.account.address, result_key_of(ctx.account), entry
+    )
+    to = result_path(args.to, found.task_id, found.media_type)
+    written = await download_result(
+        args.grid,
+        ctx.account,
+        found.digest,
+        to,
+        encrypted=found.encrypted,
+        context=encryption_context(found.task_id, ""),
+    )
+    if entry is not None:
+        await asyncio.to_thread(ctx.journal.update, entry, result_path=str(written.absolute()))
+    if args.json:
+        print(json.dumps({"task_id": found.task_id, "result_path": str(written)}))
+    else:
+        print(f"result   {written}")
     return 0
 
 

@@ -35,6 +35,8 @@ ROLES = {
     "POST /api/v1/workers/logout": "worker",
     "GET /api/v1/workers/me": "worker",
     "GET /api/v1/workers": "submitter",
+    "POST /api/v1/requesters/challenge": None,
+    "POST /api/v1/requesters/login": None,
     "POST /api/v1/work": "worker",
     "POST /api/v1/leases/{lease_id}/heartbeat": "worker",
     "PUT /api/v1/leases/{lease_id}/result": "worker",

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deskgrid import __version__
-from deskgrid.grid.api import data, events, jobs, misc, workers
+from deskgrid.grid.api import data, events, jobs, misc, requesters, workers
 from deskgrid.grid.api.clientguard import ClientGuard
 from deskgrid.grid.api.limits import API, BodyLimit, JsonBounds, _TooLarge
 from deskgrid.grid.errors import GridError, RateLimited
@@ -48,7 +48,7 @@ def create_app(grid: GridService, *, housekeeping: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.grid = grid
-    for module in (misc, jobs, events, workers, data):
+    for module in (misc, jobs, events, workers, requesters, data):
         app.include_router(module.router, prefix=API)
     _install_error_handlers(app)
     # outermost last: who and how often (no body read) -> how large -> how deep -> FastAPI

@@ -22,7 +22,14 @@ from deskgrid.grid.service import GridService
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # routes that take a body from anyone: signing in
-PUBLIC_BODY_PATHS = frozenset({API + "/workers/challenge", API + "/workers/login"})
+PUBLIC_BODY_PATHS = frozenset(
+    {
+        API + "/workers/challenge",
+        API + "/workers/login",
+        API + "/requesters/challenge",
+        API + "/requesters/login",
+    }
+)
 SUBMITTER_PATHS = (API + "/jobs",)
 
 

@@ -1,5 +1,5 @@
-"""Data routes: content-addressed upload (submitters, within their quota and the disk's
-floor) and download (any known token)."""
+"""Data routes: content-addressed upload (submitters and requesters, within their quota, the
+requesters' hourly cap and the disk's floor) and download (any known token)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ SHA256 = Path(pattern=r"^[0-9a-f]{64}$", description="sha256 of the content, low
     "/data/{sha256}",
     response_model=DataRef,
     status_code=201,
-    summary="Store bytes under their sha256 (200 if already stored); submitters only",
+    summary="Store bytes under their sha256 (200 if already stored); submitters and requesters",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -39,7 +39,7 @@ async def put_data(
 ) -> DataRef:
     declared = declared_length(request)
     grid.uploads.check_disk(declared or 0)
-    reserved, window = await grid.run(grid.uploads.reserve, identity, declared)
+    reservation = await grid.run(grid.uploads.reserve, identity, declared)
     body = _Counted(request.stream())
     try:
         size = await grid.run(grid.data.touch, sha256)  # stored again: kept a grace more
@@ -48,10 +48,10 @@ async def put_data(
                 pass
             response.status_code = 200
             return DataRef(sha256=sha256, size=size)
-        limit = min(grid.config.max_data_bytes, reserved)
+        limit = min(grid.config.max_data_bytes, reservation.size)
         return await grid.data.put_stream(body, limit=limit, expected=sha256)
     finally:
-        await grid.run(grid.uploads.give_back, identity, window, reserved - body.received)
+        await grid.run(grid.uploads.give_back, reservation, reservation.size - body.received)
 
 
 def declared_length(request: Request) -> int | None:

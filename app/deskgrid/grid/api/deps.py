@@ -10,21 +10,27 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from deskgrid.grid.auth import token_hash
+from deskgrid.grid.auth import is_requester_token, token_hash
 from deskgrid.grid.errors import Forbidden, Unauthorized
 from deskgrid.grid.service import GridService
+from deskgrid.grid.uploads import REQUESTER_IDENTITY
 
 CALLER = "deskgrid.caller"  # key of the identified caller in the ASGI scope's state
 KEY = "deskgrid.client_key"  # key of the caller's address key (for limits) in the same
 UNKNOWN_SUBMITTER = "Unknown token; use the grid's submitter token."
 
 
+REQUESTERS_MAY = "A requester token may only store and fetch data (PUT, GET and HEAD /data)"
+
+
 @dataclass(frozen=True)
 class Caller:
-    """A submitter (address None) or a worker (its address)."""
+    """A submitter (address None), a worker (its address) or a requester (its wallet's
+    address, `requester` True)."""
 
     submitter: bool
     address: str | None = None
+    requester: bool = False
 
 
 async def service(request: Request) -> GridService:
@@ -46,6 +52,10 @@ def identify(grid: GridService, token: str) -> Caller:
     """Who holds `token`; a worker is charged one request of its rate limit."""
     if grid.auth.is_submitter(token):
         return Caller(submitter=True)
+    if is_requester_token(token):
+        address = grid.auth.requester_address(token)
+        grid.limiter.check("requester:" + address)
+        return Caller(submitter=False, address=address, requester=True)
     address = grid.auth.worker_address(token)
     grid.limiter.check(address)
     return Caller(submitter=False, address=address)
@@ -77,6 +87,8 @@ async def submitter(request: Request) -> str:
             caller = identify(_grid(request), token)
         except Unauthorized:
             raise Unauthorized(UNKNOWN_SUBMITTER) from None
+    if caller.requester:
+        raise Forbidden(f"{REQUESTERS_MAY}; this needs a submitter token.")
     if not caller.submitter:
         raise Forbidden("Workers may not do this; it needs a submitter token.")
     return "submitter"
@@ -85,13 +97,16 @@ async def submitter(request: Request) -> str:
 async def worker(request: Request) -> str:
     """Require a worker token; returns the worker's address. Rate limited per worker."""
     caller = _caller(request)
+    if caller.requester:
+        raise Forbidden(f"{REQUESTERS_MAY}; this is a worker call.")
     if caller.submitter or caller.address is None:
         raise Forbidden("This is a worker call; log in as a worker to get a worker token.")
     return caller.address
 
 
 async def anyone_known(request: Request) -> str:
-    """A submitter or a worker (data access). Workers are rate limited."""
+    """A submitter, a worker or a requester (data access). Workers and requesters are rate
+    limited."""
     caller = _caller(request)
     return "submitter" if caller.submitter else str(caller.address)
 
@@ -108,19 +123,21 @@ async def client_address(request: Request) -> str:
 
 
 def signing_in(grid: GridService, address: str) -> None:
-    """Sign-in calls are also limited per worker address they name, so one worker's logins
-    cannot be flooded from many addresses."""
+    """Sign-in calls are also limited per address they name, so one worker's (or
+    requester's) logins cannot be flooded from many network addresses."""
     grid.login_limiter.check("id:" + address.lower())
 
 
 async def uploader(request: Request) -> str:
-    """Require a submitter token (only submitters store data); returns its identity for
-    the upload quota: one per token."""
+    """Require a submitter or a requester token (workers store no data); returns its
+    identity for the upload quota: one per submitter token, one per requester address."""
     grid = _grid(request)
     token = bearer_token(request.headers.get("authorization", ""))
     if grid.auth.is_submitter(token):
         return "submitter:" + token_hash(token)[:16]
-    grid.auth.worker_address(token)  # Unauthorized if it is no token at all
+    caller = _caller(request)  # Unauthorized if it is no token at all
+    if caller.requester:
+        return REQUESTER_IDENTITY + str(caller.address)
     raise Forbidden(
         "Workers may not store data; a worker uploads only the result of a lease it holds "
         "(PUT /leases/{id}/result)."
