@@ -16,8 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from deskgrid.grid.docker_apps import spec_from_lease
 from deskgrid.grid.models import DockerApp, Lease
-from deskgrid.market.app_spec import spec_from_lease
 from deskgrid.worker.docker_runner import JOB_LABEL, DockerRunner
 from deskgrid.worker.identity import KEY_FILE
 from deskgrid.worker.image_cache import ImageCache, ImageRefused

@@ -37,8 +37,8 @@ from deskgrid.apps.registry import builtin_apps
 from deskgrid.apps.sdk import AppParamsError, AppSpec
 from deskgrid.grid.client import GridClient, GridClientError, LeaseGone, NotAuthorized
 from deskgrid.grid.content import check_grid_url
+from deskgrid.grid.docker_apps import spec_from_lease
 from deskgrid.grid.models import Capabilities, Lease
-from deskgrid.market.app_spec import spec_from_lease
 from deskgrid.paths import sub_dir
 from deskgrid.worker.activity import NoActivitySource, default_activity_source
 from deskgrid.worker.docker_runner import NO_DOCKER_FOR_APPS, DockerRunner, docker_available
