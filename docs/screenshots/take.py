@@ -22,9 +22,11 @@ scenario stops once they are taken):
 - `my-jobs.png`: the Jobs pane's My jobs with several tasks: two finished (`1Ab`, then `1Bc`,
   whose end is a notice since another task is shown) and one still computing (`1Abcde`, far
   too hard to finish), whose timeline and progress are shown.
-- `app-form.png`: the top of the Jobs pane for the Monte-Carlo example app, published on the
-  local chain by another account: the form its params schema makes, level 2 (it has no
-  verifier), the price that makes and the estimate from its manifest.
+- `app-form.png`: the top of the Jobs pane for the word-frequency example app, published on the
+  local chain by another account: the file picker of its input with a text file chosen, the
+  form its params schema makes (its file param naming that input), level 2 (it has no
+  verifier), the price that makes, the estimate from its manifest and "Encrypt the result to
+  my wallet".
 
 The local node runs no worker of its own: the app donates before the job is paid, so its
 worker computes it and is paid into the open wallet's escrow (the payout address), and the
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -42,6 +45,7 @@ SIZE = (1100, 720)
 PATTERN = "1Ab"
 SECOND = "1Bc"
 HARD = "1Abcde"  # about 58^5 keys: still computing when the picture is taken
+BOOK = "It was the best of times, it was the worst of times, it was the age of wisdom.\n"
 MONTECARLO = HERE.parents[1] / "examples" / "apps" / "montecarlo" / "manifest.json"
 EXAMPLE_IMAGE_ID = "sha256:" + "9b73afda75c6edde" * 4  # when Docker has not built the example
 PICTURES = (
@@ -208,12 +212,16 @@ def main() -> int:
         jobs.scroll.ensureWidgetVisible(jobs.timeline)
         await shoot("my-jobs")
 
-        # a published app's form: the Monte-Carlo example, published by another account
-        await asyncio.to_thread(publish_example, jobs.market, "montecarlo")
+        # a published app's form: the word-frequency example, published by another account,
+        # with a text file chosen for its input
+        await asyncio.to_thread(publish_example, jobs.market, "wordfreq")
         jobs.load_catalog()
-        await wait_for(lambda: "montecarlo" in [a.name for a in jobs.catalog], 30, "the app")
-        app_id = next(a.app_id for a in jobs.catalog if a.name == "montecarlo")
+        await wait_for(lambda: "wordfreq" in [a.name for a in jobs.catalog], 30, "the app")
+        app_id = next(a.app_id for a in jobs.catalog if a.name == "wordfreq")
         jobs.apps.setCurrentIndex(jobs.apps.findData(app_id))
+        book = Path(tempfile.mkdtemp(prefix="deskgrid-shots-")) / "book.txt"
+        book.write_text(BOOK * (3_200_000 // len(BOOK)), encoding="utf-8")
+        jobs.schema_form.choose_input("text", book)
         await wait_for(jobs.run_button.isEnabled, 30, "the Run button")
         jobs.status.clear_message()  # the payments above are not this picture's
         for job in jobs.my_jobs.jobs:

@@ -1,9 +1,10 @@
 """The composer's form for a published app, on the embedded chain: the Monte-Carlo example is
 published with its manifest, the Jobs pane makes its form from the schema, refuses a bad seed
 under the field, offers level 2 at the price it makes with the manifest's estimate, and paying
-creates the task on chain at level 2 with the params typed, followed in My jobs to its refund;
-an app whose manifest does not match the hub is not listed, and an app needing input files
-cannot be run yet."""
+creates the task on chain at level 2 with its task document (the params typed, the wallet's key
+to encrypt the result to), followed in My jobs to its refund; an app whose manifest does not
+match the hub is not listed, and an app needing input files shows its file pickers and waits
+for a grid to send them to."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
 
 from deskgrid.chain.contracts import HubContract
 from deskgrid.chain.transactions import TxSender
+from deskgrid.crypto.ecies import public_key_of
 from deskgrid.desktop.jobs_market import jobs_market_for
+from deskgrid.market.input_files import NEEDS_GRID
 from deskgrid.market.manifest import load_document, manifest_from, with_image_id
 from deskgrid.market.published import publish
 from deskgrid.money import NRLC_PER_RLC
 from deskgrid.ui.jobs_pane import JobsPane
-from deskgrid.ui.schema_form import NEEDS_FILES, SchemaForm
+from deskgrid.ui.schema_form import SchemaForm
 from tests.gui.conftest import JOB_TIMEOUT_MS, run_async
 
 pytestmark = pytest.mark.gui
@@ -100,8 +103,12 @@ def test_a_published_app_gets_its_form_its_price_and_a_task_at_level_2(qtbot, bo
         task = hub.task(job.task_id)
         assert task.trust == 2 and task.price == 5 * NRLC_PER_RLC
         assert task.app_id == next(a.app_id for a in pane.catalog if a.name == "montecarlo")
-        # the task document of a published app: its params, no input files
-        assert json.loads(task.params) == {"params": {"seed": 42, "samples": 5000}, "inputs": {}}
+        account = booted.controller.session.service.sender.account
+        assert json.loads(task.params) == {
+            "params": {"seed": 42, "samples": 5000},
+            "inputs": {},
+            "result_key": public_key_of(bytes(account.key)).hex(),
+        }
         assert job.app == "montecarlo" and job.what == "samples = 5000, seed = 42"
         qtbot.waitUntil(lambda: "requested" in pane.timeline.kinds, timeout=JOB_TIMEOUT_MS)
 
@@ -110,10 +117,10 @@ def test_a_published_app_gets_its_form_its_price_and_a_task_at_level_2(qtbot, bo
         qtbot.waitUntil(lambda: job.claimable, timeout=JOB_TIMEOUT_MS)
         assert pane.notices.notice(job.hex_id).action == "Claim refund"
 
-        select(pane, "wordfreq")  # an input file: shown, but not runnable yet
-        assert isinstance(form.editors["input"], QLineEdit)
-        assert form.notice.text() == NEEDS_FILES and form.notice.isVisibleTo(pane)
-        assert form.valid and not form.runnable and not pane.run_button.isEnabled()
+        select(pane, "wordfreq")  # an input file: its picker, and a grid to send it to
+        assert isinstance(form.editors["input"], QComboBox) and "text" in form.input_rows
+        assert not form.runnable and not pane.run_button.isEnabled()
+        assert pane.run_note.text() == NEEDS_GRID and pane.run_note.isVisibleTo(pane)
     finally:
         pane.clock.stop()
         for running in pane._tasks:

@@ -67,8 +67,8 @@ async def test_a_starting_worker_removes_a_dead_workers_containers(
     alive = _labelled(client, label, running)  # another worker process with this label still runs
     other = _labelled(client, "0xsomeoneelse", "4194999 1.000")  # another worker's
     try:
-        caps = await worker.capabilities()
-        assert caps.docker
+        await worker.capabilities()
+        assert worker.docker is not None  # Docker answers: its leftovers were looked for
         ids = {c.id for c in client.containers.list(all=True)}
         assert left.id not in ids
         assert alive.id in ids and other.id in ids

@@ -46,7 +46,7 @@ NUMBERS = {
         "--max-connections --max-connections-per-address --chain-id --min-body-rate "
         "--requester-upload-quota-mb --requester-upload-mb-per-hour"
     ),
-    "worker": "--min-free-disk-mb --max-input-mb --give-up-after",
+    "worker": "--min-free-disk-mb --max-input-mb --give-up-after --image-cache-mb",
     "oracle": "--pool",
     "wallet send": "--amount",
     "run vanity": "--retry-for",

@@ -35,10 +35,32 @@ stream checked out, so a damaged or truncated download never leaves a partial pl
 
 Public keys are accepted compressed (33 bytes), uncompressed (65) or raw (64: x || y, as
 Ethereum tools write them); private keys are 32 bytes.
+
+Convergent mode (`encrypt_convergent`, `encrypt_convergent_file`): the ephemeral secret is not
+random but derived from what is encrypted::
+
+    e = HMAC-SHA256(key = b"DeskGrid ECIES convergent v1",
+                    msg = sha256(plaintext) || R || len(context) as 4 bytes || context)
+        reduced to 1 .. n-1 (n: the curve's order)
+
+with R the recipient's compressed key and `context` what the job's result is encrypted under
+(`encryption_context`: the task id, else the job id). The output has the same format, so
+`decrypt`/`decrypt_file` read it unchanged. Its properties:
+
+- equal plaintexts encrypted to one key in one context give equal ciphertexts: replicas of a
+  job that computed the same result upload the same bytes, and the grid's vote (which compares
+  digests) still works without ever seeing a result;
+- the converse of that: whoever can guess a whole result (and knows the recipient key and the
+  context) can encrypt the guess and compare, so a result that is one of a few guessable values
+  is confirmed, not hidden; nothing about a result that cannot be guessed whole is revealed;
+- `check_convergent` lets the recipient check that a ciphertext was made this way (after
+  decrypting, it derives the ephemeral key again and compares it with the header's), so a
+  replica that encrypted at random, or for another context, is told apart.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import io
 import struct
@@ -63,6 +85,8 @@ TAG_SIZE = 16
 DEFAULT_CHUNK_SIZE = 256 * 1024
 MAX_CHUNK_SIZE = 16 * 1024 * 1024
 KDF_INFO = b"DeskGrid ECIES v1"
+CONVERGENT_KEY = b"DeskGrid ECIES convergent v1"
+READ_BLOCK = 1024 * 1024
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
@@ -116,6 +140,61 @@ def encrypt(public_key: bytes, plaintext: bytes, *, chunk_size: int = DEFAULT_CH
     return out.getvalue()
 
 
+def encrypt_convergent(
+    public_key: bytes, plaintext: bytes, context: bytes, *, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> bytes:
+    """`plaintext` encrypted to `public_key` in convergent mode (see the module): the same
+    plaintext, key and context always give the same bytes."""
+    ephemeral = _convergent_secret(hashlib.sha256(plaintext).digest(), public_key, context)
+    out = io.BytesIO()
+    _encrypt(public_key, io.BytesIO(plaintext), out, chunk_size, ephemeral)
+    return out.getvalue()
+
+
+def encrypt_convergent_file(
+    public_key: bytes,
+    src: Path | str,
+    dst: Path | str,
+    context: bytes,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> None:
+    """Encrypt the file `src` to `public_key` in convergent mode into `dst` (two passes over
+    `src`: its digest, then the encryption; one chunk in memory at a time)."""
+    digest = hashlib.sha256()
+    with open(src, "rb") as reader:
+        while block := reader.read(READ_BLOCK):
+            digest.update(block)
+    ephemeral = _convergent_secret(digest.digest(), public_key, context)
+    with open(src, "rb") as reader, open_atomic(Path(dst)) as writer:
+        _encrypt(public_key, reader, writer, chunk_size, ephemeral)
+
+
+def check_convergent(private_key: bytes, blob_or_path: bytes | Path | str, context: bytes) -> bool:
+    """True when `blob_or_path` (the encrypted bytes, or a file of them) opens with
+    `private_key` and was encrypted in convergent mode under `context`; False when it does not
+    open (another key, damaged) or its ephemeral key is not the one its plaintext derives (it
+    was encrypted at random, or under another context). A file is read one chunk at a time."""
+    secret = _private_key(private_key)
+    digest = _HashingWriter()
+    try:
+        if isinstance(blob_or_path, bytes | bytearray):
+            reader: BinaryIO = io.BytesIO(blob_or_path)
+            header = bytes(blob_or_path[: HEADER.size])
+            decrypt_stream(private_key, reader, digest)
+        else:
+            with open(blob_or_path, "rb") as reader:
+                header = reader.read(HEADER.size)
+                reader.seek(0)
+                decrypt_stream(private_key, reader, digest)
+    except EncryptedDataError:
+        return False
+    recipient = secret.public_key.format(compressed=True)
+    expected = _convergent_secret(digest.hash.digest(), recipient, context)
+    ephemeral_public = HEADER.unpack(header)[3]
+    return hmac.compare_digest(expected.public_key.format(compressed=True), ephemeral_public)
+
+
 def decrypt(private_key: bytes, blob: bytes) -> bytes:
     """The plaintext of `blob`; raises an `EncryptedDataError` with a sentence if it cannot."""
     out = io.BytesIO()
@@ -146,10 +225,20 @@ def encrypt_stream(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> None:
     """Read `reader` to its end and write its encryption to `public_key` into `writer`."""
+    _encrypt(public_key, reader, writer, chunk_size, coincurve.PrivateKey())
+
+
+def _encrypt(
+    public_key: bytes,
+    reader: BinaryIO,
+    writer: BinaryIO,
+    chunk_size: int,
+    ephemeral: coincurve.PrivateKey,
+) -> None:
+    """The encryption of `reader` to `public_key` with the ephemeral secret `ephemeral`."""
     if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
         raise ValueError(f"chunk_size must be 1 to {MAX_CHUNK_SIZE} bytes, not {chunk_size}")
     recipient = _public_key(public_key)
-    ephemeral = coincurve.PrivateKey()
     ephemeral_public = ephemeral.public_key.format(compressed=True)
     key, commitment = _derive_keys(
         _shared_x(recipient, ephemeral), ephemeral_public, recipient.format(compressed=True)
@@ -243,6 +332,27 @@ def _open_header(
             "This result was encrypted for another wallet: open the wallet that paid for the task."
         )
     return AESGCM(key).decrypt, chunk_size
+
+
+def _convergent_secret(
+    plaintext_sha256: bytes, public_key: bytes, context: bytes
+) -> coincurve.PrivateKey:
+    """The ephemeral secret of a convergent encryption (see the module)."""
+    recipient = _public_key(public_key).format(compressed=True)
+    message = plaintext_sha256 + recipient + len(context).to_bytes(4, "big") + context
+    derived = int.from_bytes(hmac.digest(CONVERGENT_KEY, message, "sha256"), "big")
+    return coincurve.PrivateKey((derived % (SECP256K1_ORDER - 1) + 1).to_bytes(32, "big"))
+
+
+class _HashingWriter:
+    """A writer that keeps only the sha256 of what is written to it."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return len(data)
 
 
 def _derive_keys(shared_x: bytes, ephemeral: bytes, recipient: bytes) -> tuple[bytes, bytes]:

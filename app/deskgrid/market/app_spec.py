@@ -1,9 +1,10 @@
 """A published app as the grid, the oracle and the worker run it: its manifest (read from the
 hub) made into an `AppSpec`, under a name of its own on every grid (`<name>.<app id>`, since
-two developers may publish apps of the same name), and the `DockerApp` a lease carries.
+two developers may publish apps of the same name).
 
     spec = spec_from_manifest(app_id, manifest)   # spec.name == "wordfreq.3"
-    lease_app = docker_app(spec)                   # what a worker needs to fetch and run it
+
+What a lease tells a worker of such an app is `deskgrid.grid.docker_apps`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from deskgrid.apps.sdk import AppParamsError, AppSpec, Resources
-from deskgrid.grid.models import DockerApp
 from deskgrid.market.manifest import Manifest
 from deskgrid.market.params_form import ParamsInvalid, build_form
 
@@ -51,36 +51,4 @@ def spec_from_manifest(app_id: int, manifest: Manifest) -> AppSpec:
         image=manifest.image.id,
         image_reference=manifest.image.reference,
         image_archive=manifest.image.archive_sha256,
-    )
-
-
-def docker_app(spec: AppSpec) -> DockerApp:
-    """What a lease of the Docker app `spec` tells its worker."""
-    if not spec.image:
-        raise ValueError(f"{spec.name} is not a Docker app")
-    return DockerApp(
-        image_id=spec.image,
-        reference=spec.image_reference,
-        archive_sha256=spec.image_archive,
-        cores=spec.resources.cores,
-        memory_mb=spec.resources.memory_mb,
-        max_seconds=spec.resources.max_seconds,
-    )
-
-
-def spec_from_lease(name: str, version: str, app: DockerApp) -> AppSpec:
-    """The `AppSpec` a worker runs a Docker lease with: the grid checked the params; the
-    worker's sandbox, not the spec, is what keeps the app in its place."""
-    return AppSpec(
-        name=name,
-        version=version,
-        description=name,
-        params_schema={"type": "object"},
-        validate=dict,
-        resources=Resources(
-            cores=app.cores, memory_mb=app.memory_mb, max_seconds=app.max_seconds, docker=True
-        ),
-        image=app.image_id,
-        image_reference=app.reference,
-        image_archive=app.archive_sha256,
     )

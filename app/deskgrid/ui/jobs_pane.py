@@ -1,8 +1,12 @@
 """The job composer and My jobs: the app catalog from the chain (published apps whose manifest
 does not match the hub, and retired ones, are never offered), the VanityGen form or, for a
-published app, the form its params schema makes with the estimate its manifest gives, the trust
-level (1 only for an app with a verifier) and the price it makes, Run (a review, then one
-transaction), and the open wallet's tasks, each followed on its own.
+published app, the form its params schema makes with a file picker per input its manifest
+declares and the estimate it gives, the trust level (1 only for an app with a verifier) and the
+price it makes, Run (a review; for a published app the input files go to the grid then, signed
+in with the wallet, and the request carries their digests and, unless "Encrypt the result to
+my wallet" is off, the wallet's public key; then one transaction), and the open wallet's tasks,
+each followed on its own. A published app's finished task offers "Download result…": its
+result is fetched from the grid, checked against the digest on chain and decrypted here.
 
 Several tasks run at once: Run stays available while tasks run (only a second press while a
 review is open is refused), and every paid task gets its row in My jobs with its own timeline,
@@ -22,11 +26,14 @@ import asyncio
 import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -44,15 +51,19 @@ from deskgrid.desktop.session import WalletSession
 from deskgrid.desktop.task_ends import APP_TITLES
 from deskgrid.desktop.task_refunds import Refund, refund_of, take_refund
 from deskgrid.errors import DeskGridError
+from deskgrid.market.input_files import NEEDS_GRID, ChosenFile, uploading_text
 from deskgrid.market.manifest import Manifest
 from deskgrid.market.params_form import estimate_text
 from deskgrid.market.published import read_apps
+from deskgrid.market.requester_data import result_key_of
+from deskgrid.market.task_result import result_file_name, save_result
 from deskgrid.money import format_rlc
-from deskgrid.node.journal import JournalEntry, RequestJournal
+from deskgrid.node.journal import APP_ORDER, JournalEntry, RequestJournal
 from deskgrid.node.requester import AppOrder, Order, RunQuote, VanityOrder, VanityRun
 from deskgrid.node.resume import resume, settle
 from deskgrid.oracle.timeline import TaskTimeline, TimelineEvent
 from deskgrid.ui.bridge import QtEventBridge
+from deskgrid.ui.folders import open_folder
 from deskgrid.ui.job_notices import CLAIM_REFUND, SHOW, JobNotice, NoticeList
 from deskgrid.ui.my_jobs_table import JobRecord, MyJobsTable
 from deskgrid.ui.result_view import ResultView
@@ -60,7 +71,7 @@ from deskgrid.ui.run_review_dialog import RunReviewDialog, params_text
 from deskgrid.ui.schema_form import SchemaForm
 from deskgrid.ui.status_line import StatusLine
 from deskgrid.ui.task_timeline_view import TaskTimelineView
-from deskgrid.ui.tasks import spawn
+from deskgrid.ui.tasks import error_sentence, spawn
 from deskgrid.ui.trust_selector import TrustSelector, price_text
 from deskgrid.ui.vanity_form import VanityForm
 
@@ -83,6 +94,11 @@ _STATE_AFTER = {
     "completed": "computing",
 }
 DEADLINE_PASSED = "its final deadline passed without a result"
+OPEN_FOLDER = "Open folder"
+IN_THE_GRID = (  # a published app's result when the hub holds only its digest
+    "its result waits in the grid's data store; fetch it with “Download result…” in My jobs."
+)
+UNKNOWN_DIGEST = "0" * 64  # an input's digest in the quote: the upload comes after the review
 
 
 def app_title(app: str) -> str:
@@ -121,6 +137,7 @@ class JobsPane(QWidget):
         self._journal_folder: tuple[str, object] | None = None  # (address, folder)
         self._following: set[str] = set()  # order ids followed here
         self._claimed_here: set[bytes] = set()  # tasks this pane claimed (their end: refunded)
+        self.saved: dict[str, Path] = {}  # where each task's result was saved, by task id
 
         self.apps = QComboBox()
         self.description = QLabel()
@@ -131,6 +148,15 @@ class JobsPane(QWidget):
         self.chain_only.setWordWrap(True)
         self.chain_only.setVisible(not market.follows_grid)
         self.schema_form = SchemaForm()
+        self.encrypt = QCheckBox("Encrypt the result to my wallet")
+        self.encrypt.setChecked(True)
+        self.encrypt.setToolTip(
+            "Workers encrypt the result to this wallet's key: the grid, the oracle and the "
+            "chain hold only ciphertext, and only this wallet can read it."
+        )
+        self.run_note = QLabel()  # why Run waits, when the form alone does not say it
+        self.run_note.setWordWrap(True)
+        self.run_note.setVisible(False)
         self.no_form = QLabel("This app has no form in the desktop app yet.")
         self.trust = TrustSelector()
         self.price = QLabel("Reading the prices from the chain…")
@@ -162,9 +188,10 @@ class JobsPane(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.form)
         layout.addWidget(self.schema_form)
+        layout.addWidget(self.encrypt)
         layout.addWidget(self.no_form)
         row = QHBoxLayout()
-        row.addStretch(1)
+        row.addWidget(self.run_note, 1)
         row.addWidget(self.run_button)
         layout.addLayout(row)
         layout.addWidget(self.status)
@@ -190,6 +217,7 @@ class JobsPane(QWidget):
         self.run_button.clicked.connect(self.run)
         self.result.message.connect(lambda kind, text: self.status.show_message(text, kind))
         self.my_jobs.claim_requested.connect(self.claim)
+        self.my_jobs.download_requested.connect(self.download)
         self.my_jobs.job_selected.connect(self._job_selected)
         self.notices.acted.connect(self._notice_acted)
         self.clock = QTimer(self)
@@ -260,10 +288,11 @@ class JobsPane(QWidget):
         is_vanity = app is not None and app.name == "vanity"
         self.form.setVisible(app is None or is_vanity)
         self.schema_form.setVisible(manifest is not None)
+        self.encrypt.setVisible(manifest is not None)
         self.no_form.setVisible(app is not None and not is_vanity and manifest is None)
         spec = builtin_apps().get(app.name) if app is not None else None
         if manifest is not None:
-            self.schema_form.set_schema(manifest.params_schema)
+            self.schema_form.set_schema(manifest.params_schema, manifest.inputs)
             self.description.setText(manifest.description)
             self.estimate.setText(estimate_text(manifest.resources.max_seconds))
         else:
@@ -281,11 +310,18 @@ class JobsPane(QWidget):
 
     def _update_run(self) -> None:
         app = self.current_app()
-        if self.current_manifest() is not None:
+        manifest = self.current_manifest()
+        note = ""
+        if manifest is not None:
             ready = self.schema_form.runnable
+            if manifest.inputs and not self.market.grid_url:
+                ready, note = False, NEEDS_GRID
         else:
             ready = app is not None and app.name == "vanity" and self.form.valid
         self.run_button.setEnabled(ready and not self.reviewing)
+        self.run_button.setToolTip(note)
+        self.run_note.setText(note)
+        self.run_note.setVisible(bool(note))
 
     # -- running ------------------------------------------------------------------------
 
@@ -311,10 +347,18 @@ class JobsPane(QWidget):
             raise DeskGridError("Unlock your wallet to pay for a job.")
         assert app is not None
         manifest = self.manifests.get(app.app_id)
+        files: dict[str, Path] = {}
         order: Order
         if manifest is not None:
+            files = self.schema_form.input_files()
+            account = service.sender.account
             order = AppOrder(
-                app.name, manifest.params_schema, self.schema_form.params(), self.trust.level()
+                app.name,
+                manifest.params_schema,
+                self.schema_form.params(),
+                self.trust.level(),
+                inputs=dict.fromkeys(files, UNKNOWN_DIGEST),
+                result_key=result_key_of(account) if self.encrypt.isChecked() else None,
             )
         else:
             order = VanityOrder(
@@ -344,7 +388,7 @@ class JobsPane(QWidget):
         else:
             what = params_text(params)
             self.review = RunReviewDialog(app.name, quote, params=params, parent=self)
-        self.review.confirmed.connect(lambda: self._pay(run, order, app, quote, what))
+        self.review.confirmed.connect(lambda: self._pay(run, order, app, quote, what, files))
         self.review.rejected.connect(self._not_paid)
         self.status.clear_message()
         self.review.open()
@@ -354,15 +398,26 @@ class JobsPane(QWidget):
         self._update_run()
         self.status.info("Nothing was paid.")
 
-    def _pay(self, run: VanityRun, order: Order, app: AppInfo, quote: RunQuote, what: str) -> None:
+    def _pay(
+        self,
+        run: VanityRun,
+        order: Order,
+        app: AppInfo,
+        quote: RunQuote,
+        what: str,
+        files: dict[str, Path],
+    ) -> None:
         self.reviewing = False
         self._update_run()
-        job = JobRecord(None, app.name, quote.price, started=time.monotonic(), what=what)
+        job = JobRecord(
+            None, app.name, quote.price, started=time.monotonic(), what=what, app_id=app.app_id
+        )
         self.my_jobs.add(job)
         self.show_job(job)  # the person just asked for it
         self.status.info("Paying for the task…")
         self._spawn(
-            self._run(run, order, job), lambda sentence: self._run_failed(run, job, sentence)
+            self._run(run, order, job, files),
+            lambda sentence: self._run_failed(run, job, sentence),
         )
 
     def _run_failed(self, run: VanityRun, job: JobRecord, sentence: str) -> None:
@@ -379,7 +434,38 @@ class JobsPane(QWidget):
             sentence += " The task goes on; DeskGrid follows it again from its journal."
         self.status.error(sentence)
 
-    async def _run(self, run: VanityRun, order: Order, job: JobRecord) -> None:
+    async def _upload(self, files: dict[str, Path]) -> dict[str, str]:
+        """Send the input files to the grid, signed in with the wallet, one after the other
+        (streamed from disk); their sha256 digests by input name."""
+        from deskgrid.market import requester_data
+
+        service = self.session.service
+        if service is None:
+            raise DeskGridError("Unlock your wallet to send the input files.")
+        if not self.market.grid_url:
+            raise DeskGridError(NEEDS_GRID)
+        digests: dict[str, str] = {}
+        for name, path in files.items():
+            size = (await asyncio.to_thread(path.stat)).st_size
+            self.status.info(uploading_text(ChosenFile(path, size)))
+            try:
+                sent = await requester_data.upload_inputs(
+                    self.market.grid_url, service.sender.account, {name: path}
+                )
+            except Exception as exc:  # every failure is said, and nothing is paid
+                raise DeskGridError(
+                    f"{path.name} could not be sent to the grid: {error_sentence(exc)} "
+                    "Nothing was paid."
+                ) from exc
+            digests.update(sent)
+        return digests
+
+    async def _run(
+        self, run: VanityRun, order: Order, job: JobRecord, files: dict[str, Path] | None = None
+    ) -> None:
+        if isinstance(order, AppOrder) and files:
+            order.inputs = await self._upload(files)
+            self.status.info("Paying for the task…")
         task_id = await asyncio.to_thread(run.pay, order)
         if run.entry is not None:
             job.order_id = run.entry.order_id
@@ -395,9 +481,10 @@ class JobsPane(QWidget):
         outcome = await asyncio.to_thread(run.outcome, order)
         if outcome.result is not None:  # a published app's result: the hub holds it as is
             job.state, job.output, job.ended = "finalized", outcome.result, time.monotonic()
+            job.downloadable = True
             self.my_jobs.refresh()
             text = f"Your {app_title(job.app)} task {job.short_id} finished: "
-            text += outcome.result.strip()[:200]
+            text += outcome.result.strip()[:200] or IN_THE_GRID
             if self.shown is None or self.shown is job:
                 self.show_job(job)
                 self.status.ok(text)
@@ -519,6 +606,9 @@ class JobsPane(QWidget):
         self.my_jobs.add(job)
         if event.outcome == "finalized":
             job.state = "finalized"
+            published = [a for a in self.catalog if a.app_id in self.manifests]
+            job.app_id = next((a.app_id for a in published if a.name == event.app), None)
+            job.downloadable = job.app_id is not None
             self.my_jobs.refresh()
             return
         claimed = event.outcome == "claimed"
@@ -543,7 +633,9 @@ class JobsPane(QWidget):
             self.result.show_result(*job.result)
         else:
             self.result.clear()
-        self.output.setText(f"Result: {job.output}" if job.output is not None else "")
+        output = job.output.strip() if job.output is not None else ""
+        in_the_grid = IN_THE_GRID[0].upper() + IN_THE_GRID[1:]
+        self.output.setText(f"Result: {output}" if output else in_the_grid)
         self.output.setVisible(job.output is not None)
 
     def _show_nothing(self) -> None:
@@ -560,6 +652,10 @@ class JobsPane(QWidget):
         if action == SHOW:
             self.show_job(job)
             self.notices.dismiss(key)
+        elif action == OPEN_FOLDER and key in self.saved:
+            sentence = open_folder(self.saved[key].parent, "the result's folder")
+            if sentence is not None:
+                self.status.error(sentence)
         elif action == CLAIM_REFUND and job.task_id is not None:
             self.claim(job.task_id)
 
@@ -592,7 +688,8 @@ class JobsPane(QWidget):
         entries = await asyncio.to_thread(resume, journal, market.chain, market.hub)
         for entry in reversed(entries):  # newest on top
             job = self._show_entry(entry)
-            if entry.state == "completed" and job is not None and job.result is None:
+            vanity = entry.kind != APP_ORDER
+            if entry.state == "completed" and vanity and job is not None and job.result is None:
                 job.result = await asyncio.to_thread(journal.result, entry)
         for entry in entries:
             job = self._show_entry(entry)
@@ -608,20 +705,26 @@ class JobsPane(QWidget):
         job = self.my_jobs.find(task_id)
         if job is None:
             age = time.time() - datetime.fromisoformat(entry.created).timestamp()
-            patterns = entry.params.get("patterns") or []
+            if entry.kind == APP_ORDER:  # its params are the task document
+                what = params_text(entry.params.get("params") or {})
+            else:
+                patterns = entry.params.get("patterns") or []
+                what = f"an address starting with {' or '.join(map(str, patterns))}"
             job = JobRecord(
                 task_id,
                 entry.app,
                 entry.price,
                 state=_STATE_OF_ENTRY.get(entry.state, "requested"),
                 started=time.monotonic() - age,
-                what=f"an address starting with {' or '.join(map(str, patterns))}",
+                what=what,
                 order_id=entry.order_id,
+                app_id=entry.app_id,
             )
             if entry.finished:
                 job.ended = time.monotonic()
                 job.reason = entry.reason
             self.my_jobs.append(job)
+        job.downloadable = entry.kind == APP_ORDER and entry.state == "completed"
         return job
 
     async def _follow_entry(
@@ -644,6 +747,12 @@ class JobsPane(QWidget):
             await asyncio.sleep(RESUME_INTERVAL)  # another process holds it for now
             entry = await asyncio.to_thread(settle, journal, market.chain, market.hub, entry)
         self._following.discard(entry.order_id)
+        if entry.kind == APP_ORDER and entry.state == "completed":
+            job.state, job.ended, job.downloadable = "finalized", time.monotonic(), True
+            self.my_jobs.refresh()
+            text = f"Your {app_title(job.app)} task {job.short_id} finished: {IN_THE_GRID}"
+            self.notices.post(JobNotice(job.hex_id, text, "ok", SHOW))
+            return
         result = await asyncio.to_thread(journal.result, entry)
         await self._ended(job, result, entry.reason)
 
@@ -704,3 +813,46 @@ class JobsPane(QWidget):
         self.status.ok(text)
         if service.on_change is not None:
             service.on_change()  # the wallet's balances are read again
+
+    # -- results of published apps -------------------------------------------------------
+
+    def download(self, job: JobRecord) -> None:
+        """Ask where to save `job`'s result, then fetch it off the GUI thread."""
+        if job.task_id is None:
+            return
+        suggested = str(Path.home() / self.result_name(job))
+        path, _ = QFileDialog.getSaveFileName(self, "Save the task's result", suggested)
+        if path:
+            self.save_result_to(job, Path(path))
+
+    def result_name(self, job: JobRecord) -> str:
+        """The name `job`'s result is offered under: its task id and its manifest's type."""
+        manifest = self.manifests.get(job.app_id) if job.app_id is not None else None
+        return result_file_name(job.hex_id, manifest.result.media_type if manifest else "")
+
+    def save_result_to(self, job: JobRecord, to: Path) -> None:
+        """Fetch `job`'s result from the grid into `to` (checked, decrypted, written whole)."""
+        service = self.session.service
+        if service is None:
+            self.status.error("Unlock your wallet to download the result: it is decrypted here.")
+            return
+        if not self.market.grid_url:
+            self.status.error(
+                "The result is in the grid's data store; set the grid in Settings to fetch it."
+            )
+            return
+        self.status.info(f"Downloading the result of task {job.short_id}…")
+        self._spawn(
+            self._save_result(job, service.sender.account, to),
+            lambda sentence: self.status.error(
+                f"The result of task {job.short_id} could not be downloaded: {sentence}"
+            ),
+        )
+
+    async def _save_result(self, job: JobRecord, account: Any, to: Path) -> None:
+        assert job.task_id is not None and self.market.grid_url
+        saved = await save_result(self.market.grid_url, account, self.market.hub, job.task_id, to)
+        self.saved[job.hex_id] = saved
+        text = f"The result of task {job.short_id} is saved in {saved}."
+        self.notices.post(JobNotice(job.hex_id, text, "ok", OPEN_FOLDER))
+        self.status.ok(text)

@@ -1,6 +1,7 @@
 """My jobs: the open wallet's tasks, each followed on its own. A row per task: its id, app,
 state, progress, cost and duration, and "Claim refund" while its refund is this wallet's to
-take. Selecting a row asks the pane to show that task (`job_selected`).
+take ("Download result…" once a published app's task has a result to fetch). Selecting a row
+asks the pane to show that task (`job_selected`).
 
 States, in the order a task goes through them: `paying` (the payment is being sent),
 `requested` (on chain, waiting for a worker), `computing` (on the grid), then one of
@@ -34,6 +35,7 @@ ACTION_COLUMN = len(COLUMNS) - 1
 STATES = ("paying", "requested", "computing", "finalized", "failed", "refunded", "claimed")
 RUNNING = frozenset({"paying", "requested", "computing"})
 CLAIM_REFUND = "Claim refund"
+DOWNLOAD_RESULT = "Download result…"
 
 
 @dataclass(eq=False)
@@ -55,6 +57,8 @@ class JobRecord:
     output: str | None = None  # a published app's result, as the hub holds it
     events: list[TimelineEvent] = field(default_factory=list)
     order_id: str | None = None
+    app_id: int | None = None  # the hub's app, when known
+    downloadable: bool = False  # a published app's result waits in the grid's data store
 
     @property
     def hex_id(self) -> str:
@@ -99,10 +103,12 @@ def duration_text(seconds: float) -> str:
 
 
 class MyJobsTable(QWidget):
-    """`claim_requested(task_id)` when the person asks for a task's refund; `job_selected(job)`
-    when they select another row."""
+    """`claim_requested(task_id)` when the person asks for a task's refund;
+    `download_requested(job)` for a published app's result; `job_selected(job)` when they
+    select another row."""
 
     claim_requested = Signal(bytes)
+    download_requested = Signal(object)
     job_selected = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -122,7 +128,7 @@ class MyJobsTable(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
         self.jobs: list[JobRecord] = []
-        self._buttons: dict[int, QPushButton] = {}  # id(job) → its row's Claim refund
+        self._buttons: dict[int, QPushButton] = {}  # id(job) → its row's action
         self._last_selected: JobRecord | None = None
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
@@ -162,7 +168,13 @@ class MyJobsTable(QWidget):
 
     def claim_button(self, job: JobRecord) -> QPushButton | None:
         """The row's "Claim refund" (None while the task has none to claim)."""
-        return self._buttons.get(id(job))
+        button = self._buttons.get(id(job))
+        return button if button is not None and button.text() == CLAIM_REFUND else None
+
+    def download_button(self, job: JobRecord) -> QPushButton | None:
+        """The row's "Download result…" (None unless its result can be fetched)."""
+        button = self._buttons.get(id(job))
+        return button if button is not None and button.text() == DOWNLOAD_RESULT else None
 
     def refresh(self) -> None:
         """Show the records as they are now (durations of running tasks move on)."""
@@ -195,15 +207,24 @@ class MyJobsTable(QWidget):
 
     def _action_cell(self, row: int, job: JobRecord) -> None:
         button = self._buttons.get(id(job))
-        if not job.claimable:
+        action = CLAIM_REFUND if job.claimable else DOWNLOAD_RESULT if job.downloadable else None
+        if action is None:
             if self.table.cellWidget(row, ACTION_COLUMN) is not None:
                 self.table.removeCellWidget(row, ACTION_COLUMN)
             self._buttons.pop(id(job), None)
             return
-        if button is None or self.table.cellWidget(row, ACTION_COLUMN) is not button:
-            button = QPushButton(CLAIM_REFUND)
-            button.setToolTip("Take this task's price back: it ended without a result.")
-            button.clicked.connect(lambda _=False, j=job: self._claim(j))
+        if (
+            button is None
+            or button.text() != action
+            or self.table.cellWidget(row, ACTION_COLUMN) is not button
+        ):
+            button = QPushButton(action)
+            if action == CLAIM_REFUND:
+                button.setToolTip("Take this task's price back: it ended without a result.")
+                button.clicked.connect(lambda _=False, j=job: self._claim(j))
+            else:
+                button.setToolTip("Fetch this task's result from the grid and save it.")
+                button.clicked.connect(lambda _=False, j=job: self.download_requested.emit(j))
             self.table.setCellWidget(row, ACTION_COLUMN, button)
             self._buttons[id(job)] = button
         button.setEnabled(not job.claiming)

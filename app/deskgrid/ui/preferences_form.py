@@ -1,4 +1,6 @@
-"""The volunteer's preferences: cores, CPU %, idle time, batteries, hours and memory cap.
+"""The volunteer's preferences: cores, CPU %, idle time, batteries, hours, memory cap, and
+whether apps other developers published run here (in Docker's sandbox; off by default, and
+disabled with a sentence when Docker is absent).
 
 Every edit emits `changed(Preferences)`; the pane saves and applies it."""
 
@@ -65,6 +67,15 @@ class PreferencesForm(QWidget):
             "Pause while other programs (not DeskGrid) use more than this share of the CPU; "
             "0 never pauses for them."
         )
+        self.docker_apps = QCheckBox("Run apps from other developers in Docker")
+        self.docker_apps.setToolTip(
+            "Apps published on the hub by other developers run only in a Docker container "
+            "with no network, a read-only system, no privileges, not as root, and capped "
+            "memory, CPU and processes; it sees only its job's files, never yours or your keys."
+        )
+        self.docker_note = QLabel()
+        self.docker_note.setWordWrap(True)
+        self.docker_note.setVisible(False)
 
         idle_row = QHBoxLayout()
         idle_row.addWidget(self.only_idle)
@@ -85,6 +96,8 @@ class PreferencesForm(QWidget):
         form.addRow(hours_row)
         form.addRow("Memory cap", self.memory_pct)
         form.addRow("Pause while other programs use over", self.others_pct)
+        form.addRow(self.docker_apps)
+        form.addRow(self.docker_note)
 
         for spin in (
             self.cores,
@@ -94,7 +107,7 @@ class PreferencesForm(QWidget):
             self.others_pct,
         ):
             spin.valueChanged.connect(self._edited)
-        for box in (self.only_idle, self.not_on_battery, self.limit_hours):
+        for box in (self.only_idle, self.not_on_battery, self.limit_hours, self.docker_apps):
             box.toggled.connect(self._edited)
         for edit in (self.start_time, self.end_time):
             edit.timeChanged.connect(self._edited)
@@ -115,6 +128,7 @@ class PreferencesForm(QWidget):
             self.end_time.setTime(_time(prefs.end_hour))
             self.memory_pct.setValue(round(prefs.ram_max_used_idle_pct))
             self.others_pct.setValue(round(prefs.suspend_cpu_usage))
+            self.docker_apps.setChecked(prefs.run_docker_apps)
         finally:
             self._loading = False
         self._sync_enabled()
@@ -137,8 +151,16 @@ class PreferencesForm(QWidget):
                 "ram_max_used_idle_pct": memory,
                 "ram_max_used_busy_pct": min(self._busy_memory, memory),
                 "suspend_cpu_usage": float(self.others_pct.value()),
+                "run_docker_apps": self.docker_apps.isChecked(),
             }
         )
+
+    def set_docker_missing(self, sentence: str | None) -> None:
+        """Docker is absent (`sentence` says so and what to do): the published apps' choice
+        is disabled; None: Docker answers, the choice is the volunteer's."""
+        self.docker_apps.setEnabled(sentence is None)
+        self.docker_note.setText(sentence or "")
+        self.docker_note.setVisible(sentence is not None)
 
     def _sync_enabled(self) -> None:
         self.idle_minutes.setEnabled(self.only_idle.isChecked())

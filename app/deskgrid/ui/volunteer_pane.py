@@ -3,7 +3,9 @@
 the worker in again), what was earned (the hub's Rewarded events to that address) with a chart
 per task or per day, what it can withdraw, its stake on the hub (staked, locked, free,
 reputation) with "Stake…" and "Unstake…" signed by the open wallet when it is the payout account,
-and the worker key's own credit with "Withdraw to wallet"."""
+and the worker key's own credit with "Withdraw to wallet". Among the preferences, "Run apps
+from other developers in Docker" (off by default) is disabled with a sentence when no Docker
+daemon answers (looked for when the pane opens)."""
 
 from __future__ import annotations
 
@@ -98,6 +100,7 @@ class VolunteerPane(QWidget):
         self.open_wallet = open_wallet
         self.wallet = wallet or (lambda: None)  # the open, unlocked wallet (it signs stakes)
         self.view: PayoutView | None = None
+        self.docker_checked = False  # whether Docker was looked for (the pane opens first)
         self.worker_address: str | None = None
         if self.grid_url:
             donation.grid_url = self.grid_url
@@ -208,6 +211,7 @@ class VolunteerPane(QWidget):
         self._show_payout()
         self.show_status(donation.status)
         self.refresh_earnings()
+        spawn(self._look_for_docker(), self.message.error)
 
     # -- actions ------------------------------------------------------------------------
 
@@ -232,6 +236,14 @@ class VolunteerPane(QWidget):
         except (OSError, DeskGridError) as exc:
             self.message.error(f"The preferences could not be saved ({exc}); check the disk.")
         spawn(self.donation.set_preferences(prefs), self.message.error)
+
+    async def _look_for_docker(self) -> None:
+        """Disable "Run apps from other developers" with a sentence when Docker is absent."""
+        from deskgrid.worker.docker_runner import NO_DOCKER_FOR_APPS, docker_available
+
+        found = await asyncio.to_thread(docker_available)
+        self.docker_checked = True
+        self.form.set_docker_missing(None if found else NO_DOCKER_FOR_APPS)
 
     @staticmethod
     def _autostart_installed() -> bool:

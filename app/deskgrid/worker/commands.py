@@ -78,6 +78,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="refuse jobs whose inputs would leave less free disk space than this "
         "(default 1024); a running job is stopped below half of it",
     )
+    worker.add_argument(
+        "--docker-apps",
+        action="store_true",
+        help="also run apps other developers published on the hub, in Docker's sandbox (no "
+        "network, read-only, no capabilities, not root, capped memory, CPU and processes); "
+        "off by default; needs a running Docker",
+    )
+    worker.add_argument(
+        "--image-cache-mb",
+        type=argtypes.whole_number(1, 1024 * 1024, "a size in MB"),
+        default=None,
+        metavar="MB",
+        help="disk space the published apps' images may take (default 2048); the least "
+        "recently used are removed beyond it",
+    )
     worker.add_argument("--state-dir", type=argtypes.folder("state folder"), help=argparse.SUPPRESS)
     worker.add_argument(
         "--give-up-after",
@@ -251,7 +266,15 @@ def run_worker(args: argparse.Namespace) -> int:
         config.max_input_mb = args.max_input_mb
     if args.min_free_disk_mb is not None:
         config.min_free_disk_mb = args.min_free_disk_mb
+    if args.image_cache_mb is not None:
+        config.image_cache_mb = args.image_cache_mb
     worker = Worker(config, account)
+    if args.docker_apps:
+        from deskgrid.worker.docker_runner import NO_DOCKER_FOR_APPS, docker_available
+
+        worker.preferences = worker.preferences.model_copy(update={"run_docker_apps": True})
+        if not docker_available():
+            print(NO_DOCKER_FOR_APPS, file=sys.stderr, flush=True)
     from deskgrid.worker.identity import remember_payout
 
     remember_payout(worker.state_dir, payout)  # where `deskgrid worker withdraw` sends

@@ -59,6 +59,11 @@ NO_DAEMON = (
     "Docker is not running on this computer (or this user may not use it): start Docker to "
     "run Docker apps; the worker runs the other apps meanwhile."
 )
+NO_DOCKER_FOR_APPS = (
+    "Docker is not installed or not running here: apps from other developers run only in "
+    "Docker's sandbox, so this computer does not take their jobs. Install and start Docker "
+    "to run them."
+)
 
 log = logging.getLogger(__name__)
 

@@ -45,6 +45,8 @@ class Preferences(BaseModel):
     end_hour: float = Field(0.0, ge=0, lt=24)
     ram_max_used_busy_pct: float = Field(50.0, gt=0, le=100)
     ram_max_used_idle_pct: float = Field(90.0, gt=0, le=100)
+    # run apps other developers published (in the Docker sandbox only); off unless chosen
+    run_docker_apps: bool = False
 
 
 class SuspendReason(enum.StrEnum):

@@ -8,6 +8,12 @@ finished result on disk until the grid acknowledges it, and obeys the volunteer'
 One lease at a time. Network trouble never ends the loop: it waits (exponential backoff) and
 tries again. Results are written to `<state_dir>/pending/` before they are uploaded, so a
 crash or a lost connection loses nothing: the next start uploads them first.
+
+DeskGrid's own apps run natively (or in Docker when they name an image). Apps other developers
+published (a lease with `docker`) run only in the Docker sandbox, only when the volunteer allows
+it (`Preferences.run_docker_apps`) and Docker answers; only then does the worker tell the grid
+`docker: true`. Their images come through the image cache (`image_cache`). A lease with a
+`result_key` has its result encrypted to the requester before it is kept or sent (`sealing`).
 """
 
 from __future__ import annotations
@@ -31,11 +37,13 @@ from deskgrid.apps.registry import builtin_apps
 from deskgrid.apps.sdk import AppParamsError, AppSpec
 from deskgrid.grid.client import GridClient, GridClientError, LeaseGone, NotAuthorized
 from deskgrid.grid.content import check_grid_url
+from deskgrid.grid.docker_apps import spec_from_lease
 from deskgrid.grid.models import Capabilities, Lease
 from deskgrid.paths import sub_dir
 from deskgrid.worker.activity import NoActivitySource, default_activity_source
-from deskgrid.worker.docker_runner import DockerRunner, docker_available
+from deskgrid.worker.docker_runner import NO_DOCKER_FOR_APPS, DockerRunner, docker_available
 from deskgrid.worker.identity import worker_account
+from deskgrid.worker.image_cache import DEFAULT_IMAGE_CACHE_MB, ImageCache, shared_image_cache
 from deskgrid.worker.inputs import (
     DEFAULT_MAX_INPUT_MB,
     DEFAULT_MIN_FREE_DISK_MB,
@@ -66,6 +74,7 @@ from deskgrid.worker.runner import (
     owned_dir,
     remove_leftover_job_dirs,
 )
+from deskgrid.worker.sealing import seal_outcome, sealed_path
 from deskgrid.worker.status import Backoff, WorkerStatus
 
 log = logging.getLogger(__name__)
@@ -99,6 +108,7 @@ class WorkerConfig:
     payout: str | None = None  # the address paid for this worker's results (None: its own)
     # seconds the grid may hold a work request until a job comes (0: ask, then wait locally)
     work_wait: float = 20.0
+    image_cache_mb: int = DEFAULT_IMAGE_CACHE_MB  # published apps' images kept on this computer
 
 
 def _transient(exc: GridClientError) -> bool:
@@ -147,6 +157,7 @@ class Worker:
         self.job_records = JobRecords(self.state_dir / "running")
         self.native: Runner = NativeRunner(records=self.job_records, warm=True)
         self.docker: Runner | None = None  # set at start when a Docker daemon answers
+        self._probe_docker = False  # look for Docker again (published apps were allowed)
         self.paused_by_user = False  # "Pause computing" in the tray
         self.on_status: Callable[[WorkerStatus], None] | None = None
         self._status = WorkerStatus(address=self.account.address)
@@ -201,10 +212,7 @@ class Worker:
 
     # ------------------------------------------------------------------ the loop
     async def capabilities(self) -> Capabilities:
-        if await asyncio.to_thread(docker_available):
-            docker = DockerRunner(worker_label=self.account.address.lower())
-            await asyncio.to_thread(docker.remove_leftovers)  # a dead worker's containers
-            self.docker = docker
+        await self._find_docker()
         names = sorted(
             name
             for name, app in self.apps.items()
@@ -214,8 +222,30 @@ class Worker:
             apps=names,
             cores=max(1, self.config.cores),
             memory_mb=self.memory_to_advertise(),
-            docker=bool(self.docker),
+            docker=self.runs_docker_apps,
         )
+
+    async def _find_docker(self) -> None:
+        """Use Docker when a daemon answers (removing a dead worker's containers)."""
+        self._probe_docker = False
+        if self.docker is None and await asyncio.to_thread(docker_available):
+            docker = DockerRunner(worker_label=self.account.address.lower())
+            await asyncio.to_thread(docker.remove_leftovers)  # a dead worker's containers
+            self.docker = docker
+        if self.preferences.run_docker_apps and self.docker is None:
+            log.warning("worker %s: %s", self.account.address, NO_DOCKER_FOR_APPS)
+
+    @property
+    def runs_docker_apps(self) -> bool:
+        """Whether this worker takes published apps' jobs now: the volunteer allows it and
+        Docker answers."""
+        return self.preferences.run_docker_apps and self.docker is not None
+
+    @property
+    def images(self) -> ImageCache:
+        """Published apps' images on this computer (shared by the workers of one folder)."""
+        config = self.config
+        return shared_image_cache(self.state_dir, config.image_cache_mb, config.min_free_disk_mb)
 
     def memory_to_advertise(self) -> int:
         """The most memory, in MiB, the volunteer's preferences let a job use here: the grid
@@ -223,8 +253,11 @@ class Worker:
         return advertised_memory_mb(self.preferences, psutil.virtual_memory().total // 2**20)
 
     def _current_capabilities(self, caps: Capabilities) -> Capabilities:
-        """`caps` with the memory the preferences allow now (preferences apply live)."""
-        return caps.model_copy(update={"memory_mb": self.memory_to_advertise()})
+        """`caps` with the memory the preferences allow now, and whether published apps run
+        here (preferences apply live)."""
+        return caps.model_copy(
+            update={"memory_mb": self.memory_to_advertise(), "docker": self.runs_docker_apps}
+        )
 
     @property
     def preferences(self) -> Preferences:
@@ -234,6 +267,8 @@ class Worker:
 
     @preferences.setter
     def preferences(self, prefs: Preferences) -> None:
+        if prefs.run_docker_apps and not self._preferences.run_docker_apps:
+            self._probe_docker = True  # Docker may have been started since
         self._preferences = prefs
         self._preferences_changed.set()
 
@@ -298,6 +333,8 @@ class Worker:
     async def _cycle(self, client: GridClient, caps: Capabilities, stop: asyncio.Event) -> float:
         """One round: log in, upload what is pending, ask for a lease and compute it.
         Returns how long to wait before the next round."""
+        if self._probe_docker:
+            await self._find_docker()
         if not self._logged_in:
             self._update(state="idle", reason=f"Connecting to the grid at {client.url}.")
             current = self._current_capabilities(caps)
@@ -340,6 +377,16 @@ class Worker:
 
     # ------------------------------------------------------------------ one lease
     def _prepare(self, lease: Lease) -> tuple[AppSpec, Runner, dict[str, Any]]:
+        if lease.docker is not None:  # a published app: only ever in the Docker sandbox
+            if not self.preferences.run_docker_apps:
+                raise RunnerError(
+                    "This worker does not run apps from other developers (its volunteer did "
+                    "not allow them)."
+                )
+            if self.docker is None:
+                raise RunnerError(NO_DOCKER_FOR_APPS)
+            spec = spec_from_lease(lease.app, lease.app_version, lease.docker)
+            return spec, self.docker, dict(lease.params)
         app = self.apps.get(lease.app)
         if app is None:
             raise RunnerError(f"This worker does not have the app {lease.app}.")
@@ -371,17 +418,58 @@ class Worker:
     async def _work_in(
         self, client: GridClient, lease: Lease, stop: asyncio.Event, staging: Path
     ) -> None:
-        try:
-            app, runner, params = self._prepare(lease)
-            inputs = await fetch_inputs(client, lease.inputs, staging, self.input_limits)
-        except RunnerError as exc:
-            await self._report_error(client, lease, str(exc), stop)
-            return
-        except GridClientError as exc:
-            if _transient(exc) or isinstance(exc, NotAuthorized):
-                raise  # the lease expires if the grid stays away; the loop backs off
-            await self._report_error(client, lease, f"Cannot get the job's input: {exc}", stop)
-            return
+        async with contextlib.AsyncExitStack() as held:
+            try:
+                app, runner, params = self._prepare(lease)
+                if lease.docker is not None:  # its image stays while the job runs
+                    self._update(
+                        state="computing",
+                        reason=f"Getting the image of {lease.app} for job {lease.job_id}.",
+                        job_id=lease.job_id,
+                        app=lease.app,
+                        progress=None,
+                        keys_per_s=None,
+                    )
+                    beats = asyncio.ensure_future(self._heartbeats_while_fetching(client, lease))
+                    try:  # a large image may take longer than the grid waits for a sign of life
+                        await held.enter_async_context(self.images.using(lease.docker, client))
+                    finally:
+                        beats.cancel()
+                        await asyncio.gather(beats, return_exceptions=True)
+                inputs = await fetch_inputs(client, lease.inputs, staging, self.input_limits)
+            except RunnerError as exc:
+                await self._report_error(client, lease, str(exc), stop)
+                return
+            except GridClientError as exc:
+                if _transient(exc) or isinstance(exc, NotAuthorized):
+                    raise  # the lease expires if the grid stays away; the loop backs off
+                what = "the app's image" if lease.docker is not None else "the job's input"
+                await self._report_error(client, lease, f"Cannot get {what}: {exc}", stop)
+                return
+            await self._compute(client, lease, stop, app, runner, params, inputs)
+
+    async def _heartbeats_while_fetching(self, client: GridClient, lease: Lease) -> None:
+        """Tell the grid the lease is alive while its app's image is fetched (a lease the
+        grid ended shows when the result is sent)."""
+        while True:
+            await asyncio.sleep(max(0.05, lease.heartbeat_interval))
+            try:
+                await client.heartbeat(lease.lease_id, message="Getting the app's image.")
+            except LeaseGone:
+                return
+            except GridClientError:
+                continue
+
+    async def _compute(
+        self,
+        client: GridClient,
+        lease: Lease,
+        stop: asyncio.Event,
+        app: AppSpec,
+        runner: Runner,
+        params: dict[str, Any],
+        inputs: dict[str, Path],
+    ) -> None:
         decision = self.decision()
         cores = max(1, min(self.config.cores, decision.cores))
         memory = job_memory_limit(app_memory_need_mb(app, cores), decision.memory_mb)
@@ -430,6 +518,7 @@ class Worker:
             await self._answer(client, lease, app, run, outcome, stop)
         finally:
             result_to.unlink(missing_ok=True)
+            sealed_path(result_to).unlink(missing_ok=True)
 
     async def _answer(
         self,
@@ -447,6 +536,13 @@ class Worker:
             message = outcome.message or f"The job ended with status {outcome.status}."
             await self._report_error(client, lease, message, stop)
             return
+        if lease.result_key:  # the grid and everyone after it see only ciphertext
+            sealed_to = sealed_path(self.pending.incoming(lease.lease_id))
+            try:
+                outcome = await asyncio.to_thread(seal_outcome, lease, outcome, sealed_to)
+            except RunnerError as exc:
+                await self._report_error(client, lease, str(exc), stop)
+                return
         size = outcome.size
         if 0 < lease.max_result_bytes < size:
             message = (
