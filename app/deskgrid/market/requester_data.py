@@ -153,9 +153,22 @@ async def download_result(
 
 
 def _decrypt(account: LocalAccount, sealed: Path, to: Path, context: bytes) -> None:
-    """Decrypt `sealed` into `to`, which appears only once the whole result authenticated."""
-    del context  # what the result was encrypted under; the key commitment already binds it
+    """Decrypt `sealed` into `to`, which appears only once the whole result authenticated and
+    was found encrypted the way every honest replica encrypts it (convergent, under
+    `context`)."""
+    key = bytes(account.key)
+    opened = sealed.with_name(sealed.name + ".plain")
     try:
-        ecies.decrypt_file(bytes(account.key), sealed, to)
-    except ecies.EncryptedDataError as exc:
-        raise RequesterDataError(f"{exc.message} Nothing was written.") from exc
+        try:
+            ecies.decrypt_file(key, sealed, opened)
+        except ecies.EncryptedDataError as exc:
+            raise RequesterDataError(f"{exc.message} Nothing was written.") from exc
+        if not ecies.check_convergent(key, sealed, context):
+            raise RequesterDataError(
+                "This result was not encrypted the way the task's workers encrypt it (for this "
+                f"task, {context.decode('ascii', 'replace')}): it is not the result the task "
+                "agreed on. Nothing was written; ask the grid's operator."
+            )
+        os.replace(opened, to)
+    finally:
+        opened.unlink(missing_ok=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import mimetypes
 import sys
 from pathlib import Path
 from typing import Any
@@ -167,12 +166,9 @@ def input_files(manifest: Manifest, given: list[tuple[str, str]]) -> dict[str, P
 
 def result_path(to: Path | None, task_id: str, media_type: str) -> Path:
     """Where the result goes: `to`, or ./<task id>.<extension of its media type>."""
-    if to is not None:
-        return to.expanduser()
-    extension = {"application/json": ".json", "text/plain": ".txt"}.get(media_type) or (
-        mimetypes.guess_extension(media_type) or ".bin"
-    )
-    return Path(f"{task_id}{extension}")
+    from deskgrid.market.task_result import result_file_name
+
+    return to.expanduser() if to is not None else Path(result_file_name(task_id, media_type))
 
 
 def _confirm(args: argparse.Namespace) -> None:

@@ -137,6 +137,15 @@ def cli(world, monkeypatch, capsys):
     return run
 
 
+def seal_for(account, task_id: bytes, *, random: bool = False) -> bytes:
+    """RESULT encrypted to `account` as the task's workers encrypt it (convergent, under the
+    task's context), or at random."""
+    key = ecies.public_key_of(bytes(account.key))
+    if random:
+        return ecies.encrypt(key, RESULT)
+    return ecies.encrypt_convergent(key, RESULT, ecies.encryption_context("0x" + task_id.hex(), ""))
+
+
 def spawn_run_app(world: World, *args: str) -> Proc:
     env = dict(os.environ, DESKGRID_HOME=str(world.home), **{PASSWORD_ENV: PASSWORD})
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "app"), env.get("PYTHONPATH", "")])
@@ -190,7 +199,7 @@ def test_run_app_pays_and_journals_and_tasks_download_fetches_the_result(
                        *world.chain_args())  # fmt: skip
     assert code == 2 and "is not finished yet" in err
 
-    sealed = ecies.encrypt(ecies.public_key_of(bytes(world.account(3).key)), RESULT)
+    sealed = seal_for(world.account(3), task_id)
     world.store(sealed)
     world.finalize(task_id, sealed)
     out_file = tmp_path / "results" / "words.json"
@@ -235,11 +244,21 @@ def test_tasks_download_says_why_a_task_has_no_result(world, cli, tmp_path) -> N
     assert code == 2 and "does not have the result" in err
 
     elsewhere = world.pay()  # the document names this wallet, the result is another's
-    sealed = ecies.encrypt(ecies.public_key_of(bytes(world.account(4).key)), RESULT)
+    sealed = seal_for(world.account(4), elsewhere)
     world.store(sealed)
     world.finalize(elsewhere, sealed)
     code, err = download(elsewhere)
     assert code == 2 and "encrypted for another wallet" in err and "Nothing was written" in err
+
+    for random in (False, True):  # not what the task's honest replicas would all upload
+        odd = world.pay()
+        another_task = b"\x01" * 32
+        sealed = seal_for(world.account(3), another_task, random=random)
+        world.store(sealed)
+        world.finalize(odd, sealed)
+        code, err = download(odd)
+        assert code == 2 and "was not encrypted the way the task's workers" in err, err
+        assert "Nothing was written" in err
 
     clear = world.pay(result_key=None)  # --no-encrypt: stored in clear
     world.store(RESULT)
