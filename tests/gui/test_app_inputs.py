@@ -183,7 +183,8 @@ def test_a_file_goes_to_the_grid_and_the_result_comes_back_decrypted(qtbot, boot
 
         # the grid's workers would store the result encrypted to the key; the chain its digest
         result = json.dumps({"top": [["the", 200]]}).encode() * 3000  # a file in the store
-        sealed = ecies.encrypt(key, result)
+        # as every honest replica encrypts it: convergent, under the task's id
+        sealed = ecies.encrypt_convergent(key, result, ecies.encryption_context(job.hex_id, ""))
         run_async(qtbot, submitter.upload_data(sealed))
         sealed_digest = hashlib.sha256(sealed).digest()
         scheduler = TxSender(service.chain, Roles.dev(service.chain).scheduler)
