@@ -194,6 +194,8 @@ def test_run_app_pays_and_journals_and_tasks_download_fetches_the_result(
     assert order["kind"] == "app" and order["state"] == "active" and order["encrypted"]
     assert order["app"] == f"wordfreq.{world.app_id}" and "secret" not in order
     assert order["params"]["inputs"] == {"text": hashlib.sha256(BOOK).hexdigest()}
+    code, out, err = cli("tasks", *world.chain_args())
+    assert code == 0 and re.search(rf"{order['order_id']}  active .* wordfreq\.{world.app_id}", out)
 
     code, _, err = cli("tasks", "download", order["order_id"], "--grid", world.grid_url,
                        *world.chain_args())  # fmt: skip
