@@ -44,7 +44,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "deskgrid.node.commands",
     "deskgrid.node.task_commands",
     "deskgrid.desktop.wallet_commands",
-    "deskgrid.market.commands",
+    "deskgrid.node.market_commands",
 )
 
 

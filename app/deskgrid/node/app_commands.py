@@ -166,7 +166,7 @@ def input_files(manifest: Manifest, given: list[tuple[str, str]]) -> dict[str, P
 
 def result_path(to: Path | None, task_id: str, media_type: str) -> Path:
     """Where the result goes: `to`, or ./<task id>.<extension of its media type>."""
-    from deskgrid.market.task_result import result_file_name
+    from deskgrid.node.requester_data import result_file_name
 
     return to.expanduser() if to is not None else Path(result_file_name(task_id, media_type))
 
@@ -195,16 +195,16 @@ async def _app_main(args: argparse.Namespace) -> int:
     from deskgrid.market.app_spec import published_app_name
     from deskgrid.market.params_form import build_form
     from deskgrid.market.published import read_app
-    from deskgrid.market.requester_data import (
+    from deskgrid.market.task_document import TaskDocument, parse_task_document
+    from deskgrid.node.journal import RequestJournal
+    from deskgrid.node.paying import pay_and_follow
+    from deskgrid.node.requester import AppOrder, VanityRun
+    from deskgrid.node.requester_data import (
         download_result,
         readable_inputs,
         result_key_of,
         upload_inputs,
     )
-    from deskgrid.market.task_document import TaskDocument, parse_task_document
-    from deskgrid.node.journal import RequestJournal
-    from deskgrid.node.paying import pay_and_follow
-    from deskgrid.node.requester import AppOrder, VanityRun
 
     say = (lambda _m: None) if args.json else (lambda m: print(m, flush=True))
     account = load_key_file(args.key_file)

@@ -163,8 +163,8 @@ async def _main(args: argparse.Namespace) -> int:
 
 async def _download(ctx: _Context, args: argparse.Namespace) -> int:
     from deskgrid.crypto.ecies import encryption_context
-    from deskgrid.market.requester_data import download_result, result_key_of
     from deskgrid.node.app_commands import result_path
+    from deskgrid.node.requester_data import download_result, result_key_of
     from deskgrid.node.task_results import find_task, task_result
 
     if not args.grid:

@@ -55,11 +55,10 @@ from deskgrid.market.input_files import NEEDS_GRID, ChosenFile, uploading_text
 from deskgrid.market.manifest import Manifest
 from deskgrid.market.params_form import estimate_text
 from deskgrid.market.published import read_apps
-from deskgrid.market.requester_data import result_key_of
-from deskgrid.market.task_result import result_file_name, save_result
 from deskgrid.money import format_rlc
 from deskgrid.node.journal import APP_ORDER, JournalEntry, RequestJournal
 from deskgrid.node.requester import AppOrder, Order, RunQuote, VanityOrder, VanityRun
+from deskgrid.node.requester_data import result_file_name, result_key_of, save_result
 from deskgrid.node.resume import resume, settle
 from deskgrid.oracle.timeline import TaskTimeline, TimelineEvent
 from deskgrid.ui.bridge import QtEventBridge
@@ -437,7 +436,7 @@ class JobsPane(QWidget):
     async def _upload(self, files: dict[str, Path]) -> dict[str, str]:
         """Send the input files to the grid, signed in with the wallet, one after the other
         (streamed from disk); their sha256 digests by input name."""
-        from deskgrid.market import requester_data
+        from deskgrid.node import requester_data
 
         service = self.session.service
         if service is None:

@@ -15,7 +15,7 @@ from deskgrid.grid.client import GridClient, NotAuthorized
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.models import Capabilities
 from deskgrid.grid.server import GridServer
-from deskgrid.market.requester_data import (
+from deskgrid.node.requester_data import (
     RequesterDataError,
     download_result,
     readable_inputs,

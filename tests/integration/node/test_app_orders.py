@@ -34,9 +34,9 @@ from deskgrid.crypto import ecies
 from deskgrid.grid.client import GridClient
 from deskgrid.market.manifest import load_document, parse_manifest, with_image_id
 from deskgrid.market.published import publish
-from deskgrid.market.requester_data import result_key_of
 from deskgrid.market.task_document import TaskDocument
 from deskgrid.money import NRLC_PER_RLC as RLC
+from deskgrid.node.requester_data import result_key_of
 from tests.conftest import REPO_ROOT, require
 from tests.integration.grid.processes import TOKEN, Proc, start_server
 

@@ -18,8 +18,8 @@ from deskgrid.market.input_files import (
 )
 from deskgrid.market.manifest import InputFile, load_document, manifest_from, with_image_id
 from deskgrid.market.task_document import parse_task_document
-from deskgrid.market.task_result import asks_encrypted, result_file_name
 from deskgrid.node.requester import AppOrder
+from deskgrid.node.requester_data import asks_encrypted, result_file_name
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "apps"
 KEY = "02" + "ab" * 32

@@ -256,7 +256,7 @@ def _upload_archive(grid_url: str, sender: TxSender, saved: SavedImage) -> None:
     """Upload the image archive `saved` to the grid's data store, signed in as `sender`."""
     import asyncio
 
-    from deskgrid.market.requester_data import upload_inputs
+    from deskgrid.node.requester_data import upload_inputs
 
     stored = asyncio.run(upload_inputs(grid_url, sender.account, {"image.tar": saved.path}))
     if stored.get("image.tar") != saved.sha256:
