@@ -12,12 +12,20 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from deskgrid.grid import outcomes, queries
+from deskgrid.grid.catalog import LiveCatalog
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Conflict, Forbidden
 from deskgrid.grid.events import EventPublisher, PendingEvent
-from deskgrid.grid.models import Capabilities, DataRef, Lease, ReportOutcome, WorkReply
+from deskgrid.grid.models import (
+    Capabilities,
+    DataRef,
+    DockerApp,
+    Lease,
+    ReportOutcome,
+    WorkReply,
+)
 from deskgrid.grid.quota import DailyQuota, active_cap, cap_reason
 from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.reporting import Reporting, lease_over
@@ -41,9 +49,13 @@ class Leasing:
         rng: random.Random,
         publisher: EventPublisher,
         reporting: Reporting,
+        catalog: LiveCatalog,
         stakes: StakeBook | None = None,
     ) -> None:
+        """`catalog`: the apps served now; its published Docker apps go to any worker with
+        Docker, their leases carry the image."""
         self.db = db
+        self.catalog = catalog
         self.config = config
         self.clock = clock
         self.rng = rng  # draws the spot checks of trusted workers' unreplicated leases
@@ -158,13 +170,15 @@ class Leasing:
             elif quota.left <= 0:
                 out.retry_after, out.reason = quota.frees_in(now), quota.reason(now)
             room = min(room, cap - active, quota.left)
-        if room > 0 and caps.apps:
+        apps = self._runnable(caps) if room > 0 else []
+        if apps:
             trusted = worker["consecutive_valid"] >= cfg.trust_threshold
             owner = worker["payout"] or address  # the stakeholder
             free = out.stake[1] if out.stake is not None and out.stake[0] == owner else 0
+            found = self._candidates(db, address, owner, free, apps, caps, room)
+            served = self._drop_unserved(db, found, now, pending)
             taking = [
-                self._take_one(db, job, trusted, now)
-                for job in self._candidates(db, address, owner, free, caps, room)
+                self._take_one(db, job, trusted, now) for job in served
             ]  # PostgreSQL: all sent before the first is read
             for job, unreplicated, taken in taking:
                 lease = self._lease_one(
@@ -243,10 +257,36 @@ class Leasing:
         owner = row["payout"] or address
         return owner, self.stakes.free_stake(owner)
 
-    def _candidates(
-        self, db: Raw, address: str, owner: str, free: int, caps: Capabilities, room: int
+    def _runnable(self, caps: Capabilities) -> list[str]:
+        """The apps a worker with `caps` may be leased: those it names and, when it has
+        Docker, every published Docker app served now (sorted)."""
+        if not caps.docker or not self.catalog.docker_names:
+            return sorted(set(caps.apps))
+        return sorted(set(caps.apps).union(self.catalog.docker_names))
+
+    def _drop_unserved(
+        self, db: Raw, found: list[Row], now: float, pending: list[PendingEvent]
     ) -> list[Row]:
-        apps = sorted(set(caps.apps))
+        """`found` without the jobs whose app this grid no longer serves (its policy changed,
+        or the app was retired): those end in ERROR, so that their requesters are refunded."""
+        served = []
+        for job in found:
+            if job["app"] in self.catalog:
+                served.append(job)
+            else:
+                outcomes.fail_job(db, job, no_longer_served(job["app"]), now, pending)
+        return served
+
+    def _candidates(
+        self,
+        db: Raw,
+        address: str,
+        owner: str,
+        free: int,
+        apps: list[str],
+        caps: Capabilities,
+        room: int,
+    ) -> list[Row]:
         params = {
             "apps": apps if db.is_postgresql else json.dumps(apps),
             "cores": caps.cores,
@@ -335,7 +375,19 @@ class Leasing:
             heartbeat_interval=job["delay_bound"] / 3.0,
             max_result_bytes=cfg.max_result_bytes,
             max_runtime=job["max_runtime"],
+            docker=self._docker_of(job["app"]),
+            result_key=job["result_key"],
+            external_id=job["external_id"],
         )
+
+    def _docker_of(self, app: str) -> DockerApp | None:
+        """The image a lease of `app` tells its worker to run (None: not a published app)."""
+        return self.catalog.docker_app(app)
+
+
+def no_longer_served(app: str) -> str:
+    """Why a job of `app` ends when its app has left the catalog."""
+    return f"The app {app} is no longer served by this grid."
 
 
 @dataclass
