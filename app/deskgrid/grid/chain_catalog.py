@@ -26,6 +26,7 @@ from deskgrid.apps.sdk import AppSpec
 from deskgrid.grid.app_policy import AppPolicy, AppPolicyError, load_policy
 from deskgrid.grid.catalog import LiveCatalog
 from deskgrid.market.app_spec import spec_from_manifest
+from deskgrid.market.manifest import Manifest
 from deskgrid.market.published import ListedApp, read_app
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class PublishedApps:
         the next round would not read again)."""
         latest = self.hub.chain.block_number()
         changed = False
+        if self.block is not None and latest < self.block:  # the chain went back: read anew
+            changed, self.apps, self.block = bool(self.apps), {}, None
         if self.block is not None and latest > self.block:
             for event in self.hub.logs("AppRetired", self.block + 1, latest):
                 app_id = int(event["args"]["appId"])
@@ -71,6 +74,8 @@ class PublishedApps:
                     self.apps[app_id] = dataclasses.replace(listed, info=retired)
                     changed = True
         count = self.hub.app_count()
+        if count < len(self.apps):  # apps gone: another chain behind the same URL
+            changed, self.apps = True, {}
         for app_id in range(len(self.apps) + 1, count + 1):  # ids are 1 … count
             self.apps[app_id] = read_app(self.hub, app_id)
             changed = True
@@ -96,8 +101,8 @@ class ChainCatalog:
         self._stamp = _stamp(policy_path)
         self.policy = load_policy(policy_path)
         self.published = PublishedApps(hub)
-        self._specs: dict[int, AppSpec] = {}  # built once per app (a manifest never changes)
-        self._unusable: set[int] = set()  # apps whose manifest made no spec (logged once)
+        # each app's spec (None: its manifest made none, logged once), by the manifest read
+        self._specs: dict[int, tuple[Manifest | None, AppSpec | None]] = {}
         self._chain_down = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -183,13 +188,19 @@ class ChainCatalog:
         return changed
 
     def _spec_of(self, app_id: int, listed: ListedApp) -> AppSpec | None:
-        spec = self._specs.get(app_id)
-        if spec is None and app_id not in self._unusable and listed.manifest is not None:
+        """The app's spec, built once per manifest read (the same spec object each round, so
+        an unchanged catalog is not replaced); None when the manifest makes no spec."""
+        manifest = listed.manifest
+        cached = self._specs.get(app_id)
+        if cached is not None and cached[0] is manifest:
+            return cached[1]
+        spec = None
+        if manifest is not None:
             try:
-                spec = self._specs[app_id] = spec_from_manifest(app_id, listed.manifest)
+                spec = spec_from_manifest(app_id, manifest)
             except Exception as exc:  # a schema the form builder cannot use
-                self._unusable.add(app_id)
                 log.warning("published app #%d cannot be served: %s", app_id, exc)
+        self._specs[app_id] = (manifest, spec)
         return spec
 
 

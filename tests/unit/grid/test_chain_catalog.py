@@ -122,6 +122,16 @@ def test_new_apps_retirements_and_policy_changes_follow_without_a_restart(
     assert chain_catalog.refresh() is True and published_names(live) == set()
 
 
+def test_a_chain_that_went_back_is_read_anew(market, deployed_chain, tmp_path) -> None:  # noqa: F811
+    publish_example(market.hub, market.sender(5), "wordfreq", image_id(6))
+    live, chain_catalog = follower(market, tmp_path, '{"docker_apps": "all"}')
+    assert len(published_names(live)) == 1
+    market.chain.revert(deployed_chain[3])  # a development chain restarted: no app published
+    assert chain_catalog.refresh() is True and published_names(live) == set()
+    again, _ = publish_example(market.hub, market.sender(6), "montecarlo", image_id(7))
+    assert chain_catalog.refresh() is True and published_names(live) == {f"montecarlo.{again}"}
+
+
 def test_a_bad_policy_file_at_start_is_a_sentence(market, tmp_path) -> None:  # noqa: F811
     path = tmp_path / "policy.json"
     path.write_text('{"docker_apps": "allow-list", "apps": ["three"]}')
