@@ -89,6 +89,7 @@ def test_housekeeping_ends_the_jobs_of_apps_that_left_the_catalog(
     grid: Harness, live: LiveCatalog
 ) -> None:
     words = [submit_words(grid, params={"top": n}) for n in (1, 2)]
+    grid.clock.advance(1)  # queued after them
     carlo, echo = grid.submit(app=CARLO.name, params={}), grid.submit(app="echo")
     (running,) = grid.lease(grid.worker(1, apps=(), docker=True), 1)
     assert running.job_id in words  # a running job ends too
