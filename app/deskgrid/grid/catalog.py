@@ -41,7 +41,9 @@ def load_catalog(spec: str | None) -> Mapping[str, AppSpec]:
 
 
 @dataclass(frozen=True)
-class _Snapshot:
+class CatalogView:
+    """What a live catalog serves at one moment (a request reads one view throughout)."""
+
     apps: dict[str, AppSpec]
     published: dict[str, DockerApp]  # the hub's published apps among `apps`: their images
     docker_names: tuple[str, ...]  # the same, sorted
@@ -57,7 +59,7 @@ class LiveCatalog(Mapping[str, AppSpec]):
 
     def __init__(self, fixed: Mapping[str, AppSpec]) -> None:
         self.fixed = dict(fixed)
-        self._now = _Snapshot(dict(self.fixed), {}, (), frozenset(), 0)
+        self._now = CatalogView(dict(self.fixed), {}, (), frozenset(), 0)
 
     @classmethod
     def of(cls, catalog: Mapping[str, AppSpec]) -> LiveCatalog:
@@ -72,7 +74,7 @@ class LiveCatalog(Mapping[str, AppSpec]):
         if added.keys() == now.published.keys() and all(now.apps[n] is s for n, s in added.items()):
             return False
         archives = frozenset(spec.image_archive for spec in added.values() if spec.image_archive)
-        self._now = _Snapshot(
+        self._now = CatalogView(
             self.fixed | added,
             {name: docker_app(spec) for name, spec in added.items()},
             tuple(sorted(added)),
@@ -80,6 +82,10 @@ class LiveCatalog(Mapping[str, AppSpec]):
             now.generation + 1,
         )
         return True
+
+    def view(self) -> CatalogView:
+        """The apps served now, as one consistent snapshot."""
+        return self._now
 
     def __getitem__(self, name: str) -> AppSpec:
         return self._now.apps[name]

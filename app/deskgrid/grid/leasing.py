@@ -12,7 +12,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from deskgrid.grid import outcomes, queries
-from deskgrid.grid.catalog import LiveCatalog
+from deskgrid.grid.catalog import CatalogView, LiveCatalog
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.db import Database
@@ -170,19 +170,21 @@ class Leasing:
             elif quota.left <= 0:
                 out.retry_after, out.reason = quota.frees_in(now), quota.reason(now)
             room = min(room, cap - active, quota.left)
-        apps = self._runnable(caps) if room > 0 else []
+        view = self.catalog.view()  # one snapshot for the whole request
+        apps = _runnable(caps, view) if room > 0 else []
         if apps:
             trusted = worker["consecutive_valid"] >= cfg.trust_threshold
             owner = worker["payout"] or address  # the stakeholder
             free = out.stake[1] if out.stake is not None and out.stake[0] == owner else 0
             found = self._candidates(db, address, owner, free, apps, caps, room)
-            served = self._drop_unserved(db, found, now, pending)
+            served = _drop_unserved(db, found, view, now, pending)
             taking = [
                 self._take_one(db, job, trusted, now) for job in served
             ]  # PostgreSQL: all sent before the first is read
             for job, unreplicated, taken in taking:
+                docker = view.published.get(job["app"])  # a published app's image
                 lease = self._lease_one(
-                    db, job, address, owner, unreplicated, taken(), now, pending
+                    db, job, address, owner, unreplicated, taken(), now, pending, docker
                 )
                 if lease is not None:
                     out.granted.append(lease)
@@ -257,26 +259,6 @@ class Leasing:
         owner = row["payout"] or address
         return owner, self.stakes.free_stake(owner)
 
-    def _runnable(self, caps: Capabilities) -> list[str]:
-        """The apps a worker with `caps` may be leased: those it names and, when it has
-        Docker, every published Docker app served now (sorted)."""
-        if not caps.docker or not self.catalog.docker_names:
-            return sorted(set(caps.apps))
-        return sorted(set(caps.apps).union(self.catalog.docker_names))
-
-    def _drop_unserved(
-        self, db: Raw, found: list[Row], now: float, pending: list[PendingEvent]
-    ) -> list[Row]:
-        """`found` without the jobs whose app this grid no longer serves (its policy changed,
-        or the app was retired): those end in ERROR, so that their requesters are refunded."""
-        served = []
-        for job in found:
-            if job["app"] in self.catalog:
-                served.append(job)
-            else:
-                outcomes.fail_job(db, job, no_longer_served(job["app"]), now, pending)
-        return served
-
     def _candidates(
         self,
         db: Raw,
@@ -327,9 +309,10 @@ class Leasing:
         in_progress: int | None,
         now: float,
         pending: list[PendingEvent],
+        docker: DockerApp | None = None,
     ) -> Lease | None:
         """The lease of a replica `_take_one` took (`in_progress`: the job's count after it),
-        or None if it took none."""
+        or None if it took none; `docker`: the image of a published app's job."""
         if in_progress is None:
             return None
         cfg = self.config
@@ -375,14 +358,32 @@ class Leasing:
             heartbeat_interval=job["delay_bound"] / 3.0,
             max_result_bytes=cfg.max_result_bytes,
             max_runtime=job["max_runtime"],
-            docker=self._docker_of(job["app"]),
+            docker=docker,
             result_key=job["result_key"],
             external_id=job["external_id"],
         )
 
-    def _docker_of(self, app: str) -> DockerApp | None:
-        """The image a lease of `app` tells its worker to run (None: not a published app)."""
-        return self.catalog.docker_app(app)
+
+def _runnable(caps: Capabilities, view: CatalogView) -> list[str]:
+    """The apps a worker with `caps` may be leased: those it names and, when it has Docker,
+    every published Docker app served now (sorted)."""
+    if not caps.docker or not view.docker_names:
+        return sorted(set(caps.apps))
+    return sorted(set(caps.apps).union(view.docker_names))
+
+
+def _drop_unserved(
+    db: Raw, found: list[Row], view: CatalogView, now: float, pending: list[PendingEvent]
+) -> list[Row]:
+    """`found` without the jobs whose app the grid no longer serves (its policy changed, or
+    the app was retired): those end in ERROR, so that their requesters are refunded."""
+    served = []
+    for job in found:
+        if job["app"] in view.apps:
+            served.append(job)
+        else:
+            outcomes.fail_job(db, job, no_longer_served(job["app"]), now, pending)
+    return served
 
 
 def no_longer_served(app: str) -> str:
