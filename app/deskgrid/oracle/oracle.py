@@ -68,6 +68,9 @@ class OracleConfig:
     # take trust level 1 (one unverified result, min_agree 1) for apps without a verifier
     allow_single_unverified: bool = False
     min_trust: int = 1  # tasks requested below this trust level are refused
+    # seconds a grid's refusal of a published app's task is asked again before the task is
+    # failed: a grid reads newly published apps every few seconds (--catalog-refresh)
+    refusal_grace_s: float = 30.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_trust <= MAX_TRUST:
@@ -154,6 +157,7 @@ class Oracle:
         # published apps by id: their spec, or why they cannot be run (manifests never change)
         self._published: dict[int, AppSpec | str] = {}
         self._manifests: dict[str, Manifest] = {}  # a published app's, by its spec's name
+        self._refused_at: dict[str, float] = {}  # task id -> first refusal (monotonic)
         self._last_progress: dict[str, tuple[str, int, float]] = {}
         self.stakes = StakeKeeper(hub, scheduler, store)
         self.errors = 0
@@ -308,6 +312,8 @@ class Oracle:
         except GridClientError as exc:
             if not refused_for_good(exc):
                 raise  # unreachable, busy, rate-limited, our token: the next step retries
+            if manifest is not None and self._in_refusal_grace(task, exc):
+                return  # the grid may not have read the app yet: asked again next step
             return self._decide_fail(task, f"refused by the grid: {exc.detail}")
         log.info(
             "task %s submitted to the grid: job %s (%s), trust level %d, stake %s per replica",
@@ -320,6 +326,18 @@ class Oracle:
             app_name=spec.name,
             event=("queued", {"job_id": job.id, "app": spec.name}),
         )
+
+    def _in_refusal_grace(self, task: OracleTask, exc: GridClientError) -> bool:
+        """Whether a published app's task the grid refused is still to be asked again (a
+        grid reads newly published apps every few seconds)."""
+        now = time.monotonic()
+        first = self._refused_at.setdefault(task.task_id, now)
+        if first == now:
+            log.info(
+                "task %s refused by the grid (%s); asking again for %g s",
+                task.task_id, exc.detail, self.config.refusal_grace_s,
+            )  # fmt: skip
+        return now - first < self.config.refusal_grace_s
 
     def _refusal(self, spec: AppSpec, level: int) -> str | None:
         """Why this pool does not take a task of `spec` at trust `level` (None: it does)."""

@@ -116,7 +116,7 @@ async def test_a_task_the_grid_does_not_serve_is_failed_and_refunded(setup, tmp_
     follow_hub(setup, tmp_path, '{"docker_apps": "none"}')
     document = TaskDocument({"top": 5})
     task_id = setup.pay(app_id, document.to_chain(), trust=2)
-    oracle = setup.oracle()
+    oracle = setup.oracle(refusal_grace_s=0.0)
     await step_until(oracle, task_id, OracleTaskState.FAILED, OracleTaskState.SUBMITTED)
     reason = failure_reason(setup, task_id)
     assert reason.startswith("refused by the grid: This grid has no app named")
@@ -130,10 +130,28 @@ async def test_a_task_whose_input_is_not_on_the_grid_is_failed_and_refunded(
     follow_hub(setup, tmp_path, '{"docker_apps": "all"}')
     document = TaskDocument({"input": "text"}, {"text": "ee" * 32}, KEY)
     task_id = setup.pay(app_id, document.to_chain(), trust=2)
-    await step_until(setup.oracle(), task_id, OracleTaskState.FAILED, OracleTaskState.SUBMITTED)
+    oracle = setup.oracle(refusal_grace_s=0.0)
+    await step_until(oracle, task_id, OracleTaskState.FAILED, OracleTaskState.SUBMITTED)
     reason = failure_reason(setup, task_id)
     assert "refused by the grid" in reason and "is not stored on this grid; upload it" in reason
     assert refunded(setup, task_id)
+
+
+async def test_a_task_that_comes_before_the_grid_reads_its_app_is_submitted_once_it_does(
+    setup, tmp_path
+) -> None:
+    app_id = publish_wordfreq(setup)
+    follower = follow_hub(setup, tmp_path, '{"docker_apps": "none"}')
+    task_id = setup.pay(app_id, TaskDocument({"top": 5}).to_chain(), trust=2)
+    oracle = setup.oracle(refusal_grace_s=600.0)
+    for _ in range(3):  # refused: asked again, not failed
+        await oracle.step()
+    assert oracle.store.task("0x" + task_id.hex()).state is OracleTaskState.NEW
+    assert "0x" + task_id.hex() in oracle._refused_at  # it was submitted, and refused
+    (tmp_path / "app-policy.json").write_text('{"docker_apps": "all"}')
+    assert follower.refresh()
+    await step_until(oracle, task_id, OracleTaskState.SUBMITTED, OracleTaskState.FAILED)
+    assert oracle.store.task("0x" + task_id.hex()).state is OracleTaskState.SUBMITTED
 
 
 @pytest.mark.parametrize(
