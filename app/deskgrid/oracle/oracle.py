@@ -314,7 +314,9 @@ class Oracle:
                 raise  # unreachable, busy, rate-limited, our token: the next step retries
             if manifest is not None and self._in_refusal_grace(task, exc):
                 return  # the grid may not have read the app yet: asked again next step
+            self._refused_at.pop(task.task_id, None)
             return self._decide_fail(task, f"refused by the grid: {exc.detail}")
+        self._refused_at.pop(task.task_id, None)
         log.info(
             "task %s submitted to the grid: job %s (%s), trust level %d, stake %s per replica",
             task.task_id, job.id, spec.name, level, format_rlc(stake),
