@@ -10,13 +10,14 @@ content named by a job being submitted right now is always fresh). A row is dele
 statement that checks, as it deletes, that it is still old and unreferenced; a file is
 checked against the database, then its age is read again just before it is unlinked.
 Leftover temporary files (an upload cut off by a crash) older than the grace are deleted
-too.
+too. The image archives of the published apps the grid serves (`keep`) are never deleted.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from deskgrid.grid.clock import Clock
@@ -46,8 +47,18 @@ _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
 class Collector:
-    def __init__(self, db: Database, data: DataStore, config: GridConfig, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        data: DataStore,
+        config: GridConfig,
+        clock: Clock,
+        *,
+        keep: Callable[[], Collection[str]] = frozenset,
+    ) -> None:
+        """`keep()`: content kept whatever refers to it (the served apps' image archives)."""
         self.db = db
+        self.keep = keep
         self.data = data
         self.config = config
         self.clock = clock
@@ -64,8 +75,13 @@ class Collector:
             db = Raw(conn)
             params = {"cutoff": cutoff, "after_at": after_at, "after": after, "limit": limit}
             old = db.all(OLD_BLOBS, params)
-            if old:
-                rows = [{"sha256": row["sha256"], "cutoff": cutoff} for row in old]
+            kept = self.keep()
+            rows = [
+                {"sha256": row["sha256"], "cutoff": cutoff}
+                for row in old
+                if row["sha256"] not in kept
+            ]
+            if rows:
                 db.execute_many(DELETE_UNREFERENCED_BLOB, rows)
         if len(old) == limit:
             self._after = (old[-1]["created_at"], old[-1]["sha256"])
@@ -81,7 +97,8 @@ class Collector:
         cutoff = self.clock.now() - self.config.data_grace_s
         old = [path for path in batch if _older(path, cutoff)]
         leftovers = [path for path in old if not _DIGEST.match(path.name)]
-        stored = [path for path in old if _DIGEST.match(path.name)]
+        kept = self.keep()
+        stored = [path for path in old if _DIGEST.match(path.name) and path.name not in kept]
         unreferenced = []
         if stored:
             with self.db.read() as conn:

@@ -5,15 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deskgrid import argtypes
 from deskgrid.argtypes import argument_type
 from deskgrid.errors import DeskGridError
-from deskgrid.grid.catalog import load_catalog
+from deskgrid.grid.catalog import LiveCatalog, load_catalog
+from deskgrid.grid.chain_catalog import DEFAULT_REFRESH_S
 from deskgrid.grid.clientaddr import TrustedProxies
 from deskgrid.grid.config import MIB, GridConfig, JobDefaults
 from deskgrid.grid.service import GridService
 from deskgrid.grid.stakes import StakeBook
+
+if TYPE_CHECKING:
+    from deskgrid.chain.contracts import HubContract
+    from deskgrid.grid.chain_catalog import ChainCatalog
 
 MIN_TOKEN = 16
 
@@ -297,6 +303,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=_hub_address,
         help="the hub contract's address (with --chain-rpc)",
     )
+    published = serve.add_argument_group(
+        "published apps (Docker apps of the hub's developers, see docs/operator.md)"
+    )
+    published.add_argument(
+        "--app-policy",
+        metavar="FILE",
+        type=argtypes.existing_file("app policy file"),
+        help='JSON file of the published apps served: {"docker_apps": "none"}, "all", or '
+        '"allow-list" with "apps" (ids), "owners" (addresses), "images" (image ids); read '
+        "again when it changes. Needs --chain-rpc and --hub. Without it: none",
+    )
+    published.add_argument(
+        "--catalog-refresh",
+        metavar="S",
+        type=argtypes.seconds("a number of seconds", high=3600.0),
+        default=DEFAULT_REFRESH_S,
+        help=f"seconds between reads of the hub's published apps and the policy file "
+        f"(default {DEFAULT_REFRESH_S:g})",
+    )
     serve.add_argument(
         "--log-level",
         default="warning",
@@ -397,17 +422,50 @@ def config_from_args(args: argparse.Namespace) -> GridConfig:
     return config
 
 
-def stake_book_from_args(args: argparse.Namespace) -> StakeBook | None:
-    """The hub's stakes with --chain-rpc and --hub; None (nobody has stake) without them."""
+def hub_from_args(args: argparse.Namespace) -> HubContract | None:
+    """The hub of --chain-rpc and --hub (None without them; a sentence when only one is
+    given, or when --app-policy is given without them)."""
     if (args.chain_rpc is None) != (args.hub is None):
         raise DeskGridError(
             "Give both --chain-rpc and --hub to lease staked jobs by the hub's stakes, or neither."
         )
     if args.chain_rpc is None:
+        if getattr(args, "app_policy", None) is not None:
+            raise DeskGridError(
+                "--app-policy needs --chain-rpc and --hub: the published apps are read from "
+                "the hub on its chain."
+            )
         return None
-    from deskgrid.grid.stakes import hub_stakes
+    from deskgrid.chain.arguments import open_hub
+    from deskgrid.chain.connection import connect
 
-    return hub_stakes(args.chain_rpc, args.hub)
+    return open_hub(connect(args.chain_rpc), args.hub)
+
+
+def stake_book_from_args(
+    args: argparse.Namespace, hub: HubContract | None = None
+) -> StakeBook | None:
+    """The hub's stakes with --chain-rpc and --hub; None (nobody has stake) without them."""
+    hub = hub or hub_from_args(args)
+    if hub is None:
+        return None
+    from deskgrid.grid.stakes import HubStakes
+
+    return HubStakes(hub)
+
+
+def catalog_follower(
+    args: argparse.Namespace, catalog: LiveCatalog, hub: HubContract | None
+) -> ChainCatalog | None:
+    """With --app-policy: what keeps `catalog`'s published apps those of the hub the policy
+    allows, read once now (a bad policy file or an unreadable chain is a sentence)."""
+    if args.app_policy is None or hub is None:
+        return None
+    from deskgrid.grid.chain_catalog import ChainCatalog
+
+    follower = ChainCatalog(catalog, hub, args.app_policy, refresh_s=args.catalog_refresh)
+    follower.load()
+    return follower
 
 
 def _hub_address(text: str) -> str:
@@ -442,8 +500,10 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     config = config_from_args(args)
-    catalog = load_catalog(args.catalog)
-    stakes = stake_book_from_args(args)
+    catalog = LiveCatalog(load_catalog(args.catalog))
+    hub = hub_from_args(args)
+    stakes = stake_book_from_args(args, hub)
+    follower = catalog_follower(args, catalog, hub)
 
     def ready(url: str, service: GridService) -> None:
         where = service.token_file or "the command line"
@@ -451,9 +511,17 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"public URL: {service.auth.origin} (grid id {service.auth.grid_id})")
         print(f"database: {service.db.dialect}, schema version {service.schema_version}")
         print(f"apps: {', '.join(sorted(service.catalog)) or 'none'}")
+        if follower is not None:
+            print(f"published apps: {follower.policy.describe()} ({args.app_policy})")
         print(f"submitter token: from {where}", flush=True)
 
-    serve(config, catalog, on_ready=ready, log_level=args.log_level, stakes=stakes)
+    if follower is not None:
+        follower.start()
+    try:
+        serve(config, catalog, on_ready=ready, log_level=args.log_level, stakes=stakes)
+    finally:
+        if follower is not None:
+            follower.stop()
     print("grid stopped", file=sys.stderr)
     return 0
 

@@ -12,12 +12,20 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from deskgrid.grid import outcomes, queries
+from deskgrid.grid.catalog import CatalogView, LiveCatalog
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Conflict, Forbidden
 from deskgrid.grid.events import EventPublisher, PendingEvent
-from deskgrid.grid.models import Capabilities, DataRef, Lease, ReportOutcome, WorkReply
+from deskgrid.grid.models import (
+    Capabilities,
+    DataRef,
+    DockerApp,
+    Lease,
+    ReportOutcome,
+    WorkReply,
+)
 from deskgrid.grid.quota import DailyQuota, active_cap, cap_reason
 from deskgrid.grid.rawsql import Raw
 from deskgrid.grid.reporting import Reporting, lease_over
@@ -41,9 +49,13 @@ class Leasing:
         rng: random.Random,
         publisher: EventPublisher,
         reporting: Reporting,
+        catalog: LiveCatalog,
         stakes: StakeBook | None = None,
     ) -> None:
+        """`catalog`: the apps served now; its published Docker apps go to any worker with
+        Docker, their leases carry the image."""
         self.db = db
+        self.catalog = catalog
         self.config = config
         self.clock = clock
         self.rng = rng  # draws the spot checks of trusted workers' unreplicated leases
@@ -158,17 +170,21 @@ class Leasing:
             elif quota.left <= 0:
                 out.retry_after, out.reason = quota.frees_in(now), quota.reason(now)
             room = min(room, cap - active, quota.left)
-        if room > 0 and caps.apps:
+        view = self.catalog.view()  # one snapshot for the whole request
+        apps = _runnable(caps, view) if room > 0 else []
+        if apps:
             trusted = worker["consecutive_valid"] >= cfg.trust_threshold
             owner = worker["payout"] or address  # the stakeholder
             free = out.stake[1] if out.stake is not None and out.stake[0] == owner else 0
+            found = self._candidates(db, address, owner, free, apps, caps, room)
+            served = _drop_unserved(db, found, view, now, pending)
             taking = [
-                self._take_one(db, job, trusted, now)
-                for job in self._candidates(db, address, owner, free, caps, room)
+                self._take_one(db, job, trusted, now) for job in served
             ]  # PostgreSQL: all sent before the first is read
             for job, unreplicated, taken in taking:
+                docker = view.published.get(job["app"])  # a published app's image
                 lease = self._lease_one(
-                    db, job, address, owner, unreplicated, taken(), now, pending
+                    db, job, address, owner, unreplicated, taken(), now, pending, docker
                 )
                 if lease is not None:
                     out.granted.append(lease)
@@ -244,9 +260,15 @@ class Leasing:
         return owner, self.stakes.free_stake(owner)
 
     def _candidates(
-        self, db: Raw, address: str, owner: str, free: int, caps: Capabilities, room: int
+        self,
+        db: Raw,
+        address: str,
+        owner: str,
+        free: int,
+        apps: list[str],
+        caps: Capabilities,
+        room: int,
     ) -> list[Row]:
-        apps = sorted(set(caps.apps))
         params = {
             "apps": apps if db.is_postgresql else json.dumps(apps),
             "cores": caps.cores,
@@ -287,9 +309,10 @@ class Leasing:
         in_progress: int | None,
         now: float,
         pending: list[PendingEvent],
+        docker: DockerApp | None = None,
     ) -> Lease | None:
         """The lease of a replica `_take_one` took (`in_progress`: the job's count after it),
-        or None if it took none."""
+        or None if it took none; `docker`: the image of a published app's job."""
         if in_progress is None:
             return None
         cfg = self.config
@@ -335,7 +358,37 @@ class Leasing:
             heartbeat_interval=job["delay_bound"] / 3.0,
             max_result_bytes=cfg.max_result_bytes,
             max_runtime=job["max_runtime"],
+            docker=docker,
+            result_key=job["result_key"],
+            external_id=job["external_id"],
         )
+
+
+def _runnable(caps: Capabilities, view: CatalogView) -> list[str]:
+    """The apps a worker with `caps` may be leased: those it names and, when it has Docker,
+    every published Docker app served now (sorted)."""
+    if not caps.docker or not view.docker_names:
+        return sorted(set(caps.apps))
+    return sorted(set(caps.apps).union(view.docker_names))
+
+
+def _drop_unserved(
+    db: Raw, found: list[Row], view: CatalogView, now: float, pending: list[PendingEvent]
+) -> list[Row]:
+    """`found` without the jobs whose app the grid no longer serves (its policy changed, or
+    the app was retired): those end in ERROR, so that their requesters are refunded."""
+    served = []
+    for job in found:
+        if job["app"] in view.apps:
+            served.append(job)
+        else:
+            outcomes.fail_job(db, job, no_longer_served(job["app"]), now, pending)
+    return served
+
+
+def no_longer_served(app: str) -> str:
+    """Why a job of `app` ends when its app has left the catalog."""
+    return f"The app {app} is no longer served by this grid."
 
 
 @dataclass

@@ -304,6 +304,11 @@ def _v9_requesters(conn: Connection, dialect: str) -> None:
     )
 
 
+def _v10_result_keys(conn: Connection, dialect: str) -> None:
+    # The key a published app's result is encrypted to, sent in every lease of its job.
+    _run(conn, "ALTER TABLE jobs ADD COLUMN result_key TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs, leases, workers, tokens, challenges, events", _v1_initial),
     Migration(2, "indexes for metrics and housekeeping", _v2_metrics_indexes),
@@ -314,6 +319,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "daily lease quotas and lease hard deadlines", _v7_lease_quotas),
     Migration(8, "trust levels, stake, and one replica per stakeholder", _v8_stakeholders),
     Migration(9, "requester sign-in tokens", _v9_requesters),
+    Migration(10, "the key each job's result is encrypted to", _v10_result_keys),
 )
 HEAD = MIGRATIONS[-1].version
 

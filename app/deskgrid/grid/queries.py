@@ -9,7 +9,7 @@ from deskgrid.grid.rawsql import Sql
 _CANDIDATES = """
 SELECT jobs.id, jobs.external_id, jobs.app, jobs.app_version, jobs.params, jobs.inputs,
        jobs.delay_bound, jobs.max_runtime, jobs.n_total, jobs.eff_target, jobs.adaptive,
-       jobs.verifiable, jobs.trust, jobs.min_agree
+       jobs.verifiable, jobs.trust, jobs.min_agree, jobs.result_key
 FROM jobs {hint}
 WHERE jobs.n_wanted > 0 AND jobs.state IN ('PENDING', 'RUNNING')
   AND {apps}

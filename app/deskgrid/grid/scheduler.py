@@ -20,13 +20,14 @@ from sqlalchemy.exc import IntegrityError
 
 from deskgrid.apps.sdk import AppParamsError, AppSpec
 from deskgrid.grid import outcomes
+from deskgrid.grid.catalog import LiveCatalog
 from deskgrid.grid.clock import Clock, SystemClock
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.datastore import DataStore
 from deskgrid.grid.db import Database
 from deskgrid.grid.errors import Conflict, NotFound
 from deskgrid.grid.events import EventBell, EventLog, EventPublisher, PendingEvent
-from deskgrid.grid.leasing import Leasing
+from deskgrid.grid.leasing import Leasing, no_longer_served
 from deskgrid.grid.models import (
     Capabilities,
     DataRef,
@@ -73,7 +74,7 @@ class Scheduler:
         stakes: StakeBook | None = None,
     ) -> None:
         self.db = db
-        self.catalog = dict(catalog)
+        self.catalog = LiveCatalog.of(catalog)  # read live: published apps come and go
         self.data = datastore
         self.config = config or GridConfig()
         self.clock = clock or SystemClock()
@@ -97,10 +98,13 @@ class Scheduler:
             rng=rng,
             publisher=self.publisher,
             reporting=self.reporting,
+            catalog=self.catalog,
             stakes=stakes,
         )
         self._submitted_since_analyze = 0
         self._analyze_lock = threading.Lock()
+        # the catalog as housekeeping last saw it: the apps that leave it end their jobs
+        self._served = (self.catalog.generation, frozenset(self.catalog))
 
     # ---------------------------------------------------------------- submitters
 
@@ -299,9 +303,49 @@ class Scheduler:
             self.publisher.announce(pending)
         return failed
 
+    def end_unserved(self, limit: int = 1000) -> int:
+        """When the catalog changed: the open jobs of the apps that left it (the operator's
+        policy no longer allows them, or their developer retired them) end in ERROR, so that
+        their requesters are refunded. Returns how many ended."""
+        generation, before = self._served
+        if self.catalog.generation == generation:
+            return 0
+        generation, now_served = self.catalog.generation, frozenset(self.catalog)
+        gone = sorted(before - now_served)
+        due: list[str] = []
+        if gone:
+            with self.db.read() as conn:
+                query = select(jobs.c.id).where(
+                    jobs.c.app.in_(gone), jobs.c.state.in_(OPEN_JOB_STATES)
+                )
+                due = list(conn.execute(query.limit(limit)).scalars())
+        ended = 0
+        for job_id in due:
+            pending: list[PendingEvent] = []
+            with self.db.write() as conn:
+                db = Raw(conn)
+                job = self.store.lock_job(conn, job_id)
+                if (
+                    job is not None
+                    and job["state"] in OPEN_JOB_STATES
+                    and job["app"] not in self.catalog  # not back meanwhile
+                ):
+                    now = self.clock.now()
+                    outcomes.fail_job(db, job, no_longer_served(job["app"]), now, pending)
+                    ended += 1
+                    self.publisher.write(db, pending, now)
+            self.publisher.announce(pending)
+        if len(due) < limit:  # all of them: the next change is compared to this catalog
+            self._served = (generation, now_served)
+        return ended
+
     def tick(self) -> dict[str, int]:
         """One round of housekeeping (the server runs it every `reap_interval_s`)."""
-        return {"expired": self.expire_leases(), "deadlines": self.enforce_deadlines()}
+        return {
+            "expired": self.expire_leases(),
+            "deadlines": self.enforce_deadlines(),
+            "unserved": self.end_unserved(),
+        }
 
 
 def _canon(params: Mapping[str, Any]) -> str:

@@ -83,6 +83,9 @@ jobs = Table(
     Column("min_agree", Integer),
     Column("stake", BigInteger, nullable=False, server_default=text("0")),
     Column("spot_votes", Integer),
+    # the requester's public key (compressed secp256k1, hex) its workers encrypt the result
+    # to, sent in every lease of the job (None: the result is in clear)
+    Column("result_key", Text),
 )
 # The leasing query repeats this predicate literally (SQLite uses a partial index only then).
 _OPEN = (jobs.c.n_wanted > 0) & jobs.c.state.in_(["PENDING", "RUNNING"])

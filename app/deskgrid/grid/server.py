@@ -15,7 +15,7 @@ from deskgrid.apps.sdk import AppSpec
 from deskgrid.errors import DeskGridError
 from deskgrid.grid.api.app import create_app
 from deskgrid.grid.auth import bound_url
-from deskgrid.grid.catalog import builtin_catalog
+from deskgrid.grid.catalog import LiveCatalog, builtin_catalog
 from deskgrid.grid.clock import Clock
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.connguard import ConnectionGuard, ConnectionLimits, guarded_protocol
@@ -121,7 +121,7 @@ class GridServer:
     ) -> None:
         self.config = config or GridConfig()
         self.stakes = stakes  # None: nobody has stake (no chain)
-        self.catalog = dict(builtin_catalog() if catalog is None else catalog)
+        self.catalog = LiveCatalog.of(builtin_catalog() if catalog is None else catalog)
         self.clock = clock
         self.log_level = log_level
         self.service: GridService | None = None

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from deskgrid.apps.sdk import AppSpec
 from deskgrid.grid.auth import Authenticator, bound_url
+from deskgrid.grid.catalog import LiveCatalog
 from deskgrid.grid.clock import Clock, SystemClock
 from deskgrid.grid.collection import Collector
 from deskgrid.grid.config import GridConfig
@@ -46,7 +47,7 @@ class GridService:
     ) -> None:
         """`stakes`: where stakeholders' free stake is read (None: nobody has stake)."""
         self.config = config
-        self.catalog = dict(catalog)
+        self.catalog = LiveCatalog.of(catalog)  # read live, never copied
         self.clock = clock or SystemClock()
         self.db = Database(config.resolved_db_url())
         try:
@@ -57,7 +58,9 @@ class GridService:
         self.data = DataStore(config.resolved_data_dir() / "data", self.db, clock=self.clock)
         self.uploads = UploadGuard(self.db, config, self.clock, self.data.root)
         self.retention = Retention(self.db, config, self.clock)
-        self.collector = Collector(self.db, self.data, config, self.clock)
+        self.collector = Collector(
+            self.db, self.data, config, self.clock, keep=lambda: self.catalog.archives
+        )
         self.bell = EventBell()
         self.longpoll = LongPoll(self.bell)  # work requests and event reads that wait
         self.scheduler = Scheduler(

@@ -108,6 +108,7 @@ def resolve_submission(
         "trust": p.trust,
         "min_agree": min_agree,
         "stake": p.stake,
+        "result_key": request.result_key,
     }
 
 

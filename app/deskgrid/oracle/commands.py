@@ -24,7 +24,9 @@ log = logging.getLogger("deskgrid.oracle")
 DESCRIPTION = (
     "Run a workerpool's scheduler: follow the tasks paid to the pool on the hub (a block "
     "deep by --confirmations), submit each to the grid as a job, and write the verified "
-    "result on chain (or fail the task, which refunds its requester). Its state is kept in a "
+    "result on chain (or fail the task, which refunds its requester). A task of a published "
+    "Docker app goes to the grid with its input files and the key its result is encrypted to; "
+    "a grid that does not serve the app refuses it and the task is failed. Its state is kept in a "
     "database, so a restart neither repeats nor misses a transaction. With -v it logs one "
     "line per task step."
 )

@@ -8,7 +8,10 @@ One `step()`:
 2. follow `TaskRequested` (confirmed) into the store;
 3. check each new request (known app served by this pool, params valid, a trust level this
    pool takes) → submit a grid job keyed by the task id (idempotent) with the task's trust
-   level, or `fail` with the reason (the requester is refunded);
+   level, or `fail` with the reason (the requester is refunded). A published (Docker) app's
+   manifest is read from the hub once; its request is a task document (params, input files
+   by digest, the key its result is encrypted to). A grid that refuses the job for good (a
+   4xx answer: its policy does not serve the app, an input is not stored) fails the task;
 4. send what is decided (FINALIZING / FAILING), after 1 and again after 3, checking the
    task's on-chain status first so that a restart at any point neither duplicates nor misses
    a transaction; release the stake still locked for tasks that failed or were claimed.
@@ -34,7 +37,12 @@ from deskgrid.chain.transactions import TxSender
 from deskgrid.chain.trust import MAX_TRUST
 from deskgrid.errors import DeskGridError
 from deskgrid.grid.credibility import TRUST_LEVELS
-from deskgrid.grid.models import JobSubmit, ReplicationPolicy
+from deskgrid.grid.models import InputRef, JobSubmit, ReplicationPolicy
+from deskgrid.grid.transport import GridClientError, NotAuthorized
+from deskgrid.market.app_spec import spec_from_manifest
+from deskgrid.market.manifest import DOCKER_URI_PREFIX, Manifest
+from deskgrid.market.published import read_app
+from deskgrid.market.task_document import TaskDocumentError, parse_task_document
 from deskgrid.money import format_rlc
 from deskgrid.oracle.follower import ChainFollower
 from deskgrid.oracle.stakes import StakeKeeper
@@ -60,6 +68,9 @@ class OracleConfig:
     # take trust level 1 (one unverified result, min_agree 1) for apps without a verifier
     allow_single_unverified: bool = False
     min_trust: int = 1  # tasks requested below this trust level are refused
+    # seconds a grid's refusal of a published app's task is asked again before the task is
+    # failed: a grid reads newly published apps every few seconds (--catalog-refresh)
+    refusal_grace_s: float = 30.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_trust <= MAX_TRUST:
@@ -78,6 +89,40 @@ class OracleConfig:
 
 def _uri_index(apps: Mapping[str, AppSpec]) -> dict[str, AppSpec]:
     return {spec.uri: spec for spec in apps.values()}
+
+
+def _builtin_request(text: str, spec: AppSpec) -> JobSubmit:
+    """The job of a built-in app's request: its params text is the params object, checked
+    by the app (AppParamsError with the reason)."""
+    try:
+        params = boundedjson.loads(text)  # anyone on the chain wrote them
+    except ValueError:
+        params = None
+    if not isinstance(params, dict):
+        raise AppParamsError("they must be a JSON object")
+    return JobSubmit(app=spec.name, params=spec.validate(params))
+
+
+def _published_request(text: str, manifest: Manifest) -> JobSubmit:
+    """The job of a published app's request: its task document's params, input files (by
+    digest, stored on the grid beforehand) and result key (TaskDocumentError with the
+    reason)."""
+    doc = parse_task_document(text, manifest)
+    try:
+        inputs = [InputRef(name=name, sha256=digest) for name, digest in doc.inputs.items()]
+    except ValueError:  # a manifest's input name longer than a grid's names
+        raise TaskDocumentError("an input's name is longer than a grid takes (64)") from None
+    return JobSubmit(app=manifest.name, params=doc.params, inputs=inputs, result_key=doc.result_key)
+
+
+def refused_for_good(exc: GridClientError) -> bool:
+    """Whether the grid's refusal of a submission stands whatever the retries: a 4xx answer
+    but a timeout (408), a rate limit (429) or one about the oracle's own token (401, 403)."""
+    return (
+        400 <= exc.status < 500
+        and exc.status not in (408, 429)
+        and not isinstance(exc, NotAuthorized)
+    )
 
 
 class Oracle:
@@ -109,6 +154,10 @@ class Oracle:
             on_reorg=lambda r: None,
         )
         self._app_cache: dict[int, str] = {}
+        # published apps by id: their spec, or why they cannot be run (manifests never change)
+        self._published: dict[int, AppSpec | str] = {}
+        self._manifests: dict[str, Manifest] = {}  # a published app's, by its spec's name
+        self._refused_at: dict[str, float] = {}  # task id -> first refusal (monotonic)
         self._last_progress: dict[str, tuple[str, int, float]] = {}
         self.stakes = StakeKeeper(hub, scheduler, store)
         self.errors = 0
@@ -191,26 +240,48 @@ class Oracle:
             except ContractRevert as exc:
                 return str(exc)
             uri = self._app_cache[app_id] = info.uri
+        if uri.startswith(DOCKER_URI_PREFIX):
+            return await self._published_app(app_id)
         spec = self._by_uri.get(uri)
         if spec is None:
             return f"app #{app_id} ({uri}) is not served by this workerpool"
         return spec
 
+    async def _published_app(self, app_id: int) -> AppSpec | str:
+        """The spec of the hub's published app `app_id` (its manifest read once, off the
+        event loop), or why it cannot be run."""
+        found = self._published.get(app_id)
+        if found is None:
+            listed = await asyncio.to_thread(read_app, self.hub, app_id)
+            if listed.manifest is None or not listed.consistent:
+                found = f"app #{app_id} cannot be run: {listed.problem}"
+            else:
+                try:
+                    found = spec_from_manifest(app_id, listed.manifest)
+                except Exception as exc:  # a schema the form builder cannot use
+                    found = f"app #{app_id} cannot be run: {exc}"
+                else:
+                    self.apps[found.name] = found
+                    self._manifests[found.name] = listed.manifest
+            self._published[app_id] = found
+        return found
+
     async def _admit(self, task: OracleTask) -> None:
         spec = await self._app_for(task.app_id)
         if isinstance(spec, str):
             return self._decide_fail(task, f"invalid request: {spec}")
-        try:
-            params = boundedjson.loads(task.params)  # anyone on the chain wrote them
-        except ValueError:
-            params = None
-        if not isinstance(params, dict):
-            return self._decide_fail(task, "invalid params: they must be a JSON object")
-        try:
-            params = spec.validate(params)
-        except AppParamsError as exc:
-            return self._decide_fail(task, f"invalid params: {exc}")
-        secret = spec.secret_result(params) if spec.secret_result is not None else None
+        manifest = self._manifests.get(spec.name)
+        if manifest is not None:  # a published app: a task document
+            try:
+                request = _published_request(task.params, manifest)
+            except TaskDocumentError as exc:
+                return self._decide_fail(task, f"invalid request: {exc}")
+        else:
+            try:
+                request = _builtin_request(task.params, spec)
+            except AppParamsError as exc:
+                return self._decide_fail(task, f"invalid params: {exc}")
+        secret = spec.secret_result(request.params) if spec.secret_result is not None else None
         if secret:  # every result posted on chain is public: never compute this one
             return self._decide_fail(task, f"refused: {secret}")
         level = task.trust  # the level the requester paid for
@@ -227,15 +298,25 @@ class Oracle:
         )
         remaining = task.final_deadline - await asyncio.to_thread(self.chain.timestamp)
         deadline = time.time() + remaining - self.config.deadline_margin
-        job = await self.grid.submit(
-            JobSubmit(
-                app=spec.name,
-                params=params,
-                external_id=task.task_id,
-                deadline=max(deadline, time.time() + 1),
-                policy=policy,
+        try:
+            job = await self.grid.submit(
+                request.model_copy(
+                    update={
+                        "app": spec.name,
+                        "external_id": task.task_id,
+                        "deadline": max(deadline, time.time() + 1),
+                        "policy": policy,
+                    }
+                )
             )
-        )
+        except GridClientError as exc:
+            if not refused_for_good(exc):
+                raise  # unreachable, busy, rate-limited, our token: the next step retries
+            if manifest is not None and self._in_refusal_grace(task, exc):
+                return  # the grid may not have read the app yet: asked again next step
+            self._refused_at.pop(task.task_id, None)
+            return self._decide_fail(task, f"refused by the grid: {exc.detail}")
+        self._refused_at.pop(task.task_id, None)
         log.info(
             "task %s submitted to the grid: job %s (%s), trust level %d, stake %s per replica",
             task.task_id, job.id, spec.name, level, format_rlc(stake),
@@ -247,6 +328,18 @@ class Oracle:
             app_name=spec.name,
             event=("queued", {"job_id": job.id, "app": spec.name}),
         )
+
+    def _in_refusal_grace(self, task: OracleTask, exc: GridClientError) -> bool:
+        """Whether a published app's task the grid refused is still to be asked again (a
+        grid reads newly published apps every few seconds)."""
+        now = time.monotonic()
+        first = self._refused_at.setdefault(task.task_id, now)
+        if first == now:
+            log.info(
+                "task %s refused by the grid (%s); asking again for %g s",
+                task.task_id, exc.detail, self.config.refusal_grace_s,
+            )  # fmt: skip
+        return now - first < self.config.refusal_grace_s
 
     def _refusal(self, spec: AppSpec, level: int) -> str | None:
         """Why this pool does not take a task of `spec` at trust `level` (None: it does)."""
@@ -269,6 +362,11 @@ class Oracle:
         if level == 1:
             return 1
         return max(self.config.min_agree, TRUST_LEVELS[level].min_agree)
+
+    async def _known_app(self, task: OracleTask) -> None:
+        """After a restart: the published app of a task taken before is read again."""
+        if task.app_name is not None and task.app_name not in self.apps:
+            await self._app_for(task.app_id)
 
     def _staked(self, task: OracleTask) -> bool:
         """Replicas of the task lock stake: its app has no verifier, so they vote."""
@@ -297,6 +395,7 @@ class Oracle:
             )
 
     async def _follow_job(self, task: OracleTask) -> None:
+        await self._known_app(task)
         job = await self.grid.get_job(task.job_id)
         if self._staked(task):
             await self.stakes.reconcile(task.task_id)

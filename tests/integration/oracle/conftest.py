@@ -7,13 +7,14 @@ import asyncio
 import contextlib
 import json
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from deskgrid.apps.registry import builtin_apps
-from deskgrid.apps.sdk import RunContext
+from deskgrid.apps.sdk import AppSpec, RunContext
 from deskgrid.chain.connection import Chain, connect
 from deskgrid.chain.contracts import HubContract, RLCToken, TaskRequest, VanityRequesterContract
 from deskgrid.chain.deployment import Deployment, Roles, deploy
@@ -89,15 +90,24 @@ class Setup:
         )
 
     def pay(
-        self, app: str, params: dict, *, who: int = 3, callback: str | None = None, trust: int = 1
+        self,
+        app: str | int,
+        params: dict | str,
+        *,
+        who: int = 3,
+        callback: str | None = None,
+        trust: int = 1,
     ) -> bytes:
+        """Pay a task of `app` (a deployed app's name, or an app id) with `params` (an
+        object, or the request's params text as is)."""
         user = self.chain.dev_accounts[who]
-        price = self.hub.price_of(self.deployment.apps[app], self.deployment.pool_id, trust)
+        app_id = self.deployment.apps[app] if isinstance(app, str) else app
+        price = self.hub.price_of(app_id, self.deployment.pool_id, trust)
         self.rlc.transfer(TxSender(self.chain, self.roles.faucet), user.address, price)
         request = TaskRequest(
-            self.deployment.apps[app],
+            app_id,
             self.deployment.pool_id,
-            json.dumps(params),
+            params if isinstance(params, str) else json.dumps(params),
             price,
             0,
             callback or self.requester.address,
@@ -134,7 +144,13 @@ def grid_options() -> dict:
 
 
 @pytest.fixture
-async def setup(tmp_path, grid_options):
+def grid_catalog() -> Mapping[str, AppSpec]:
+    """The apps of the setup's grid server; a test module overrides this fixture."""
+    return builtin_apps()
+
+
+@pytest.fixture
+async def setup(tmp_path, grid_options, grid_catalog):
     chain = await asyncio.to_thread(connect, "embedded")
     roles = Roles.dev(chain)
     deployment = await asyncio.to_thread(deploy, chain, roles, with_test_apps=True)
@@ -144,7 +160,7 @@ async def setup(tmp_path, grid_options):
             **{"data_dir": tmp_path / "grid", "defaults": JobDefaults(delay_bound=10.0)}
             | grid_options
         ),
-        builtin_apps(),
+        grid_catalog,
         stakes=HubStakes(hub),  # staked jobs go to the hub's stakeholders
     )
     await server.start()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
+from deskgrid.apps.sdk import AppSpec
 from deskgrid.grid.clock import ManualClock
 from deskgrid.grid.config import GridConfig, JobDefaults
 from deskgrid.grid.datastore import DataStore
@@ -54,10 +55,15 @@ class Harness:
 
 
 def make_harness(
-    tmp_path: Path, db_url: str | None = None, stakes: StakeBook | None = None, **config_fields
+    tmp_path: Path,
+    db_url: str | None = None,
+    stakes: StakeBook | None = None,
+    apps: Mapping[str, AppSpec] | None = None,
+    **config_fields,
 ) -> Harness:
     """A scheduler on a fresh SQLite file in `tmp_path`, or on the empty database `db_url`;
-    `stakes`: the stakeholders' free stake (None: nobody has stake)."""
+    `stakes`: the stakeholders' free stake (None: nobody has stake); `apps`: its catalog
+    (default: the test apps)."""
     clock = ManualClock()
     defaults = config_fields.pop("defaults", JobDefaults(delay_bound=60.0))
     config = replace(GridConfig(data_dir=tmp_path), defaults=defaults, **config_fields)
@@ -65,7 +71,13 @@ def make_harness(
     upgrade(db)
     data = DataStore(tmp_path / "data", db, clock=clock)
     scheduler = Scheduler(
-        db, catalog(), data, config, clock=clock, rng=random.Random(7), stakes=stakes
+        db,
+        catalog() if apps is None else apps,
+        data,
+        config,
+        clock=clock,
+        rng=random.Random(7),
+        stakes=stakes,
     )
     return Harness(scheduler, clock, data)
 

@@ -3,6 +3,8 @@ for a new identity and follows its results, and the hard deadline no heartbeat p
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import func, select
 
@@ -10,7 +12,7 @@ from deskgrid.grid.errors import Conflict
 from deskgrid.grid.models import Heartbeat
 from deskgrid.grid.quota import DAY
 from deskgrid.grid.schema import blobs, leases, workers
-from tests.grid_fixtures import echo_result
+from tests.grid_fixtures import catalog, echo_result
 
 from .conftest import Harness, make_harness
 
@@ -121,10 +123,9 @@ def test_heartbeats_never_keep_a_lease_past_its_hard_deadline(tmp_path) -> None:
 
 
 def test_a_short_app_gets_a_short_first_expiry(tmp_path) -> None:
-    grid = make_harness(tmp_path, lease_grace_s=5.0)
-    grid.scheduler.catalog["echo"] = grid.scheduler.catalog["echo"].__class__(
-        **{**grid.scheduler.catalog["echo"].__dict__, "resources": _seconds(10)}
-    )
+    apps = catalog()
+    apps["echo"] = replace(apps["echo"], resources=_seconds(10))
+    grid = make_harness(tmp_path, lease_grace_s=5.0, apps=apps)
     grid.submit()
     (lease,) = grid.lease(grid.worker(1))
     assert lease.expires_at == lease.leased_at + 15.0  # 10 s of run time + 5 s of grace

@@ -29,7 +29,7 @@ from deskgrid.grid.retention import Retention
 from deskgrid.grid.scheduler import Scheduler
 from deskgrid.grid.schema import jobs, leases, workers
 from deskgrid.grid.states import VOTING_LEASE_STATES, JobState, LeaseState
-from tests.grid_fixtures import echo_result
+from tests.grid_fixtures import catalog, echo_result
 
 from .conftest import Harness, make_harness
 
@@ -160,9 +160,12 @@ class GridMachine(RuleBasedStateMachine):
             lease_grace_s=30.0,
             worker_quota_start=4,
             worker_quota_max=64,
+            # short runs: hard deadlines come soon
+            apps={
+                name: replace(app, resources=Resources(max_seconds=1))
+                for name, app in catalog().items()
+            },
         )
-        for name, app in self.sched.catalog.items():  # short runs: hard deadlines come soon
-            self.sched.catalog[name] = replace(app, resources=Resources(max_seconds=1))
         for _ in range(2):
             self.register_worker()
 
