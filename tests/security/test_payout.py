@@ -12,6 +12,7 @@ from eth_account import Account
 from deskgrid.money import NRLC_PER_RLC as RLC
 from tests.integration.oracle.conftest import (  # noqa: F401 - fixtures
     complete_task,
+    grid_catalog,
     grid_options,
     setup,
 )

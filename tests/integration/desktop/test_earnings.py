@@ -14,6 +14,7 @@ from deskgrid.chain.hub_events import rewards_to
 from deskgrid.desktop.earnings import EarningsLedger, ledger_path
 from tests.integration.oracle.conftest import (  # noqa: F401 - fixtures
     complete_task,
+    grid_catalog,
     grid_options,
     setup,
 )

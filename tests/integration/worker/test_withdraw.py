@@ -20,6 +20,7 @@ from deskgrid.money import parse_eth
 from deskgrid.worker.identity import remember_payout, worker_account
 from tests.integration.oracle.conftest import (  # noqa: F401 - fixtures
     complete_task,
+    grid_catalog,
     grid_options,
     setup,
 )
