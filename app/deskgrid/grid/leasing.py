@@ -247,17 +247,20 @@ class Leasing:
             released += state == LeaseState.RELEASED.value
         return released
 
-    def _free_stake(self, address: str) -> tuple[str, int] | None:
-        """The worker's stakeholder and its free stake, when stakes are read from a chain (a
-        stakeholder that changes before the transaction reads it again counts as no stake)."""
+    def stakeholder(self, address: str) -> str | None:
+        """The stakeholder (payout, else itself) of the worker `address` when stakes are read
+        from a chain; None without a chain or for an unknown worker."""
         if not self.stakes.on_chain:
             return None
         with self.db.read() as conn:
             row = Raw(conn).first(queries.WORKER_PAYOUT, {"address": address})
-        if row is None:
-            return None
-        owner = row["payout"] or address
-        return owner, self.stakes.free_stake(owner)
+        return None if row is None else str(row["payout"] or address)
+
+    def _free_stake(self, address: str) -> tuple[str, int] | None:
+        """The worker's stakeholder and its free stake, when stakes are read from a chain (a
+        stakeholder that changes before the transaction reads it again counts as no stake)."""
+        owner = self.stakeholder(address)
+        return None if owner is None else (owner, self.stakes.free_stake(owner))
 
     def _candidates(
         self,

@@ -1,11 +1,18 @@
 """The free stake of a stakeholder (a worker's payout address), as the grid reads it before it
-leases a staked job: none (no chain: every stake is 0) or the hub's, cached a few seconds."""
+leases a staked job: none (no chain: every stake is 0) or the hub's, cached a few seconds.
+
+Reading the hub is a network call: the work routes make sure a worker's stake is `fresh` by
+reading it in a thread first (`warm`), so that the lease itself, which may run on the event
+loop, finds it cached. The cache keeps the most recently used stakeholders (at most
+`max_entries`; the least recently used go first), so many payout identities cost their own
+reads, never the others' cached ones."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,6 +33,10 @@ class StakeBook(Protocol):
 
     def free_stake(self, owner: str) -> int: ...
 
+    def fresh(self, owner: str) -> bool:
+        """True when `free_stake(owner)` answers without a network call."""
+        ...
+
 
 class NoStakes:
     """A grid without a chain: nobody has stake, so only jobs with stake 0 are leased."""
@@ -34,6 +45,9 @@ class NoStakes:
 
     def free_stake(self, owner: str) -> int:
         return 0
+
+    def fresh(self, owner: str) -> bool:
+        return True
 
 
 class HubStakes:
@@ -54,25 +68,36 @@ class HubStakes:
         self.ttl_s = ttl_s
         self.monotonic = monotonic
         self.max_entries = max_entries
-        self._cache: dict[str, tuple[float, int]] = {}
+        self._cache: OrderedDict[str, tuple[float, int]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def _cached(self, key: str, now: float) -> int | None:
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is None or now - cached[0] >= self.ttl_s:
+                return None
+            self._cache.move_to_end(key)
+            return cached[1]
+
+    def fresh(self, owner: str) -> bool:
+        return self._cached(owner.lower(), self.monotonic()) is not None
 
     def free_stake(self, owner: str) -> int:
         key = owner.lower()
         now = self.monotonic()
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached is not None and now - cached[0] < self.ttl_s:
-            return cached[1]
+        cached = self._cached(key, now)
+        if cached is not None:
+            return cached
         try:
             free = max(0, self.hub.stake_of(owner) - self.hub.locked_stake_of(owner))
         except Exception as exc:  # unreachable chain, timeout: not eligible for staked jobs
             log.warning("cannot read the stake of %s on the hub (%s); counted as none", owner, exc)
             free = 0
         with self._lock:
-            if len(self._cache) >= self.max_entries:
-                self._cache.clear()
             self._cache[key] = (now, free)
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)  # the least recently used
         return free
 
 

@@ -89,3 +89,24 @@ def test_hub_stakes_are_read_again_after_their_cache_time(hub_on_anvil, caplog) 
     nowhere = HubStakes(HubContract(hub.chain, "0x" + "12" * 20))
     assert nowhere.free_stake(payout) == 0
     assert f"cannot read the stake of {payout}" in caplog.text
+
+
+def test_the_stake_cache_keeps_the_most_recently_used_stakeholders(hub_on_anvil) -> None:
+    _, hub, rlc, roles = hub_on_anvil
+    clock = [0.0]
+    stakes = HubStakes(hub, ttl_s=5.0, monotonic=lambda: clock[0], max_entries=2)
+    first, second, third = (Account.create().address for _ in range(3))
+    assert not stakes.fresh(first)
+    stakes.free_stake(first)
+    stakes.free_stake(second)
+    assert stakes.fresh(first) and stakes.fresh(second)
+    stakes.free_stake(first)  # used again: the second is now the least recently used
+    stakes.free_stake(third)  # one too many: only the least recently used goes
+    assert stakes.fresh(first) and stakes.fresh(third) and not stakes.fresh(second)
+    sponsor = TxSender(hub.chain, roles.faucet)
+    rlc.approve_and_call(sponsor, hub.address, STAKE, b"")
+    hub.stake_for(sponsor, first, STAKE)
+    assert stakes.free_stake(first) == 0  # cached
+    clock[0] = 5.0
+    assert not stakes.fresh(first)  # out of date: the next work request reads it first
+    assert stakes.free_stake(first) == STAKE

@@ -3,6 +3,8 @@ hand a lease back."""
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel
 
@@ -114,6 +116,15 @@ async def list_workers(grid: GridService = Depends(service)) -> list[WorkerView]
     return grid.scheduler.store.list_workers(grid.clock.now(), grid.config.workers_online_s)
 
 
+async def warm_stake(grid: GridService, address: str) -> None:
+    """Read the stake of the worker's stakeholder from the chain in a thread when it is not
+    cached, so that leasing (inline on SQLite) never waits on the network."""
+    leasing = grid.scheduler.leasing
+    owner = await grid.run(leasing.stakeholder, address)
+    if owner is not None and not leasing.stakes.fresh(owner):
+        await asyncio.to_thread(leasing.stakes.free_stake, owner)
+
+
 @router.post(
     "/work",
     response_model=WorkReply,
@@ -132,6 +143,7 @@ async def request_work(
     grid: GridService = Depends(service),
 ) -> Response:
     work = grid.scheduler.request_work
+    await warm_stake(grid, address)
     if not body.results:
         first = await grid.run(work, address, body.max_leases, body.capabilities)
     else:
@@ -147,6 +159,7 @@ async def request_work(
             return _json(first)
 
         async def look() -> WorkReply | None:
+            await warm_stake(grid, address)
             reply = await grid.run(work, address, body.max_leases, body.capabilities)
             return reply if reply.leases or reply.reason else None
 
