@@ -41,6 +41,27 @@ async def test_what_a_container_prints_is_capped(image: str) -> None:  # noqa: F
         await execution.cancel()
 
 
+async def test_a_finished_or_cancelled_jobs_guard_process_ends_with_it(image: str) -> None:  # noqa: F811
+    """Each container's guard (the process that removes it if the worker dies) ends with its
+    job: a worker that runs many jobs keeps no process per job it ran."""
+    runner = DockerRunner()
+    done = await runner.start(Job("j", sh_app("echo done > /job/result"), {}))
+    assert done.guard is not None and done.guard.poll() is None  # guarding while it runs
+    outcome = await done.wait()
+    assert outcome.status is Status.SUCCESS, outcome.message
+    assert done.guard.poll() is not None
+    cancelled = await runner.start(Job("j", sh_app("sleep 30"), {}))
+    await cancelled.cancel()
+    assert cancelled.guard is not None and cancelled.guard.poll() is not None
+    guards = [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if "deskgrid.worker.container_guard" in " ".join(child.cmdline())
+        and child.status() != psutil.STATUS_ZOMBIE
+    ]
+    assert not [g for g in guards if g.pid in (done.guard.pid, cancelled.guard.pid)]
+
+
 def _labelled(client, label: str, owner: str):
     return client.containers.run(
         IMAGE,

@@ -218,7 +218,9 @@ class DockerRunner:
             threading.Thread(target=self._remove_run, args=(client, run_id), daemon=True).start()
             jobdir.remove()
             raise
-        return DockerExecution(container, jobdir, job.effective_limits, on_progress, job.result_to)
+        return DockerExecution(
+            container, jobdir, job.effective_limits, on_progress, job.result_to, guard
+        )
 
     def _create(
         self, client: Any, job: Job, jobdir: JobDir, run_id: str, abandoned: threading.Event
@@ -310,11 +312,12 @@ class DockerExecution(SupervisedExecution):
         limits: Limits,
         on_progress: ProgressCallback | None,
         result_to: Path | None = None,
+        guard: subprocess.Popen[bytes] | None = None,
     ) -> None:
         super().__init__(jobdir, limits, on_progress, result_to)
         self._container = container
         self._loop = asyncio.get_running_loop()
-        self.guard: subprocess.Popen[bytes] | None = None  # removes the container if we die
+        self.guard = guard  # removes the container if we die; let go when the job ends
         self._start()
 
     @property
