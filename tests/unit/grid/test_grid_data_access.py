@@ -174,3 +174,25 @@ def test_collection_forgets_the_uploaders_with_the_content(api: Api) -> None:
     assert uploaders(api, digest_of(kept)) == 2 and readable(api, digest_of(kept), bob)
     assert put(api, small, bob).status_code == 201  # stored anew: bob's again, alice's no more
     assert readable(api, digest_of(small), bob) and not readable(api, digest_of(small), alice)
+
+
+def test_each_decision_walks_indexes_only(tmp_path: Path) -> None:
+    """SQLite's plan of each statement searches indexes and scans no table (PostgreSQL's
+    planner may prefer a scan of tables this small, so its plans prove nothing here)."""
+    import sqlite3
+
+    from deskgrid.grid.collection import FORGET_UPLOADERS
+    from deskgrid.grid.queries import REQUESTER_MAY_READ, WORKER_MAY_READ
+
+    made = make_api(tmp_path)
+    made.service.close()
+    params = {"sha256": "a" * 64, "worker": "0x1", "address": "0x2", "cutoff": 1.0}
+    with sqlite3.connect(tmp_path / "grid.db") as conn:
+        for statement in (WORKER_MAY_READ, REQUESTER_MAY_READ, FORGET_UPLOADERS):
+            plan = [
+                row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + statement.sqlite, params)
+            ]
+            assert any(step.startswith("SEARCH") for step in plan), plan
+            assert all(step == "SCAN CONSTANT ROW" for step in plan if step.startswith("SCAN")), (
+                plan
+            )
