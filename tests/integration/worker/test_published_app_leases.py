@@ -27,13 +27,15 @@ from deskgrid.crypto.ecies import (
 )
 from deskgrid.grid.client import GridClient
 from deskgrid.grid.models import Capabilities, DockerApp, Lease
-from deskgrid.grid.server import GridServer
-from deskgrid.market.app_spec import spec_from_manifest
 from deskgrid.worker.docker_runner import NO_DOCKER_FOR_APPS
 from deskgrid.worker.worker import ALWAYS_RUN, Worker, WorkerConfig
-from tests.integration.worker.app_images import AppImage, build_app_image, remove_image
+from tests.integration.worker.app_images import (
+    AppImage,
+    build_app_image,
+    remove_image,
+    serve_archive,
+)
 from tests.live_grid import DEADLINE, until
-from tests.published_apps import example_manifest
 
 pytestmark = pytest.mark.integration
 
@@ -58,14 +60,6 @@ def make_worker(url: str, folder: Path, *, allowed: bool = True) -> Worker:
     if allowed:
         worker.preferences = ALLOWED
     return worker
-
-
-def serve_archive(server: GridServer, app_image: AppImage) -> None:
-    """The grid serves a published app of `app_image`, so its workers may fetch its archive."""
-    manifest = example_manifest("wordfreq", app_image.image_id, app_image.sha256)
-    spec = spec_from_manifest(7, manifest)
-    assert server.service is not None
-    server.service.catalog.set_published({spec.name: spec})
 
 
 async def leased(
