@@ -151,6 +151,20 @@ def test_a_digest_without_its_bytes_claims_nothing(api: Api) -> None:
     assert readable(api, digest_of(big), alice)
 
 
+def test_a_false_claim_does_not_keep_old_content(api: Api) -> None:
+    _, alice = sign_in_requester(api)
+    _, mallory = sign_in_requester(api)
+    small, large = b"an unused input", b"u" * (256 * 1024)
+    for content in (small, large):
+        assert put(api, content, alice).status_code == 201
+    api.clock.advance(GRACE - 10)
+    for content in (small, large):  # only the digest: the content's age stays
+        assert put(api, b"?", mallory, digest=digest_of(content)).status_code == 400
+    api.clock.advance(20)
+    api.service.housekeeping_once()
+    assert not any(api.service.data.exists(digest_of(c)) for c in (small, large))
+
+
 def uploaders(api: Api, digest: str) -> int:
     from sqlalchemy import text
 

@@ -11,12 +11,16 @@ from fastapi.responses import FileResponse
 
 from deskgrid.grid.api.deps import Caller, anyone_known_caller, service, uploader
 from deskgrid.grid.datastore import DataStore
-from deskgrid.grid.errors import NotFound
+from deskgrid.grid.errors import Conflict, NotFound
 from deskgrid.grid.models import DataRef
 from deskgrid.grid.service import GridService
 from deskgrid.grid.uploads import REQUESTER_IDENTITY
 
 router = APIRouter(tags=["data"])
+GONE_MEANWHILE = (
+    "The content was collected while it was being sent again (it was old and unused); "
+    "upload it once more."
+)
 SHA256 = Path(pattern=r"^[0-9a-f]{64}$", description="sha256 of the content, lowercase hex")
 
 
@@ -45,9 +49,11 @@ async def put_data(
     body = _Counted(request.stream())
     try:
         limit = min(grid.config.max_data_bytes, reservation.size)
-        size = await grid.run(grid.data.touch, sha256)  # stored again: kept a grace more
+        size = await grid.run(grid.data.size, sha256)
         if size is not None:  # the bytes are received and checked all the same
             await grid.data.receive_again(body, limit=limit, expected=sha256)
+            if await grid.run(grid.data.touch, sha256) is None:  # stored again: kept a grace more
+                raise Conflict(GONE_MEANWHILE)
             response.status_code = 200
             ref = DataRef(sha256=sha256, size=size)
         else:
