@@ -150,6 +150,18 @@ def test_an_upload_that_fails_pays_nothing(qtbot, booted, tmp_path):
         _stop(pane)
 
 
+def _store_for(qtbot, url: str, account, content: bytes) -> None:
+    """Store `content` on the grid so that the wallet `account` may read it back (its own
+    upload; a real task's result is a lease's, which any requester may read)."""
+
+    async def store() -> None:
+        async with GridClient(url) as requester:
+            await requester.sign_in_requester(account)
+            await requester.upload_data(content)
+
+    run_async(qtbot, store())
+
+
 def test_a_file_goes_to_the_grid_and_the_result_comes_back_decrypted(qtbot, booted, tmp_path):
     server = GridServer(GridConfig(data_dir=tmp_path / "grid", idle_retry_s=0.1))
     url = run_async(qtbot, server.start())
@@ -185,7 +197,7 @@ def test_a_file_goes_to_the_grid_and_the_result_comes_back_decrypted(qtbot, boot
         result = json.dumps({"top": [["the", 200]]}).encode() * 3000  # a file in the store
         # as every honest replica encrypts it: convergent, under the task's id
         sealed = ecies.encrypt_convergent(key, result, ecies.encryption_context(job.hex_id, ""))
-        run_async(qtbot, submitter.upload_data(sealed))
+        _store_for(qtbot, url, account, sealed)
         sealed_digest = hashlib.sha256(sealed).digest()
         scheduler = TxSender(service.chain, Roles.dev(service.chain).scheduler)
         run_async(
@@ -235,13 +247,12 @@ def test_a_file_goes_to_the_grid_and_the_result_comes_back_decrypted(qtbot, boot
 def test_a_result_for_another_wallet_or_without_a_grid_is_said(qtbot, booted, tmp_path):
     server = GridServer(GridConfig(data_dir=tmp_path / "grid", idle_retry_s=0.1))
     url = run_async(qtbot, server.start())
-    submitter = GridClient(url, token=server.submitter_token)
     pane, hub = _published_pane(qtbot, booted, url)
     service = booted.controller.session.service
     try:
         other = ecies.public_key_of(b"\x07" * 32)
         sealed = ecies.encrypt(other, b"not yours")
-        run_async(qtbot, submitter.upload_data(sealed))
+        _store_for(qtbot, url, service.sender.account, sealed)
         app_id = next(a.app_id for a in pane.catalog if a.name == "wordfreq")
         document = json.dumps({"params": {}, "inputs": {}, "result_key": "02" + "11" * 32})
         scheduler = TxSender(service.chain, Roles.dev(service.chain).scheduler)
@@ -276,5 +287,4 @@ def test_a_result_for_another_wallet_or_without_a_grid_is_said(qtbot, booted, tm
         )
     finally:
         _stop(pane)
-        run_async(qtbot, submitter.aclose())
         run_async(qtbot, server.stop())

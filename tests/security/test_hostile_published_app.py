@@ -28,6 +28,7 @@ from tests.integration.worker.app_images import (
     build_app_image,
     image_present,
     remove_image,
+    serve_archive,
 )
 from tests.live_grid import until
 
@@ -201,6 +202,7 @@ async def test_a_lease_whose_archive_holds_another_image_is_refused_and_nothing_
     named = await published.image("echo named > /job/result")
     other = await published.image("echo other > /job/result")
     lying = DockerApp(image_id=named.image_id, archive_sha256=other.sha256)
+    serve_archive(published.server, other)  # a served archive, not the image the lease names
     worker = published.worker
     worker.preferences = ALWAYS_RUN.model_copy(update={"run_docker_apps": True})
     await worker.capabilities()

@@ -11,6 +11,8 @@ statement that checks, as it deletes, that it is still old and unreferenced; a f
 checked against the database, then its age is read again just before it is unlinked.
 Leftover temporary files (an upload cut off by a crash) older than the grace are deleted
 too. The image archives of the published apps the grid serves (`keep`) are never deleted.
+With content, the record of who uploaded it (`data_access`) goes, unless it was renewed
+after the cutoff (uploaded again meanwhile).
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ LIMIT :limit
 DELETE_UNREFERENCED_BLOB = Sql(
     "DELETE FROM blobs WHERE sha256 = :sha256 AND created_at < :cutoff "
     f"AND NOT ({_REFERENCED.format(x=':sha256')})"
+)
+# The uploaders recorded for content that is gone (`data_access`); a record renewed since
+# the cutoff (the content uploaded again meanwhile) stays.
+FORGET_UPLOADERS = Sql(
+    "DELETE FROM data_uploads WHERE sha256 = :sha256 AND recorded_at < :cutoff "
+    "AND NOT EXISTS (SELECT 1 FROM blobs WHERE blobs.sha256 = :sha256)"
 )
 IS_REFERENCED = Sql(f"SELECT ({_REFERENCED.format(x=':sha256')})")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -83,6 +91,7 @@ class Collector:
             ]
             if rows:
                 db.execute_many(DELETE_UNREFERENCED_BLOB, rows)
+                db.execute_many(FORGET_UPLOADERS, rows)
         if len(old) == limit:
             self._after = (old[-1]["created_at"], old[-1]["sha256"])
         else:  # the end of the old rows: the next walk starts over
@@ -109,6 +118,10 @@ class Collector:
         for path in leftovers + unreferenced:
             if _older(path, cutoff):  # not stored again meanwhile
                 path.unlink(missing_ok=True)
+        gone = [{"sha256": p.name, "cutoff": cutoff} for p in unreferenced if not p.exists()]
+        if gone:
+            with self.db.write() as conn:
+                Raw(conn).execute_many(FORGET_UPLOADERS, gone)
         return len(batch)
 
     def _next_files(self, limit: int) -> list[Path]:

@@ -208,6 +208,22 @@ class DataStore:
             tmp.unlink(missing_ok=True)
             raise
 
+    async def receive_again(
+        self, chunks: AsyncIterator[bytes], *, limit: int, expected: str
+    ) -> None:
+        """Receive an upload of content that is already stored (at most `limit` bytes) and
+        check that it hashes to `expected`, keeping nothing: who sends it must have the bytes,
+        not only their digest. BadRequest if it does not match."""
+        hasher = hashlib.sha256()
+        size = 0
+        async for chunk in chunks:
+            size += len(chunk)
+            _check_limit(size, limit)
+            hasher.update(chunk)
+        digest = hasher.hexdigest()
+        if digest != expected:
+            raise BadRequest(_mismatch(expected, digest))
+
     def _refresh(self, target: Path) -> bool:
         """True if `target` is stored; its age starts again now."""
         try:

@@ -309,6 +309,21 @@ def _v10_result_keys(conn: Connection, dialect: str) -> None:
     _run(conn, "ALTER TABLE jobs ADD COLUMN result_key TEXT")
 
 
+def _v11_data_uploads(conn: Connection, dialect: str) -> None:
+    # Who uploaded which content: a requester reads back only what it stored itself.
+    _run(
+        conn,
+        """
+        CREATE TABLE data_uploads (
+            sha256 TEXT NOT NULL,
+            address TEXT NOT NULL,
+            recorded_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (sha256, address)
+        )
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs, leases, workers, tokens, challenges, events", _v1_initial),
     Migration(2, "indexes for metrics and housekeeping", _v2_metrics_indexes),
@@ -320,6 +335,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "trust levels, stake, and one replica per stakeholder", _v8_stakeholders),
     Migration(9, "requester sign-in tokens", _v9_requesters),
     Migration(10, "the key each job's result is encrypted to", _v10_result_keys),
+    Migration(11, "who uploaded which content", _v11_data_uploads),
 )
 HEAD = MIGRATIONS[-1].version
 

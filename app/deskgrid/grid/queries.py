@@ -270,3 +270,30 @@ UPDATE workers SET daily_quota = :quota, quota_window = :window, quota_used = :u
 WHERE address = :address
 """
 )
+
+# Who may read stored content (`data_access`), each one indexed query: a worker reads the
+# inputs of the jobs it holds a live lease on (job_inputs by sha256, then the job's leases)
+# and the results of its own leases (the results' index); a requester reads what it uploaded
+# (data_uploads' key) and any lease's result.
+WORKER_MAY_READ = Sql(
+    """
+SELECT EXISTS (
+    SELECT 1 FROM job_inputs JOIN leases ON leases.job_id = job_inputs.job_id
+    WHERE job_inputs.sha256 = :sha256 AND leases.state = 'IN_PROGRESS'
+      AND leases.worker = :worker)
+OR EXISTS (
+    SELECT 1 FROM leases WHERE leases.result_sha256 = :sha256 AND leases.worker = :worker)
+"""
+)
+REQUESTER_MAY_READ = Sql(
+    """
+SELECT EXISTS (
+    SELECT 1 FROM data_uploads WHERE data_uploads.sha256 = :sha256
+      AND data_uploads.address = :address)
+OR EXISTS (SELECT 1 FROM leases WHERE leases.result_sha256 = :sha256)
+"""
+)
+RECORD_UPLOAD = Sql(
+    "INSERT INTO data_uploads (sha256, address, recorded_at) VALUES (:sha256, :address, :now) "
+    "ON CONFLICT (sha256, address) DO UPDATE SET recorded_at = excluded.recorded_at"
+)

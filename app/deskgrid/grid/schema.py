@@ -222,6 +222,15 @@ blobs = Table(  # small content; larger content is a file in the data folder (`d
 )
 Index("ix_blobs_created", blobs.c.created_at, blobs.c.sha256)
 
+data_uploads = Table(  # which requester uploaded which content (it may read it back)
+    "data_uploads",
+    metadata,
+    Column("sha256", Text, primary_key=True),
+    Column("address", Text, primary_key=True),  # the requester's wallet address
+    # uploaded, or uploaded again, at (collection forgets it with its content)
+    Column("recorded_at", Float, nullable=False),
+)
+
 upload_usage = Table(  # bytes each identity uploaded in its current window of a day
     "upload_usage",
     metadata,

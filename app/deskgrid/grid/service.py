@@ -19,6 +19,7 @@ from deskgrid.grid.catalog import LiveCatalog
 from deskgrid.grid.clock import Clock, SystemClock
 from deskgrid.grid.collection import Collector
 from deskgrid.grid.config import GridConfig
+from deskgrid.grid.data_access import DataAccess
 from deskgrid.grid.datastore import DataStore
 from deskgrid.grid.db import Database
 from deskgrid.grid.events import EventBell
@@ -57,6 +58,7 @@ class GridService:
             raise self.db.cannot_open(exc) from exc
         self.data = DataStore(config.resolved_data_dir() / "data", self.db, clock=self.clock)
         self.uploads = UploadGuard(self.db, config, self.clock, self.data.root)
+        self.access = DataAccess(self.db, self.clock, self.catalog)  # who reads what
         self.retention = Retention(self.db, config, self.clock)
         self.collector = Collector(
             self.db, self.data, config, self.clock, keep=lambda: self.catalog.archives

@@ -1,6 +1,7 @@
 """Requesters on a real `deskgrid grid serve` process: a wallet signs in, stores its input files
-and fetches data back; its token opens nothing else, a worker's token stores nothing, and the
-per-wallet quota and the grid's hourly cap refuse with sentences."""
+and fetches data back; its token opens nothing else, a worker's token stores nothing, the
+per-wallet quota and the grid's hourly cap refuse with sentences, and a wallet's input is read
+by nobody but itself, the operator and the worker leased its job."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from deskgrid.grid.client import GridClient, NotAuthorized
+from deskgrid.grid.client import GridClient, GridClientError, NotAuthorized
 from deskgrid.grid.config import GridConfig
 from deskgrid.grid.models import Capabilities
 from deskgrid.grid.server import GridServer
@@ -40,6 +41,14 @@ def grid_url(tmp_path: Path):
         "--requester-upload-mb-per-hour",
         str(5 * KIB / 2**20),
     )
+    yield url
+    proc.stop()
+
+
+@pytest.fixture
+def roomy_grid_url(tmp_path: Path):
+    """A grid process with the default upload quotas."""
+    proc, url = start_server(f"sqlite:///{tmp_path / 'roomy.db'}", tmp_path / "roomy", 0)
     yield url
     proc.stop()
 
@@ -99,7 +108,7 @@ async def test_requester_and_worker_tokens_open_only_their_own_paths(grid_url) -
         with pytest.raises(NotAuthorized, match="Workers may not store data"):
             await worker.upload_data(b"a worker's bytes")
         stored = await requester.upload_data(b"a requester's bytes")
-        assert await worker.download_data(stored.sha256) == b"a requester's bytes"
+        assert await requester.download_data(stored.sha256) == b"a requester's bytes"
     async with GridClient(grid_url, token=TOKEN) as submitter:
         assert (await submitter.upload_data(b"the operator's bytes")).size == 20
 
@@ -118,17 +127,52 @@ async def test_the_daily_quota_and_the_hourly_cap_refuse_with_sentences(grid_url
 
 
 async def test_content_that_does_not_match_its_digest_is_refused_and_nothing_written(
-    grid_url, tmp_path
+    roomy_grid_url, tmp_path
 ) -> None:
-    content = b"r" * (100 * KIB)  # large enough to be a file in the grid's data folder
-    async with GridClient(grid_url, token=TOKEN) as submitter:
-        digest = (await submitter.upload_data(content)).sha256
-    [stored] = [p for p in (tmp_path / "data").rglob(digest) if p.is_file()]
-    stored.write_bytes(b"s" * len(content))  # the disk changed it under the grid
+    content = tmp_path / "input.bin"
+    content.write_bytes(b"r" * (100 * KIB))  # large enough to be a file in the data folder
+    wallet = Account.create()
+    digest = (await upload_inputs(roomy_grid_url, wallet, {"input": content}))["input"]
+    [stored] = [p for p in (tmp_path / "roomy").rglob(digest) if p.is_file()]
+    stored.write_bytes(b"s" * content.stat().st_size)  # the disk changed it under the grid
     out = tmp_path / "results" / "result.bin"
     with pytest.raises(RequesterDataError, match="does not match the digest the chain records"):
-        await download_result(grid_url, Account.create(), digest, out, encrypted=False, context=b"")
+        await download_result(roomy_grid_url, wallet, digest, out, encrypted=False, context=b"")
     assert list(out.parent.iterdir()) == []
+
+
+async def _refused(client: GridClient, digest: str) -> str:
+    with pytest.raises(GridClientError) as refused:
+        await client.download_data(digest)
+    assert refused.value.status == 404
+    return refused.value.detail
+
+
+async def test_a_wallets_input_is_read_only_by_itself_the_operator_and_its_leased_worker(
+    grid_url, tmp_path
+) -> None:
+    alice, bob = Account.create(), Account.create()
+    book = _file(tmp_path, "book.txt", KIB)
+    digest = (await upload_inputs(grid_url, alice, {"text": book}))["text"]
+    async with (
+        GridClient(grid_url) as as_bob,
+        GridClient(grid_url) as leased,
+        GridClient(grid_url) as idle,
+        GridClient(grid_url, token=TOKEN) as operator,
+    ):
+        await as_bob.sign_in_requester(bob)
+        for worker in (leased, idle):
+            await worker.authenticate(Account.create(), capabilities=Capabilities(apps=["echo"]))
+        missing = await _refused(as_bob, "ab" * 32)
+        assert await _refused(as_bob, digest) == missing.replace("ab" * 32, digest)
+        assert await _refused(leased, digest) == missing.replace("ab" * 32, digest)
+        await operator.submit("echo", {"message": "hi"}, inputs=[{"name": "t", "sha256": digest}])
+        (lease,) = (await leased.request_work(1)).leases
+        assert [item.sha256 for item in lease.inputs] == [digest]
+        assert await leased.download_data(digest) == book.read_bytes()
+        await _refused(idle, digest)  # a worker not leased the job
+        await _refused(as_bob, digest)
+        assert await operator.download_data(digest) == book.read_bytes()
 
 
 async def test_a_requester_token_is_renewed_when_refused(tmp_path) -> None:

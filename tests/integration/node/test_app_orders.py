@@ -84,9 +84,16 @@ class World:
         scheduler = TxSender(self.chain, self.roles.scheduler)
         self.hub.finalize(scheduler, task_id, hashlib.sha256(stored).digest(), b"", [], [])
 
-    def store(self, content: bytes) -> None:
-        """Put `content` in the grid's data store (as the operator)."""
-        asyncio.run(self._submitter("upload_data", content))
+    def store(self, content: bytes, who: int = 3) -> None:
+        """Put `content` in the grid's data store as the wallet `who`, which may then read it
+        back (a real task's result is a lease's, which any requester may read)."""
+
+        async def upload() -> None:
+            async with GridClient(self.grid_url) as grid:
+                await grid.sign_in_requester(self.account(who))
+                await grid.upload_data(content)
+
+        asyncio.run(upload())
 
     def stored(self, digest: str) -> bytes:
         return asyncio.run(self._submitter("download_data", digest))

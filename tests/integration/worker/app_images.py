@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deskgrid.grid.models import DockerApp
+from deskgrid.grid.server import GridServer
 from deskgrid.grid.transport import file_sha256
+from deskgrid.market.app_spec import spec_from_manifest
 from deskgrid.worker.docker_runner import docker_available
 from tests.conftest import require
+from tests.published_apps import example_manifest
 
 BUSYBOX = Path("/bin/busybox")
 
@@ -26,6 +29,13 @@ class AppImage:
 
     def docker_app(self, **resources: int) -> DockerApp:
         return DockerApp(image_id=self.image_id, archive_sha256=self.sha256, **resources)
+
+
+def serve_archive(server: GridServer, app_image: AppImage) -> None:
+    """The grid serves a published app of `app_image`, so its workers may fetch its archive."""
+    spec = spec_from_manifest(7, example_manifest("wordfreq", app_image.image_id, app_image.sha256))
+    assert server.service is not None
+    server.service.catalog.set_published({spec.name: spec})
 
 
 def require_docker() -> None:

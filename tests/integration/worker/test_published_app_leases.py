@@ -29,7 +29,12 @@ from deskgrid.grid.client import GridClient
 from deskgrid.grid.models import Capabilities, DockerApp, Lease
 from deskgrid.worker.docker_runner import NO_DOCKER_FOR_APPS
 from deskgrid.worker.worker import ALWAYS_RUN, Worker, WorkerConfig
-from tests.integration.worker.app_images import AppImage, build_app_image, remove_image
+from tests.integration.worker.app_images import (
+    AppImage,
+    build_app_image,
+    remove_image,
+    serve_archive,
+)
 from tests.live_grid import DEADLINE, until
 
 pytestmark = pytest.mark.integration
@@ -83,6 +88,7 @@ async def test_two_workers_upload_the_same_ciphertext_and_the_grid_agrees(
     server, submitter = grid
     text = await submitter.upload_data(b"words words words\n")
     await submitter.upload_file(app_image.archive)
+    serve_archive(server, app_image)
     job = await submitter.submit(
         "checksum",
         {"text": "t"},

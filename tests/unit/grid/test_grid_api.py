@@ -291,10 +291,10 @@ def test_data_upload_and_download(api: Api) -> None:
         api.client.put(f"/api/v1/data/{digest}", content=content, headers=api.submitter).status_code
         == 200
     )
-    got = api.client.get(f"/api/v1/data/{digest}", headers=worker)
+    got = api.client.get(f"/api/v1/data/{digest}", headers=api.submitter)
     assert got.content == content
-    assert api.client.head(f"/api/v1/data/{digest}", headers=worker).status_code == 200
-    assert api.client.get(f"/api/v1/data/{'1' * 64}", headers=worker).status_code == 404
+    assert api.client.head(f"/api/v1/data/{digest}", headers=api.submitter).status_code == 200
+    assert api.client.get(f"/api/v1/data/{'1' * 64}", headers=api.submitter).status_code == 404
     assert api.client.get(f"/api/v1/data/{digest}").status_code == 401
     lying = api.client.put(f"/api/v1/data/{'2' * 64}", content=content, headers=api.submitter)
     assert lying.status_code == 400

@@ -104,11 +104,10 @@ async def worker(request: Request) -> str:
     return caller.address
 
 
-async def anyone_known(request: Request) -> str:
-    """A submitter, a worker or a requester (data access). Workers and requesters are rate
-    limited."""
-    caller = _caller(request)
-    return "submitter" if caller.submitter else str(caller.address)
+async def anyone_known_caller(request: Request) -> Caller:
+    """A submitter, a worker or a requester (data access: what each may read is decided by
+    the route). Workers and requesters are rate limited."""
+    return _caller(request)
 
 
 async def client_address(request: Request) -> str:
