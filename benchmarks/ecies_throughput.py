@@ -3,9 +3,11 @@
 Writes a file of --mb MiB of random bytes in a temporary folder, then encrypts it to a fresh
 key with `encrypt_file` and decrypts it with `decrypt_file`, --runs times each, at one or more
 chunk sizes; the figures are the best run's (the machine is shared), in MB/s of plaintext
-(1 MB = 10^6 bytes), the temporary folder's disk included. Also the single-shot `encrypt` /
-`decrypt` of the same size in memory (the cipher without the disk), and of 1 KiB (a typical
-small result: the fixed cost, one ECDH and one HKDF).
+(1 MB = 10^6 bytes), the temporary folder's disk included. At the default chunk size, also the
+convergent mode a worker seals a result with (`encrypt_convergent_file`: the file is read twice,
+once to hash it) and the requester's check of it (`check_convergent`: decrypt and derive).
+Also the single-shot `encrypt` / `decrypt` of the same size in memory (the cipher without the
+disk), and of 1 KiB (a typical small result: the fixed cost, one ECDH and one HKDF).
 
     python benchmarks/ecies_throughput.py [--mb 64] [--runs 3] [--chunk-kib 256 64 1024]
 
@@ -29,9 +31,11 @@ sys.path.insert(0, str(REPO / "app"))
 from deskgrid.crypto.ecies import (  # noqa: E402
     DEFAULT_CHUNK_SIZE,
     MAX_CHUNK_SIZE,
+    check_convergent,
     decrypt,
     decrypt_file,
     encrypt,
+    encrypt_convergent_file,
     encrypt_file,
     public_key_of,
 )
@@ -109,6 +113,15 @@ def main() -> None:
                     "overhead_bytes": sealed.stat().st_size - size,
                 }
             )
+        context = b"0x" + b"ab" * 32  # a task id
+        seal = best_seconds(
+            args.runs, lambda: encrypt_convergent_file(public_key, plain, sealed, context)
+        )
+        check = best_seconds(args.runs, lambda: check_convergent(private_key, sealed, context))
+        report["convergent_default_chunk"] = {
+            "seal_mb_s": round(size / seal / 1e6, 1),
+            "check_mb_s": round(size / check / 1e6, 1),
+        }
     payload = os.urandom(size)  # the same size in memory: the cipher without the disk
     sealed_bytes = encrypt(public_key, payload)
     report["in_memory_default_chunk"] = {

@@ -172,7 +172,22 @@ def _publish(market: Market, examples: BuiltExamples, app: str) -> int:
     )  # fmt: skip
     assert report["uri"] == "docker:" + examples.ids[app]
     assert re.fullmatch(r"[0-9a-f]{64}", report["archive_sha256"])
-    return int(report["app_id"])
+    app_id = int(report["app_id"])
+    _served(market, f"{app}.{app_id}")
+    return app_id
+
+
+def _served(market: Market, name: str, within: float = 120.0) -> None:
+    """Wait until the grid, following the chain, serves the app `name` (it reads the hub
+    every few seconds; a busy machine may take longer than the oracle's grace)."""
+
+    async def wait() -> None:
+        async with GridClient(market.grid_url, token=TOKEN) as grid:
+            async with asyncio.timeout(within):
+                while name not in {app.name for app in await grid.apps()}:
+                    await asyncio.sleep(0.5)
+
+    asyncio.run(wait())
 
 
 def _stored(market: Market, digest: str) -> bytes:
