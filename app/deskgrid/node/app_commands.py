@@ -25,6 +25,7 @@ from deskgrid.argtypes import (
     url,
     whole_number,
 )
+from deskgrid.chain.arguments import address
 from deskgrid.chain.trust import MAX_TRUST, describe_levels
 from deskgrid.errors import DeskGridError
 from deskgrid.market.manifest import Manifest
@@ -45,14 +46,8 @@ def _pair_check(text: str) -> tuple[str, str]:
     return name.strip(), value
 
 
-def _hub_check(text: str) -> str:
-    from deskgrid.chain.addresses import check_address
-
-    return check_address(text, what="hub contract address")
-
-
 _pair = argument_type(_pair_check, "NAME=VALUE")
-_address = argument_type(_hub_check, "address")
+_address = address("hub contract address")
 _app_id = whole_number(1, 2**32 - 1, "an app id (a whole number, see `deskgrid app list`)")
 
 

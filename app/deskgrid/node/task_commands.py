@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from deskgrid.argtypes import argument_type, existing_file, new_or_existing_file, url
+from deskgrid.chain.arguments import address
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_rlc
 from deskgrid.node.journal import APP_ORDER
@@ -29,14 +30,8 @@ def _order_check(text: str) -> str:
     return ident
 
 
-def _hub_check(text: str) -> str:
-    from deskgrid.chain.addresses import check_address
-
-    return check_address(text, what="hub contract address")
-
-
 _order = argument_type(_order_check, "order id")
-_address = argument_type(_hub_check, "address")
+_address = address("hub contract address")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

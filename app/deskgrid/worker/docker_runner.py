@@ -74,14 +74,23 @@ def _default_client() -> Any:
     return docker.from_env(timeout=10)
 
 
-def docker_available(client_factory: Callable[[], Any] = _default_client) -> bool:
-    """True when a Docker daemon answers."""
+def connect_docker(client_factory: Callable[[], Any] = _default_client) -> Any:
+    """A Docker client that answered a ping; RunnerError(NO_DAEMON) when there is none."""
     try:
         client = client_factory()
         client.ping()
-        return True
-    except Exception:
+    except Exception:  # no daemon, no permission, no SDK: one sentence for the volunteer
+        raise RunnerError(NO_DAEMON) from None
+    return client
+
+
+def docker_available(client_factory: Callable[[], Any] = _default_client) -> bool:
+    """True when a Docker daemon answers."""
+    try:
+        connect_docker(client_factory)
+    except RunnerError:
         return False
+    return True
 
 
 def _owner_alive(owner: str) -> bool:
@@ -183,12 +192,7 @@ class DockerRunner:
 
     def _docker(self) -> Any:
         if self._client is None:
-            try:
-                client = self._client_factory()
-                client.ping()
-            except Exception:
-                raise RunnerError(NO_DAEMON) from None
-            self._client = client
+            self._client = connect_docker(self._client_factory)
         return self._client
 
     def available(self) -> bool:

@@ -42,7 +42,7 @@ from typing import Any
 from deskgrid.atomicfile import write_atomic
 from deskgrid.grid.client import ContentRefused, GridClient
 from deskgrid.grid.models import DockerApp
-from deskgrid.worker.docker_runner import NO_DAEMON, _default_client
+from deskgrid.worker.docker_runner import NO_DAEMON, _default_client, connect_docker
 from deskgrid.worker.image_archive import ArchiveRefused as ImageRefused  # its sentences
 from deskgrid.worker.image_archive import check_image_archive
 from deskgrid.worker.inputs import DEFAULT_MIN_FREE_DISK_MB, free_disk_bytes
@@ -286,12 +286,7 @@ class ImageCache:
 
     def _docker(self) -> Any:
         if self._client is None:
-            try:
-                client = self._client_factory()
-                client.ping()
-            except Exception:
-                raise RunnerError(NO_DAEMON) from None
-            self._client = client
+            self._client = connect_docker(self._client_factory)
         return self._client
 
 
