@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from deskgrid import argtypes
 from deskgrid.argtypes import (
     argument_type,
     existing_file,
@@ -31,7 +30,8 @@ from deskgrid.errors import DeskGridError
 from deskgrid.market.manifest import Manifest
 from deskgrid.market.params_form import ParamsForm
 from deskgrid.money import format_fee, format_rlc
-from deskgrid.node.requester import DEFAULT_RETRY_FOR, UNVERIFIED_TRUST
+from deskgrid.node.paying import add_retry_option
+from deskgrid.node.requester import UNVERIFIED_TRUST
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 PLACEHOLDER_DIGEST = "0" * 64  # stands for an input's digest while the request is checked
@@ -106,14 +106,7 @@ def register(apps: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="where to write the result (default: ./<task id>.<extension of its type>)",
     )
-    app.add_argument(
-        "--retry-for",
-        type=argtypes.seconds("a number of seconds (0: no retry)", high=86400.0, zero=True),
-        default=DEFAULT_RETRY_FOR,
-        metavar="S",
-        help="when the chain stops answering after the payment, retry with backoff for this "
-        "long before stopping (the task is safe in the journal either way)",
-    )
+    add_retry_option(app)
     app.add_argument("--yes", action="store_true", help="pay without asking")
     app.add_argument("--json", action="store_true", help="print the outcome as JSON")
     app.set_defaults(handler=_run_app)

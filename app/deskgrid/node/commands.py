@@ -10,14 +10,13 @@ import signal
 import sys
 from pathlib import Path
 
-from deskgrid import argtypes, paths
+from deskgrid import paths
 from deskgrid.argtypes import argument_type, existing_file, url, whole_number
 from deskgrid.chain.trust import DEFAULT_TRUST, MAX_TRUST, MIN_TRUST, describe_levels
 from deskgrid.errors import DeskGridError
 from deskgrid.money import format_fee, format_rlc
 from deskgrid.node import app_commands
-from deskgrid.node.paying import pay_and_follow
-from deskgrid.node.requester import DEFAULT_RETRY_FOR
+from deskgrid.node.paying import add_retry_option, pay_and_follow
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -85,14 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=1,
         help=f"local workers with --demo, 1-{MAX_WORKERS} (default 1)",
     )
-    vanity.add_argument(
-        "--retry-for",
-        type=argtypes.seconds("a number of seconds (0: no retry)", high=86400.0, zero=True),
-        default=DEFAULT_RETRY_FOR,
-        metavar="S",
-        help="when the chain stops answering after the payment, retry with backoff for this "
-        "long before stopping (the task is safe in the journal either way)",
-    )
+    add_retry_option(vanity)
     vanity.add_argument("--json", action="store_true", help="print the outcome as JSON")
     vanity.set_defaults(handler=_run_vanity)
     app_commands.register(apps)

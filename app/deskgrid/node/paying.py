@@ -20,6 +20,21 @@ if TYPE_CHECKING:
     from deskgrid.node.requester import Order, VanityOutcome, VanityRun
 
 
+def add_retry_option(parser: argparse.ArgumentParser) -> None:
+    """`--retry-for S`: how long a paid run keeps trying when the chain stops answering."""
+    from deskgrid import argtypes
+    from deskgrid.node.requester import DEFAULT_RETRY_FOR
+
+    parser.add_argument(
+        "--retry-for",
+        type=argtypes.seconds("a number of seconds (0: no retry)", high=86400.0, zero=True),
+        default=DEFAULT_RETRY_FOR,
+        metavar="S",
+        help="when the chain stops answering after the payment, retry with backoff for this "
+        "long before stopping (the task is safe in the journal either way)",
+    )
+
+
 async def pay_and_follow(
     args: argparse.Namespace,
     chain: Chain,
