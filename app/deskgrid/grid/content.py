@@ -38,6 +38,10 @@ class ContentRefused(GridClientError):
         super().__init__(422, detail)
 
 
+class ContentTooLarge(ContentRefused):
+    """Content larger than the client takes (declared, or sent past the limit)."""
+
+
 def check_sha256(value: object) -> str:
     """`value` if it is a lowercase hex sha256, else ContentRefused (nothing of it goes into a
     URL or a path)."""
@@ -83,9 +87,9 @@ def _refuse_headers(response: httpx.Response, sha256: str, max_bytes: int | None
         if not declared.strip().isdigit():
             raise ContentRefused(f"The grid sent a bad Content-Length for the data {sha256}.")
         if int(declared) > max_bytes:
-            raise ContentRefused(
+            raise ContentTooLarge(
                 f"The data {sha256} is {int(declared)} bytes, more than the "
-                f"{max_bytes} bytes this worker accepts."
+                f"{max_bytes} bytes accepted here."
             )
 
 
@@ -121,9 +125,9 @@ async def stream_to_file(
                     async for chunk in response.aiter_raw(CHUNK):
                         size += len(chunk)
                         if max_bytes is not None and size > max_bytes:
-                            raise ContentRefused(
-                                f"The data {sha256} is larger than the {max_bytes} bytes this "
-                                "worker accepts; the download was stopped."
+                            raise ContentTooLarge(
+                                f"The data {sha256} is larger than the {max_bytes} bytes "
+                                "accepted here; the download was stopped."
                             )
                         hasher.update(chunk)
                         handle.write(chunk)

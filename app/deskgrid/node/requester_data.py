@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import mimetypes
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,6 +36,9 @@ from deskgrid.crypto import ecies
 from deskgrid.crypto.ecies import encryption_context
 from deskgrid.errors import DeskGridError
 from deskgrid.grid.client import ContentRefused, GridClient, GridClientError
+from deskgrid.grid.content import ContentTooLarge
+
+KEEP_FREE_BYTES = 256 * 2**20  # a result download never takes the disk below this
 
 
 class RequesterDataError(DeskGridError):
@@ -111,6 +115,7 @@ async def download_result(
     *,
     encrypted: bool,
     context: bytes,
+    keep_free: int = KEEP_FREE_BYTES,
 ) -> Path:
     """Fetch the result stored under `result_digest` into `to`: downloaded beside it, checked
     against the digest, decrypted with the wallet's key when `encrypted` (and its convergent
@@ -125,6 +130,8 @@ async def download_result(
             f"Cannot create the folder {folder} for the result ({exc.strerror or exc}); "
             "choose another place with --to."
         ) from None
+    # a grid that sends without end stops at the disk's floor, never fills the disk
+    limit = max(0, shutil.disk_usage(folder).free - keep_free)
     fd, name = tempfile.mkstemp(dir=folder, prefix=f".{to.name}.", suffix=".download")
     os.close(fd)
     fetched = Path(name)
@@ -132,7 +139,14 @@ async def download_result(
         async with GridClient(grid_url) as grid:
             await grid.sign_in_requester(account)
             try:
-                await grid.download_data_to(result_digest, fetched)
+                await grid.download_data_to(result_digest, fetched, max_bytes=limit)
+            except ContentTooLarge as exc:
+                raise RequesterDataError(
+                    f"The result the grid at {grid.url} sent is larger than the free space of "
+                    f"{folder} allows (keeping {keep_free // 2**20:,} MiB free): "
+                    f"{exc.detail} Nothing was written; free some space or choose another "
+                    "place with --to."
+                ) from exc
             except ContentRefused as exc:
                 raise RequesterDataError(
                     f"The result the grid at {grid.url} sent does not match the digest the "

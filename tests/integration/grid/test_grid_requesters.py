@@ -141,6 +141,28 @@ async def test_content_that_does_not_match_its_digest_is_refused_and_nothing_wri
     assert list(out.parent.iterdir()) == []
 
 
+async def test_a_result_larger_than_the_disk_allows_is_stopped_and_nothing_written(
+    roomy_grid_url, tmp_path
+) -> None:
+    content = tmp_path / "input.bin"
+    content.write_bytes(b"r" * (100 * KIB))
+    wallet = Account.create()
+    digest = (await upload_inputs(roomy_grid_url, wallet, {"input": content}))["input"]
+    out = tmp_path / "results" / "result.bin"
+    out.parent.mkdir()
+    keep_all = 2**62  # more than any disk holds: not a byte may be written
+    with pytest.raises(RequesterDataError, match="larger than the free space of") as refused:
+        await download_result(
+            roomy_grid_url, wallet, digest, out, encrypted=False, context=b"", keep_free=keep_all
+        )
+    assert "Nothing was written" in str(refused.value)
+    assert list(out.parent.iterdir()) == []
+    written = await download_result(
+        roomy_grid_url, wallet, digest, out, encrypted=False, context=b""
+    )
+    assert written.read_bytes() == content.read_bytes()
+
+
 async def _refused(client: GridClient, digest: str) -> str:
     with pytest.raises(GridClientError) as refused:
         await client.download_data(digest)
